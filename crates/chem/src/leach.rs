@@ -1,0 +1,1 @@
+//! Reference data module (being written): leach.

@@ -1,0 +1,1 @@
+//! sxplan-design: see ARCHITECTURE.md for what this crate owns.

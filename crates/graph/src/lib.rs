@@ -1,0 +1,1 @@
+//! sxplan-graph: see ARCHITECTURE.md for what this crate owns.

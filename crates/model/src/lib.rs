@@ -1,0 +1,1 @@
+//! sxplan-model: see ARCHITECTURE.md for what this crate owns.

@@ -1,0 +1,1 @@
+//! sxplan-opt: see ARCHITECTURE.md for what this crate owns.

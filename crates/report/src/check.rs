@@ -1,0 +1,1 @@
+//! Renderers for `check` results (being written).

@@ -1,0 +1,1 @@
+//! Renderers for `design` results (being written).

@@ -1,0 +1,1 @@
+//! Renderers for `optimize` results (being written).

@@ -1,0 +1,1 @@
+//! Renderers for `simulate` results (being written).

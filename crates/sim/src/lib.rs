@@ -1,0 +1,1 @@
+//! sxplan-sim: see ARCHITECTURE.md for what this crate owns.

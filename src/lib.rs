@@ -1,0 +1,8 @@
+//! sxplan: planner for rare-earth solvent-extraction separation plants (facade and CLI).
+//!
+//! The library re-exports the public API of the workspace crates so plant-design tools
+//! depend on one crate; the [`cli`] module is the `sxplan` binary, callable in-process.
+
+pub mod cli;
+
+pub use sxplan_chem as chem;
