@@ -1,1 +1,8 @@
-//! sxplan-model: see ARCHITECTURE.md for what this crate owns.
+//! sxplan-model: the TOML flowsheet language: parse with spans, lower to a validated
+//! [`Flowsheet`], and report every problem as a located [`Diagnostic`].
+//!
+//! No I/O: callers pass the source text and get data back.
+
+pub mod flowsheet;
+
+pub use flowsheet::*;
