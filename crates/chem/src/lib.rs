@@ -8,6 +8,10 @@ mod provenance;
 pub mod leach;
 pub mod mud;
 pub mod prices;
+pub mod units;
 
-pub use element::Element;
+pub use element::{
+    element_provenance, Element, ElementData, Oxide, ELEMENT_TABLE, OXYGEN_MOLAR_MASS,
+};
 pub use provenance::{Provenance, Quality};
+pub use units::{parse_quantity, Dimension, Quantity, UnitError};
