@@ -1,1 +1,98 @@
-//! sxplan-sim: see ARCHITECTURE.md for what this crate owns.
+//! sxplan-sim: steady-state, stage-by-stage simulation of solvent-extraction flowsheets.
+//!
+//! Layers, bottom up:
+//! - [`cascade`]: Xu's constant-separation-factor two-section cascade (the design shortcut's
+//!   rigorous check), solved by block-tridiagonal Newton;
+//! - [`kremser`]: the analytic Kremser solution of a constant-D countercurrent chain (test oracle
+//!   and design formula);
+//!
+//! Numeric outcomes are statuses ([`SolveStatus`]), never errors: a solve that did not converge
+//! returns its last iterate with its residuals and a status that says so. [`SimError`] is for
+//! invalid input only.
+//!
+//! ```
+//! use sxplan_sim::cascade::{solve_sf_cascade, FeedPhase, SfCascadeSpec};
+//! use sxplan_sim::SolveStatus;
+//! // Xu's example: beta = 2, equimolar aqueous feed, 24 extraction + 21 scrub stages.
+//! let spec = SfCascadeSpec {
+//!     beta: vec![2.0, 1.0],
+//!     feed: vec![0.5, 0.5],
+//!     feed_phase: FeedPhase::Aqueous,
+//!     n_extraction: 24,
+//!     n_scrub: 21,
+//!     s: 1.708645,
+//!     w: 1.208194,
+//!     beta_scrub: None,
+//! };
+//! let r = solve_sf_cascade(&spec).unwrap();
+//! assert_eq!(r.status, SolveStatus::Converged);
+//! let p_a = r.organic_product[0] / r.organic_product.iter().sum::<f64>();
+//! assert!((p_a - 0.9989927).abs() < 1e-6);
+//! ```
+
+pub mod cascade;
+pub mod kremser;
+mod linalg;
+
+use serde::Serialize;
+
+/// Outcome of an iterative solve.
+///
+/// `Converged` is reported only when the residuals are below the tolerance; any other outcome
+/// carries the last iterate and its residuals.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SolveStatus {
+    /// Residuals are below the tolerance.
+    Converged,
+    /// The iteration budget ran out before the residuals fell below the tolerance.
+    IterationLimit,
+    /// The iteration failed: a singular Jacobian, a non-finite value, or no descent possible.
+    Diverged,
+}
+
+impl SolveStatus {
+    /// Lowercase name used in text and JSON output (`converged`, `iteration_limit`, `diverged`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SolveStatus::Converged => "converged",
+            SolveStatus::IterationLimit => "iteration_limit",
+            SolveStatus::Diverged => "diverged",
+        }
+    }
+
+    /// True only for [`SolveStatus::Converged`].
+    pub fn is_converged(self) -> bool {
+        self == SolveStatus::Converged
+    }
+}
+
+impl std::fmt::Display for SolveStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Errors of the simulation crate: the input cannot be simulated as given.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum SimError {
+    /// A specification field has an invalid value (wrong length, negative, non-finite,
+    /// inconsistent flows); the message names the field and the value.
+    #[error("{field}: {message}")]
+    InvalidSpec {
+        /// Name of the offending field (for example `beta[2]` or `circuit "PrNd" stage 3`).
+        field: String,
+        /// What is wrong with it, naming the value.
+        message: String,
+    },
+}
+
+impl SimError {
+    pub(crate) fn spec(field: impl Into<String>, message: impl Into<String>) -> SimError {
+        SimError::InvalidSpec {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,348 @@
+//! Dense and block-tridiagonal linear solvers used by the stage solvers (no external crates).
+//!
+//! Matrices are row-major `f64` slices. The block-tridiagonal solver is the block Thomas
+//! algorithm (block LU without pivoting across blocks, partial pivoting inside each block),
+//! which is stable for the column-diagonally-dominant Jacobians of countercurrent stage balances.
+
+// Index loops mirror the matrix algebra they implement.
+#![allow(clippy::needless_range_loop)]
+
+/// LU factors of a square matrix with partial pivoting (row-major, `n x n`).
+#[derive(Debug, Clone)]
+pub(crate) struct Lu {
+    n: usize,
+    lu: Vec<f64>,
+    piv: Vec<usize>,
+}
+
+impl Lu {
+    /// Factors `a` (row-major, `n x n`). Returns `None` when a pivot is zero or not finite.
+    pub(crate) fn factor(n: usize, a: &[f64]) -> Option<Lu> {
+        let mut lu = a.to_vec();
+        let mut piv: Vec<usize> = (0..n).collect();
+        for k in 0..n {
+            let mut p = k;
+            let mut best = lu[k * n + k].abs();
+            for i in (k + 1)..n {
+                let v = lu[i * n + k].abs();
+                if v > best {
+                    best = v;
+                    p = i;
+                }
+            }
+            if best == 0.0 || !best.is_finite() {
+                return None;
+            }
+            if p != k {
+                for c in 0..n {
+                    lu.swap(k * n + c, p * n + c);
+                }
+                piv.swap(k, p);
+            }
+            let d = lu[k * n + k];
+            for i in (k + 1)..n {
+                let f = lu[i * n + k] / d;
+                lu[i * n + k] = f;
+                if f != 0.0 {
+                    for c in (k + 1)..n {
+                        lu[i * n + c] -= f * lu[k * n + c];
+                    }
+                }
+            }
+        }
+        Some(Lu { n, lu, piv })
+    }
+
+    /// Solves `A x = b` in place (`b` has length `n`).
+    pub(crate) fn solve_in_place(&self, b: &mut [f64]) {
+        let n = self.n;
+        let mut x = vec![0.0; n];
+        for i in 0..n {
+            x[i] = b[self.piv[i]];
+        }
+        for i in 0..n {
+            let mut s = x[i];
+            for k in 0..i {
+                s -= self.lu[i * n + k] * x[k];
+            }
+            x[i] = s;
+        }
+        for i in (0..n).rev() {
+            let mut s = x[i];
+            for k in (i + 1)..n {
+                s -= self.lu[i * n + k] * x[k];
+            }
+            x[i] = s / self.lu[i * n + i];
+        }
+        b.copy_from_slice(&x);
+    }
+
+    /// Solves `A X = B` for a row-major `n x m` right-hand side, in place.
+    pub(crate) fn solve_matrix_in_place(&self, m: usize, b: &mut [f64]) {
+        let n = self.n;
+        let mut col = vec![0.0; n];
+        for c in 0..m {
+            for i in 0..n {
+                col[i] = b[i * m + c];
+            }
+            self.solve_in_place(&mut col);
+            for i in 0..n {
+                b[i * m + c] = col[i];
+            }
+        }
+    }
+}
+
+/// Solves a dense system `A x = b` (row-major `n x n`); `None` when singular.
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn dense_solve(n: usize, a: &[f64], b: &[f64]) -> Option<Vec<f64>> {
+    let lu = Lu::factor(n, a)?;
+    let mut x = b.to_vec();
+    lu.solve_in_place(&mut x);
+    if x.iter().all(|v| v.is_finite()) {
+        Some(x)
+    } else {
+        None
+    }
+}
+
+/// Scalar tridiagonal solve (Thomas algorithm): `lower[j] x[j-1] + diag[j] x[j] + upper[j] x[j+1] = rhs[j]`.
+///
+/// `lower[0]` and `upper[n-1]` are ignored. Returns `None` when a pivot vanishes.
+pub(crate) fn thomas(lower: &[f64], diag: &[f64], upper: &[f64], rhs: &[f64]) -> Option<Vec<f64>> {
+    let n = diag.len();
+    if n == 0 {
+        return Some(Vec::new());
+    }
+    let mut c = vec![0.0; n];
+    let mut d = vec![0.0; n];
+    let mut den = diag[0];
+    if den == 0.0 {
+        return None;
+    }
+    c[0] = if n > 1 { upper[0] / den } else { 0.0 };
+    d[0] = rhs[0] / den;
+    for j in 1..n {
+        den = diag[j] - lower[j] * c[j - 1];
+        if den == 0.0 || !den.is_finite() {
+            return None;
+        }
+        c[j] = if j + 1 < n { upper[j] / den } else { 0.0 };
+        d[j] = (rhs[j] - lower[j] * d[j - 1]) / den;
+    }
+    for j in (0..n - 1).rev() {
+        d[j] -= c[j] * d[j + 1];
+    }
+    Some(d)
+}
+
+/// A block-tridiagonal matrix with `n` block rows of dense `m x m` blocks.
+///
+/// Block row `j` reads `lower[j] x[j-1] + diag[j] x[j] + upper[j] x[j+1] = rhs[j]`.
+#[derive(Debug, Clone)]
+pub(crate) struct BlockTridiag {
+    /// Number of block rows.
+    pub n: usize,
+    /// Block size.
+    pub m: usize,
+    /// Sub-diagonal blocks, `n * m * m` (block 0 unused).
+    pub lower: Vec<f64>,
+    /// Diagonal blocks, `n * m * m`.
+    pub diag: Vec<f64>,
+    /// Super-diagonal blocks, `n * m * m` (block n-1 unused).
+    pub upper: Vec<f64>,
+}
+
+impl BlockTridiag {
+    /// A zero matrix of `n` block rows of size `m`.
+    pub(crate) fn zeros(n: usize, m: usize) -> BlockTridiag {
+        BlockTridiag {
+            n,
+            m,
+            lower: vec![0.0; n * m * m],
+            diag: vec![0.0; n * m * m],
+            upper: vec![0.0; n * m * m],
+        }
+    }
+
+    /// Sets every entry to zero, keeping the shape.
+    pub(crate) fn clear(&mut self) {
+        self.lower.iter_mut().for_each(|v| *v = 0.0);
+        self.diag.iter_mut().for_each(|v| *v = 0.0);
+        self.upper.iter_mut().for_each(|v| *v = 0.0);
+    }
+
+    /// Replaces the matrix by `diag(row) * A * diag(col)` (vectors of length `n * m`).
+    pub(crate) fn scale(&mut self, row: &[f64], col: &[f64]) {
+        let (n, m) = (self.n, self.m);
+        let mm = m * m;
+        for j in 0..n {
+            for r in 0..m {
+                let rs = row[j * m + r];
+                for c in 0..m {
+                    let e = j * mm + r * m + c;
+                    self.diag[e] *= rs * col[j * m + c];
+                    if j > 0 {
+                        self.lower[e] *= rs * col[(j - 1) * m + c];
+                    }
+                    if j + 1 < n {
+                        self.upper[e] *= rs * col[(j + 1) * m + c];
+                    }
+                }
+            }
+        }
+    }
+
+    /// Solves the system for `rhs` (length `n * m`) by block Thomas; `None` when a block is singular.
+    pub(crate) fn solve(&self, rhs: &[f64]) -> Option<Vec<f64>> {
+        let (n, m) = (self.n, self.m);
+        let mm = m * m;
+        // g[j] = M_j^{-1} upper_j, h[j] = M_j^{-1} (rhs_j - lower_j h_{j-1})
+        let mut g = vec![0.0; n * mm];
+        let mut h = vec![0.0; n * m];
+        let mut mat = vec![0.0; mm];
+        let mut tmp = vec![0.0; m];
+        for j in 0..n {
+            mat.copy_from_slice(&self.diag[j * mm..(j + 1) * mm]);
+            tmp.copy_from_slice(&rhs[j * m..(j + 1) * m]);
+            if j > 0 {
+                let low = &self.lower[j * mm..(j + 1) * mm];
+                let gp = &g[(j - 1) * mm..j * mm];
+                let hp = &h[(j - 1) * m..j * m];
+                for r in 0..m {
+                    let lrow = &low[r * m..(r + 1) * m];
+                    let mut acc = 0.0;
+                    for k in 0..m {
+                        let l = lrow[k];
+                        if l != 0.0 {
+                            acc += l * hp[k];
+                            let grow = &gp[k * m..(k + 1) * m];
+                            let mrow = &mut mat[r * m..(r + 1) * m];
+                            for c in 0..m {
+                                mrow[c] -= l * grow[c];
+                            }
+                        }
+                    }
+                    tmp[r] -= acc;
+                }
+            }
+            let lu = Lu::factor(m, &mat)?;
+            lu.solve_in_place(&mut tmp);
+            h[j * m..(j + 1) * m].copy_from_slice(&tmp);
+            if j + 1 < n {
+                let gj = &mut g[j * mm..(j + 1) * mm];
+                gj.copy_from_slice(&self.upper[j * mm..(j + 1) * mm]);
+                lu.solve_matrix_in_place(m, gj);
+            }
+        }
+        let mut x = h;
+        for j in (0..n.saturating_sub(1)).rev() {
+            let (head, tail) = x.split_at_mut((j + 1) * m);
+            let xn = &tail[..m];
+            let gj = &g[j * mm..(j + 1) * mm];
+            let xj = &mut head[j * m..];
+            for r in 0..m {
+                let mut acc = 0.0;
+                for c in 0..m {
+                    acc += gj[r * m + c] * xn[c];
+                }
+                xj[r] -= acc;
+            }
+        }
+        if x.iter().all(|v| v.is_finite()) {
+            Some(x)
+        } else {
+            None
+        }
+    }
+
+    /// The same matrix as a dense row-major `(n m) x (n m)` array (tests and cross-checks).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) fn to_dense(&self) -> Vec<f64> {
+        let (n, m) = (self.n, self.m);
+        let size = n * m;
+        let mm = m * m;
+        let mut a = vec![0.0; size * size];
+        for j in 0..n {
+            for r in 0..m {
+                for c in 0..m {
+                    a[(j * m + r) * size + j * m + c] = self.diag[j * mm + r * m + c];
+                    if j > 0 {
+                        a[(j * m + r) * size + (j - 1) * m + c] = self.lower[j * mm + r * m + c];
+                    }
+                    if j + 1 < n {
+                        a[(j * m + r) * size + (j + 1) * m + c] = self.upper[j * mm + r * m + c];
+                    }
+                }
+            }
+        }
+        a
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lcg(seed: &mut u64) -> f64 {
+        *seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((*seed >> 11) as f64) / ((1u64 << 53) as f64)
+    }
+
+    #[test]
+    fn thomas_matches_dense() {
+        let n = 30;
+        let mut s = 7;
+        let lower: Vec<f64> = (0..n).map(|_| lcg(&mut s)).collect();
+        let upper: Vec<f64> = (0..n).map(|_| lcg(&mut s)).collect();
+        let diag: Vec<f64> = (0..n).map(|_| 3.0 + lcg(&mut s)).collect();
+        let rhs: Vec<f64> = (0..n).map(|_| lcg(&mut s) - 0.5).collect();
+        let x = thomas(&lower, &diag, &upper, &rhs).unwrap();
+        let mut a = vec![0.0; n * n];
+        for j in 0..n {
+            a[j * n + j] = diag[j];
+            if j > 0 {
+                a[j * n + j - 1] = lower[j];
+            }
+            if j + 1 < n {
+                a[j * n + j + 1] = upper[j];
+            }
+        }
+        let y = dense_solve(n, &a, &rhs).unwrap();
+        for (p, q) in x.iter().zip(&y) {
+            assert!((p - q).abs() < 1e-13, "{p} vs {q}");
+        }
+    }
+
+    #[test]
+    fn block_thomas_matches_dense() {
+        let (n, m) = (12, 5);
+        let mut s = 11;
+        let mut bt = BlockTridiag::zeros(n, m);
+        for v in bt.lower.iter_mut().chain(bt.upper.iter_mut()) {
+            *v = lcg(&mut s) - 0.5;
+        }
+        for j in 0..n {
+            for r in 0..m {
+                for c in 0..m {
+                    bt.diag[j * m * m + r * m + c] =
+                        if r == c { 6.0 } else { 0.0 } + lcg(&mut s) - 0.5;
+                }
+            }
+        }
+        let rhs: Vec<f64> = (0..n * m).map(|_| lcg(&mut s)).collect();
+        let x = bt.solve(&rhs).unwrap();
+        let y = dense_solve(n * m, &bt.to_dense(), &rhs).unwrap();
+        for (p, q) in x.iter().zip(&y) {
+            assert!((p - q).abs() < 1e-12, "{p} vs {q}");
+        }
+    }
+
+    #[test]
+    fn singular_is_none() {
+        assert!(dense_solve(2, &[1.0, 2.0, 2.0, 4.0], &[1.0, 1.0]).is_none());
+        assert!(thomas(&[0.0], &[0.0], &[0.0], &[1.0]).is_none());
+    }
+}
