@@ -5,6 +5,8 @@
 mod element;
 mod provenance;
 
+pub mod extractant;
+pub mod formula;
 pub mod leach;
 pub mod mud;
 pub mod prices;
