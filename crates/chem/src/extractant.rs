@@ -7,7 +7,7 @@
 //! |---|---|---|
 //! | `distribution` | [`DistributionSet`] | y_i = D_i x_i with D_i constant |
 //! | `separation_factor` | [`SeparationFactorSet`] | beta_A/B = D_A / D_B (Xu's constant mixed extraction ratio) |
-//! | `mass_action` | [`MassActionSet`] | D_i = sum_j K_ij [E]^n_ij / [H+]^m_ij |
+//! | `mass_action` | [`MassActionSet`] | `D_i = sum_j K_ij [E]^n_ij / [H+]^m_ij` |
 //! | empirical | [`EmpiricalSet`] | log10 D_i = (a0_i + a1_i x) pH + b_i + c_i log10 x |
 //!
 //! An element a source does not give is absent from the table (never interpolated or invented);
@@ -178,7 +178,7 @@ impl SeparationFactorSet {
     }
 }
 
-/// One term of a mass-action expression: K [E]^extractant_exponent / [H+]^h_exponent.
+/// One term of a mass-action expression: `K [E]^extractant_exponent / [H+]^h_exponent`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MassActionTerm {
     /// Element the term belongs to.
@@ -201,7 +201,7 @@ pub enum ExtractantBasis {
 }
 
 /// Extraction constants measured together: D_i = sum over the element's terms of
-/// K [E]^n / [H+]^m, with [E] the free extractant (see `basis`) and [H+] in mol/L.
+/// `K [E]^n / [H+]^m`, with `[E]` the free extractant (see `basis`) and `[H+]` in mol/L.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct MassActionSet {
     /// Conditions (diluent, medium, ionic strength, temperature).
@@ -607,6 +607,40 @@ static SYSTEMS: &[ExtractantSystem] = &[
                 },
             },
             Fact {
+                quantity: "separation factor Er/Ca, lower bound",
+                value: 10.0,
+                unit: "-",
+                conditions: "P507 and saponified P507, nitric acid medium; the source reports \
+                             beta(Er/Ca) 'generally above 10'",
+                provenance: Provenance {
+                    source: "Niu & Wang 2014, Solvent extraction of erbium(III) with P507 in nitric \
+                             acid solution and its separation from calcium(II) and ferrum(III), CIESC \
+                             Journal 65(1):258-263, abstract",
+                    quality: Quality::Measured,
+                },
+            },
+            Fact {
+                quantity: "separation factor Er/Fe(III), lower bound at initial pH about 3.0",
+                value: 10.0,
+                unit: "-",
+                conditions: "P507, nitric acid medium, initial aqueous pH about 3.0 only; lower \
+                             elsewhere (no number given)",
+                provenance: Provenance {
+                    source: "Niu & Wang 2014, CIESC Journal 65(1):258-263, abstract",
+                    quality: Quality::Measured,
+                },
+            },
+            Fact {
+                quantity: "initial aqueous pH of maximum Er extraction (> 95 %)",
+                value: 2.0,
+                unit: "pH",
+                conditions: "P507, nitric acid medium; extraction falls at higher pH from Er hydrolysis",
+                provenance: Provenance {
+                    source: "Niu & Wang 2014, CIESC Journal 65(1):258-263, abstract",
+                    quality: Quality::Measured,
+                },
+            },
+            Fact {
                 quantity: "acid concentration needed to strip Er, Tm, Yb, Lu",
                 value: 5.0,
                 unit: "mol/L",
@@ -769,6 +803,23 @@ static SYSTEMS: &[ExtractantSystem] = &[
              Mater. 2019, abstract); no number in the abstract",
             "no sourced separation factors or extraction constants were found: supply them in the flowsheet",
         ],
+    },
+    ExtractantSystem {
+        id: "p229",
+        name: "P229",
+        aliases: &["di(2-ethylhexyl) phosphinic acid"],
+        kind: ExtractantKind::AcidicPhosphinic,
+        description: "di(2-ethylhexyl) phosphinic acid",
+        formula: Some("C16H35O2P"),
+        stoichiometry: None,
+        distribution: &[],
+        separation_factors: &[],
+        mass_action: &[],
+        empirical: &[],
+        facts: &[],
+        notes: &["extraction order from HCl into n-octane: Sc >> Fe(III) > Lu > Yb > Er > Y > Ho, \
+                  so Y lies between Ho and Er (Xue & Li 1992, Chinese J. Appl. Chem. 9(4):21-25, \
+                  abstract); the constants it reports were not retrievable"],
     },
     ExtractantSystem {
         id: "cyanex572_tbp",
