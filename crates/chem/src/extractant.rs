@@ -1198,6 +1198,18 @@ mod tests {
     }
 
     #[test]
+    fn catalogue_lists_every_system() {
+        let doc = include_str!("../../../docs/data/chemistry.md");
+        for s in all() {
+            assert!(
+                doc.contains(&format!("`{}`", s.id)),
+                "docs/data/chemistry.md misses {}",
+                s.id
+            );
+        }
+    }
+
+    #[test]
     fn stoichiometric_capacity() {
         let p = find("p507")
             .and_then(|s| s.stoichiometry)
