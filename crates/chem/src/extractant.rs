@@ -537,6 +537,16 @@ static SYSTEMS: &[ExtractantSystem] = &[
                 quality: Quality::Measured,
             },
             pairs: &[sf(Pr, Ce, 2.28)],
+        },
+        SeparationFactorSet {
+            conditions: "1 mol/L P507 (review table; medium and acidity not captured)",
+            provenance: Provenance {
+                source: "review of acidic phosphorus extractants on SciEngine (table with 1 mol/L \
+                         P507), via QuantumDrizzy/QuBLAR docs/adr/ADR-013-ree-separation-qubo.md; \
+                         primary not read, authors and table number not captured",
+                quality: Quality::Measured,
+            },
+            pairs: &[sf(Pr, Ce, 1.84), sf(Nd, Pr, 1.50)],
         }],
         mass_action: &[MassActionSet {
             conditions: "chloride-acetate aqueous medium, P507 alone; extracted species PrL3·3HL \

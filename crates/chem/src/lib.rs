@@ -21,7 +21,7 @@
 //! assert_eq!(set.sep_factor(Element::Pr, Element::Ce), Some(2.28));
 //! println!("{} ({})", set.provenance.source, set.provenance.quality.as_str());
 //! // A pair no source gives is absent, never invented: the flowsheet must supply it.
-//! assert_eq!(set.sep_factor(Element::Nd, Element::Pr), None);
+//! assert_eq!(set.sep_factor(Element::Dy, Element::Tb), None);
 //! assert_eq!(extractant::did_you_mean("P057"), Some("P507"));
 //! ```
 //!
