@@ -31,6 +31,8 @@
 //! ```
 
 pub mod cascade;
+pub mod chain;
+pub mod equilibrium;
 pub mod kremser;
 mod linalg;
 
