@@ -15,11 +15,14 @@
 //! `docs/data/chemistry.md`. Numbers seen only in a secondary text say so in their source
 //! string ("via ...").
 
+use serde::Serialize;
+
 use crate::element::Element;
 use crate::provenance::{Provenance, Quality};
 
 /// Chemical family of an extractant, which fixes the extraction mechanism.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum ExtractantKind {
     /// Dialkyl phosphoric acid, e.g. D2EHPA (P204); cation exchanger.
@@ -63,7 +66,7 @@ impl ExtractantKind {
 }
 
 /// A single sourced number with its unit, conditions and provenance.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Fact {
     /// What the number is, e.g. `"loaded organic REE concentration, upper end"`.
     pub quantity: &'static str,
@@ -78,7 +81,7 @@ pub struct Fact {
 }
 
 /// Stoichiometry of the extraction reaction for a trivalent ion.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Stoichiometry {
     /// Extractant molecules (monomer units) bound per trivalent metal ion at saturation,
     /// e.g. 6 for RE(HA2)3 with a dimeric acidic extractant, 3 for RE(NO3)3·3TBP.
@@ -105,7 +108,7 @@ impl Stoichiometry {
 
 /// Relative extractability of one pair: `beta = D_more / D_less` (> 0; > 1 when `more` is the more
 /// extracted element).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SepFactor {
     /// Element in the numerator.
     pub more: Element,
@@ -116,7 +119,7 @@ pub struct SepFactor {
 }
 
 /// Separation factors measured together under one set of conditions.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct SeparationFactorSet {
     /// Conditions (extractant concentration, diluent, saponification, medium, acidity, T).
     pub conditions: &'static str,
@@ -179,7 +182,7 @@ impl SeparationFactorSet {
 }
 
 /// One term of a mass-action expression: `K [E]^extractant_exponent / [H+]^h_exponent`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct MassActionTerm {
     /// Element the term belongs to.
     pub element: Element,
@@ -192,7 +195,8 @@ pub struct MassActionTerm {
 }
 
 /// Which species the extractant concentration of a mass-action law refers to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ExtractantBasis {
     /// Dimer (HA)2 concentration, mol/L of dimer.
     Dimer,
@@ -202,7 +206,7 @@ pub enum ExtractantBasis {
 
 /// Extraction constants measured together: D_i = sum over the element's terms of
 /// `K [E]^n / [H+]^m`, with `[E]` the free extractant (see `basis`) and `[H+]` in mol/L.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct MassActionSet {
     /// Conditions (diluent, medium, ionic strength, temperature).
     pub conditions: &'static str,
@@ -240,7 +244,8 @@ impl MassActionSet {
 }
 
 /// What the extractant variable `x` of an empirical correlation measures.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ExtractantMeasure {
     /// Volume percent of extractant in the organic phase (PrOMMiS "dosage").
     VolumePercent,
@@ -249,7 +254,7 @@ pub enum ExtractantMeasure {
 }
 
 /// Coefficients of log10 D = (a0 + a1 x) pH + b + c log10 x for one element.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct EmpiricalCoefficients {
     /// Element.
     pub element: Element,
@@ -264,7 +269,7 @@ pub struct EmpiricalCoefficients {
 }
 
 /// An empirical log10 D correlation fitted by a source.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct EmpiricalSet {
     /// Conditions of the underlying data and validity range.
     pub conditions: &'static str,
@@ -304,7 +309,7 @@ impl EmpiricalSet {
 }
 
 /// Constant distribution ratios under one set of conditions.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct DistributionSet {
     /// Conditions.
     pub conditions: &'static str,
@@ -325,7 +330,7 @@ impl DistributionSet {
 }
 
 /// An extractant system: one extractant (or a defined mixture) with all data sxplan ships for it.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ExtractantSystem {
     /// Stable identifier used in TOML and reports (`"p507"`).
     pub id: &'static str,
@@ -1205,6 +1210,15 @@ mod tests {
             .expect("built in")
             .elements_with_data()
             .is_empty());
+    }
+
+    #[test]
+    fn serializes_for_reports() {
+        let json = serde_json::to_string(all()).unwrap_or_default();
+        assert!(json.contains("\"id\":\"p507\""));
+        assert!(json.contains("\"kind\":\"acidic_phosphonic\""));
+        assert!(json.contains("\"quality\":\"fitted\""));
+        assert!(json.contains("[\"Sc\",632.4976]"));
     }
 
     #[test]

@@ -101,6 +101,23 @@ impl Dimension {
         }
     }
 
+    /// A typical value as it would be written in a flowsheet, for help texts (`"1.2 m3/h"`).
+    pub fn example(self) -> &'static str {
+        match self {
+            Dimension::VolumetricFlow => "1.2 m3/h",
+            Dimension::MolarConcentration => "0.5 mol/L",
+            Dimension::MassConcentration => "4 g/L",
+            Dimension::Fraction => "36 %",
+            Dimension::MassFlow => "15 t/h",
+            Dimension::MolarFlow => "10 mol/h",
+            Dimension::Volume => "2 m3",
+            Dimension::Time => "3 min",
+            Dimension::Mass => "1 t",
+            Dimension::PricePerMass => "56 USD/kg",
+            Dimension::Dimensionless => "0.5",
+        }
+    }
+
     /// Help text listing the accepted units: `accepted units: m3/h, L/h, ...`.
     pub fn help(self) -> String {
         if self == Dimension::Dimensionless {
@@ -143,6 +160,12 @@ pub struct Quantity {
     pub value: f64,
     /// Physical kind.
     pub dimension: Dimension,
+}
+
+impl std::fmt::Display for Quantity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&format_quantity(self.value, self.dimension))
+    }
 }
 
 impl Quantity {
@@ -734,6 +757,7 @@ mod tests {
         let m = g.to_molar(Element::Nd).unwrap();
         assert_eq!(m.dimension, Dimension::MolarConcentration);
         assert!(close(m.value, 1.0));
+        assert_eq!(m.to_string(), format!("{:?} mol/L", m.value));
         let back = m.to_mass(Element::Nd).unwrap();
         assert!(close(back.value, 144.242));
         let flow = q("1 t/h").to_molar(Element::Y).unwrap();
@@ -755,6 +779,8 @@ mod tests {
             );
         }
         for d in Dimension::ALL {
+            let example = parse_quantity(d.example()).map(|q| q.dimension);
+            assert!(example.is_ok_and(|found| d.accepts(found)), "{d:?}");
             assert!(!d.help().is_empty());
             assert!(d.describe().split(' ').count() >= 2);
         }
