@@ -380,6 +380,40 @@ impl ExtractantSystem {
             .chain(std::iter::once(self.id))
     }
 
+    /// The first separation-factor set that connects every element of `elements` (so that all
+    /// their relative extractabilities follow from it); `None` if no single set does.
+    pub fn sep_factor_set_for(&self, elements: &[Element]) -> Option<&SeparationFactorSet> {
+        self.separation_factors.iter().find(|set| {
+            let rel = set.relative_extractabilities();
+            elements.iter().all(|e| rel.iter().any(|(x, _)| x == e))
+        })
+    }
+
+    /// The first mass-action set with a term for every element of `elements`.
+    pub fn mass_action_set_for(&self, elements: &[Element]) -> Option<&MassActionSet> {
+        self.mass_action.iter().find(|set| {
+            elements
+                .iter()
+                .all(|e| set.terms.iter().any(|t| t.element == *e))
+        })
+    }
+
+    /// The first empirical set with coefficients for every element of `elements`.
+    pub fn empirical_set_for(&self, elements: &[Element]) -> Option<&EmpiricalSet> {
+        self.empirical.iter().find(|set| {
+            elements
+                .iter()
+                .all(|e| set.coefficients.iter().any(|k| k.element == *e))
+        })
+    }
+
+    /// The first distribution set with a D for every element of `elements`.
+    pub fn distribution_set_for(&self, elements: &[Element]) -> Option<&DistributionSet> {
+        self.distribution
+            .iter()
+            .find(|set| elements.iter().all(|e| set.d_ratio(*e).is_some()))
+    }
+
     /// Elements for which any table of this system has a value.
     pub fn elements_with_data(&self) -> Vec<Element> {
         Element::ALL
@@ -1210,6 +1244,20 @@ mod tests {
             .expect("built in")
             .elements_with_data()
             .is_empty());
+    }
+
+    #[test]
+    fn sets_covering_elements() {
+        let p = find("p507").expect("built in");
+        let set = p.sep_factor_set_for(&[Ce, Pr, Nd]).map(|s| s.pairs.len());
+        assert_eq!(set, Some(2), "the review set connects Ce, Pr and Nd");
+        assert!(p.sep_factor_set_for(&[Nd, Sm]).is_none());
+        let d = find("d2ehpa").expect("built in");
+        assert!(d.empirical_set_for(&[La, Ce, Y]).is_some());
+        assert!(d.empirical_set_for(&[La, Tb]).is_none());
+        assert!(d.mass_action_set_for(&[La, Ce]).is_some());
+        assert!(d.distribution_set_for(&[Sc, Fe]).is_some());
+        assert!(d.distribution_set_for(&[Mn]).is_none());
     }
 
     #[test]
