@@ -656,6 +656,31 @@ static SYSTEMS: &[ExtractantSystem] = &[
                 },
             },
             Fact {
+                quantity: "separation factor Lu/Yb, lower end of reported range",
+                value: 1.4,
+                unit: "-",
+                conditions: "EHEHPA in Isopar-M or m-nitrobenzotrifluoride, and Cyanex 272 in \
+                             Isopar-M, nitric acid (cation exchange, Ln[HA2]3, up to 3 mol/L HNO3); \
+                             the abstract gives 1.4-1.6 over the systems studied",
+                provenance: Provenance {
+                    source: "Separation of ytterbium and lutetium with solutions of \
+                             (2-ethylhexyl)phosphonic acid mono-2-ethylhexyl ester in hydrocarbons \
+                             from nitric acid solutions and its simulation, Radiochemistry 64(3) 2022, \
+                             doi 10.1134/S1066362222030067, abstract (authors not captured)",
+                    quality: Quality::Measured,
+                },
+            },
+            Fact {
+                quantity: "separation factor Lu/Yb, upper end of reported range",
+                value: 1.6,
+                unit: "-",
+                conditions: "as for the lower end",
+                provenance: Provenance {
+                    source: "Radiochemistry 64(3) 2022, doi 10.1134/S1066362222030067, abstract",
+                    quality: Quality::Measured,
+                },
+            },
+            Fact {
                 quantity: "separation factor Er/Ca, lower bound",
                 value: 10.0,
                 unit: "-",
@@ -843,14 +868,41 @@ static SYSTEMS: &[ExtractantSystem] = &[
         separation_factors: &[],
         mass_action: &[],
         empirical: &[],
-        facts: &[],
+        facts: &[
+            Fact {
+                quantity: "separation factor Lu/Yb, lower end of reported range",
+                value: 1.4,
+                unit: "-",
+                conditions: "EHEHPA in Isopar-M or m-nitrobenzotrifluoride, and Cyanex 272 in \
+                             Isopar-M, nitric acid (cation exchange, Ln[HA2]3, up to 3 mol/L HNO3); \
+                             the abstract gives 1.4-1.6 over the systems studied",
+                provenance: Provenance {
+                    source: "Separation of ytterbium and lutetium with solutions of \
+                             (2-ethylhexyl)phosphonic acid mono-2-ethylhexyl ester in hydrocarbons \
+                             from nitric acid solutions and its simulation, Radiochemistry 64(3) 2022, \
+                             doi 10.1134/S1066362222030067, abstract (authors not captured)",
+                    quality: Quality::Measured,
+                },
+            },
+            Fact {
+                quantity: "separation factor Lu/Yb, upper end of reported range",
+                value: 1.6,
+                unit: "-",
+                conditions: "as for the lower end",
+                provenance: Provenance {
+                    source: "Radiochemistry 64(3) 2022, doi 10.1134/S1066362222030067, abstract",
+                    quality: Quality::Measured,
+                },
+            },
+        ],
         notes: &[
             "cation-exchange mechanism for all 14 lanthanides from perchlorate confirmed by log D vs \
              pH and log D vs log[Cyanex 272] slopes (Sep. Purif. Technol. 83 (2011) 82, abstract); \
              no numbers in the abstract",
             "Tb(III)/Dy(III) from weak HCl, initial pH 1.5-5: separation factor low (Korean J. Met. \
              Mater. 2019, abstract); no number in the abstract",
-            "no sourced separation factors or extraction constants were found: supply them in the flowsheet",
+            "no sourced separation-factor table or extraction constants were found (only the Lu/Yb \
+             range in facts): supply them in the flowsheet",
         ],
     },
     ExtractantSystem {
