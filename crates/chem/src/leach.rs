@@ -15,6 +15,7 @@
 
 use crate::mud::MudGrade;
 use crate::{formula, Element, Provenance, Quality};
+use serde::Serialize;
 
 /// Standard atomic weight of F, g/mol (IUPAC/CIAAW 2021, Prohaska et al. 2022, Pure Appl. Chem. 94:573).
 ///
@@ -48,7 +49,7 @@ pub fn fluorapatite_p2o5_mass_fraction() -> Option<f64> {
 }
 
 /// Conditions of the best published HCl leach of the mud.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct LeachConditions {
     /// Leaching acid.
     pub acid: &'static str,
@@ -100,7 +101,7 @@ pub fn h2so4_extraction_provenance() -> Provenance {
 }
 
 /// Fraction of one element leached from the mud into the liquor.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct LeachRecovery {
     /// Element.
     pub element: Element,
@@ -172,7 +173,7 @@ pub fn hcl_leach_recovery(element: Element) -> Option<&'static LeachRecovery> {
 }
 
 /// Stoichiometric acid taken by dissolving apatite-hosted cations, per tonne of dry mud.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct AcidDemand {
     /// Ca dissolved from apatite, mol/t.
     pub ca_mol_per_t: f64,
@@ -282,7 +283,7 @@ pub fn ccd_soluble_recovery(n_stages: u32, wash_ratio: f64, feed_liquor_ratio: f
 }
 
 /// One impurity-removal step between leach and SX, with only the numbers a source gave.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ImpurityRemovalStep {
     /// Impurity (or element) removed.
     pub impurity: Element,
@@ -375,7 +376,7 @@ pub const OXALATE_STOICHIOMETRY_PROVENANCE: Provenance = Provenance {
 };
 
 /// One published oxalate-precipitation result.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct PrecipitationDatum {
     /// Conditions of the measurement.
     pub condition: &'static str,

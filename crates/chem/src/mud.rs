@@ -23,6 +23,7 @@
 //! major oxides (SiO2, Al2O3, Fe2O3, MnO, MgO, Na2O, K2O) were not found and are absent: a flowsheet
 //! must supply them. docs/data/feed-and-prices.md lists every number and its derivation.
 
+use serde::Serialize;
 use std::sync::LazyLock;
 
 use crate::leach::{fluorapatite_cao_mass_fraction, fluorapatite_p2o5_mass_fraction};
@@ -283,7 +284,7 @@ pub const MAJORS_PROVENANCE: Provenance = Provenance {
 };
 
 /// One grade class of the Minamitorishima mud with a representative composition.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct MudGrade {
     /// Stable id: `"rey_rich"`, `"highly_rey_rich"` or `"extremely_rey_rich"`.
     pub id: &'static str,

@@ -7,9 +7,10 @@
 //! A price that no source gave is absent: a flowsheet that needs it must supply it.
 
 use crate::{Element, Provenance, Quality};
+use serde::{Serialize, Serializer};
 
 /// Price of one separated oxide.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct OxidePrice {
     /// Element whose commercial oxide is priced.
     pub element: Element,
@@ -22,7 +23,7 @@ pub struct OxidePrice {
 }
 
 /// Price of a mixed oxide product (e.g. NdPr oxide) that is traded as one.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct MixedOxidePrice {
     /// Product name as quoted.
     pub product: &'static str,
@@ -68,8 +69,15 @@ impl Reagent {
     }
 }
 
+impl Serialize for Reagent {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
 /// Unit in which a reagent price is quoted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PriceUnit {
     /// US$ per kg of product as traded.
     UsdPerKg,
@@ -78,7 +86,7 @@ pub enum PriceUnit {
 }
 
 /// Price of one reagent.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct ReagentPrice {
     /// Reagent.
     pub reagent: Reagent,
@@ -105,7 +113,7 @@ impl ReagentPrice {
 }
 
 /// A dated set of oxide and reagent prices for valuing a plant's output.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct PriceSet {
     /// Stable id, e.g. `"usgs_2024"`.
     pub id: &'static str,
