@@ -6,6 +6,7 @@
 //! converted at a stated exchange rate, and tagged estimated because of that conversion.
 //! A price that no source gave is absent: a flowsheet that needs it must supply it.
 
+use crate::mud::MudGrade;
 use crate::{Element, Provenance, Quality};
 use serde::{Serialize, Serializer};
 
@@ -630,6 +631,81 @@ pub fn price_set(id: &str) -> Option<&'static PriceSet> {
     PRICE_SETS.iter().find(|s| s.id == id)
 }
 
+/// Value of one element's oxide contained in a tonne of mud.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ElementValue {
+    /// Element.
+    pub element: Element,
+    /// Commercial oxide contained, kg per tonne of dry mud.
+    pub oxide_kg_per_t: f64,
+    /// Price used, US$/kg of oxide; `None` when no set prices it.
+    pub usd_per_kg: Option<f64>,
+    /// Contained value, US$ per tonne of dry mud; `None` when unpriced.
+    pub usd_per_t: Option<f64>,
+    /// Id of the price set that gave the price.
+    pub price_set: Option<&'static str>,
+    /// True when the price is that of a mixed product (NdPr oxide) applied to this oxide.
+    pub from_mixed_product: bool,
+}
+
+/// Contained (in-situ) oxide value of a mud grade at a list of price sets.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContainedValue {
+    /// One entry per REY element of the grade, in the grade's order.
+    pub items: Vec<ElementValue>,
+    /// Sum of the priced entries, US$ per tonne of dry mud.
+    pub total_usd_per_t: f64,
+    /// Elements no set prices (their value is not in the total).
+    pub unpriced: Vec<Element>,
+}
+
+/// Contained oxide value of `grade` per tonne of dry mud, before any recovery.
+///
+/// Each element takes the first price found in `sets`, in order: an oxide price, or else a mixed
+/// product that contains the element (NdPr oxide, its price applied to Nd2O3 and Pr6O11 alike).
+/// Elements that no set prices are listed in [`ContainedValue::unpriced`] and add nothing.
+pub fn contained_value(grade: &MudGrade, sets: &[&'static PriceSet]) -> ContainedValue {
+    let mut items = Vec::with_capacity(grade.rey_ppm.len());
+    let mut total = 0.0;
+    let mut unpriced = Vec::new();
+    for &(element, _) in grade.rey_ppm {
+        let oxide_kg_per_t = grade.reo_kg_per_t_of(element).unwrap_or(0.0);
+        let single = sets
+            .iter()
+            .find_map(|s| s.oxide(element).map(|p| (p.usd_per_kg, s.id, false)));
+        let price = single.or_else(|| {
+            sets.iter().find_map(|s| {
+                s.mixed_oxides
+                    .iter()
+                    .find(|m| m.elements.contains(&element))
+                    .map(|m| (m.usd_per_kg, s.id, true))
+            })
+        });
+        let (usd_per_kg, price_set, from_mixed_product) = match price {
+            Some((p, id, mixed)) => (Some(p), Some(id), mixed),
+            None => (None, None, false),
+        };
+        let usd_per_t = usd_per_kg.map(|p| p * oxide_kg_per_t);
+        match usd_per_t {
+            Some(v) => total += v,
+            None => unpriced.push(element),
+        }
+        items.push(ElementValue {
+            element,
+            oxide_kg_per_t,
+            usd_per_kg,
+            usd_per_t,
+            price_set,
+            from_mixed_product,
+        });
+    }
+    ContainedValue {
+        items,
+        total_usd_per_t: total,
+        unpriced,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -730,5 +806,44 @@ mod tests {
         let nh3 = s.and_then(|s| s.reagent(Reagent::Ammonia));
         assert!(nh3.is_some_and(|n| (n.price - 600.0 / 907.18474).abs() < 1e-12));
         assert_eq!(Reagent::OxalicAcid.as_str(), "oxalic_acid");
+    }
+    #[test]
+    fn contained_value_matches_hand_sum_and_lists_gaps() {
+        let g = crate::mud::grade("extremely_rey_rich");
+        let s = price_set("usgs_2024");
+        let (Some(g), Some(s)) = (g, s) else {
+            panic!("built-in grade and set exist");
+        };
+        let v = contained_value(g, &[s]);
+        let hand: f64 = [
+            Element::Ce,
+            Element::Dy,
+            Element::Eu,
+            Element::La,
+            Element::Nd,
+            Element::Tb,
+        ]
+        .iter()
+        .map(|&e| g.reo_kg_per_t_of(e).unwrap_or(0.0) * s.oxide(e).map_or(0.0, |p| p.usd_per_kg))
+        .sum();
+        assert!(
+            (v.total_usd_per_t - hand).abs() < 1e-9 * hand,
+            "{} vs {hand}",
+            v.total_usd_per_t
+        );
+        assert!(v.unpriced.contains(&Element::Y) && v.unpriced.contains(&Element::Pr));
+        assert_eq!(v.items.len(), 15);
+        // Falling back to a second set fills gaps; a mixed NdPr price covers Pr.
+        let fallback = price_set("china_spot_2025_03");
+        let Some(fallback) = fallback else {
+            panic!("built-in set exists");
+        };
+        let w = contained_value(g, &[s, fallback]);
+        assert!(w.total_usd_per_t > v.total_usd_per_t);
+        assert!(!w.unpriced.contains(&Element::Y) && !w.unpriced.contains(&Element::Pr));
+        let pr = w.items.iter().find(|i| i.element == Element::Pr);
+        assert!(
+            pr.is_some_and(|i| i.from_mixed_product && i.price_set == Some("china_spot_2025_03"))
+        );
     }
 }
