@@ -234,6 +234,38 @@ static USGS_2021: [OxidePrice; 6] = mcs2025(MCS2025_2021, 2.0, 410.0, 31.0, 2.0,
 static USGS_2020: [OxidePrice; 6] = mcs2025(MCS2025_2020, 2.0, 261.0, 31.0, 2.0, 49.0, 670.0);
 
 // ---------------------------------------------------------------------------------------------
+// USGS Mineral Commodity Summaries 2016, Rare Earths: year-end prices 2011-2015 (ranges, midpoints)
+// ---------------------------------------------------------------------------------------------
+
+const MCS2016: &str =
+    "USGS Mineral Commodity Summaries 2016, Rare Earths, salient statistics: price, \
+     US$/kg, year-end, given as ranges (docslib copy of the chapter); midpoint of each range taken";
+
+const fn yearend(ce: f64, dy: f64, eu: f64, la: f64, nd: f64, tb: f64) -> [OxidePrice; 6] {
+    let p = Provenance {
+        source: MCS2016,
+        quality: Quality::Estimated,
+    };
+    [
+        oxide(Element::Ce, Some(0.995), ce, p),
+        oxide(Element::Dy, Some(0.995), dy, p),
+        oxide(Element::Eu, Some(0.999), eu, p),
+        oxide(Element::La, Some(0.995), la, p),
+        oxide(Element::Nd, Some(0.995), nd, p),
+        oxide(Element::Tb, Some(0.9999), tb, p),
+    ]
+}
+
+// Ranges: Ce 40-45, 10-12, 5-6, 4-5, 2; Dy 1,400-1,420, 600-630, 440-490, 320-360, 215-240;
+// Eu 3,780-3,800, 1,500-1,600, 950-1,000, 680-730, 130-175; La 50-52, 9-11, 6, 5, 2;
+// Nd 190-200, 75-80, 65-70, 56-60, 37-42; Tb 2,800-2,820, 1,200-1,300, 800-850, 590-640, 410-490.
+static YEAREND_2011: [OxidePrice; 6] = yearend(42.5, 1_410.0, 3_790.0, 51.0, 195.0, 2_810.0);
+static YEAREND_2012: [OxidePrice; 6] = yearend(11.0, 615.0, 1_550.0, 10.0, 77.5, 1_250.0);
+static YEAREND_2013: [OxidePrice; 6] = yearend(5.5, 465.0, 975.0, 6.0, 67.5, 825.0);
+static YEAREND_2014: [OxidePrice; 6] = yearend(4.5, 340.0, 705.0, 5.0, 58.0, 615.0);
+static YEAREND_2015: [OxidePrice; 6] = yearend(2.0, 227.5, 152.5, 2.0, 39.5, 450.0);
+
+// ---------------------------------------------------------------------------------------------
 // 2025 prices
 // ---------------------------------------------------------------------------------------------
 
@@ -533,7 +565,7 @@ const USGS_NOTE: &str =
     "U.S. average prices of six oxides only: Pr, Sm, Gd, Tb..Lu other than Dy, and Y \
      are absent (MCS 2020 gave Y2O3 99.999 % at US$3/kg for 2019e); the flowsheet must supply them";
 
-static PRICE_SETS: [PriceSet; 9] = [
+static PRICE_SETS: [PriceSet; 14] = [
     PriceSet {
         id: "usgs_2024",
         name: "USGS MCS 2025, 2024 estimated U.S. averages",
@@ -578,6 +610,51 @@ static PRICE_SETS: [PriceSet; 9] = [
         mixed_oxides: &[],
         reagents: &[],
         notes: USGS_NOTE,
+    },
+    PriceSet {
+        id: "usgs_yearend_2011",
+        name: "USGS MCS 2016, 2011 year-end (range midpoints)",
+        date: "2011-12 (year-end)",
+        oxides: &YEAREND_2011,
+        mixed_oxides: &[],
+        reagents: &[],
+        notes: "2011 is the peak of the 2010-2011 price spike; six oxides only, Eu at 99.9 %; no reagent prices: the flowsheet must supply them",
+    },
+    PriceSet {
+        id: "usgs_yearend_2012",
+        name: "USGS MCS 2016, 2012 year-end (range midpoints)",
+        date: "2012-12 (year-end)",
+        oxides: &YEAREND_2012,
+        mixed_oxides: &[],
+        reagents: &[],
+        notes: "six oxides only, Eu at 99.9 %; no reagent prices: the flowsheet must supply them",
+    },
+    PriceSet {
+        id: "usgs_yearend_2013",
+        name: "USGS MCS 2016, 2013 year-end (range midpoints)",
+        date: "2013-12 (year-end)",
+        oxides: &YEAREND_2013,
+        mixed_oxides: &[],
+        reagents: &[],
+        notes: "six oxides only, Eu at 99.9 %; no reagent prices: the flowsheet must supply them",
+    },
+    PriceSet {
+        id: "usgs_yearend_2014",
+        name: "USGS MCS 2016, 2014 year-end (range midpoints)",
+        date: "2014-12 (year-end)",
+        oxides: &YEAREND_2014,
+        mixed_oxides: &[],
+        reagents: &[],
+        notes: "six oxides only, Eu at 99.9 %; no reagent prices: the flowsheet must supply them",
+    },
+    PriceSet {
+        id: "usgs_yearend_2015",
+        name: "USGS MCS 2016, 2015 year-end (range midpoints)",
+        date: "2015-12 (year-end)",
+        oxides: &YEAREND_2015,
+        mixed_oxides: &[],
+        reagents: &[],
+        notes: "six oxides only, Eu at 99.9 %; no reagent prices: the flowsheet must supply them",
     },
     PriceSet {
         id: "usgs_2025",
@@ -625,8 +702,9 @@ pub fn price_sets() -> &'static [PriceSet] {
     &PRICE_SETS
 }
 
-/// One price set by id (`"usgs_2024"`, `"usgs_2023"`, ..., `"usgs_2025"`, `"china_spot_2025_03"`,
-/// `"outside_china_2025"`, `"volume_weighted_2025"`).
+/// One price set by id (`"usgs_2024"`, `"usgs_2023"`, ..., `"usgs_2020"`, `"usgs_yearend_2011"`, ...,
+/// `"usgs_yearend_2015"`, `"usgs_2025"`, `"china_spot_2025_03"`, `"outside_china_2025"`,
+/// `"volume_weighted_2025"`).
 pub fn price_set(id: &str) -> Option<&'static PriceSet> {
     PRICE_SETS.iter().find(|s| s.id == id)
 }
@@ -778,7 +856,7 @@ mod tests {
         // Heavy REE are worth more than light ones in every set that prices both.
         for s in price_sets() {
             if let (Some(tb), Some(la)) = (s.oxide(Element::Tb), s.oxide(Element::La)) {
-                assert!(tb.usd_per_kg > 100.0 * la.usd_per_kg, "{}", s.id);
+                assert!(tb.usd_per_kg > 20.0 * la.usd_per_kg, "{}", s.id);
             }
         }
     }
@@ -845,5 +923,18 @@ mod tests {
         assert!(
             pr.is_some_and(|i| i.from_mixed_product && i.price_set == Some("china_spot_2025_03"))
         );
+    }
+    #[test]
+    fn yearend_2011_spike_is_midpoint_of_mcs2016_ranges() {
+        let s = price_set("usgs_yearend_2011");
+        let dy = s.and_then(|s| s.oxide(Element::Dy)).map(|p| p.usd_per_kg);
+        assert_eq!(dy, Some(1_410.0));
+        let eu = s.and_then(|s| s.oxide(Element::Eu));
+        assert!(eu.is_some_and(|p| p.usd_per_kg == 3_790.0 && p.purity == Some(0.999)));
+        // The spike: 2011 Dy is more than five times the 2024 average.
+        let dy24 = price_set("usgs_2024")
+            .and_then(|s| s.oxide(Element::Dy))
+            .map(|p| p.usd_per_kg);
+        assert!(matches!((dy, dy24), (Some(a), Some(b)) if a > 5.0 * b));
     }
 }
