@@ -133,6 +133,17 @@ impl Chain {
 
     /// Solves the chain with the chosen algorithm.
     pub fn solve(&self, algorithm: Algorithm) -> ChainSolution {
+        self.solve_from(algorithm, None)
+    }
+
+    /// Solves the chain starting from a previous solution of a chain of the same shape (warm
+    /// start inside recycle iterations); `None` or a shape mismatch starts from scratch.
+    pub fn solve_from(&self, algorithm: Algorithm, start: Option<&ChainSolution>) -> ChainSolution {
+        let start = start.filter(|s| {
+            s.a.len() == self.n_stages * self.n_elements
+                && s.h.len() == self.n_stages
+                && s.a.iter().chain(&s.o).chain(&s.h).all(|v| v.is_finite())
+        });
         if self.n_stages == 0 || self.n_elements == 0 {
             let n = self.n_stages;
             let h = self.acidity_profile(&[], &[]);
@@ -151,10 +162,10 @@ impl Chain {
                 if self.all_linear() {
                     self.solve_linear()
                 } else {
-                    self.solve_newton_continuation()
+                    self.solve_newton_continuation(start)
                 }
             }
-            Algorithm::Substitution => self.solve_substitution(),
+            Algorithm::Substitution => self.solve_substitution(start),
         }
     }
 
@@ -721,9 +732,12 @@ impl Chain {
     }
 
     /// Newton with continuation in the feed scale when the direct attempt stalls.
-    fn solve_newton_continuation(&self) -> ChainSolution {
+    fn solve_newton_continuation(&self, start: Option<&ChainSolution>) -> ChainSolution {
         let lay = self.layout();
-        let mut u = self.initial_guess(&lay, 1.0);
+        let mut u = match start {
+            Some(s) => self.join_u(&lay, &s.a, &s.o, &s.h),
+            None => self.initial_guess(&lay, 1.0),
+        };
         // A few substitution passes bring a poor linearized start (D evaluated at the wrong
         // acidity or loading) into Newton's basin cheaply.
         let mut iterations = 0;
@@ -891,15 +905,20 @@ impl Chain {
     }
 
     /// Successive substitution of stage distribution ratios with dense linear solves.
-    fn solve_substitution(&self) -> ChainSolution {
+    fn solve_substitution(&self, start: Option<&ChainSolution>) -> ChainSolution {
         let (n, m) = (self.n_stages, self.n_elements);
         let lay = Layout {
             m,
             has_o: false,
             has_h: self.uses_acidity(),
         };
-        let u0 = self.initial_guess(&lay, 1.0);
-        let (a, h) = self.split_u(&lay, &u0);
+        let (a, h) = match start {
+            Some(s) => (s.a.clone(), s.h.clone()),
+            None => {
+                let u0 = self.initial_guess(&lay, 1.0);
+                self.split_u(&lay, &u0)
+            }
+        };
         let mut o = vec![0.0; n * m];
         let (a, h, passes, ok) = self.substitution_passes(a, h, &mut o, 20_000, 0.0, n <= 400);
         if !ok {

@@ -34,6 +34,11 @@ pub mod cascade;
 pub mod chain;
 pub mod equilibrium;
 pub mod kremser;
+pub mod results;
+mod simulate;
+
+pub use chain::Algorithm;
+pub use results::{SimOptions, SimResult};
 mod linalg;
 
 use serde::Serialize;
@@ -88,6 +93,21 @@ pub enum SimError {
         /// What is wrong with it, naming the value.
         message: String,
     },
+    /// The flowsheet cannot be expanded into a stage graph (the message of the graph error).
+    #[error("stage graph: {0}")]
+    Graph(String),
+}
+
+/// Simulates a whole flowsheet at steady state: every stage of every circuit, recycles
+/// converged, with products, reagents, mass balance and solver diagnostics.
+///
+/// `Err` only for input that cannot be simulated (invalid numbers, a stage no aqueous reaches,
+/// a graph that cannot be built); numeric outcomes are in [`SimResult::status`].
+pub fn simulate(
+    flowsheet: &sxplan_model::Flowsheet,
+    options: &SimOptions,
+) -> Result<SimResult, SimError> {
+    simulate::run(flowsheet, options)
 }
 
 impl SimError {

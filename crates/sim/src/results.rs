@@ -1,0 +1,238 @@
+//! Result types of a whole-flowsheet simulation (all `serde::Serialize`, deterministic order).
+//!
+//! Units: volumetric flows L/h, concentrations mol/L, molar flows mol/h, oxide flows kg/h,
+//! fractions 0..=1. Element maps are ordered by the canonical element order.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sxplan_chem::Element;
+use sxplan_model::Phase;
+
+use crate::chain::Algorithm;
+use crate::SolveStatus;
+
+/// Version of the result schema (JSON `schema_version`).
+pub const RESULT_SCHEMA_VERSION: u32 = 1;
+
+/// Settings of [`crate::simulate`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimOptions {
+    /// Chain and recycle algorithm: [`Algorithm::Newton`] (block Newton chains, Newton-Broyden
+    /// on tear streams) or [`Algorithm::Substitution`] (independent cross-check: substitution
+    /// chains with dense solves, successive substitution on tear streams).
+    pub algorithm: Algorithm,
+    /// Maximum recycle (tear-stream) iterations.
+    pub max_recycle_iterations: usize,
+    /// Relative tolerance on the tear streams.
+    pub recycle_tolerance: f64,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            algorithm: Algorithm::Newton,
+            max_recycle_iterations: 200,
+            recycle_tolerance: 1e-12,
+        }
+    }
+}
+
+/// Everything a simulation produces.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SimResult {
+    /// Result schema version ([`RESULT_SCHEMA_VERSION`]).
+    pub schema_version: u32,
+    /// Flowsheet name.
+    pub flowsheet: String,
+    /// Overall outcome: converged only when every circuit and the recycles converged.
+    pub status: SolveStatus,
+    /// Recycle (tear-stream) iterations; 1 for a flowsheet without recycles.
+    pub iterations: usize,
+    /// Elements simulated, canonical order.
+    pub elements: Vec<Element>,
+    /// Mass balance closure.
+    pub mass_balance: MassBalance,
+    /// Every stream between nodes (internal stage-to-stage streams are in the circuit profiles).
+    pub streams: Vec<StreamResult>,
+    /// Products.
+    pub products: Vec<ProductResult>,
+    /// Circuits with per-stage profiles.
+    pub circuits: Vec<CircuitResult>,
+    /// Reagent consumption.
+    pub reagents: Reagents,
+    /// Solver diagnostics.
+    pub diagnostics: Diagnostics,
+}
+
+/// Mass balance over the plant: what the feeds bring against what products, purges and
+/// unconnected outlets take.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MassBalance {
+    /// Largest relative error over elements: `|in - out| / in`.
+    pub max_relative_error: f64,
+    /// Relative error of the total over all elements.
+    pub overall_relative_error: f64,
+    /// Per element.
+    pub per_element: BTreeMap<Element, ElementBalance>,
+}
+
+/// Balance of one element.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ElementBalance {
+    /// Entering with the feeds, mol/h.
+    pub in_mol_per_h: f64,
+    /// Leaving through products, purges and outlets, mol/h.
+    pub out_mol_per_h: f64,
+    /// `|in - out| / in` (0 when nothing enters and nothing leaves).
+    pub relative_error: f64,
+}
+
+/// One stream.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StreamResult {
+    /// Stream id in the stage graph.
+    pub id: usize,
+    /// Readable name (`from -> to`).
+    pub name: String,
+    /// Phase.
+    pub phase: Phase,
+    /// Node the stream leaves.
+    pub from: String,
+    /// Node the stream enters.
+    pub to: String,
+    /// Volumetric flow, L/h (0 for solids).
+    pub flow_vol_l_per_h: f64,
+    /// Solids mass flow, t/h (0 for solutions).
+    pub flow_mass_t_per_h: f64,
+    /// Net acidity (H+ minus OH-), mol/h; 0 for organic and solids.
+    pub acid_mol_per_h: f64,
+    /// Concentration per element, mol/L (0 when the stream has no volume).
+    pub conc_mol_per_l: BTreeMap<Element, f64>,
+    /// Molar flow per element, mol/h.
+    pub flow_mol_per_h: BTreeMap<Element, f64>,
+    /// True when the stream was a tear stream of a recycle.
+    pub tear: bool,
+}
+
+/// One product.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProductResult {
+    /// Product name.
+    pub id: String,
+    /// Elements whose combined fraction is the purity (the spec's, or the main element).
+    pub purity_elements: Vec<Element>,
+    /// Mole fraction of `purity_elements` among the REY of the product.
+    pub purity_mol: f64,
+    /// Oxide-mass fraction of `purity_elements` among the rare-earth oxides of the product.
+    pub purity_reo_mass: f64,
+    /// Minimum purity required by the flowsheet, if any, and its basis.
+    pub purity_spec: Option<PuritySpecResult>,
+    /// Recovery per element: product flow over feed flow (elements that the feeds bring).
+    pub recovery: BTreeMap<Element, f64>,
+    /// Rare-earth oxide equivalent of the product, kg/h.
+    pub reo_kg_per_h: f64,
+    /// Molar flow per element, mol/h.
+    pub flow_mol_per_h: BTreeMap<Element, f64>,
+}
+
+/// A purity specification and whether the product meets it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PuritySpecResult {
+    /// Minimum purity.
+    pub min: f64,
+    /// `mole` or `oxide_mass`.
+    pub basis: String,
+    /// True when the simulated purity on that basis reaches the minimum.
+    pub met: bool,
+}
+
+/// A circuit with its stage profiles.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CircuitResult {
+    /// Circuit name.
+    pub name: String,
+    /// Equilibrium model name.
+    pub model: String,
+    /// Outcome of the last chain solve of this circuit.
+    pub status: SolveStatus,
+    /// Iterations of the last chain solve.
+    pub iterations: usize,
+    /// Largest relative stage balance residual.
+    pub max_residual: f64,
+    /// Stages, stage 1 first.
+    pub stages: Vec<StageResult>,
+}
+
+/// One stage's steady state.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StageResult {
+    /// Circuit-wide stage number, 1-based.
+    pub stage: usize,
+    /// Section kind (`extraction`, `scrub`, `strip`, ...).
+    pub section: String,
+    /// Aqueous flow leaving the stage, L/h.
+    pub flow_vol_aq: f64,
+    /// Organic flow leaving the stage, L/h.
+    pub flow_vol_org: f64,
+    /// Aqueous concentration per element, mol/L.
+    pub conc_aq: BTreeMap<Element, f64>,
+    /// Organic concentration per element, mol/L.
+    pub conc_org: BTreeMap<Element, f64>,
+    /// Net acidity of the aqueous leaving the stage, mol/L (H+ minus OH-).
+    pub acidity_mol_per_l: f64,
+    /// pH = -log10 [H+] from the net acidity with the water equilibrium.
+    pub ph: f64,
+    /// Free dimeric extractant, mol/L (mass-action model only).
+    pub free_extractant: Option<f64>,
+    /// Total REY concentration in the organic, mol/L.
+    pub loading_mol_per_l: f64,
+    /// Fraction of the extractant bound (mass action) or of the loading capacity (separation
+    /// factor with a capacity), when defined.
+    pub loading_fraction: Option<f64>,
+}
+
+/// Reagent consumption.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reagents {
+    /// Per reagent.
+    pub items: Vec<ReagentUseResult>,
+    /// REO in all products, kg/h (the basis of the per-tonne figures).
+    pub reo_product_kg_per_h: f64,
+}
+
+/// Consumption of one reagent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReagentUseResult {
+    /// Reagent (`HCl`, `H2SO4`, `HNO3`, `NaOH`, `NH3`, `oxalic_acid`, ...).
+    pub reagent: String,
+    /// What it is used for (`circuit PrNd scrub`, `circuit PrNd saponification`, ...).
+    pub use_: String,
+    /// mol/h (of acid or base molecules).
+    pub mol_per_h: f64,
+    /// kg/h (100 % basis).
+    pub kg_per_h: f64,
+    /// t of reagent per t of REO product, when REO is produced.
+    pub t_per_t_reo: Option<f64>,
+}
+
+/// Solver diagnostics.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Diagnostics {
+    /// Algorithm used (`newton` or `substitution`).
+    pub algorithm: String,
+    /// Number of stages.
+    pub n_stages: usize,
+    /// Number of streams in the stage graph (internal included).
+    pub n_streams: usize,
+    /// Number of tear streams.
+    pub n_tears: usize,
+    /// Largest relative stage balance residual over all circuits.
+    pub max_stage_residual: f64,
+    /// Largest relative change of the tear streams in the last recycle iteration.
+    pub recycle_residual: f64,
+    /// Chain iterations summed over all circuit solves.
+    pub chain_iterations: usize,
+    /// Notes: elements without model data, stages without flow, ...
+    pub warnings: Vec<String>,
+}

@@ -1,0 +1,1434 @@
+//! Whole-flowsheet steady state on the stage graph: sequential-modular passes in the graph's
+//! block order, circuits solved as chains, recycles converged on tear streams.
+//!
+//! Volumetric flows are solved first (they are linear in the tear volumes: one affine map,
+//! solved exactly, or kept at their initial value for a closed loop). Element flows and
+//! acidity of the tear streams are then converged by Newton's method with a finite-difference
+//! Jacobian and Broyden updates ([`Algorithm::Newton`]), or by successive substitution
+//! ([`Algorithm::Substitution`], the independent cross-check).
+
+// Index loops mirror the stream/element algebra.
+#![allow(clippy::needless_range_loop)]
+
+use std::collections::BTreeMap;
+
+use sxplan_chem::Element;
+use sxplan_graph::{Block, NodeId, NodeKind, StageGraph, StreamId};
+use sxplan_model::{
+    Circuit, Equilibrium, FeedKind, Flowsheet, Phase, PortKind, PurityBasis, SectionLoading,
+    UnitKind,
+};
+
+use crate::chain::{Algorithm, Chain, ChainSolution};
+use crate::equilibrium::{proton_conc, SfLoading, StageModel};
+use crate::linalg::dense_solve;
+use crate::results::*;
+use crate::{SimError, SolveStatus};
+
+/// State of one stream.
+#[derive(Debug, Clone, PartialEq)]
+struct St {
+    vol: f64,
+    mass: f64,
+    acid: f64,
+    mol: Vec<f64>,
+}
+
+impl St {
+    fn zero(m: usize) -> St {
+        St {
+            vol: 0.0,
+            mass: 0.0,
+            acid: 0.0,
+            mol: vec![0.0; m],
+        }
+    }
+
+    fn add(&mut self, o: &St) {
+        self.vol += o.vol;
+        self.mass += o.mass;
+        self.acid += o.acid;
+        for (a, b) in self.mol.iter_mut().zip(&o.mol) {
+            *a += b;
+        }
+    }
+
+    fn scaled(&self, f: f64) -> St {
+        St {
+            vol: self.vol * f,
+            mass: self.mass * f,
+            acid: self.acid * f,
+            mol: self.mol.iter().map(|v| v * f).collect(),
+        }
+    }
+}
+
+/// Static, flow-independent data of a circuit.
+struct CircuitData {
+    models: Vec<StageModel>,
+    model_of_stage: Vec<usize>,
+    murphree: Vec<f64>,
+    z_exchange: Vec<f64>,
+    /// Base per litre of organic entering stage 1, mol/L.
+    base_per_l: f64,
+    /// Total dimer (mass action) for loading fractions, mol/L.
+    conc_dimer: Option<f64>,
+    /// Loading capacity per stage (separation factor), mol/L.
+    capacity: Vec<Option<f64>>,
+}
+
+struct Engine<'a> {
+    fs: &'a Flowsheet,
+    g: StageGraph,
+    m: usize,
+    elements: Vec<Element>,
+    circuits: Vec<CircuitData>,
+    algorithm: Algorithm,
+    warnings: Vec<String>,
+    /// Last chain solution per circuit: warm starts inside recycle iterations.
+    warm: std::cell::RefCell<Vec<Option<ChainSolution>>>,
+}
+
+#[derive(PartialEq, Clone, Copy)]
+enum Mode {
+    Volumes,
+    Full,
+}
+
+/// Output of one pass.
+struct Pass {
+    states: Vec<St>,
+    chains: Vec<Option<(Chain, ChainSolution)>>,
+}
+
+pub(crate) fn run(fs: &Flowsheet, opts: &SimOptions) -> Result<SimResult, SimError> {
+    if !(opts.recycle_tolerance > 0.0 && opts.recycle_tolerance.is_finite()) {
+        return Err(SimError::spec(
+            "recycle_tolerance",
+            format!("must be finite and > 0, got {}", opts.recycle_tolerance),
+        ));
+    }
+    let g = StageGraph::build(fs).map_err(|e| SimError::Graph(e.to_string()))?;
+    let elements = fs.elements.clone();
+    let m = elements.len();
+    let mut eng = Engine {
+        fs,
+        g,
+        m,
+        elements,
+        circuits: Vec::new(),
+        algorithm: opts.algorithm,
+        warnings: Vec::new(),
+        warm: std::cell::RefCell::new(vec![None; fs.circuits.len()]),
+    };
+    for c in &fs.circuits {
+        let data = eng.circuit_data(c)?;
+        eng.circuits.push(data);
+    }
+    eng.check_outlets()?;
+    let tears: Vec<StreamId> = eng.g.tears().to_vec();
+    // 1. Volumes.
+    let vols = eng.solve_volumes(&tears)?;
+    eng.check_volumes(&vols)?;
+    // 2. Elements and acidity on the tear streams.
+    let n_x = tears.len() * (m + 1);
+    let floor = eng.floors(&tears);
+    let (x, iterations, recycle_residual, status, mut chain_iterations) = if tears.is_empty() {
+        (vec![0.0; n_x], 1, 0.0, SolveStatus::Converged, 0)
+    } else {
+        eng.converge_tears(&tears, &vols, &floor, opts)
+    };
+    let pass = eng.pass(Mode::Full, &tears, &vols, &x);
+    for s in pass.chains.iter().flatten() {
+        chain_iterations += s.1.iterations;
+    }
+    Ok(eng.results(
+        pass,
+        &tears,
+        iterations,
+        status,
+        recycle_residual,
+        chain_iterations,
+    ))
+}
+
+fn worst(a: SolveStatus, b: SolveStatus) -> SolveStatus {
+    use SolveStatus::*;
+    match (a, b) {
+        (Diverged, _) | (_, Diverged) => Diverged,
+        (IterationLimit, _) | (_, IterationLimit) => IterationLimit,
+        _ => Converged,
+    }
+}
+
+impl Engine<'_> {
+    fn elem_index(&self, e: Element) -> Option<usize> {
+        self.elements.iter().position(|&x| x == e)
+    }
+
+    fn circuit_data(&mut self, c: &Circuit) -> Result<CircuitData, SimError> {
+        let m = self.m;
+        let n = c.n_stages();
+        let mut models = Vec::with_capacity(n);
+        let mut model_of_stage = Vec::with_capacity(n);
+        let mut murphree = Vec::with_capacity(n);
+        let mut capacity = vec![None; n];
+        let mut conc_dimer = None;
+        let z_charge: Vec<f64> = self
+            .elements
+            .iter()
+            .map(|e| f64::from(e.charge().unsigned_abs()))
+            .collect();
+        let mut z_exchange = z_charge.clone();
+        let missing: Vec<Element> = {
+            let have = c.equilibrium.elements();
+            self.elements
+                .iter()
+                .copied()
+                .filter(|e| !have.contains(e))
+                .collect()
+        };
+        if !missing.is_empty() {
+            let list: Vec<&str> = missing.iter().map(|e| e.symbol()).collect();
+            self.warnings.push(format!(
+                "circuit \"{}\": {} model has no data for {}; they are not extracted",
+                c.name,
+                c.equilibrium.name(),
+                list.join(", ")
+            ));
+        }
+        for stage in 1..=n {
+            let si = c.section_of_stage(stage).unwrap_or(0);
+            let eta = c.murphree.get(si).copied().unwrap_or(1.0);
+            if !(eta > 0.0 && eta <= 1.0) {
+                return Err(SimError::spec(
+                    format!("circuit \"{}\" section {}", c.name, si + 1),
+                    format!("Murphree efficiency must be in (0, 1], got {eta}"),
+                ));
+            }
+            murphree.push(eta);
+            let model = match &c.equilibrium {
+                Equilibrium::Distribution(d) => {
+                    let mut v = vec![0.0; m];
+                    for (e, vals) in &d.d_ratio {
+                        if let Some(i) = self.elem_index(*e) {
+                            let x = vals.at(si, stage);
+                            if !(x >= 0.0 && x.is_finite()) {
+                                return Err(SimError::spec(
+                                    format!("circuit \"{}\" stage {stage} D({e})", c.name),
+                                    format!("must be finite and >= 0, got {x}"),
+                                ));
+                            }
+                            v[i] = x;
+                        }
+                    }
+                    StageModel::Linear { d_ratio: v }
+                }
+                Equilibrium::SeparationFactor(sf) => {
+                    let betas = sf
+                        .beta_section
+                        .get(si)
+                        .and_then(Option::as_ref)
+                        .unwrap_or(&sf.beta);
+                    let mut beta = vec![0.0; m];
+                    for (e, b) in betas {
+                        if let Some(i) = self.elem_index(*e) {
+                            if !(*b >= 0.0 && b.is_finite()) {
+                                return Err(SimError::spec(
+                                    format!("circuit \"{}\" beta({e})", c.name),
+                                    format!("must be finite and >= 0, got {b}"),
+                                ));
+                            }
+                            beta[i] = *b;
+                        }
+                    }
+                    let loading = match sf.loading.get(si).cloned().flatten() {
+                        Some(SectionLoading::ExtractionRatio(e)) => SfLoading::Ratio(e),
+                        Some(SectionLoading::Capacity(l)) => {
+                            capacity[stage - 1] = Some(l);
+                            SfLoading::Capacity(l)
+                        }
+                        None => SfLoading::None,
+                    };
+                    StageModel::SeparationFactor { beta, loading }
+                }
+                Equilibrium::MassAction(ma) => {
+                    let mut k_ex = vec![0.0; m];
+                    let mut n_ex = vec![3.0; m];
+                    let mut z = vec![3.0; m];
+                    let mut n_max: f64 = 0.0;
+                    for (e, p) in &ma.params {
+                        if let Some(i) = self.elem_index(*e) {
+                            k_ex[i] = p.k_ex;
+                            n_ex[i] = p.n_extractant;
+                            z[i] = p.z_proton;
+                            z_exchange[i] = p.z_proton;
+                            n_max = n_max.max(p.n_extractant);
+                        }
+                    }
+                    let mut cd = 0.5 * c.organic.conc_mol;
+                    if let Some(l) = ma.loading_capacity {
+                        if n_max > 0.0 {
+                            cd = cd.min(n_max * l);
+                        }
+                    }
+                    conc_dimer = Some(cd);
+                    StageModel::MassAction {
+                        k_ex,
+                        n_extractant: n_ex,
+                        z_proton: z,
+                        conc_dimer: cd,
+                    }
+                }
+                Equilibrium::Empirical(em) => {
+                    let mut log_d0 = vec![0.0; m];
+                    let mut slope = vec![0.0; m];
+                    let mut has = vec![false; m];
+                    let lc = if c.organic.conc_mol > 0.0 {
+                        c.organic.conc_mol.log10()
+                    } else {
+                        0.0
+                    };
+                    for (e, k) in &em.coef {
+                        if let Some(i) = self.elem_index(*e) {
+                            log_d0[i] = k.b + k.c * lc;
+                            slope[i] = k.a;
+                            has[i] = true;
+                        }
+                    }
+                    StageModel::Empirical { log_d0, slope, has }
+                }
+            };
+            // Share a model between consecutive stages when identical.
+            if models.last() == Some(&model) {
+                model_of_stage.push(models.len() - 1);
+            } else {
+                models.push(model);
+                model_of_stage.push(models.len() - 1);
+            }
+        }
+        let base_per_l = c
+            .organic
+            .saponification
+            .as_ref()
+            .map_or(0.0, |s| s.fraction * c.organic.conc_mol);
+        Ok(CircuitData {
+            models,
+            model_of_stage,
+            murphree,
+            z_exchange,
+            base_per_l,
+            conc_dimer,
+            capacity,
+        })
+    }
+
+    /// Every stage's aqueous and organic outflow must go to exactly one place.
+    fn check_outlets(&self) -> Result<(), SimError> {
+        for (ci, c) in self.fs.circuits.iter().enumerate() {
+            let ids = self.g.circuit_stages(sxplan_model::CircuitId(ci));
+            for (k, sid) in ids.iter().enumerate() {
+                let st = self.g.stage(*sid);
+                let outs = self.g.outlets(st.node);
+                let ext_aq = outs
+                    .iter()
+                    .filter(|s| {
+                        let s = self.g.stream(**s);
+                        !s.internal && s.phase == Phase::Aqueous
+                    })
+                    .count();
+                let ext_org = outs
+                    .iter()
+                    .filter(|s| {
+                        let s = self.g.stream(**s);
+                        !s.internal && s.phase == Phase::Organic
+                    })
+                    .count();
+                let aq_internal = k > 0 && self.g.stage(ids[k - 1]).aqueous_from_next;
+                let org_internal = k + 1 < ids.len();
+                let aq = ext_aq + usize::from(aq_internal);
+                let org = ext_org + usize::from(org_internal);
+                if aq != 1 || org != 1 {
+                    return Err(SimError::spec(
+                        format!("circuit \"{}\" stage {}", c.name, st.number),
+                        format!("the aqueous outflow goes to {aq} places and the organic to {org}; each must go to exactly one"),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Floors for relative tear tolerances: per element 1e-14 of what the feeds bring.
+    fn floors(&self, tears: &[StreamId]) -> Vec<f64> {
+        let m = self.m;
+        let mut feed = vec![0.0; m];
+        let mut acid: f64 = 0.0;
+        for n in self.g.nodes() {
+            if let Some(s) = self.source_state(n.id) {
+                for i in 0..m {
+                    feed[i] += s.mol[i];
+                }
+                acid += s.acid.abs();
+            }
+        }
+        let tot: f64 = feed.iter().sum();
+        let mut f = Vec::with_capacity(tears.len() * (m + 1));
+        for _ in tears {
+            f.push(1e-14 * (acid + tot).max(1e-300));
+            for i in 0..m {
+                f.push(1e-14 * feed[i].max(tot * 1e-30).max(1e-300));
+            }
+        }
+        f
+    }
+
+    /// State of a source node (feed, solution, fresh organic), or None.
+    fn source_state(&self, node: NodeId) -> Option<St> {
+        let m = self.m;
+        match &self.g.node(node).kind {
+            NodeKind::Feed { feed } => {
+                let f = &self.fs.feeds[feed.0];
+                let mut s = St::zero(m);
+                match &f.kind {
+                    FeedKind::Aqueous(sf) | FeedKind::Organic(sf) => {
+                        s.vol = sf.flow_vol;
+                        if matches!(f.kind, FeedKind::Aqueous(_)) {
+                            s.acid = sf.conc_h * sf.flow_vol;
+                        }
+                        for (e, c) in &sf.conc_mol {
+                            if let Some(i) = self.elem_index(*e) {
+                                s.mol[i] = c * sf.flow_vol;
+                            }
+                        }
+                    }
+                    FeedKind::Mud(mud) => {
+                        s.mass = mud.flow_mass;
+                        if mud.content_mol_per_kg.is_empty() {
+                            if let Some(grade) = sxplan_chem::mud::grade(&mud.grade) {
+                                for (i, e) in self.elements.iter().enumerate() {
+                                    s.mol[i] = grade.mol_per_t(*e).unwrap_or(0.0) * mud.flow_mass;
+                                }
+                            }
+                        } else {
+                            for (e, c) in &mud.content_mol_per_kg {
+                                if let Some(i) = self.elem_index(*e) {
+                                    s.mol[i] = c * mud.flow_mass * 1000.0;
+                                }
+                            }
+                        }
+                    }
+                }
+                Some(s)
+            }
+            NodeKind::Solution { circuit, section } => {
+                let sol = self.fs.circuits[circuit.0].sections[*section]
+                    .solution
+                    .as_ref()?;
+                let mut s = St::zero(m);
+                s.vol = sol.flow_vol;
+                s.acid = sol.conc_h() * sol.flow_vol;
+                Some(s)
+            }
+            NodeKind::FreshOrganic { circuit } => {
+                let mut s = St::zero(m);
+                s.vol = self.fs.circuits[circuit.0].organic.flow_vol;
+                Some(s)
+            }
+            _ => None,
+        }
+    }
+
+    /// One sequential-modular pass. `vols` gives the tear volumes (and all volumes in Full
+    /// mode are recomputed identically); `x` gives tear acid and element flows (Full mode).
+    fn pass(&self, mode: Mode, tears: &[StreamId], vols: &[St], x: &[f64]) -> Pass {
+        let m = self.m;
+        let ns = self.g.n_streams();
+        let mut states = vec![St::zero(m); ns];
+        let mut guess: BTreeMap<StreamId, St> = BTreeMap::new();
+        for (t, sid) in tears.iter().enumerate() {
+            let mut s = St::zero(m);
+            s.vol = vols[t].vol;
+            s.mass = vols[t].mass;
+            if mode == Mode::Full {
+                s.acid = x[t * (m + 1)];
+                for i in 0..m {
+                    s.mol[i] = x[t * (m + 1) + 1 + i].max(0.0);
+                }
+            }
+            guess.insert(*sid, s);
+        }
+        let mut chains: Vec<Option<(Chain, ChainSolution)>> = vec![None; self.fs.circuits.len()];
+        let read = |states: &Vec<St>, sid: StreamId| -> St {
+            match guess.get(&sid) {
+                Some(s) => s.clone(),
+                None => states[sid.0].clone(),
+            }
+        };
+        for b in self.g.order() {
+            match &self.g.blocks()[b.0] {
+                Block::Node { node } => {
+                    let node = *node;
+                    let mut inflow = St::zero(m);
+                    for sid in self.g.inlets(node) {
+                        inflow.add(&read(&states, sid));
+                    }
+                    for (sid, st) in self.node_outputs(node, &inflow, mode) {
+                        states[sid.0] = st;
+                    }
+                }
+                Block::Circuit { circuit, stages } => {
+                    let ci = circuit.0;
+                    let n = stages.len();
+                    let mut ext_aq = vec![St::zero(m); n];
+                    let mut ext_org = vec![St::zero(m); n];
+                    for (k, sid) in stages.iter().enumerate() {
+                        let node = self.g.stage(*sid).node;
+                        for s in self.g.inlets(node) {
+                            let stream = self.g.stream(s);
+                            if stream.internal {
+                                continue;
+                            }
+                            let st = read(&states, s);
+                            match stream.phase {
+                                Phase::Organic => ext_org[k].add(&st),
+                                _ => ext_aq[k].add(&st),
+                            }
+                        }
+                    }
+                    let mut q_aq = vec![0.0; n];
+                    let mut q_org = vec![0.0; n];
+                    for k in (0..n).rev() {
+                        q_aq[k] = ext_aq[k].vol
+                            + if self.g.stage(stages[k]).aqueous_from_next && k + 1 < n {
+                                q_aq[k + 1]
+                            } else {
+                                0.0
+                            };
+                    }
+                    for k in 0..n {
+                        q_org[k] = ext_org[k].vol + if k > 0 { q_org[k - 1] } else { 0.0 };
+                    }
+                    let (a, o, h) = if mode == Mode::Full && n > 0 {
+                        let data = &self.circuits[ci];
+                        let mut chain = Chain {
+                            n_stages: n,
+                            n_elements: m,
+                            flow_vol_aq: q_aq.clone(),
+                            flow_vol_org: q_org.clone(),
+                            aq_from_next: stages
+                                .iter()
+                                .map(|s| self.g.stage(*s).aqueous_from_next)
+                                .collect(),
+                            aq_ext: ext_aq.iter().flat_map(|s| s.mol.iter().copied()).collect(),
+                            org_ext: ext_org.iter().flat_map(|s| s.mol.iter().copied()).collect(),
+                            acid_ext: ext_aq.iter().map(|s| s.acid).collect(),
+                            base_ext: vec![0.0; n],
+                            murphree: data.murphree.clone(),
+                            models: data.models.clone(),
+                            model_of_stage: data.model_of_stage.clone(),
+                            z_exchange: data.z_exchange.clone(),
+                        };
+                        chain.base_ext[0] = data.base_per_l * ext_org[0].vol;
+                        let prev = self.warm.borrow()[ci].clone();
+                        let mut sol = chain.solve_from(self.algorithm, prev.as_ref());
+                        if sol.status != SolveStatus::Converged && prev.is_some() {
+                            sol = chain.solve(self.algorithm);
+                        }
+                        if sol.status == SolveStatus::Converged {
+                            self.warm.borrow_mut()[ci] = Some(sol.clone());
+                        }
+                        let r = (sol.a.clone(), sol.o.clone(), sol.h.clone());
+                        chains[ci] = Some((chain, sol));
+                        r
+                    } else {
+                        (vec![0.0; n * m], vec![0.0; n * m], vec![0.0; n])
+                    };
+                    for (k, sid) in stages.iter().enumerate() {
+                        let node = self.g.stage(*sid).node;
+                        for s in self.g.outlets(node) {
+                            let stream = self.g.stream(s);
+                            if stream.internal {
+                                continue;
+                            }
+                            let st = match stream.phase {
+                                Phase::Organic => St {
+                                    vol: q_org[k],
+                                    mass: 0.0,
+                                    acid: 0.0,
+                                    mol: o[k * m..(k + 1) * m].to_vec(),
+                                },
+                                _ => St {
+                                    vol: q_aq[k],
+                                    mass: 0.0,
+                                    acid: h[k],
+                                    mol: a[k * m..(k + 1) * m].to_vec(),
+                                },
+                            };
+                            states[s.0] = st;
+                        }
+                    }
+                }
+            }
+        }
+        Pass { states, chains }
+    }
+
+    /// Outlet states of an auxiliary node from its total inflow.
+    fn node_outputs(&self, node: NodeId, inflow: &St, mode: Mode) -> Vec<(StreamId, St)> {
+        let m = self.m;
+        let outs = self.g.outlets(node);
+        let mut res = Vec::new();
+        let kind = &self.g.node(node).kind;
+        if let Some(src) = self.source_state(node) {
+            let src = if mode == Mode::Volumes {
+                let mut s = St::zero(m);
+                s.vol = src.vol;
+                s.mass = src.mass;
+                s
+            } else {
+                src
+            };
+            // A source has one outlet stream (feeds could be linked once).
+            for (k, sid) in outs.iter().enumerate() {
+                res.push((*sid, if k == 0 { src.clone() } else { St::zero(m) }));
+            }
+            return res;
+        }
+        match kind {
+            NodeKind::Splitter { splitter } => {
+                let sp = &self.fs.splitters[splitter.0];
+                for sid in outs {
+                    let k = match self.g.stream(sid).from_port.map(|p| p.kind) {
+                        Some(PortKind::Outlet(k)) => k,
+                        _ => 0,
+                    };
+                    let f = sp.outlets.get(k).map_or(0.0, |o| o.1);
+                    res.push((sid, inflow.scaled(f)));
+                }
+            }
+            NodeKind::Mixer { .. } => {
+                for (k, sid) in outs.iter().enumerate() {
+                    res.push((*sid, if k == 0 { inflow.clone() } else { St::zero(m) }));
+                }
+            }
+            NodeKind::Unit { unit } => {
+                let u = &self.fs.units[unit.0];
+                let frac: Vec<f64> = self
+                    .elements
+                    .iter()
+                    .map(|e| u.fraction_to_outlet(*e))
+                    .collect();
+                let mut out = St::zero(m);
+                let mut resid = St::zero(m);
+                for i in 0..m {
+                    out.mol[i] = frac[i] * inflow.mol[i];
+                    resid.mol[i] = inflow.mol[i] - out.mol[i];
+                }
+                let out_aq = u.kind.outlet_phase() == Phase::Aqueous;
+                let res_aq = u.kind.residue_phase() == Phase::Aqueous;
+                match &u.kind {
+                    UnitKind::Leach {
+                        acid,
+                        conc_mol,
+                        liquid_to_solid,
+                    } => {
+                        out.vol = liquid_to_solid * inflow.mass * 1000.0;
+                        out.acid = acid.protons() * conc_mol * out.vol + inflow.acid;
+                        resid.mass = inflow.mass;
+                    }
+                    _ => {
+                        if out_aq && res_aq {
+                            let f = u.default_to_outlet;
+                            out.vol = f * inflow.vol;
+                            out.acid = f * inflow.acid;
+                            resid.vol = inflow.vol - out.vol;
+                            resid.acid = inflow.acid - out.acid;
+                        } else if out_aq {
+                            out.vol = inflow.vol;
+                            out.acid = inflow.acid;
+                            resid.mass = inflow.mass;
+                        } else if res_aq {
+                            resid.vol = inflow.vol;
+                            resid.acid = inflow.acid;
+                            out.mass = inflow.mass;
+                        } else {
+                            out.mass = inflow.mass;
+                        }
+                    }
+                }
+                for sid in outs {
+                    let st = match self.g.stream(sid).from_port.map(|p| p.kind) {
+                        Some(PortKind::Residue) => resid.clone(),
+                        _ => out.clone(),
+                    };
+                    res.push((sid, st));
+                }
+            }
+            _ => {
+                for sid in outs {
+                    res.push((sid, St::zero(m)));
+                }
+            }
+        }
+        if mode == Mode::Volumes {
+            for (_, s) in res.iter_mut() {
+                s.acid = 0.0;
+                s.mol.iter_mut().for_each(|v| *v = 0.0);
+            }
+        }
+        res
+    }
+
+    /// Tear volumes: the pass is affine in them; solve `(I - M) v = c`, or keep the initial
+    /// guess for loops whose volume the balances leave free (closed recirculation).
+    fn solve_volumes(&self, tears: &[StreamId]) -> Result<Vec<St>, SimError> {
+        let m = self.m;
+        let nt = tears.len();
+        let initial: Vec<St> = tears
+            .iter()
+            .map(|sid| {
+                let mut s = St::zero(m);
+                let st = self.g.stream(*sid);
+                if let Some(p) = st.to_port {
+                    if let (sxplan_model::NodeRef::Circuit(c), PortKind::OrganicInlet) =
+                        (p.node, p.kind)
+                    {
+                        s.vol = self.fs.circuits[c.0].organic.flow_vol;
+                    }
+                }
+                // A tear into a splitter/mixer feeding an organic inlet: same default.
+                if s.vol == 0.0 && st.phase == Phase::Organic {
+                    s.vol = self.organic_loop_volume(*sid);
+                }
+                s
+            })
+            .collect();
+        if nt == 0 {
+            return Ok(initial);
+        }
+        let eval = |v: &[f64], w: &[f64]| -> Vec<f64> {
+            let vs: Vec<St> = (0..nt)
+                .map(|t| {
+                    let mut s = St::zero(m);
+                    s.vol = v[t];
+                    s.mass = w[t];
+                    s
+                })
+                .collect();
+            let p = self.pass(Mode::Volumes, tears, &vs, &[]);
+            tears
+                .iter()
+                .flat_map(|sid| [p.states[sid.0].vol, p.states[sid.0].mass])
+                .collect()
+        };
+        let zeros = vec![0.0; nt];
+        let c = eval(&zeros, &zeros);
+        // Columns of M for volume and mass of each tear.
+        let dim = 2 * nt;
+        let mut a = vec![0.0; dim * dim];
+        for k in 0..dim {
+            let mut v = vec![0.0; nt];
+            let mut w = vec![0.0; nt];
+            if k % 2 == 0 {
+                v[k / 2] = 1.0;
+            } else {
+                w[k / 2] = 1.0;
+            }
+            let col = eval(&v, &w);
+            for r in 0..dim {
+                let mrk = col[r] - c[r];
+                a[r * dim + k] = if r == k { 1.0 } else { 0.0 } - mrk;
+            }
+        }
+        let mut sol = dense_solve(dim, &a, &c);
+        if let Some(s) = &sol {
+            if s.iter().any(|v| *v < -1e-9 * (1.0 + v.abs())) {
+                sol = None;
+            }
+        }
+        let vals: Vec<f64> = match sol {
+            Some(s) => s,
+            None => {
+                // Singular: a closed loop. Substitution from the initial guess keeps the loop's
+                // volume and converges the rest.
+                let mut v: Vec<f64> = initial.iter().map(|s| s.vol).collect();
+                let mut w: Vec<f64> = initial.iter().map(|s| s.mass).collect();
+                for _ in 0..100_000 {
+                    let out = eval(&v, &w);
+                    let mut change: f64 = 0.0;
+                    for t in 0..nt {
+                        change = change.max((out[2 * t] - v[t]).abs() / (1.0 + v[t].abs()));
+                        change = change.max((out[2 * t + 1] - w[t]).abs() / (1.0 + w[t].abs()));
+                        v[t] = out[2 * t];
+                        w[t] = out[2 * t + 1];
+                    }
+                    if change < 1e-15 {
+                        break;
+                    }
+                }
+                (0..nt).flat_map(|t| [v[t], w[t]]).collect()
+            }
+        };
+        Ok((0..nt)
+            .map(|t| {
+                let mut s = St::zero(m);
+                s.vol = vals[2 * t].max(0.0);
+                s.mass = vals[2 * t + 1].max(0.0);
+                s
+            })
+            .collect())
+    }
+
+    /// Organic flow of the circuit whose organic inlet a stream eventually reaches.
+    fn organic_loop_volume(&self, sid: StreamId) -> f64 {
+        let mut cur = self.g.stream(sid).to;
+        for _ in 0..self.g.n_streams() {
+            for s in self.g.outlets(cur) {
+                let st = self.g.stream(s);
+                if let Some(p) = st.to_port {
+                    if let (sxplan_model::NodeRef::Circuit(c), PortKind::OrganicInlet) =
+                        (p.node, p.kind)
+                    {
+                        return self.fs.circuits[c.0].organic.flow_vol;
+                    }
+                }
+            }
+            match self.g.outlets(cur).first() {
+                Some(s)
+                    if matches!(
+                        self.g.node(self.g.stream(*s).to).kind,
+                        NodeKind::Mixer { .. } | NodeKind::Splitter { .. }
+                    ) =>
+                {
+                    cur = self.g.stream(*s).to;
+                }
+                _ => break,
+            }
+        }
+        0.0
+    }
+
+    fn check_volumes(&self, vols: &[St]) -> Result<(), SimError> {
+        let tears = self.g.tears().to_vec();
+        let p = self.pass(Mode::Volumes, &tears, vols, &[]);
+        for (ci, c) in self.fs.circuits.iter().enumerate() {
+            let ids = self.g.circuit_stages(sxplan_model::CircuitId(ci));
+            let n = ids.len();
+            let mut q = vec![0.0; n];
+            for k in (0..n).rev() {
+                let node = self.g.stage(ids[k]).node;
+                let ext: f64 = self
+                    .g
+                    .inlets(node)
+                    .iter()
+                    .filter(|s| {
+                        let s = self.g.stream(**s);
+                        !s.internal && s.phase != Phase::Organic
+                    })
+                    .map(|s| p.states[s.0].vol)
+                    .sum::<f64>()
+                    + tears
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, t)| {
+                            self.g.stream(**t).to == node
+                                && self.g.stream(**t).phase != Phase::Organic
+                        })
+                        .map(|(k2, _)| vols[k2].vol - p.states[tears[k2].0].vol)
+                        .sum::<f64>();
+                q[k] = ext
+                    + if self.g.stage(ids[k]).aqueous_from_next && k + 1 < n {
+                        q[k + 1]
+                    } else {
+                        0.0
+                    };
+                if q[k].is_nan() || q[k] <= 0.0 {
+                    return Err(SimError::spec(
+                        format!("circuit \"{}\" stage {}", c.name, k + 1),
+                        "no aqueous flow reaches this stage (give its section a solution, a feed or a link)".to_string(),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Converges tear acid and element flows. Returns (x, iterations, residual, status,
+    /// chain iterations).
+    fn converge_tears(
+        &self,
+        tears: &[StreamId],
+        vols: &[St],
+        floor: &[f64],
+        opts: &SimOptions,
+    ) -> (Vec<f64>, usize, f64, SolveStatus, usize) {
+        let m = self.m;
+        let n_x = tears.len() * (m + 1);
+        let mut chain_its = 0;
+        let mut chain_status = SolveStatus::Converged;
+        let mut g =
+            |x: &[f64], chain_its: &mut usize, chain_status: &mut SolveStatus| -> Vec<f64> {
+                let p = self.pass(Mode::Full, tears, vols, x);
+                for c in p.chains.iter().flatten() {
+                    *chain_its += c.1.iterations;
+                    *chain_status = worst(*chain_status, c.1.status);
+                }
+                tears
+                    .iter()
+                    .flat_map(|sid| {
+                        let s = &p.states[sid.0];
+                        std::iter::once(s.acid).chain(s.mol.iter().copied())
+                    })
+                    .collect()
+            };
+        let rel = |f: &[f64], x: &[f64]| -> f64 {
+            f.iter()
+                .zip(x)
+                .zip(floor)
+                .map(|((fv, xv), fl)| fv.abs() / (xv.abs() + fl))
+                .fold(0.0f64, f64::max)
+        };
+        let mut x = vec![0.0; n_x];
+        let mut gx = g(&x, &mut chain_its, &mut chain_status);
+        let mut f: Vec<f64> = gx.iter().zip(&x).map(|(a, b)| a - b).collect();
+        let mut res = rel(&f, &gx);
+        let mut it = 0;
+        let tol = opts.recycle_tolerance;
+        match opts.algorithm {
+            Algorithm::Substitution => {
+                while it < opts.max_recycle_iterations.max(1) * 50 && res > tol {
+                    it += 1;
+                    x = gx
+                        .iter()
+                        .enumerate()
+                        .map(|(k, v)| if k % (m + 1) == 0 { *v } else { v.max(0.0) })
+                        .collect();
+                    chain_status = SolveStatus::Converged;
+                    gx = g(&x, &mut chain_its, &mut chain_status);
+                    f = gx.iter().zip(&x).map(|(a, b)| a - b).collect();
+                    res = rel(&f, &gx);
+                    if !res.is_finite() {
+                        break;
+                    }
+                }
+            }
+            Algorithm::Newton => {
+                // Jacobian of F = G(x) - x by finite differences, then Broyden updates.
+                let fd = |x: &[f64],
+                          gx: &[f64],
+                          chain_its: &mut usize,
+                          chain_status: &mut SolveStatus,
+                          g: &mut TearMap<'_>|
+                 -> Vec<f64> {
+                    let mut j = vec![0.0; n_x * n_x];
+                    for k in 0..n_x {
+                        let h = 1e-7 * x[k].abs().max(floor[k] * 1e8).max(1e-12);
+                        let mut xp = x.to_vec();
+                        xp[k] += h;
+                        let gp = g(&xp, chain_its, chain_status);
+                        for r in 0..n_x {
+                            let d = (gp[r] - gx[r]) / h;
+                            j[r * n_x + k] = d - if r == k { 1.0 } else { 0.0 };
+                        }
+                    }
+                    j
+                };
+                let mut jac = fd(&x, &gx, &mut chain_its, &mut chain_status, &mut g);
+                let mut fresh = true;
+                while it < opts.max_recycle_iterations && res > tol {
+                    it += 1;
+                    let rhs: Vec<f64> = f.iter().map(|v| -v).collect();
+                    let Some(step) = dense_solve(n_x, &jac, &rhs) else {
+                        if fresh {
+                            break;
+                        }
+                        jac = fd(&x, &gx, &mut chain_its, &mut chain_status, &mut g);
+                        fresh = true;
+                        continue;
+                    };
+                    let norm = |f: &[f64], x: &[f64]| -> f64 {
+                        f.iter()
+                            .zip(x)
+                            .zip(floor)
+                            .map(|((a, b), c)| (a / (b.abs() + c)).powi(2))
+                            .sum::<f64>()
+                    };
+                    let n0 = norm(&f, &x);
+                    let mut lambda = 1.0;
+                    let mut accepted = None;
+                    for _ in 0..20 {
+                        let xt: Vec<f64> = x
+                            .iter()
+                            .zip(&step)
+                            .enumerate()
+                            .map(|(k, (a, s))| {
+                                let v = a + lambda * s;
+                                if k % (m + 1) == 0 {
+                                    v
+                                } else {
+                                    v.max(0.0)
+                                }
+                            })
+                            .collect();
+                        let gt = g(&xt, &mut chain_its, &mut chain_status);
+                        let ft: Vec<f64> = gt.iter().zip(&xt).map(|(a, b)| a - b).collect();
+                        if ft.iter().all(|v| v.is_finite())
+                            && (norm(&ft, &xt) < n0 || rel(&ft, &gt) <= tol)
+                        {
+                            accepted = Some((xt, gt, ft));
+                            break;
+                        }
+                        lambda *= 0.5;
+                    }
+                    match accepted {
+                        Some((xt, gt, ft)) => {
+                            // Broyden's good update: J += (dF - J dx) dx^T / (dx^T dx).
+                            let dx: Vec<f64> = xt.iter().zip(&x).map(|(a, b)| a - b).collect();
+                            let df: Vec<f64> = ft.iter().zip(&f).map(|(a, b)| a - b).collect();
+                            let dd: f64 = dx.iter().map(|v| v * v).sum();
+                            if dd > 0.0 {
+                                for r in 0..n_x {
+                                    let jdx: f64 = (0..n_x).map(|c| jac[r * n_x + c] * dx[c]).sum();
+                                    let u = (df[r] - jdx) / dd;
+                                    for c in 0..n_x {
+                                        jac[r * n_x + c] += u * dx[c];
+                                    }
+                                }
+                            }
+                            x = xt;
+                            gx = gt;
+                            f = ft;
+                            res = rel(&f, &gx);
+                            fresh = false;
+                        }
+                        None => {
+                            if fresh {
+                                break;
+                            }
+                            jac = fd(&x, &gx, &mut chain_its, &mut chain_status, &mut g);
+                            fresh = true;
+                        }
+                    }
+                }
+            }
+        }
+        // Final state must be the converged G(x): use G(x) as the tear values.
+        let status = if !res.is_finite() {
+            SolveStatus::Diverged
+        } else if res <= tol {
+            SolveStatus::Converged
+        } else {
+            SolveStatus::IterationLimit
+        };
+        let xs: Vec<f64> = gx
+            .iter()
+            .enumerate()
+            .map(|(k, v)| if k % (m + 1) == 0 { *v } else { v.max(0.0) })
+            .collect();
+        (
+            xs,
+            it,
+            if res.is_finite() { res } else { f64::MAX },
+            status,
+            chain_its,
+        )
+    }
+
+    #[allow(clippy::too_many_lines)]
+    fn results(
+        &self,
+        pass: Pass,
+        tears: &[StreamId],
+        iterations: usize,
+        recycle_status: SolveStatus,
+        recycle_residual: f64,
+        chain_iterations: usize,
+    ) -> SimResult {
+        let m = self.m;
+        let els = &self.elements;
+        let emap = |v: &[f64]| -> BTreeMap<Element, f64> {
+            els.iter()
+                .zip(v)
+                .map(|(e, x)| (*e, if x.is_finite() { *x } else { 0.0 }))
+                .collect()
+        };
+        // Streams (non-internal).
+        let mut streams = Vec::new();
+        for s in self.g.streams() {
+            if s.internal {
+                continue;
+            }
+            let st = &pass.states[s.id.0];
+            let conc: Vec<f64> = st
+                .mol
+                .iter()
+                .map(|v| if st.vol > 0.0 { v / st.vol } else { 0.0 })
+                .collect();
+            streams.push(StreamResult {
+                id: s.id.0,
+                name: s.name.clone(),
+                phase: s.phase,
+                from: self.g.node(s.from).name.clone(),
+                to: self.g.node(s.to).name.clone(),
+                flow_vol_l_per_h: st.vol,
+                flow_mass_t_per_h: st.mass,
+                acid_mol_per_h: if s.phase == Phase::Aqueous {
+                    st.acid
+                } else {
+                    0.0
+                },
+                conc_mol_per_l: emap(&conc),
+                flow_mol_per_h: emap(&st.mol),
+                tear: tears.contains(&s.id),
+            });
+        }
+        // Mass balance: sources vs sinks.
+        let mut fin = vec![0.0; m];
+        let mut fout = vec![0.0; m];
+        for n in self.g.nodes() {
+            if n.kind.is_source() {
+                for sid in self.g.outlets(n.id) {
+                    for i in 0..m {
+                        fin[i] += pass.states[sid.0].mol[i];
+                    }
+                }
+            } else if n.kind.is_sink() {
+                for sid in self.g.inlets(n.id) {
+                    for i in 0..m {
+                        fout[i] += pass.states[sid.0].mol[i];
+                    }
+                }
+            }
+        }
+        let mut per_element = BTreeMap::new();
+        let mut max_rel: f64 = 0.0;
+        for i in 0..m {
+            let r = if fin[i] > 0.0 {
+                (fin[i] - fout[i]).abs() / fin[i]
+            } else if fout[i] == 0.0 {
+                0.0
+            } else {
+                1.0
+            };
+            let r = if r.is_finite() { r } else { 1.0 };
+            max_rel = max_rel.max(r);
+            per_element.insert(
+                els[i],
+                ElementBalance {
+                    in_mol_per_h: fin[i],
+                    out_mol_per_h: fout[i],
+                    relative_error: r,
+                },
+            );
+        }
+        let tin: f64 = fin.iter().sum();
+        let tout: f64 = fout.iter().sum();
+        let overall = if tin > 0.0 {
+            (tin - tout).abs() / tin
+        } else {
+            0.0
+        };
+        // Products.
+        let mut products = Vec::new();
+        let mut reo_total = 0.0;
+        for p in &self.fs.products {
+            let node = self
+                .g
+                .nodes()
+                .iter()
+                .find(|n| matches!(n.kind, NodeKind::Product { product } if product == p.id));
+            let mut flow = vec![0.0; m];
+            if let Some(n) = node {
+                for sid in self.g.inlets(n.id) {
+                    for i in 0..m {
+                        flow[i] += pass.states[sid.0].mol[i];
+                    }
+                }
+            }
+            let rey: Vec<bool> = els.iter().map(|e| e.is_rey()).collect();
+            let oxide: Vec<f64> = els
+                .iter()
+                .zip(&flow)
+                .map(|(e, f)| e.oxide_mass_from_mol(*f))
+                .collect();
+            let tot_mol: f64 = (0..m).filter(|&i| rey[i]).map(|i| flow[i]).sum();
+            let tot_ox: f64 = (0..m).filter(|&i| rey[i]).map(|i| oxide[i]).sum();
+            let purity_elements: Vec<Element> = match &p.purity {
+                Some(spec) => spec.elements.clone(),
+                None => (0..m)
+                    .filter(|&i| rey[i])
+                    .max_by(|&a, &b| flow[a].total_cmp(&flow[b]))
+                    .map(|i| vec![els[i]])
+                    .unwrap_or_default(),
+            };
+            let sel = |v: &[f64]| -> f64 {
+                (0..m)
+                    .filter(|&i| rey[i] && purity_elements.contains(&els[i]))
+                    .map(|i| v[i])
+                    .sum()
+            };
+            let purity_mol = if tot_mol > 0.0 {
+                sel(&flow) / tot_mol
+            } else {
+                0.0
+            };
+            let purity_reo_mass = if tot_ox > 0.0 {
+                sel(&oxide) / tot_ox
+            } else {
+                0.0
+            };
+            let purity_spec = p.purity.as_ref().map(|s| {
+                let (basis, val) = match s.basis {
+                    PurityBasis::Mole => ("mole", purity_mol),
+                    PurityBasis::OxideMass => ("oxide_mass", purity_reo_mass),
+                };
+                PuritySpecResult {
+                    min: s.min,
+                    basis: basis.to_string(),
+                    met: val >= s.min,
+                }
+            });
+            let recovery: BTreeMap<Element, f64> = (0..m)
+                .filter(|&i| fin[i] > 0.0)
+                .map(|i| (els[i], flow[i] / fin[i]))
+                .collect();
+            let reo = tot_ox / 1000.0;
+            reo_total += reo;
+            products.push(ProductResult {
+                id: p.name.clone(),
+                purity_elements,
+                purity_mol,
+                purity_reo_mass,
+                purity_spec,
+                recovery,
+                reo_kg_per_h: reo,
+                flow_mol_per_h: emap(&flow),
+            });
+        }
+        // Circuits.
+        let mut circuits = Vec::new();
+        let mut max_stage: f64 = 0.0;
+        let mut status = recycle_status;
+        for (ci, c) in self.fs.circuits.iter().enumerate() {
+            let Some((chain, sol)) = &pass.chains[ci] else {
+                continue;
+            };
+            status = worst(status, sol.status);
+            max_stage = max_stage.max(sol.max_residual);
+            let data = &self.circuits[ci];
+            let mut stages = Vec::with_capacity(chain.n_stages);
+            for j in 0..chain.n_stages {
+                let qa = chain.flow_vol_aq[j];
+                let qo = chain.flow_vol_org[j];
+                let x: Vec<f64> = (0..m).map(|i| sol.a[j * m + i] / qa).collect();
+                let y: Vec<f64> = (0..m)
+                    .map(|i| if qo > 0.0 { sol.o[j * m + i] / qo } else { 0.0 })
+                    .collect();
+                let acidity = sol.h[j] / qa;
+                let (hp, _) = proton_conc(acidity);
+                let loading: f64 = (0..m).filter(|&i| els[i].is_rey()).map(|i| y[i]).sum();
+                let section = c
+                    .section_of_stage(j + 1)
+                    .map_or("unknown", |s| c.sections[s].kind.as_str());
+                let (free, frac) = match data.conc_dimer {
+                    Some(cd) if cd > 0.0 => {
+                        (Some(sol.free_dimer[j]), Some(1.0 - sol.free_dimer[j] / cd))
+                    }
+                    _ => (
+                        None,
+                        data.capacity[j].filter(|l| *l > 0.0).map(|l| loading / l),
+                    ),
+                };
+                stages.push(StageResult {
+                    stage: j + 1,
+                    section: section.to_string(),
+                    flow_vol_aq: qa,
+                    flow_vol_org: qo,
+                    conc_aq: emap(&x),
+                    conc_org: emap(&y),
+                    acidity_mol_per_l: if acidity.is_finite() { acidity } else { 0.0 },
+                    ph: if hp > 0.0 && hp.is_finite() {
+                        -hp.log10()
+                    } else {
+                        0.0
+                    },
+                    free_extractant: free,
+                    loading_mol_per_l: loading,
+                    loading_fraction: frac,
+                });
+            }
+            circuits.push(CircuitResult {
+                name: c.name.clone(),
+                model: c.equilibrium.name().to_string(),
+                status: sol.status,
+                iterations: sol.iterations,
+                max_residual: sol.max_residual,
+                stages,
+            });
+        }
+        // Reagents.
+        let mut items = Vec::new();
+        let mut push = |reagent: &str, formula: &str, use_: String, mol: f64| {
+            if mol <= 0.0 {
+                return;
+            }
+            let mw = sxplan_chem::formula::molar_mass(formula).unwrap_or(0.0);
+            let kg = mol * mw / 1000.0;
+            items.push(ReagentUseResult {
+                reagent: reagent.to_string(),
+                use_,
+                mol_per_h: mol,
+                kg_per_h: kg,
+                t_per_t_reo: if reo_total > 0.0 {
+                    Some(kg / reo_total)
+                } else {
+                    None
+                },
+            });
+        };
+        for n in self.g.nodes() {
+            if let NodeKind::Solution { circuit, section } = n.kind {
+                let c = &self.fs.circuits[circuit.0];
+                let s = &c.sections[section];
+                if let Some(sol) = &s.solution {
+                    if let Some(acid) = sol.acid {
+                        let (name, formula) = acid_names(acid);
+                        push(
+                            name,
+                            formula,
+                            format!("circuit {} {}", c.name, s.name),
+                            sol.conc_mol * sol.flow_vol,
+                        );
+                    }
+                }
+            }
+        }
+        for (ci, c) in self.fs.circuits.iter().enumerate() {
+            if let (Some(sap), Some((chain, _))) = (&c.organic.saponification, &pass.chains[ci]) {
+                let base = chain.base_ext.first().copied().unwrap_or(0.0);
+                let (name, formula) = match sap.agent {
+                    sxplan_model::Base::NaOH => ("NaOH", "NaOH"),
+                    sxplan_model::Base::NH3 => ("NH3", "NH3"),
+                };
+                push(
+                    name,
+                    formula,
+                    format!("circuit {} saponification", c.name),
+                    base,
+                );
+            }
+        }
+        for u in &self.fs.units {
+            let node = self
+                .g
+                .nodes()
+                .iter()
+                .find(|n| matches!(n.kind, NodeKind::Unit { unit } if unit == u.id));
+            let mut inflow = vec![0.0; m];
+            let mut out_vol = 0.0;
+            if let Some(n) = node {
+                for sid in self.g.inlets(n.id) {
+                    for i in 0..m {
+                        inflow[i] += pass.states[sid.0].mol[i];
+                    }
+                }
+                for sid in self.g.outlets(n.id) {
+                    if !matches!(
+                        self.g.stream(sid).from_port.map(|p| p.kind),
+                        Some(PortKind::Residue)
+                    ) {
+                        out_vol = pass.states[sid.0].vol;
+                    }
+                }
+            }
+            if let UnitKind::Leach { acid, conc_mol, .. } = &u.kind {
+                let (name, formula) = acid_names(*acid);
+                push(
+                    name,
+                    formula,
+                    format!("unit {} leach", u.name),
+                    conc_mol * out_vol,
+                );
+            }
+            for r in &u.reagents {
+                let basis: f64 = match &r.basis {
+                    sxplan_model::ReagentBasis::ReyIn => {
+                        (0..m).filter(|&i| els[i].is_rey()).map(|i| inflow[i]).sum()
+                    }
+                    sxplan_model::ReagentBasis::Element(e) => {
+                        self.elem_index(*e).map_or(0.0, |i| inflow[i])
+                    }
+                };
+                let (name, formula) = reagent_names(r.reagent);
+                push(
+                    name,
+                    formula,
+                    format!("unit {}", u.name),
+                    r.mol_per_mol * basis,
+                );
+            }
+        }
+        let status = if max_rel > 1e-9 {
+            worst(status, SolveStatus::IterationLimit)
+        } else {
+            status
+        };
+        SimResult {
+            schema_version: RESULT_SCHEMA_VERSION,
+            flowsheet: self.fs.name.clone(),
+            status,
+            iterations,
+            elements: els.clone(),
+            mass_balance: MassBalance {
+                max_relative_error: max_rel,
+                overall_relative_error: overall,
+                per_element,
+            },
+            streams,
+            products,
+            circuits,
+            reagents: Reagents {
+                items,
+                reo_product_kg_per_h: reo_total,
+            },
+            diagnostics: Diagnostics {
+                algorithm: match self.algorithm {
+                    Algorithm::Newton => "newton".into(),
+                    Algorithm::Substitution => "substitution".into(),
+                },
+                n_stages: self.g.n_stages(),
+                n_streams: self.g.n_streams(),
+                n_tears: tears.len(),
+                max_stage_residual: max_stage,
+                recycle_residual,
+                chain_iterations,
+                warnings: self.warnings.clone(),
+            },
+        }
+    }
+}
+
+/// One recycle pass as a map from tear values to their recomputed values.
+type TearMap<'a> = dyn FnMut(&[f64], &mut usize, &mut SolveStatus) -> Vec<f64> + 'a;
+
+fn acid_names(a: sxplan_model::Acid) -> (&'static str, &'static str) {
+    match a {
+        sxplan_model::Acid::HCl => ("HCl", "HCl"),
+        sxplan_model::Acid::H2SO4 => ("H2SO4", "H2SO4"),
+        sxplan_model::Acid::HNO3 => ("HNO3", "HNO3"),
+    }
+}
+
+fn reagent_names(r: sxplan_model::Reagent) -> (&'static str, &'static str) {
+    use sxplan_model::Reagent as R;
+    match r {
+        R::HCl => ("HCl", "HCl"),
+        R::H2SO4 => ("H2SO4", "H2SO4"),
+        R::HNO3 => ("HNO3", "HNO3"),
+        R::NaOH => ("NaOH", "NaOH"),
+        R::NH3 => ("NH3", "NH3"),
+        R::OxalicAcid => ("oxalic_acid", "H2C2O4.2H2O"),
+        R::Extractant => ("extractant", ""),
+    }
+}
