@@ -1,0 +1,404 @@
+//! Rigorous minimum stage search: the fewest total stages n + m, and their split, that meet both
+//! product purities at fixed S and W, confirmed stage by stage by the simulator
+//! (`sxplan_sim::cascade::solve_sf_cascade`, Xu's constant-mixed-extraction-ratio model).
+//!
+//! # Method
+//!
+//! At fixed S and W the outlet REE flows are fixed (organic product f'_A, aqueous product f'_B), so
+//! the amount of A-group material in the organic product decides both purities at once: they rise
+//! together with either n or m. For one total N = n + m the best split maximises the margin
+//!
+//! `margin(n, m) = min(ln[(1 − P_A,spec)/(1 − P_A)], ln[(1 − P_B,spec)/(1 − P_B)])`
+//!
+//! (computed from impurity flows, never from 1 − P, so it keeps its precision at 99.999 %); the
+//! margin is unimodal in n at fixed N, so an integer ternary search finds the best split. The best
+//! margin rises with N, so the minimum N is found by bracketing upwards from the shortcut estimate
+//! and bisecting, with the Fenske number (total reflux) as a proven lower bound: N ≥ ⌈N_min⌉.
+//! Every evaluation is a converged simulation; a point whose simulation did not converge counts as
+//! not meeting the specs and is counted in `unconverged`.
+//!
+//! Below the minimum reflux (W < W_min) no stage count can reach the purities, so the search does
+//! not run and reports [`SearchStatus::InfeasibleReflux`]. When the purities are still not reached
+//! at `max_stages` total stages (W just above W_min), it reports [`SearchStatus::StageLimit`].
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use sxplan_sim::cascade::{solve_sf_cascade, SfCascadeSpec};
+
+use crate::error::DesignError;
+use crate::shortcut::FeedPhase;
+
+/// Limits of the rigorous search.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SearchOptions {
+    /// Largest total number of stages n + m the search tries.
+    pub max_stages: usize,
+}
+
+impl Default for SearchOptions {
+    fn default() -> Self {
+        SearchOptions { max_stages: 1000 }
+    }
+}
+
+/// The cascade the search explores: everything but the stage numbers.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CascadeProblem {
+    /// Relative extractability per component in the extraction section.
+    pub beta: Vec<f64>,
+    /// Relative extractability per component in the scrub section.
+    pub beta_scrub: Vec<f64>,
+    /// Feed per component, normalised to a total of 1.
+    pub feed: Vec<f64>,
+    /// True for components of the A group (leave in the organic product).
+    pub in_group_a: Vec<bool>,
+    /// Feed phase.
+    pub feed_phase: FeedPhase,
+    /// Organic REE flow in the extraction section, per unit feed.
+    pub s: f64,
+    /// Aqueous REE flow in the scrub section, per unit feed.
+    pub w: f64,
+    /// Required purity of the organic (A) product.
+    pub purity_a: f64,
+    /// Required purity of the aqueous (B) product.
+    pub purity_b: f64,
+}
+
+/// One simulated (n, m) point.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StagePoint {
+    /// Extraction stages.
+    pub n: usize,
+    /// Scrub stages.
+    pub m: usize,
+    /// A-group fraction of the organic product.
+    pub purity_a: f64,
+    /// B-group fraction of the aqueous product.
+    pub purity_b: f64,
+    /// 1 − P_A, from the impurity flow.
+    pub impurity_a: f64,
+    /// 1 − P_B, from the impurity flow.
+    pub impurity_b: f64,
+    /// True when the simulation converged and both purities meet their specs.
+    pub meets_spec: bool,
+    /// Simulator status.
+    pub sim_status: sxplan_sim::SolveStatus,
+    /// Simulator's maximum relative balance residual.
+    pub max_residual: f64,
+    /// Simulator iterations.
+    pub iterations: usize,
+    /// Per component flow in the organic product (per unit feed).
+    pub organic_product: Vec<f64>,
+    /// Per component flow in the aqueous product (per unit feed).
+    pub aqueous_product: Vec<f64>,
+    #[serde(skip)]
+    margin: f64,
+}
+
+/// Outcome of the rigorous search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchStatus {
+    /// The minimum stage count was found and its purities confirmed by a converged simulation.
+    Found,
+    /// W < W_min: no number of stages reaches the purities at this reflux.
+    InfeasibleReflux,
+    /// The purities were not reached within the stage limit.
+    StageLimit,
+}
+
+impl SearchStatus {
+    /// Name used in output (`found`, `infeasible at this reflux`, `stage limit`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SearchStatus::Found => "found",
+            SearchStatus::InfeasibleReflux => "infeasible at this reflux",
+            SearchStatus::StageLimit => "stage limit",
+        }
+    }
+}
+
+/// Result of the rigorous search.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RigorousDesign {
+    /// Outcome.
+    pub status: SearchStatus,
+    /// The chosen point (fewest total stages, best margin among the splits of that total), when
+    /// found.
+    pub best: Option<StagePoint>,
+    /// Every split (n, m) of the minimum total that meets the specs, ordered by n.
+    pub feasible_splits: Vec<(usize, usize)>,
+    /// The best split of one stage less (shows the specs are missed there), when it exists.
+    pub one_fewer: Option<StagePoint>,
+    /// Simulations run.
+    pub evaluations: usize,
+    /// Simulations that did not converge.
+    pub unconverged: usize,
+}
+
+/// Searches for the fewest total stages meeting both purities.
+///
+/// `w_over_w_min` < 1 returns [`SearchStatus::InfeasibleReflux`] without simulating; `n_min` is a
+/// proven lower bound on n + m (Fenske), `start` a first guess (e.g. Xu's shortcut total).
+pub fn minimum_stages(
+    problem: &CascadeProblem,
+    w_over_w_min: f64,
+    n_min: usize,
+    start: Option<usize>,
+    options: &SearchOptions,
+) -> Result<RigorousDesign, DesignError> {
+    let mut ev = Evaluator {
+        problem,
+        memo: BTreeMap::new(),
+        unconverged: 0,
+    };
+    if w_over_w_min < 1.0 {
+        return Ok(RigorousDesign {
+            status: SearchStatus::InfeasibleReflux,
+            best: None,
+            feasible_splits: Vec::new(),
+            one_fewer: None,
+            evaluations: 0,
+            unconverged: 0,
+        });
+    }
+    let max_total = options.max_stages.max(2);
+    let lower = n_min.max(2);
+    if lower > max_total {
+        return Ok(ev.finish(SearchStatus::StageLimit, None));
+    }
+    // Bracket: `lo` is known infeasible (or below the Fenske bound), `hi` feasible.
+    let mut lo = lower - 1;
+    let mut probe = start.unwrap_or(lower).clamp(lower, max_total);
+    let mut step = (probe / 8).max(2);
+    let hi = loop {
+        let best = ev.best_split(probe)?;
+        if best.meets_spec {
+            break probe;
+        }
+        lo = probe;
+        if probe == max_total {
+            return Ok(ev.finish(SearchStatus::StageLimit, None));
+        }
+        probe = (probe + step).min(max_total);
+        step *= 2;
+    };
+    let mut hi = hi;
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        if ev.best_split(mid)?.meets_spec {
+            hi = mid;
+        } else {
+            lo = mid;
+        }
+    }
+    ev.finish(SearchStatus::Found, Some(hi))
+        .with_splits(&mut ev, hi)
+}
+
+impl RigorousDesign {
+    fn with_splits(
+        mut self,
+        ev: &mut Evaluator<'_>,
+        total: usize,
+    ) -> Result<RigorousDesign, DesignError> {
+        let best = ev.best_split(total)?;
+        let mut splits = vec![(best.n, best.m)];
+        let mut n = best.n;
+        while n > 1 {
+            n -= 1;
+            if !ev.eval(n, total - n)?.meets_spec {
+                break;
+            }
+            splits.push((n, total - n));
+        }
+        let mut n = best.n;
+        while n + 1 < total {
+            n += 1;
+            if !ev.eval(n, total - n)?.meets_spec {
+                break;
+            }
+            splits.push((n, total - n));
+        }
+        splits.sort_unstable();
+        self.one_fewer = if total > 2 {
+            Some(ev.best_split(total - 1)?)
+        } else {
+            None
+        };
+        self.best = Some(best);
+        self.feasible_splits = splits;
+        self.evaluations = ev.memo.len();
+        self.unconverged = ev.unconverged;
+        Ok(self)
+    }
+}
+
+struct Evaluator<'a> {
+    problem: &'a CascadeProblem,
+    memo: BTreeMap<(usize, usize), StagePoint>,
+    unconverged: usize,
+}
+
+impl Evaluator<'_> {
+    fn finish(&self, status: SearchStatus, _total: Option<usize>) -> RigorousDesign {
+        RigorousDesign {
+            status,
+            best: None,
+            feasible_splits: Vec::new(),
+            one_fewer: None,
+            evaluations: self.memo.len(),
+            unconverged: self.unconverged,
+        }
+    }
+
+    fn eval(&mut self, n: usize, m: usize) -> Result<StagePoint, DesignError> {
+        if let Some(p) = self.memo.get(&(n, m)) {
+            return Ok(p.clone());
+        }
+        let p = simulate_point(self.problem, n, m)?;
+        if !p.sim_status.is_converged() {
+            self.unconverged += 1;
+        }
+        self.memo.insert((n, m), p.clone());
+        Ok(p)
+    }
+
+    /// Best split of `total` stages (largest margin), by integer ternary search over n.
+    fn best_split(&mut self, total: usize) -> Result<StagePoint, DesignError> {
+        let (mut lo, mut hi) = (1usize, total - 1);
+        while hi - lo > 2 {
+            let m1 = lo + (hi - lo) / 3;
+            let m2 = hi - (hi - lo) / 3;
+            let f1 = self.eval(m1, total - m1)?.margin;
+            let f2 = self.eval(m2, total - m2)?.margin;
+            if f1 < f2 {
+                lo = m1 + 1;
+            } else {
+                hi = m2;
+            }
+        }
+        let mut best: Option<StagePoint> = None;
+        for n in lo..=hi {
+            let p = self.eval(n, total - n)?;
+            if best.as_ref().is_none_or(|b| p.margin > b.margin) {
+                best = Some(p);
+            }
+        }
+        best.ok_or_else(|| DesignError::Components(format!("no split of {total} stages")))
+    }
+}
+
+/// Simulates one (n, m) point of the problem and measures it against the specs.
+pub fn simulate_point(
+    problem: &CascadeProblem,
+    n: usize,
+    m: usize,
+) -> Result<StagePoint, DesignError> {
+    let spec = SfCascadeSpec {
+        beta: problem.beta.clone(),
+        feed: problem.feed.clone(),
+        feed_phase: match problem.feed_phase {
+            FeedPhase::Aqueous => sxplan_sim::cascade::FeedPhase::Aqueous,
+            FeedPhase::Organic => sxplan_sim::cascade::FeedPhase::Organic,
+        },
+        n_extraction: n,
+        n_scrub: m,
+        s: problem.s,
+        w: problem.w,
+        beta_scrub: if problem.beta_scrub == problem.beta {
+            None
+        } else {
+            Some(problem.beta_scrub.clone())
+        },
+    };
+    let r = solve_sf_cascade(&spec).map_err(|e| DesignError::Simulation {
+        n_extraction: n,
+        n_scrub: m,
+        message: e.to_string(),
+    })?;
+    let mut a_in_org = 0.0;
+    let mut b_in_org = 0.0;
+    let mut a_in_aq = 0.0;
+    let mut b_in_aq = 0.0;
+    for (i, &is_a) in problem.in_group_a.iter().enumerate() {
+        let org = r.organic_product.get(i).copied().unwrap_or(0.0);
+        let aq = r.aqueous_product.get(i).copied().unwrap_or(0.0);
+        if is_a {
+            a_in_org += org;
+            a_in_aq += aq;
+        } else {
+            b_in_org += org;
+            b_in_aq += aq;
+        }
+    }
+    let org_total = a_in_org + b_in_org;
+    let aq_total = a_in_aq + b_in_aq;
+    let impurity_a = if org_total > 0.0 {
+        b_in_org / org_total
+    } else {
+        1.0
+    };
+    let impurity_b = if aq_total > 0.0 {
+        a_in_aq / aq_total
+    } else {
+        1.0
+    };
+    let converged = r.status.is_converged() && impurity_a.is_finite() && impurity_b.is_finite();
+    let tiny = f64::MIN_POSITIVE;
+    let margin = if converged {
+        let ma = ((1.0 - problem.purity_a) / impurity_a.max(tiny)).ln();
+        let mb = ((1.0 - problem.purity_b) / impurity_b.max(tiny)).ln();
+        ma.min(mb)
+    } else {
+        f64::NEG_INFINITY
+    };
+    let purity_a = if org_total > 0.0 {
+        a_in_org / org_total
+    } else {
+        0.0
+    };
+    let purity_b = if aq_total > 0.0 {
+        b_in_aq / aq_total
+    } else {
+        0.0
+    };
+    Ok(StagePoint {
+        n,
+        m,
+        purity_a,
+        purity_b,
+        impurity_a: if converged { impurity_a } else { 1.0 },
+        impurity_b: if converged { impurity_b } else { 1.0 },
+        meets_spec: converged
+            && impurity_a <= 1.0 - problem.purity_a
+            && impurity_b <= 1.0 - problem.purity_b,
+        sim_status: r.status,
+        max_residual: if r.max_residual.is_finite() {
+            r.max_residual
+        } else {
+            f64::MAX
+        },
+        iterations: r.iterations,
+        organic_product: r
+            .organic_product
+            .iter()
+            .map(|v| finite_or_zero(*v))
+            .collect(),
+        aqueous_product: r
+            .aqueous_product
+            .iter()
+            .map(|v| finite_or_zero(*v))
+            .collect(),
+        margin,
+    })
+}
+
+fn finite_or_zero(v: f64) -> f64 {
+    if v.is_finite() {
+        v
+    } else {
+        0.0
+    }
+}
