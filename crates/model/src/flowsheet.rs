@@ -471,7 +471,8 @@ pub struct FeedPoint {
 /// The organic phase of a circuit.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Organic {
-    /// Canonical id of the extractant system (e.g. `"P507"`), resolved from any alias.
+    /// Id of the built-in extractant system (`sxplan_chem::extractant::find`), e.g. `"p507"`,
+    /// resolved from any alias (`"PC88A"`).
     pub extractant: String,
     /// Extractant concentration (monomer basis), mol/L.
     pub conc_mol: f64,
@@ -506,7 +507,7 @@ pub enum Equilibrium {
     SeparationFactor(SeparationFactorModel),
     /// Mass-action law of an acidic extractant with proton balance.
     MassAction(MassActionModel),
-    /// Empirical log10 D = a pH + b + c log10 [extractant].
+    /// Empirical log10 D = (a + a1 x) pH + b + c log10 x, x the extractant amount.
     Empirical(EmpiricalModel),
 }
 
@@ -611,15 +612,28 @@ pub struct MassActionModel {
     pub loading_capacity: Option<f64>,
 }
 
-/// Coefficients of the empirical correlation log10 D = a pH + b + c log10 [extractant].
+/// Coefficients of the empirical correlation log10 D = (a + a1 x) pH + b + c log10 x, with x
+/// the extractant amount in [`EmpiricalModel::measure`].
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct EmpiricalCoef {
-    /// Slope in pH.
+    /// Slope in pH (at x = 0).
     pub a: f64,
+    /// Change of the pH slope per unit x (0 unless given; PrOMMiS-style dosage correlations).
+    pub a1: f64,
     /// Intercept.
     pub b: f64,
-    /// Slope in log10 of the extractant concentration (mol/L); 0 when not given.
+    /// Slope in log10 x; 0 when not given.
     pub c: f64,
+}
+
+/// What the extractant amount x of an empirical correlation measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExtractantMeasure {
+    /// Extractant concentration of the organic, mol/L (`Organic::conc_mol`).
+    MolPerL,
+    /// Volume percent of extractant in the organic.
+    VolumePercent,
 }
 
 /// Empirical log-D correlation model.
@@ -627,6 +641,11 @@ pub struct EmpiricalCoef {
 pub struct EmpiricalModel {
     /// Coefficients per element.
     pub coef: BTreeMap<Element, EmpiricalCoef>,
+    /// What x is.
+    pub measure: ExtractantMeasure,
+    /// x for this circuit when `measure` is volume percent (the organic's `conc_mol` is used
+    /// for mol/L).
+    pub volume_percent: Option<f64>,
 }
 
 // ---------------------------------------------------------------------------------------

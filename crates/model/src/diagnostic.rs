@@ -1,0 +1,293 @@
+//! Diagnostics as data (severity, code, message, span, help) and a rustc-like text renderer.
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+/// How bad a diagnostic is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The flowsheet cannot be used; `check` exits 1.
+    Error,
+    /// Suspicious but usable; `check` still exits 0.
+    Warning,
+}
+
+impl Severity {
+    /// `"error"` or `"warning"`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// One problem found in a flowsheet, located in its source text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Stable code such as `"E0203"` (see [`codes`]).
+    pub code: &'static str,
+    /// Lowercase message naming the thing and the value.
+    pub message: String,
+    /// Byte range in the source the diagnostic points at.
+    pub span: Range<usize>,
+    /// 1-based line of `span.start`.
+    pub line: usize,
+    /// 1-based column (in characters) of `span.start`.
+    pub col: usize,
+    /// How to fix it, if there is something useful to say.
+    pub help: Option<String>,
+}
+
+/// The diagnostic codes, one per class of problem. The reference page lists them.
+pub mod codes {
+    /// TOML syntax error.
+    pub const SYNTAX: &str = "E0001";
+    /// `schema` key missing.
+    pub const SCHEMA_MISSING: &str = "E0002";
+    /// Schema version this build does not know.
+    pub const SCHEMA_UNKNOWN: &str = "E0003";
+    /// Input too large or too deeply nested to be a flowsheet.
+    pub const TOO_LARGE: &str = "E0004";
+    /// Unknown key.
+    pub const UNKNOWN_KEY: &str = "E0101";
+    /// Value of the wrong TOML type.
+    pub const WRONG_TYPE: &str = "E0102";
+    /// Required key missing.
+    pub const MISSING_KEY: &str = "E0103";
+    /// Keys that exclude each other given together.
+    pub const CONFLICTING_KEYS: &str = "E0104";
+    /// Quantity that is not a number followed by a unit.
+    pub const BAD_QUANTITY: &str = "E0201";
+    /// Unknown unit.
+    pub const UNKNOWN_UNIT: &str = "E0202";
+    /// Unit of the wrong dimension.
+    pub const WRONG_DIMENSION: &str = "E0203";
+    /// Negative value where only non-negative values make sense.
+    pub const NEGATIVE: &str = "E0204";
+    /// NaN or infinite value.
+    pub const NOT_FINITE: &str = "E0205";
+    /// Fraction outside 0..=1.
+    pub const FRACTION_RANGE: &str = "E0206";
+    /// Value out of its allowed range (zero flow, integer overflow, too many stages...).
+    pub const OUT_OF_RANGE: &str = "E0207";
+    /// Unknown element symbol.
+    pub const UNKNOWN_ELEMENT: &str = "E0301";
+    /// Unknown extractant system.
+    pub const UNKNOWN_EXTRACTANT: &str = "E0302";
+    /// Unknown keyword value (model, section kind, acid, phase...).
+    pub const UNKNOWN_VALUE: &str = "E0303";
+    /// Duplicate name.
+    pub const DUPLICATE_NAME: &str = "E0401";
+    /// Stage number outside its circuit.
+    pub const STAGE_OUTSIDE: &str = "E0402";
+    /// Circuit sections that do not make a valid cascade.
+    pub const BAD_SECTIONS: &str = "E0403";
+    /// Fractions that must sum to 1 do not.
+    pub const SUM_NOT_ONE: &str = "E0404";
+    /// Port names a node that does not exist.
+    pub const UNKNOWN_NODE: &str = "E0501";
+    /// Port that the node does not have.
+    pub const UNKNOWN_PORT: &str = "E0502";
+    /// Inlet used as a link source or outlet as a target.
+    pub const PORT_DIRECTION: &str = "E0503";
+    /// Port connected by more than one link.
+    pub const PORT_TWICE: &str = "E0504";
+    /// Link joins ports of different phases.
+    pub const PHASE_MISMATCH: &str = "E0505";
+    /// Port that must be connected is not.
+    pub const DANGLING: &str = "E0506";
+    /// Recycle loop with no outlet for some species (warning).
+    pub const RECYCLE_NO_OUTLET: &str = "W0601";
+    /// Element reaching a circuit without data for its equilibrium model.
+    pub const NO_MODEL_DATA: &str = "E0602";
+    /// Optimization setting that cannot be honoured (bounds, targets).
+    pub const BAD_OPTIMIZE: &str = "E0701";
+    /// Value accepted but suspicious (warning).
+    pub const SUSPICIOUS: &str = "W0801";
+}
+
+/// 1-based (line, column) of byte offset `pos` in `src`; columns count characters.
+/// Offsets past the end or inside a character are clamped, so this never panics.
+pub fn line_col(src: &str, pos: usize) -> (usize, usize) {
+    let mut pos = pos.min(src.len());
+    while !src.is_char_boundary(pos) {
+        pos -= 1;
+    }
+    let before = &src[..pos];
+    let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
+impl Diagnostic {
+    /// A diagnostic at `span` of `src` (line and column computed from `src`).
+    pub fn new(
+        severity: Severity,
+        code: &'static str,
+        message: impl Into<String>,
+        span: Range<usize>,
+        src: &str,
+    ) -> Diagnostic {
+        let (line, col) = line_col(src, span.start);
+        Diagnostic {
+            severity,
+            code,
+            message: message.into(),
+            span,
+            line,
+            col,
+            help: None,
+        }
+    }
+
+    /// True for errors.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// Renders diagnostics the way rustc does:
+///
+/// ```text
+/// error[E0203]: expected a volumetric flow, found a molar concentration 'mol/L'
+///  --> pr-nd.toml:12:12
+///    |
+/// 12 | flow = "3 mol/L"
+///    |           ^^^^^
+///    = help: a volumetric flow is written as a number and one of: m3/h, L/h, ...
+/// ```
+///
+/// Pure function: `file` is only printed. Each diagnostic is followed by a blank line.
+pub fn render_text(file: &str, src: &str, diagnostics: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diagnostics {
+        render_one(&mut out, file, src, d);
+    }
+    out
+}
+
+fn render_one(out: &mut String, file: &str, src: &str, d: &Diagnostic) {
+    use std::fmt::Write;
+    let _ = writeln!(out, "{}[{}]: {}", d.severity.as_str(), d.code, d.message);
+    let gutter = d.line.to_string().len();
+    let pad = " ".repeat(gutter);
+    let _ = writeln!(out, "{pad}--> {file}:{}:{}", d.line, d.col);
+    let _ = writeln!(out, "{pad} |");
+    let line_text = src.lines().nth(d.line.saturating_sub(1)).unwrap_or("");
+    let shown: String = line_text
+        .chars()
+        .map(|c| if c == '\t' { ' ' } else { c })
+        .filter(|c| !c.is_control())
+        .collect();
+    let _ = writeln!(out, "{} | {}", d.line, shown);
+    // Caret: from the column to the end of the span or of the line.
+    let start_col = d.col.saturating_sub(1);
+    let line_chars = line_text.chars().count();
+    let span_chars = {
+        let s = d.span.start.min(src.len());
+        let e = d.span.end.min(src.len()).max(s);
+        let s = floor_boundary(src, s);
+        let e = floor_boundary(src, e);
+        let text = &src[s..e];
+        text.split('\n').next().unwrap_or("").chars().count()
+    };
+    let width = span_chars.min(line_chars.saturating_sub(start_col)).max(1);
+    let _ = writeln!(
+        out,
+        "{pad} | {}{}",
+        " ".repeat(start_col),
+        "^".repeat(width)
+    );
+    if let Some(help) = &d.help {
+        let _ = writeln!(out, "{pad} = help: {help}");
+    }
+    out.push('\n');
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    while !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Levenshtein distance over characters, ASCII-case-insensitive.
+fn distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let b: Vec<char> = b.chars().map(|c| c.to_ascii_lowercase()).collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.iter().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// The closest candidate to `word`, if it is close enough to be a plausible typo.
+pub fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    if word.chars().count() > 64 {
+        return None;
+    }
+    let limit = (word.chars().count() / 3).max(1);
+    candidates
+        .iter()
+        .map(|c| (distance(word, c), *c))
+        .filter(|(d, _)| *d <= limit)
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_col_counts_chars() {
+        let src = "a = 1\nbé = \"x\"\n";
+        assert_eq!(line_col(src, 0), (1, 1));
+        assert_eq!(line_col(src, 6), (2, 1));
+        let pos = src.find('"').unwrap_or(0);
+        assert_eq!(line_col(src, pos), (2, 6));
+        assert_eq!(line_col(src, 10_000), (3, 1));
+    }
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(
+            did_you_mean("extractnt", &["extractant", "conc"]),
+            Some("extractant")
+        );
+        assert_eq!(did_you_mean("zzz", &["extractant", "conc"]), None);
+        assert_eq!(did_you_mean("nd", &["Nd", "Pr"]), Some("Nd"));
+    }
+
+    #[test]
+    fn renders_caret_under_span() {
+        let src = "schema = 1\nflow = \"3 mol/L\"\n";
+        let start = src.find("mol").unwrap_or(0);
+        let mut d = Diagnostic::new(
+            Severity::Error,
+            codes::WRONG_DIMENSION,
+            "bad",
+            start..start + 5,
+            src,
+        );
+        d.help = Some("use L/h".into());
+        let text = render_text("x.toml", src, &[d]);
+        assert_eq!(
+            text,
+            "error[E0203]: bad\n --> x.toml:2:11\n  |\n2 | flow = \"3 mol/L\"\n  |           ^^^^^\n  = help: use L/h\n\n"
+        );
+    }
+}
