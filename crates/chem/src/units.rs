@@ -170,9 +170,9 @@ impl std::fmt::Display for Quantity {
 
 impl Quantity {
     /// Converts a mass concentration (g/L) of `element` into a molar concentration (mol/L), or a
-    /// mass flow (kg/h) into a molar flow (mol/h); other dimensions give `None`.
+    /// mass flow (kg/h) into a molar flow (mol/h); other dimensions and overflow give `None`.
     pub fn to_molar(self, element: crate::Element) -> Option<Quantity> {
-        match self.dimension {
+        let q = match self.dimension {
             Dimension::MassConcentration => Some(Quantity {
                 value: element.mol_from_mass(self.value),
                 dimension: Dimension::MolarConcentration,
@@ -182,13 +182,14 @@ impl Quantity {
                 dimension: Dimension::MolarFlow,
             }),
             _ => None,
-        }
+        };
+        q.filter(|q| q.value.is_finite())
     }
 
     /// Converts a molar concentration (mol/L) of `element` into g/L, or a molar flow (mol/h) into
-    /// kg/h; other dimensions give `None`.
+    /// kg/h; other dimensions and overflow give `None`.
     pub fn to_mass(self, element: crate::Element) -> Option<Quantity> {
-        match self.dimension {
+        let q = match self.dimension {
             Dimension::MolarConcentration => Some(Quantity {
                 value: element.mass_from_mol(self.value),
                 dimension: Dimension::MassConcentration,
@@ -198,7 +199,8 @@ impl Quantity {
                 dimension: Dimension::MassFlow,
             }),
             _ => None,
-        }
+        };
+        q.filter(|q| q.value.is_finite())
     }
 }
 
@@ -544,6 +546,30 @@ fn split(
     Ok((value, num_span, unit_span))
 }
 
+/// Converts `value` (in unit `def`) to the internal unit; an overflow to infinity is an error at
+/// the number's span.
+fn convert(
+    text: &str,
+    value: f64,
+    def: &UnitDef,
+    num_span: Range<usize>,
+) -> Result<f64, UnitError> {
+    let converted = value * def.factor;
+    if converted.is_finite() {
+        Ok(converted)
+    } else {
+        Err(UnitError::NotFinite {
+            found: text[num_span.clone()].to_string(),
+            span: num_span,
+            help: format!(
+                "the value overflows when converted from {} to {}",
+                def.symbol,
+                def.dimension.internal_unit()
+            ),
+        })
+    }
+}
+
 /// Parses a quantity such as `"1.2 m3/h"`, `"0.5 M"`, `"36 %"` or `"0.999"` into its internal unit.
 ///
 /// Whitespace around and between number and unit is ignored; the number may use scientific
@@ -559,7 +585,7 @@ fn split(
 /// assert_eq!(err.span(), 2..10);
 /// ```
 pub fn parse_quantity(text: &str) -> Result<Quantity, UnitError> {
-    let (value, _num_span, unit_span) = split(text, all_units_help)?;
+    let (value, num_span, unit_span) = split(text, all_units_help)?;
     let unit_text = &text[unit_span.clone()];
     if unit_text.is_empty() {
         return Ok(Quantity {
@@ -569,7 +595,7 @@ pub fn parse_quantity(text: &str) -> Result<Quantity, UnitError> {
     }
     match lookup_unit(unit_text) {
         Some(def) => Ok(Quantity {
-            value: value * def.factor,
+            value: convert(text, value, def, num_span)?,
             dimension: def.dimension,
         }),
         None => Err(UnitError::UnknownUnit {
@@ -609,7 +635,7 @@ pub fn expect(text: &str, expected: Dimension) -> Result<f64, UnitError> {
         };
     }
     match lookup_unit(unit_text) {
-        Some(def) if expected.accepts(def.dimension) => Ok(value * def.factor),
+        Some(def) if expected.accepts(def.dimension) => convert(text, value, def, num_span),
         Some(def) => Err(UnitError::WrongDimension {
             expected,
             found: def.dimension,
@@ -720,6 +746,10 @@ mod tests {
         assert_eq!(e.span(), 0..3);
         let e = parse_quantity("m3/h").unwrap_err();
         assert_eq!(e.to_string(), "expected a number, found 'm3/h'");
+        let e = parse_quantity("20e304m3/h").unwrap_err();
+        assert!(matches!(e, UnitError::NotFinite { .. }), "{e:?}");
+        assert_eq!(e.span(), 0..6);
+        assert!(expect("1e308 t/h", Dimension::MassFlow).is_err());
         let e = parse_quantity("2 t/y").unwrap_err();
         assert!(matches!(e, UnitError::UnknownUnit { .. }));
         assert_eq!(e.span(), 2..5);
@@ -763,6 +793,7 @@ mod tests {
         let flow = q("1 t/h").to_molar(Element::Y).unwrap();
         assert!(close(flow.value, 1.0e6 / 88.905838));
         assert!(q("1 L/h").to_molar(Element::Y).is_none());
+        assert!(q("1e305 t/h").to_molar(Element::Y).is_none());
     }
 
     #[test]
