@@ -6,3 +6,4 @@
 pub mod cli;
 
 pub use sxplan_chem as chem;
+pub use sxplan_opt as opt;

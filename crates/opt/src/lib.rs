@@ -30,3 +30,10 @@ pub use solve::{
     diagnose, solve, Backend, Conflict, Diagnosis, LpOptions, LpSolution, LpStatus, Residuals,
     Scaling, SoftViolation,
 };
+pub mod cascade;
+pub mod plant;
+mod slp;
+pub use slp::{
+    check_specs, economics, optimize, reagent_flows, ConflictReport, OperatingValue, OptStatus,
+    OptimizeOptions, OptimizeResult, Pass, ProductResult, ShadowPrice, SpecCheck,
+};

@@ -1,0 +1,876 @@
+//! The flowsheet as the optimizer sees it: operating variables, stream network, hydraulics, and the
+//! simulated operating point (per stage and element flows) that each LP pass linearizes around.
+//!
+//! The point is computed with the simulation crate's countercurrent chain solver
+//! ([`sxplan_sim::chain::Chain`]) circuit by circuit, with successive substitution over the stream
+//! network for recycles. Volumetric flows are linear in the operating variables (additive volumes,
+//! fixed split fractions), so [`Plant::hydraulics`] is exact and its finite differences are exact
+//! derivatives.
+
+// Index loops mirror the stage/element algebra.
+#![allow(clippy::needless_range_loop)]
+
+use std::collections::BTreeMap;
+
+use sxplan_model::{
+    CircuitId, Equilibrium, FeedKind, Flowsheet, Link, NodeRef, OperatingVar, Phase, Port,
+    PortKind, ProductId, SectionKind, SectionLoading, UnitKind,
+};
+use sxplan_sim::chain::{Algorithm, Chain};
+use sxplan_sim::equilibrium::{SfLoading, StageModel};
+use sxplan_sim::SolveStatus;
+
+use crate::error::OptError;
+
+/// Aqueous and organic volumetric flow per stage of one circuit, L/h.
+pub type PhaseFlows = (Vec<f64>, Vec<f64>);
+
+/// Value of every free operating variable, in flowsheet internal units (L/h, t/h, fractions).
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OperatingPoint {
+    /// (variable, value) in the order of the flowsheet's `optimize.free` list.
+    pub values: Vec<(OperatingVar, f64)>,
+}
+
+/// Human-readable name of an operating variable (`"feed liquor rate"`, `"circuit PrNd organic flow"`).
+pub fn var_name(fs: &Flowsheet, v: OperatingVar) -> String {
+    let c = |id: CircuitId| {
+        fs.circuits
+            .get(id.0)
+            .map_or_else(|| format!("#{}", id.0), |c| c.name.clone())
+    };
+    match v {
+        OperatingVar::FeedRate(f) => format!(
+            "feed {} rate",
+            fs.feeds.get(f.0).map_or("?", |f| f.name.as_str())
+        ),
+        OperatingVar::OrganicFlow(id) => format!("circuit {} organic flow", c(id)),
+        OperatingVar::ScrubFlow(id) => format!("circuit {} scrub flow", c(id)),
+        OperatingVar::StripFlow(id) => format!("circuit {} strip flow", c(id)),
+        OperatingVar::SplitFraction(s, k) => format!(
+            "splitter {} fraction {k}",
+            fs.splitters.get(s.0).map_or("?", |s| s.name.as_str())
+        ),
+        OperatingVar::Saponification(id) => format!("circuit {} saponification", c(id)),
+        OperatingVar::ScrubAcid(id) => format!("circuit {} scrub acid", c(id)),
+        OperatingVar::StripAcid(id) => format!("circuit {} strip acid", c(id)),
+    }
+}
+
+/// Unit of an operating variable in user terms: (unit label, factor from internal units).
+pub fn var_unit(fs: &Flowsheet, v: OperatingVar) -> (&'static str, f64) {
+    match v {
+        OperatingVar::FeedRate(f) => match fs.feeds.get(f.0).map(|f| &f.kind) {
+            Some(FeedKind::Mud(_)) => ("t/h", 1.0),
+            _ => ("m3/h", 1e-3),
+        },
+        OperatingVar::OrganicFlow(_) | OperatingVar::ScrubFlow(_) | OperatingVar::StripFlow(_) => {
+            ("m3/h", 1e-3)
+        }
+        OperatingVar::ScrubAcid(_) | OperatingVar::StripAcid(_) => ("mol/L", 1.0),
+        OperatingVar::SplitFraction(..) | OperatingVar::Saponification(_) => ("-", 1.0),
+    }
+}
+
+/// Reads the current value of an operating variable from the flowsheet.
+pub fn get_var(fs: &Flowsheet, v: OperatingVar) -> Result<f64, OptError> {
+    let missing = || OptError::InvalidProblem(format!("{} does not exist", var_name(fs, v)));
+    match v {
+        OperatingVar::FeedRate(f) => match &fs.feeds.get(f.0).ok_or_else(missing)?.kind {
+            FeedKind::Aqueous(s) | FeedKind::Organic(s) => Ok(s.flow_vol),
+            FeedKind::Mud(m) => Ok(m.flow_mass),
+        },
+        OperatingVar::OrganicFlow(c) => Ok(fs.circuits.get(c.0).ok_or_else(missing)?.organic.flow_vol),
+        OperatingVar::ScrubFlow(c) => fs
+            .circuits
+            .get(c.0)
+            .and_then(|c| c.scrub_solution())
+            .map(|s| s.flow_vol)
+            .ok_or_else(missing),
+        OperatingVar::StripFlow(c) => fs
+            .circuits
+            .get(c.0)
+            .and_then(|c| c.strip_solution())
+            .map(|s| s.flow_vol)
+            .ok_or_else(missing),
+        other => Err(OptError::InvalidProblem(format!(
+            "{}: this operating variable is not supported by optimize yet (supported: feed rates, organic, scrub and strip flows)",
+            var_name(fs, other)
+        ))),
+    }
+}
+
+/// Writes an operating variable into a copy of the flowsheet.
+pub fn set_var(fs: &mut Flowsheet, v: OperatingVar, value: f64) -> Result<(), OptError> {
+    let name = var_name(fs, v);
+    let missing = || OptError::InvalidProblem(format!("{name} does not exist"));
+    match v {
+        OperatingVar::FeedRate(f) => match &mut fs.feeds.get_mut(f.0).ok_or_else(missing)?.kind {
+            FeedKind::Aqueous(s) | FeedKind::Organic(s) => s.flow_vol = value,
+            FeedKind::Mud(m) => m.flow_mass = value,
+        },
+        OperatingVar::OrganicFlow(c) => {
+            fs.circuits
+                .get_mut(c.0)
+                .ok_or_else(missing)?
+                .organic
+                .flow_vol = value
+        }
+        OperatingVar::ScrubFlow(c) | OperatingVar::StripFlow(c) => {
+            let kind = if matches!(v, OperatingVar::ScrubFlow(_)) {
+                SectionKind::Scrub
+            } else {
+                SectionKind::Strip
+            };
+            let circuit = fs.circuits.get_mut(c.0).ok_or_else(missing)?;
+            let sol = circuit
+                .sections
+                .iter_mut()
+                .find(|s| s.kind == kind)
+                .and_then(|s| s.solution.as_mut())
+                .ok_or_else(missing)?;
+            sol.flow_vol = value;
+        }
+        other => {
+            return Err(OptError::InvalidProblem(format!(
+                "{}: this operating variable is not supported by optimize yet",
+                var_name(fs, other)
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// A copy of `fs` with the operating point applied.
+pub fn apply(fs: &Flowsheet, point: &OperatingPoint) -> Result<Flowsheet, OptError> {
+    let mut out = fs.clone();
+    for &(v, x) in &point.values {
+        set_var(&mut out, v, x)?;
+    }
+    Ok(out)
+}
+
+/// Where the element flows of a circuit's stage come from, as the LP needs them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CircuitPoint {
+    /// The circuit.
+    pub circuit: CircuitId,
+    /// Number of stages N.
+    pub n_stages: usize,
+    /// Aqueous volumetric flow per stage, L/h.
+    pub flow_vol_aq: Vec<f64>,
+    /// Organic volumetric flow per stage, L/h.
+    pub flow_vol_org: Vec<f64>,
+    /// Stage j receives the aqueous outflow of stage j + 1.
+    pub aq_from_next: Vec<bool>,
+    /// Aqueous element outflow per stage, `[stage][element]`, mol/h.
+    pub a: Vec<Vec<f64>>,
+    /// Organic element outflow per stage, `[stage][element]`, mol/h.
+    pub o: Vec<Vec<f64>>,
+    /// Murphree efficiency per stage.
+    pub murphree: Vec<f64>,
+    /// Organic REE loading limit per stage, mol/L, where one applies.
+    pub loading_limit: Vec<Option<f64>>,
+    /// Simulation status of the chain.
+    pub status: SolveStatus,
+    /// Maximum scaled residual of the chain solve.
+    pub max_residual: f64,
+}
+
+/// The simulated state of the whole plant at one operating point.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlantPoint {
+    /// Element flows of every link, `[link][element]`, mol/h.
+    pub link_flow: Vec<Vec<f64>>,
+    /// Volumetric flow of every link, L/h (0 for solids).
+    pub link_vol: Vec<f64>,
+    /// Per circuit.
+    pub circuits: Vec<CircuitPoint>,
+    /// Element flow into each product, `[product][element]`, mol/h.
+    pub products: Vec<Vec<f64>>,
+    /// Element flow brought in by the feeds, per element, mol/h.
+    pub feed_in: Vec<f64>,
+    /// Worst status over the circuits and the network iteration.
+    pub status: SolveStatus,
+    /// Network (recycle) iterations.
+    pub network_iterations: usize,
+}
+
+/// The flowsheet resolved into what the optimizer needs, independent of the operating point.
+#[derive(Debug, Clone)]
+pub struct Plant {
+    /// The flowsheet at the base operating point.
+    pub fs: Flowsheet,
+    /// Free operating variables with bounds.
+    pub free: Vec<sxplan_model::FreeVar>,
+    /// Elements in flowsheet order.
+    pub elements: Vec<sxplan_chem::Element>,
+    /// Node evaluation order for the network iteration.
+    order: Vec<NodeRef>,
+}
+
+fn equilibrium_model(
+    fs: &Flowsheet,
+    ci: usize,
+    section: usize,
+    stage: usize,
+) -> Result<StageModel, OptError> {
+    let c = &fs.circuits[ci];
+    let m = fs.elements.len();
+    match &c.equilibrium {
+        Equilibrium::Distribution(d) => {
+            let mut d_ratio = vec![0.0; m];
+            for (i, e) in fs.elements.iter().enumerate() {
+                if let Some(v) = d.d_ratio.get(e) {
+                    d_ratio[i] = v.at(section, stage);
+                }
+            }
+            Ok(StageModel::Linear { d_ratio })
+        }
+        Equilibrium::SeparationFactor(sf) => {
+            let betas = sf
+                .beta_section
+                .get(section)
+                .and_then(|b| b.as_ref())
+                .unwrap_or(&sf.beta);
+            let beta = fs
+                .elements
+                .iter()
+                .map(|e| betas.get(e).copied().unwrap_or(0.0))
+                .collect();
+            let loading = match sf.loading.get(section).and_then(|l| l.as_ref()) {
+                Some(SectionLoading::ExtractionRatio(e)) => SfLoading::Ratio(*e),
+                Some(SectionLoading::Capacity(cap)) => SfLoading::Capacity(*cap),
+                None => SfLoading::None,
+            };
+            Ok(StageModel::SeparationFactor { beta, loading })
+        }
+        other => Err(OptError::InvalidProblem(format!(
+            "circuit \"{}\": the {} equilibrium model is not supported by optimize yet (use distribution or separation_factor)",
+            c.name,
+            other.name()
+        ))),
+    }
+}
+
+/// Organic REE loading limit of a circuit stage, mol/L: the separation-factor section capacity when
+/// given, else the stoichiometric limit of an acidic extractant, C_HA / 6 (one Ln3+ binds three
+/// dimers (HA)2, chemistry.md 1.1 [S]; the division is ours [D]).
+fn loading_limit(fs: &Flowsheet, ci: usize, section: usize) -> Option<f64> {
+    let c = &fs.circuits[ci];
+    if let Equilibrium::SeparationFactor(sf) = &c.equilibrium {
+        if let Some(Some(SectionLoading::Capacity(cap))) = sf.loading.get(section) {
+            return Some(*cap);
+        }
+    }
+    if let Equilibrium::MassAction(ma) = &c.equilibrium {
+        if let Some(cap) = ma.loading_capacity {
+            return Some(cap);
+        }
+    }
+    (c.organic.conc_mol > 0.0).then(|| c.organic.conc_mol / 6.0)
+}
+
+impl Plant {
+    /// Resolves the flowsheet. Errors name what optimize cannot handle.
+    pub fn new(fs: &Flowsheet) -> Result<Plant, OptError> {
+        let settings = fs.optimize.as_ref().ok_or_else(|| {
+            OptError::InvalidProblem(
+                "the flowsheet has no [optimize] table: name the objective and the free operating variables".into(),
+            )
+        })?;
+        if settings.free.is_empty() {
+            return Err(OptError::InvalidProblem(
+                "[optimize] lists no free operating variable".into(),
+            ));
+        }
+        for f in &settings.free {
+            get_var(fs, f.var)?;
+        }
+        for (ci, c) in fs.circuits.iter().enumerate() {
+            for (si, s) in c.sections.iter().enumerate() {
+                equilibrium_model(fs, ci, si, s.first_stage)?;
+            }
+            if fs
+                .link_to(Port {
+                    node: NodeRef::Circuit(c.id),
+                    kind: PortKind::OrganicInlet,
+                })
+                .is_some()
+            {
+                return Err(OptError::InvalidProblem(format!(
+                    "circuit \"{}\": linked organic inlets (organic recirculation) are not supported by optimize yet",
+                    c.name
+                )));
+            }
+        }
+        for f in &fs.feeds {
+            if let FeedKind::Mud(m) = &f.kind {
+                if m.content_mol_per_kg.is_empty() {
+                    return Err(OptError::InvalidProblem(format!(
+                        "feed \"{}\": optimize needs the mud content given explicitly (content per element)",
+                        f.name
+                    )));
+                }
+            }
+        }
+        // Evaluation order: topological along links, cycles broken where met.
+        let mut order: Vec<NodeRef> = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        // Kahn-like: repeatedly take nodes whose inputs all come from seen nodes; fall back to any.
+        let all: Vec<NodeRef> = all_nodes(fs);
+        while order.len() < all.len() {
+            let ready = all.iter().copied().find(|n| {
+                !seen.contains(n)
+                    && fs
+                        .links
+                        .iter()
+                        .filter(|l| l.to.node == *n)
+                        .all(|l| seen.contains(&l.from.node))
+            });
+            let next = ready.or_else(|| all.iter().copied().find(|n| !seen.contains(n)));
+            match next {
+                Some(n) => {
+                    seen.insert(n);
+                    order.push(n);
+                }
+                None => break,
+            }
+        }
+        Ok(Plant {
+            fs: fs.clone(),
+            free: settings.free.clone(),
+            elements: fs.elements.clone(),
+            order,
+        })
+    }
+
+    /// The operating point the flowsheet is written at.
+    pub fn base_point(&self) -> Result<OperatingPoint, OptError> {
+        Ok(OperatingPoint {
+            values: self
+                .free
+                .iter()
+                .map(|f| get_var(&self.fs, f.var).map(|x| (f.var, x)))
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// Simulates the plant at `point`.
+    pub fn simulate(&self, point: &OperatingPoint) -> Result<PlantPoint, OptError> {
+        let fs = apply(&self.fs, point)?;
+        simulate_network(&fs, &self.order, true)
+    }
+
+    /// Volumetric flows only (no element solve): per circuit `(aq per stage, org per stage)`.
+    pub fn hydraulics(&self, point: &OperatingPoint) -> Result<Vec<PhaseFlows>, OptError> {
+        let fs = apply(&self.fs, point)?;
+        let p = simulate_network(&fs, &self.order, false)?;
+        Ok(p.circuits
+            .into_iter()
+            .map(|c| (c.flow_vol_aq, c.flow_vol_org))
+            .collect())
+    }
+}
+
+fn all_nodes(fs: &Flowsheet) -> Vec<NodeRef> {
+    let mut v: Vec<NodeRef> = Vec::new();
+    v.extend(fs.feeds.iter().map(|x| NodeRef::Feed(x.id)));
+    v.extend(fs.units.iter().map(|x| NodeRef::Unit(x.id)));
+    v.extend(fs.splitters.iter().map(|x| NodeRef::Splitter(x.id)));
+    v.extend(fs.mixers.iter().map(|x| NodeRef::Mixer(x.id)));
+    v.extend(fs.circuits.iter().map(|x| NodeRef::Circuit(x.id)));
+    v.extend(fs.purges.iter().map(|x| NodeRef::Purge(x.id)));
+    v.extend(fs.products.iter().map(|x| NodeRef::Product(x.id)));
+    v
+}
+
+/// Structure of a circuit's stages: aqueous connectivity and outlet ports.
+pub(crate) struct CircuitLayout {
+    pub aq_from_next: Vec<bool>,
+    /// Port kind of the aqueous leaving each stage that leaves the circuit (`None`: goes to stage j-1).
+    pub aq_outlet: Vec<Option<PortKind>>,
+    pub section_of: Vec<usize>,
+}
+
+pub(crate) fn layout(c: &sxplan_model::Circuit) -> CircuitLayout {
+    let n = c.n_stages();
+    let mut aq_from_next = vec![false; n];
+    let mut aq_outlet = vec![None; n];
+    let mut section_of = vec![0; n];
+    for (si, s) in c.sections.iter().enumerate() {
+        for st in s.first_stage..=s.last_stage() {
+            if st >= 1 && st <= n {
+                section_of[st - 1] = si;
+            }
+        }
+        let first = s.first_stage.saturating_sub(1);
+        if first < n {
+            if s.aqueous_to_previous && first > 0 {
+                aq_from_next[first - 1] = true;
+            } else {
+                aq_outlet[first] = Some(match (si, s.kind) {
+                    (_, SectionKind::Extraction) => PortKind::Raffinate,
+                    (_, SectionKind::Strip) => PortKind::StripLiquor,
+                    _ => PortKind::SectionOutlet(si),
+                });
+            }
+        }
+        for st in s.first_stage..s.last_stage() {
+            if st >= 1 && st < n {
+                aq_from_next[st - 1] = true;
+            }
+        }
+    }
+    CircuitLayout {
+        aq_from_next,
+        aq_outlet,
+        section_of,
+    }
+}
+
+fn link_index(fs: &Flowsheet, to: Port) -> Option<usize> {
+    fs.links.iter().position(|l| l.to == to)
+}
+
+fn out_links(fs: &Flowsheet, node: NodeRef) -> Vec<(usize, &Link)> {
+    fs.links
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.from.node == node)
+        .collect()
+}
+
+/// Simulates the network; with `elements == false` only volumes are propagated (hydraulics).
+fn simulate_network(
+    fs: &Flowsheet,
+    order: &[NodeRef],
+    elements: bool,
+) -> Result<PlantPoint, OptError> {
+    let m = fs.elements.len();
+    let nl = fs.links.len();
+    let mut flow = vec![vec![0.0; m]; nl];
+    let mut vol = vec![0.0; nl];
+    let mut circuits: Vec<Option<CircuitPoint>> = vec![None; fs.circuits.len()];
+    let mut feed_in = vec![0.0; m];
+    let has_cycle = order.iter().enumerate().any(|(k, n)| {
+        fs.links.iter().filter(|l| l.to.node == *n).any(|l| {
+            order
+                .iter()
+                .position(|x| *x == l.from.node)
+                .is_none_or(|p| p >= k)
+        })
+    });
+    let max_pass = if has_cycle { 500 } else { 1 };
+    let mut iterations = 0;
+    let mut converged = !has_cycle;
+    for pass in 0..max_pass {
+        iterations = pass + 1;
+        let before = flow.clone();
+        let before_vol = vol.clone();
+        for &node in order {
+            eval_node(
+                fs,
+                node,
+                elements,
+                &mut flow,
+                &mut vol,
+                &mut circuits,
+                &mut feed_in,
+            )?;
+        }
+        if has_cycle {
+            let mut change: f64 = 0.0;
+            for l in 0..nl {
+                let s = vol[l].abs().max(1e-300);
+                change = change.max((vol[l] - before_vol[l]).abs() / s);
+                let tot: f64 = flow[l].iter().sum::<f64>().max(1e-300);
+                for i in 0..m {
+                    change = change.max((flow[l][i] - before[l][i]).abs() / tot);
+                }
+            }
+            if change < 1e-12 {
+                converged = true;
+                break;
+            }
+        }
+    }
+    let mut products = vec![vec![0.0; m]; fs.products.len()];
+    for (pi, p) in fs.products.iter().enumerate() {
+        if let Some(li) = link_index(
+            fs,
+            Port {
+                node: NodeRef::Product(ProductId(pi)),
+                kind: PortKind::Inlet(0),
+            },
+        ) {
+            products[pi] = flow[li].clone();
+        } else if let Some(li) = fs
+            .links
+            .iter()
+            .position(|l| l.to.node == NodeRef::Product(p.id))
+        {
+            products[pi] = flow[li].clone();
+        }
+    }
+    let circuits: Vec<CircuitPoint> = circuits.into_iter().flatten().collect();
+    let mut status = if converged {
+        SolveStatus::Converged
+    } else {
+        SolveStatus::IterationLimit
+    };
+    for c in &circuits {
+        if c.status != SolveStatus::Converged {
+            status = c.status;
+        }
+    }
+    Ok(PlantPoint {
+        link_flow: flow,
+        link_vol: vol,
+        circuits,
+        products,
+        feed_in,
+        status,
+        network_iterations: iterations,
+    })
+}
+
+fn eval_node(
+    fs: &Flowsheet,
+    node: NodeRef,
+    elements: bool,
+    flow: &mut [Vec<f64>],
+    vol: &mut [f64],
+    circuits: &mut [Option<CircuitPoint>],
+    feed_in: &mut [f64],
+) -> Result<(), OptError> {
+    let m = fs.elements.len();
+    let inlet = |k: usize| {
+        link_index(
+            fs,
+            Port {
+                node,
+                kind: PortKind::Inlet(k),
+            },
+        )
+    };
+    match node {
+        NodeRef::Feed(id) => {
+            let f = &fs.feeds[id.0];
+            let (v, el): (f64, Vec<f64>) = match &f.kind {
+                FeedKind::Aqueous(s) | FeedKind::Organic(s) => (
+                    s.flow_vol,
+                    fs.elements
+                        .iter()
+                        .map(|e| s.flow_vol * s.conc_mol.get(e).copied().unwrap_or(0.0))
+                        .collect(),
+                ),
+                FeedKind::Mud(mu) => (
+                    0.0,
+                    fs.elements
+                        .iter()
+                        .map(|e| {
+                            mu.flow_mass
+                                * 1000.0
+                                * mu.content_mol_per_kg.get(e).copied().unwrap_or(0.0)
+                        })
+                        .collect(),
+                ),
+            };
+            // Total over every feed (each feed node recomputes it; the result is the same).
+            let mut total = vec![0.0; m];
+            for g in &fs.feeds {
+                match &g.kind {
+                    FeedKind::Aqueous(s) | FeedKind::Organic(s) => {
+                        for (i, e) in fs.elements.iter().enumerate() {
+                            total[i] += s.flow_vol * s.conc_mol.get(e).copied().unwrap_or(0.0);
+                        }
+                    }
+                    FeedKind::Mud(mu) => {
+                        for (i, e) in fs.elements.iter().enumerate() {
+                            total[i] += mu.flow_mass
+                                * 1000.0
+                                * mu.content_mol_per_kg.get(e).copied().unwrap_or(0.0);
+                        }
+                    }
+                }
+            }
+            feed_in.copy_from_slice(&total);
+            for (li, _) in out_links(fs, node) {
+                vol[li] = v;
+                flow[li] = el.clone();
+            }
+        }
+        NodeRef::Unit(id) => {
+            let u = &fs.units[id.0];
+            let (iv, ie) = match inlet(0) {
+                Some(li) => (vol[li], flow[li].clone()),
+                None => (0.0, vec![0.0; m]),
+            };
+            let out_vol = match &u.kind {
+                UnitKind::Leach {
+                    liquid_to_solid, ..
+                } => {
+                    // Solid inlet: the liquor volume is set by the liquid-to-solid ratio per kg of mud.
+                    let mass_kg_h: f64 = fs
+                        .links
+                        .iter()
+                        .find(|l| l.to.node == node)
+                        .and_then(|l| match l.from.node {
+                            NodeRef::Feed(f) => match &fs.feeds[f.0].kind {
+                                FeedKind::Mud(mu) => Some(mu.flow_mass * 1000.0),
+                                _ => None,
+                            },
+                            _ => None,
+                        })
+                        .unwrap_or(0.0);
+                    liquid_to_solid * mass_kg_h
+                }
+                k if k.outlet_phase() == Phase::Aqueous => iv,
+                _ => 0.0,
+            };
+            for (li, l) in out_links(fs, node) {
+                let to_out = l.from.kind != PortKind::Residue;
+                for (i, e) in fs.elements.iter().enumerate() {
+                    let f = u.fraction_to_outlet(*e);
+                    flow[li][i] = ie[i] * if to_out { f } else { 1.0 - f };
+                }
+                // Residues (solids, entrained liquor) carry no volume into SX.
+                vol[li] = if to_out { out_vol } else { 0.0 };
+            }
+        }
+        NodeRef::Splitter(id) => {
+            let s = &fs.splitters[id.0];
+            let (iv, ie) = match inlet(0) {
+                Some(li) => (vol[li], flow[li].clone()),
+                None => (0.0, vec![0.0; m]),
+            };
+            for (li, l) in out_links(fs, node) {
+                let k = match l.from.kind {
+                    PortKind::Outlet(k) => k,
+                    _ => 0,
+                };
+                let frac = s.outlets.get(k).map_or(0.0, |o| o.1);
+                vol[li] = iv * frac;
+                for i in 0..m {
+                    flow[li][i] = ie[i] * frac;
+                }
+            }
+        }
+        NodeRef::Mixer(id) => {
+            let mx = &fs.mixers[id.0];
+            let mut v = 0.0;
+            let mut el = vec![0.0; m];
+            for k in 0..mx.n_inlets {
+                if let Some(li) = inlet(k) {
+                    v += vol[li];
+                    for i in 0..m {
+                        el[i] += flow[li][i];
+                    }
+                }
+            }
+            for (li, _) in out_links(fs, node) {
+                vol[li] = v;
+                flow[li] = el.clone();
+            }
+        }
+        NodeRef::Circuit(id) => {
+            let cp = eval_circuit(fs, id.0, elements, flow, vol)?;
+            let lay = layout(&fs.circuits[id.0]);
+            let n = cp.n_stages;
+            for (li, l) in out_links(fs, node) {
+                match l.from.kind {
+                    PortKind::LoadedOrganic | PortKind::StrippedOrganic => {
+                        vol[li] = cp.flow_vol_org[n - 1];
+                        flow[li] = cp.o[n - 1].clone();
+                    }
+                    kind => {
+                        if let Some(j) = lay.aq_outlet.iter().position(|p| *p == Some(kind)) {
+                            vol[li] = cp.flow_vol_aq[j];
+                            flow[li] = cp.a[j].clone();
+                        }
+                    }
+                }
+            }
+            circuits[id.0] = Some(cp);
+        }
+        NodeRef::Purge(_) | NodeRef::Product(_) => {}
+    }
+    Ok(())
+}
+
+/// External inflows of a circuit: per stage, (aqueous volume, organic volume, aqueous elements,
+/// organic elements).
+pub(crate) struct Inflows {
+    pub aq_vol: Vec<f64>,
+    pub org_vol: Vec<f64>,
+    pub aq_el: Vec<Vec<f64>>,
+    pub org_el: Vec<Vec<f64>>,
+    /// Link index entering each port at each stage: (stage, link, phase).
+    pub links: Vec<(usize, usize, Phase)>,
+}
+
+pub(crate) fn inflows(fs: &Flowsheet, ci: usize, flow: &[Vec<f64>], vol: &[f64]) -> Inflows {
+    let c = &fs.circuits[ci];
+    let n = c.n_stages();
+    let m = fs.elements.len();
+    let mut r = Inflows {
+        aq_vol: vec![0.0; n],
+        org_vol: vec![0.0; n],
+        aq_el: vec![vec![0.0; m]; n],
+        org_el: vec![vec![0.0; m]; n],
+        links: Vec::new(),
+    };
+    if n == 0 {
+        return r;
+    }
+    r.org_vol[0] += c.organic.flow_vol;
+    for s in &c.sections {
+        if let Some(sol) = &s.solution {
+            let st = sol.stage.clamp(1, n) - 1;
+            r.aq_vol[st] += sol.flow_vol;
+        }
+    }
+    let node = NodeRef::Circuit(c.id);
+    for (li, l) in fs.links.iter().enumerate() {
+        if l.to.node != node {
+            continue;
+        }
+        let (stage, phase) = match l.to.kind {
+            PortKind::FeedPoint(k) => match c.feed_points.get(k) {
+                Some(fp) => (fp.stage, fp.phase),
+                None => continue,
+            },
+            PortKind::ScrubInlet => match c.section(SectionKind::Scrub) {
+                Some(s) => (
+                    s.solution.as_ref().map_or(s.last_stage(), |x| x.stage),
+                    Phase::Aqueous,
+                ),
+                None => continue,
+            },
+            PortKind::StripInlet => match c.section(SectionKind::Strip) {
+                Some(s) => (s.last_stage(), Phase::Aqueous),
+                None => continue,
+            },
+            PortKind::SectionInlet(k) => match c.sections.get(k) {
+                Some(s) => (s.last_stage(), Phase::Aqueous),
+                None => continue,
+            },
+            _ => continue,
+        };
+        let j = stage.clamp(1, n) - 1;
+        r.links.push((j, li, phase));
+        match phase {
+            Phase::Organic => {
+                r.org_vol[j] += vol[li];
+                for i in 0..m {
+                    r.org_el[j][i] += flow[li][i];
+                }
+            }
+            _ => {
+                r.aq_vol[j] += vol[li];
+                for i in 0..m {
+                    r.aq_el[j][i] += flow[li][i];
+                }
+            }
+        }
+    }
+    r
+}
+
+fn eval_circuit(
+    fs: &Flowsheet,
+    ci: usize,
+    elements: bool,
+    flow: &[Vec<f64>],
+    vol: &[f64],
+) -> Result<CircuitPoint, OptError> {
+    let c = &fs.circuits[ci];
+    let n = c.n_stages();
+    let m = fs.elements.len();
+    let lay = layout(c);
+    let inf = inflows(fs, ci, flow, vol);
+    let mut aq = vec![0.0; n];
+    for j in (0..n).rev() {
+        aq[j] = inf.aq_vol[j]
+            + if lay.aq_from_next[j] && j + 1 < n {
+                aq[j + 1]
+            } else {
+                0.0
+            };
+    }
+    let mut org = vec![0.0; n];
+    let mut acc = 0.0;
+    for j in 0..n {
+        acc += inf.org_vol[j];
+        org[j] = acc;
+    }
+    let murphree: Vec<f64> = (0..n)
+        .map(|j| c.murphree.get(lay.section_of[j]).copied().unwrap_or(1.0))
+        .collect();
+    let loading: Vec<Option<f64>> = (0..n)
+        .map(|j| loading_limit(fs, ci, lay.section_of[j]))
+        .collect();
+    if !elements {
+        return Ok(CircuitPoint {
+            circuit: c.id,
+            n_stages: n,
+            flow_vol_aq: aq,
+            flow_vol_org: org,
+            aq_from_next: lay.aq_from_next,
+            a: vec![vec![0.0; m]; n],
+            o: vec![vec![0.0; m]; n],
+            murphree,
+            loading_limit: loading,
+            status: SolveStatus::Converged,
+            max_residual: 0.0,
+        });
+    }
+    // One model per (section, stage) value; keep them per stage for simplicity.
+    let mut models = Vec::with_capacity(n);
+    let mut model_of_stage = Vec::with_capacity(n);
+    let mut key: BTreeMap<Vec<u64>, usize> = BTreeMap::new();
+    for j in 0..n {
+        let model = equilibrium_model(fs, ci, lay.section_of[j], j + 1)?;
+        let k: Vec<u64> = match &model {
+            StageModel::Linear { d_ratio } => d_ratio.iter().map(|v| v.to_bits()).collect(),
+            other => vec![format!("{other:?}").len() as u64, j as u64],
+        };
+        let idx = *key.entry(k).or_insert_with(|| {
+            models.push(model);
+            models.len() - 1
+        });
+        model_of_stage.push(idx);
+    }
+    let chain = Chain {
+        n_stages: n,
+        n_elements: m,
+        flow_vol_aq: aq.clone(),
+        flow_vol_org: org.clone(),
+        aq_from_next: lay.aq_from_next.clone(),
+        aq_ext: inf.aq_el.iter().flatten().copied().collect(),
+        org_ext: inf.org_el.iter().flatten().copied().collect(),
+        acid_ext: vec![0.0; n],
+        base_ext: vec![0.0; n],
+        murphree: murphree.clone(),
+        models,
+        model_of_stage,
+        z_exchange: fs.elements.iter().map(|e| f64::from(e.charge())).collect(),
+    };
+    let sol = chain.solve(Algorithm::Newton);
+    let a: Vec<Vec<f64>> = (0..n).map(|j| sol.a[j * m..(j + 1) * m].to_vec()).collect();
+    let o: Vec<Vec<f64>> = (0..n).map(|j| sol.o[j * m..(j + 1) * m].to_vec()).collect();
+    Ok(CircuitPoint {
+        circuit: c.id,
+        n_stages: n,
+        flow_vol_aq: aq,
+        flow_vol_org: org,
+        aq_from_next: lay.aq_from_next,
+        a,
+        o,
+        murphree,
+        loading_limit: loading,
+        status: sol.status,
+        max_residual: sol.max_residual,
+    })
+}

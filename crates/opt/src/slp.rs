@@ -1,0 +1,1174 @@
+//! Successive linear programming ("recursion") with a trust region: simulate, linearize, solve, step,
+//! re-simulate; only points the simulator confirms are accepted.
+//!
+//! Each pass solves the elastic cascade LP (soft specs and limits with exact-penalty slacks), so every
+//! LP is feasible and a step always exists. A step is accepted when the merit function
+//! `objective - PENALTY x (scaled spec violation in simulation)` does not get worse; otherwise the trust
+//! region shrinks. The recursion stops when the step and the LP-predicted improvement are below the
+//! tolerances: [`OptStatus::Optimal`] if the simulated point meets every spec and limit, otherwise
+//! [`OptStatus::Infeasible`] with a diagnosis naming the conflicting specs.
+
+use sxplan_chem::Element;
+use sxplan_model::{Flowsheet, Objective, OperatingVar, PurityBasis, Reagent};
+
+use crate::cascade::{build, CascadeLp, Economics, LpObjective, Meaning, PENALTY};
+use crate::error::OptError;
+use crate::lp::RowKind;
+use crate::plant::{apply, layout, var_name, var_unit, OperatingPoint, Plant, PlantPoint};
+use crate::solve::{diagnose, solve, LpOptions, LpSolution, LpStatus};
+
+/// Largest simulated relative violation accepted for a Newton-like step onto the active specs.
+const NEWTON_VIOLATION: f64 = 1e-2;
+
+/// Outcome of an optimization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OptStatus {
+    /// Converged to a point the simulator confirms meets every spec and limit.
+    Optimal,
+    /// The trust region shrank below its floor without convergence; the last accepted point is returned.
+    Stalled,
+    /// No operating point within the bounds meets every spec and limit; see the diagnosis.
+    Infeasible,
+    /// The pass budget ran out; the last accepted point is returned.
+    IterationLimit,
+    /// The simulator did not converge at the starting point.
+    SimulationFailed,
+}
+
+impl OptStatus {
+    /// Lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OptStatus::Optimal => "optimal",
+            OptStatus::Stalled => "stalled",
+            OptStatus::Infeasible => "infeasible",
+            OptStatus::IterationLimit => "iteration_limit",
+            OptStatus::SimulationFailed => "simulation_failed",
+        }
+    }
+}
+
+/// Options of [`optimize`].
+#[derive(Debug, Clone)]
+pub struct OptimizeOptions {
+    /// Objective (overrides the flowsheet's `[optimize] objective` when set).
+    pub objective: Option<Objective>,
+    /// Maximum passes (overrides the flowsheet's `max_passes` when set; default 30).
+    pub max_passes: Option<usize>,
+    /// LP options (backend, scaling).
+    pub lp: LpOptions,
+    /// Relative step below which the recursion counts as converged.
+    pub step_tol: f64,
+    /// Largest accepted relative spec violation in simulation.
+    pub spec_tol: f64,
+    /// Initial trust-region half-width, relative to each variable's magnitude.
+    pub initial_radius: f64,
+    /// Clock used to time LP solves (seconds since any fixed instant); `None`: times are not reported.
+    /// The library never reads a clock itself.
+    pub clock: Option<fn() -> f64>,
+}
+
+impl Default for OptimizeOptions {
+    fn default() -> Self {
+        OptimizeOptions {
+            objective: None,
+            max_passes: None,
+            lp: LpOptions::default(),
+            step_tol: 1e-7,
+            spec_tol: 1e-6,
+            initial_radius: 0.5,
+            clock: None,
+        }
+    }
+}
+
+/// One pass of the recursion.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Pass {
+    /// Pass number, 1-based.
+    pub pass: usize,
+    /// Objective at the simulated point after the pass (accepted point).
+    pub objective: f64,
+    /// Largest relative change of an operating variable proposed by the LP.
+    pub step: f64,
+    /// Trust-region half-width used (relative).
+    pub radius: f64,
+    /// Largest relative spec or limit violation in simulation at the proposed point.
+    pub max_violation: f64,
+    /// Whether the proposed point was accepted.
+    pub accepted: bool,
+    /// LP status.
+    pub lp_status: LpStatus,
+    /// LP columns.
+    pub lp_cols: usize,
+    /// LP rows.
+    pub lp_rows: usize,
+    /// LP nonzeros.
+    pub lp_nonzeros: usize,
+    /// LP solve time in seconds (when a clock was given).
+    pub lp_time_s: Option<f64>,
+    /// LP solver iterations.
+    pub lp_iterations: Option<u32>,
+}
+
+/// An operating variable's optimized value.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OperatingValue {
+    /// The variable.
+    pub var: OperatingVar,
+    /// Human-readable name.
+    pub name: String,
+    /// Value in internal units (L/h, t/h).
+    pub value: f64,
+    /// Value in user units.
+    pub value_user: f64,
+    /// Starting value in user units.
+    pub start_user: f64,
+    /// User unit.
+    pub unit: String,
+    /// Lower bound in user units.
+    pub lower_user: f64,
+    /// Upper bound in user units.
+    pub upper_user: f64,
+    /// `"lower"`, `"upper"` or `"between"`.
+    pub at_bound: String,
+    /// Objective change per unit (user) increase of the bound it sits at (0 between bounds).
+    pub reduced_cost: f64,
+}
+
+/// A binding constraint's value.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ShadowPrice {
+    /// What binds (`"capacity PrNd"`, `"purity Dy2O3 Dy >= 99.5 %"`).
+    pub constraint: String,
+    /// Row kind.
+    pub kind: RowKind,
+    /// Objective change per unit of relaxation, in `unit`.
+    pub value: f64,
+    /// E.g. `"m3/h feed per m3/h of capacity"`, `"US$/h per 0.1 % purity"`.
+    pub unit: String,
+    /// Rank by |value| among all shadow prices (1 = limits the plant most).
+    pub rank: usize,
+}
+
+/// Per product: flows, purity, recovery, and whether the specs hold in simulation.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ProductResult {
+    /// Product name.
+    pub name: String,
+    /// Element flows, mol/h.
+    pub flow_mol: Vec<(Element, f64)>,
+    /// Oxide mass flow of the REY, kg/h.
+    pub oxide_kg_h: f64,
+    /// Purity of the specified elements (basis of the spec) when a purity spec exists.
+    pub purity: Option<f64>,
+    /// Purity spec.
+    pub purity_min: Option<f64>,
+    /// Recovery per specified element: (element, achieved, min).
+    pub recovery: Vec<(Element, f64, f64)>,
+}
+
+/// One spec or limit checked in simulation.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct SpecCheck {
+    /// What is checked.
+    pub name: String,
+    /// Kind.
+    pub kind: RowKind,
+    /// Value reached in simulation (purity or recovery fraction, flow L/h, loading mol/L).
+    pub value: f64,
+    /// The limit.
+    pub limit: f64,
+    /// Relative violation (0 when met).
+    pub violation: f64,
+}
+
+/// A spec that takes part in an infeasibility.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ConflictReport {
+    /// The spec or limit.
+    pub constraint: String,
+    /// Kind.
+    pub kind: RowKind,
+    /// Relative violation needed (0 for specs that bind the conflict without being violated).
+    pub relative_violation: f64,
+}
+
+/// Result of [`optimize`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct OptimizeResult {
+    /// Outcome.
+    pub status: OptStatus,
+    /// Objective used.
+    pub objective: Objective,
+    /// Objective value at the returned point.
+    pub objective_value: f64,
+    /// Objective at the starting point (as simulated; specs may not hold there).
+    pub objective_start: f64,
+    /// Unit of the objective (`"m3/h"`, `"US$/h"`).
+    pub objective_unit: String,
+    /// Per-pass convergence table.
+    pub passes: Vec<Pass>,
+    /// The returned operating point.
+    pub operating_point: Vec<OperatingValue>,
+    /// Shadow prices of the binding constraints, ranked.
+    pub shadow_prices: Vec<ShadowPrice>,
+    /// Products at the returned point.
+    pub products: Vec<ProductResult>,
+    /// Every spec and limit checked in simulation at the returned point.
+    pub checks: Vec<SpecCheck>,
+    /// Conflicting specs when infeasible.
+    pub conflicts: Vec<ConflictReport>,
+    /// Backend used.
+    pub backend: String,
+    /// Data used for prices (source strings).
+    pub price_sources: Vec<String>,
+    /// Largest element mass-balance closure error of the returned simulation (relative).
+    pub balance_closure: f64,
+    /// LP size of the last pass: (columns, rows, nonzeros).
+    pub lp_size: (usize, usize, usize),
+    /// The optimized flowsheet (operating point applied), for re-simulation and TOML output.
+    #[serde(skip)]
+    pub flowsheet: Flowsheet,
+    /// The optimized operating point.
+    #[serde(skip)]
+    pub point: OperatingPoint,
+}
+
+fn model_to_chem(r: Reagent) -> Option<sxplan_chem::prices::Reagent> {
+    use sxplan_chem::prices::Reagent as C;
+    match r {
+        Reagent::HCl => Some(C::HydrochloricAcid),
+        Reagent::NaOH => Some(C::SodiumHydroxide),
+        Reagent::NH3 => Some(C::Ammonia),
+        Reagent::OxalicAcid => Some(C::OxalicAcid),
+        _ => None,
+    }
+}
+
+fn reagent_formula(r: Reagent) -> &'static str {
+    match r {
+        Reagent::HCl => "HCl",
+        Reagent::H2SO4 => "H2SO4",
+        Reagent::HNO3 => "HNO3",
+        Reagent::NaOH => "NaOH",
+        Reagent::NH3 => "NH3",
+        Reagent::OxalicAcid => "H2C2O4.2H2O",
+        Reagent::Extractant => "",
+    }
+}
+
+/// Resolves prices into US$ per mol: explicit flowsheet prices first, then the named price set.
+pub fn economics(
+    fs: &Flowsheet,
+    objective: Objective,
+) -> Result<(Economics, Vec<String>), OptError> {
+    let mut sources = Vec::new();
+    let mut econ = Economics {
+        reagent_usd_per_mol: Vec::new(),
+        element_usd_per_mol: Vec::new(),
+        operating_cost_per_h: 0.0,
+    };
+    if objective == Objective::MaxThroughput {
+        return Ok((econ, sources));
+    }
+    let prices = fs.prices.as_ref().ok_or_else(|| {
+        OptError::InvalidProblem(format!(
+            "objective {objective:?} needs [prices] (oxide and reagent prices or a price set)"
+        ))
+    })?;
+    let set = match &prices.set {
+        Some(id) => Some(sxplan_chem::prices::price_set(id).ok_or_else(|| {
+            OptError::InvalidProblem(format!("prices: unknown price set \"{id}\""))
+        })?),
+        None => None,
+    };
+    if let Some(s) = set {
+        sources.push(format!("price set {} ({}, {})", s.id, s.name, s.date));
+    }
+    econ.operating_cost_per_h = prices.operating_cost_per_h.unwrap_or(0.0);
+    for r in [
+        Reagent::HCl,
+        Reagent::H2SO4,
+        Reagent::HNO3,
+        Reagent::NaOH,
+        Reagent::NH3,
+        Reagent::OxalicAcid,
+    ] {
+        let usd_per_kg = if let Some(p) = prices.reagent.get(&r) {
+            sources.push(format!(
+                "reagent {r:?}: {} US$/kg ({}, {})",
+                p.usd_per_kg,
+                p.source.as_deref().unwrap_or("user, no source given"),
+                p.date.as_deref().unwrap_or("undated")
+            ));
+            Some(p.usd_per_kg)
+        } else {
+            set.and_then(|s| model_to_chem(r).and_then(|c| s.reagent(c)))
+                .and_then(|p| {
+                    let v = p.usd_per_kg_active();
+                    if v.is_some() {
+                        sources.push(format!(
+                            "reagent {r:?}: {} ({})",
+                            p.product, p.provenance.source
+                        ));
+                    }
+                    v
+                })
+        };
+        if let Some(v) = usd_per_kg {
+            let mm = sxplan_chem::formula::molar_mass(reagent_formula(r)).ok_or_else(|| {
+                OptError::InvalidProblem(format!(
+                    "reagent {r:?}: no molar mass for formula {}",
+                    reagent_formula(r)
+                ))
+            })?;
+            econ.reagent_usd_per_mol.push((r, v * mm / 1000.0));
+        }
+    }
+    if objective == Objective::MaxMargin {
+        for e in &fs.elements {
+            let p = if let Some(p) = prices.oxide.get(e) {
+                sources.push(format!(
+                    "oxide {}: {} US$/kg ({}, {})",
+                    e.symbol(),
+                    p.usd_per_kg,
+                    p.source.as_deref().unwrap_or("user, no source given"),
+                    p.date.as_deref().unwrap_or("undated")
+                ));
+                Some(p.usd_per_kg)
+            } else {
+                set.and_then(|s| s.oxide(*e)).map(|p| {
+                    sources.push(format!(
+                        "oxide {}: {} US$/kg ({})",
+                        e.symbol(),
+                        p.usd_per_kg,
+                        p.provenance.source
+                    ));
+                    p.usd_per_kg
+                })
+            };
+            if let Some(v) = p {
+                econ.element_usd_per_mol
+                    .push((*e, v * e.oxide_mass_per_mol_metal() / 1000.0));
+            }
+        }
+    }
+    Ok((econ, sources))
+}
+
+/// Objective value at a simulated point (internal units: L/h or US$/h).
+fn objective_at(
+    objective: Objective,
+    point: &OperatingPoint,
+    fs: &Flowsheet,
+    sim: &PlantPoint,
+    econ: &Economics,
+) -> f64 {
+    match objective {
+        Objective::MaxThroughput => point
+            .values
+            .iter()
+            .filter(|(v, _)| matches!(v, OperatingVar::FeedRate(_)))
+            .map(|(_, x)| x)
+            .sum(),
+        _ => {
+            let fsp = match apply(fs, point) {
+                Ok(f) => f,
+                Err(_) => return f64::NAN,
+            };
+            let cost: f64 = reagent_flows(&fsp, sim)
+                .iter()
+                .map(|(r, mol)| {
+                    econ.reagent_usd_per_mol
+                        .iter()
+                        .find(|(x, _)| x == r)
+                        .map_or(0.0, |(_, usd)| usd * mol)
+                })
+                .sum();
+            if objective == Objective::MinReagentCost {
+                cost
+            } else {
+                let value: f64 = sim
+                    .products
+                    .iter()
+                    .flat_map(|p| p.iter().enumerate())
+                    .map(|(i, f)| {
+                        econ.element_usd_per_mol
+                            .iter()
+                            .find(|(e, _)| *e == fs.elements[i])
+                            .map_or(0.0, |(_, usd)| usd * f)
+                    })
+                    .sum();
+                value - cost - econ.operating_cost_per_h
+            }
+        }
+    }
+}
+
+/// Reagent flows (mol/h) at a simulated point, from the same definitions as the LP.
+pub fn reagent_flows(fs: &Flowsheet, sim: &PlantPoint) -> Vec<(Reagent, f64)> {
+    let mut out: Vec<(Reagent, f64)> = Vec::new();
+    let mut add = |r: Reagent, v: f64| match out.iter_mut().find(|(x, _)| *x == r) {
+        Some(e) => e.1 += v,
+        None => out.push((r, v)),
+    };
+    for c in &fs.circuits {
+        if let Some(sap) = &c.organic.saponification {
+            add(
+                sap.agent.into(),
+                sap.fraction * c.organic.conc_mol * c.organic.flow_vol,
+            );
+        }
+        for s in &c.sections {
+            if let Some(sol) = &s.solution {
+                if let Some(acid) = sol.acid {
+                    add(acid.into(), sol.conc_mol * sol.flow_vol);
+                }
+            }
+        }
+    }
+    for unit in &fs.units {
+        let node = sxplan_model::NodeRef::Unit(unit.id);
+        let Some(li) = fs.links.iter().position(|l| l.to.node == node) else {
+            continue;
+        };
+        if let sxplan_model::UnitKind::Leach {
+            acid,
+            conc_mol,
+            liquid_to_solid,
+        } = &unit.kind
+        {
+            if let sxplan_model::NodeRef::Feed(f) = fs.links[li].from.node {
+                if let Some(sxplan_model::FeedKind::Mud(mu)) = fs.feeds.get(f.0).map(|x| &x.kind) {
+                    add(
+                        (*acid).into(),
+                        conc_mol * liquid_to_solid * 1000.0 * mu.flow_mass,
+                    );
+                }
+            }
+        }
+        let mut uses = unit.reagents.clone();
+        if matches!(unit.kind, sxplan_model::UnitKind::Precipitation)
+            && !uses.iter().any(|r| r.reagent == Reagent::OxalicAcid)
+        {
+            uses.push(sxplan_model::ReagentUse {
+                reagent: Reagent::OxalicAcid,
+                mol_per_mol: 1.5,
+                basis: sxplan_model::ReagentBasis::ReyIn,
+            });
+        }
+        for ru in &uses {
+            let tot: f64 = fs
+                .elements
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| match &ru.basis {
+                    sxplan_model::ReagentBasis::ReyIn => e.is_rey(),
+                    sxplan_model::ReagentBasis::Element(x) => x == *e,
+                })
+                .map(|(i, _)| sim.link_flow[li][i])
+                .sum();
+            add(ru.reagent, ru.mol_per_mol * tot);
+        }
+    }
+    out
+}
+
+/// Checks every spec and limit at a simulated point.
+pub fn check_specs(fs: &Flowsheet, sim: &PlantPoint) -> Vec<SpecCheck> {
+    let mut out = Vec::new();
+    for (pi, p) in fs.products.iter().enumerate() {
+        let flows = &sim.products[pi];
+        if let Some(spec) = &p.purity {
+            let (mut num, mut den) = (0.0, 0.0);
+            for (i, e) in fs.elements.iter().enumerate() {
+                if !e.is_rey() {
+                    continue;
+                }
+                let w = match spec.basis {
+                    PurityBasis::Mole => 1.0,
+                    PurityBasis::OxideMass => e.oxide_mass_per_mol_metal(),
+                };
+                den += w * flows[i];
+                if spec.elements.contains(e) {
+                    num += w * flows[i];
+                }
+            }
+            let purity = if den > 0.0 { num / den } else { 0.0 };
+            let names: Vec<&str> = spec.elements.iter().map(|e| e.symbol()).collect();
+            out.push(SpecCheck {
+                name: format!(
+                    "purity {} {} >= {:.4} %",
+                    p.name,
+                    names.join("+"),
+                    100.0 * spec.min
+                ),
+                kind: RowKind::Purity,
+                value: purity,
+                limit: spec.min,
+                violation: ((spec.min - purity) / (1.0 - spec.min).max(1e-12)).max(0.0),
+            });
+        }
+        for rec in &p.recovery {
+            let Some(i) = fs.elements.iter().position(|e| *e == rec.element) else {
+                continue;
+            };
+            let r = if sim.feed_in[i] > 0.0 {
+                flows[i] / sim.feed_in[i]
+            } else {
+                0.0
+            };
+            out.push(SpecCheck {
+                name: format!(
+                    "recovery {} {} >= {:.2} %",
+                    p.name,
+                    rec.element.symbol(),
+                    100.0 * rec.min
+                ),
+                kind: RowKind::Recovery,
+                value: r,
+                limit: rec.min,
+                violation: ((rec.min - r) / rec.min.max(1e-12)).max(0.0),
+            });
+        }
+    }
+    for cap in &fs.capacities {
+        let ci = cap.circuit.0;
+        let (Some(c), Some(cp)) = (fs.circuits.get(ci), sim.circuits.get(ci)) else {
+            continue;
+        };
+        let limit = cap.limit.max_flow_vol();
+        let lay = layout(c);
+        let mut worst: f64 = 0.0;
+        for j in 0..cp.n_stages {
+            if cap.section.is_some_and(|s| lay.section_of[j] != s) {
+                continue;
+            }
+            worst = worst.max(cp.flow_vol_aq[j] + cp.flow_vol_org[j]);
+        }
+        let sec = cap
+            .section
+            .and_then(|s| c.sections.get(s))
+            .map_or(String::new(), |s| format!(" {}", s.name));
+        // Reported in m3/h (internal L/h).
+        out.push(SpecCheck {
+            name: format!("capacity {}{} (m3/h per stage)", c.name, sec),
+            kind: RowKind::Capacity,
+            value: worst * 1e-3,
+            limit: limit * 1e-3,
+            violation: ((worst - limit) / limit.max(1e-300)).max(0.0),
+        });
+    }
+    for (ci, cp) in sim.circuits.iter().enumerate() {
+        let Some(c) = fs.circuits.get(ci) else {
+            continue;
+        };
+        let lay = layout(c);
+        let mut worst: (f64, f64, f64) = (0.0, 0.0, 0.0);
+        let mut any = false;
+        for j in 0..cp.n_stages {
+            let Some(cmax) = cp.loading_limit[j] else {
+                continue;
+            };
+            let sf_cap = matches!(&c.equilibrium, sxplan_model::Equilibrium::SeparationFactor(sf)
+                if matches!(sf.loading.get(lay.section_of[j]), Some(Some(sxplan_model::SectionLoading::Capacity(_)))));
+            if sf_cap || cp.flow_vol_org[j] <= 0.0 {
+                continue;
+            }
+            any = true;
+            let load: f64 = cp.o[j]
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| fs.elements[*i].is_rey())
+                .map(|(_, v)| v)
+                .sum::<f64>()
+                / cp.flow_vol_org[j];
+            let v = ((load - cmax) / cmax).max(0.0);
+            if load / cmax > worst.0 / worst.1.max(1e-300) || worst.1 == 0.0 {
+                worst = (load, cmax, v);
+            }
+        }
+        if any {
+            out.push(SpecCheck {
+                name: format!("loading {}", c.name),
+                kind: RowKind::Loading,
+                value: worst.0,
+                limit: worst.1,
+                violation: worst.2,
+            });
+        }
+    }
+    out
+}
+
+fn max_violation(checks: &[SpecCheck]) -> f64 {
+    checks.iter().map(|c| c.violation).fold(0.0, f64::max)
+}
+
+/// Largest relative element balance closure error of the plant (feeds in = products + purges out).
+fn closure(fs: &Flowsheet, sim: &PlantPoint) -> f64 {
+    let m = fs.elements.len();
+    let mut out = vec![0.0; m];
+    for (li, l) in fs.links.iter().enumerate() {
+        let sink = matches!(
+            l.to.node,
+            sxplan_model::NodeRef::Product(_) | sxplan_model::NodeRef::Purge(_)
+        );
+        if sink {
+            for (o, f) in out.iter_mut().zip(&sim.link_flow[li]) {
+                *o += f;
+            }
+        }
+    }
+    // Unlinked outlets (e.g. a residue with no link) are not counted; report the worst element.
+    (0..m)
+        .map(|i| {
+            let f = sim.feed_in[i];
+            if f > 0.0 {
+                ((out[i] - f) / f).abs()
+            } else {
+                0.0
+            }
+        })
+        .fold(0.0, f64::max)
+}
+
+/// Optimizes the flowsheet's operating point.
+pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult, OptError> {
+    let plant = Plant::new(fs)?;
+    let settings = fs
+        .optimize
+        .as_ref()
+        .ok_or_else(|| OptError::InvalidProblem("no [optimize] table".into()))?;
+    let objective = opts.objective.unwrap_or(settings.objective);
+    let max_passes = opts.max_passes.or(settings.max_passes).unwrap_or(30).max(1);
+    let (econ, price_sources) = economics(fs, objective)?;
+    if objective != Objective::MaxThroughput && econ.reagent_usd_per_mol.is_empty() {
+        return Err(OptError::InvalidProblem(
+            "no reagent has a price: give [prices.reagent] entries or a price set with reagent prices".into(),
+        ));
+    }
+    if objective == Objective::MaxThroughput
+        && !plant
+            .free
+            .iter()
+            .any(|f| matches!(f.var, OperatingVar::FeedRate(_)))
+    {
+        return Err(OptError::InvalidProblem(
+            "max_throughput needs a free feed rate in [optimize] free".into(),
+        ));
+    }
+    let lp_obj = match objective {
+        Objective::MaxThroughput => LpObjective::Throughput,
+        Objective::MinReagentCost => LpObjective::ReagentCost,
+        Objective::MaxMargin => LpObjective::Margin,
+    };
+    let sense = if objective == Objective::MinReagentCost {
+        -1.0
+    } else {
+        1.0
+    };
+    let (unit, ufac) = match objective {
+        Objective::MaxThroughput => ("m3/h".to_string(), 1e-3),
+        _ => ("US$/h".to_string(), 1.0),
+    };
+
+    let mut point = plant.base_point()?;
+    // Start inside the bounds.
+    for (k, f) in plant.free.iter().enumerate() {
+        point.values[k].1 = point.values[k].1.clamp(f.lower, f.upper);
+    }
+    let mut sim = plant.simulate(&point)?;
+    let start_fs = apply(fs, &point)?;
+    if !sim.status.is_converged() {
+        return Ok(finish(
+            OptStatus::SimulationFailed,
+            objective,
+            f64::NAN,
+            f64::NAN,
+            unit,
+            Vec::new(),
+            &plant,
+            &point,
+            &sim,
+            None,
+            Vec::new(),
+            opts,
+            price_sources,
+            &start_fs,
+        ));
+    }
+    let range: Vec<f64> = plant
+        .free
+        .iter()
+        .zip(&point.values)
+        .map(|(f, (_, x))| x.abs().max(1e-3 * (f.upper - f.lower).abs()).max(1e-9))
+        .collect();
+    let mut checks = check_specs(&start_fs, &sim);
+    let mut obj = objective_at(objective, &point, fs, &sim, &econ);
+    let objective_start = obj;
+    let obj_scale = obj.abs().max(1e-6 * range.iter().sum::<f64>()).max(1e-9);
+    let merit = |o: f64, v: f64| sense * o / obj_scale - PENALTY * v;
+    let mut cur_merit = merit(obj, max_violation(&checks));
+    let mut radius = opts.initial_radius;
+    let mut passes = Vec::new();
+    let mut status = OptStatus::IterationLimit;
+    let mut last_lp: Option<(CascadeLp, LpSolution)> = None;
+    let mut newton_budget = f64::INFINITY;
+    let mut best: Option<(OperatingPoint, PlantPoint, f64, Vec<SpecCheck>)> =
+        (max_violation(&checks) <= opts.spec_tol)
+            .then(|| (point.clone(), sim.clone(), obj, checks.clone()));
+    let mut lp_opts = opts.lp.clone();
+    lp_opts.elastic = true;
+    for pass in 1..=max_passes {
+        let rad: Vec<f64> = range.iter().map(|r| r * radius).collect();
+        let clp = build(&plant, &point, &sim, &rad, lp_obj, &econ, obj_scale)?;
+        let t0 = opts.clock.map(|c| c());
+        let sol = solve(&clp.lp, &lp_opts)?;
+        let lp_time = match (opts.clock, t0) {
+            (Some(c), Some(t0)) => Some((c() - t0).max(0.0)),
+            _ => None,
+        };
+        let mut record = Pass {
+            pass,
+            objective: obj,
+            step: 0.0,
+            radius,
+            max_violation: max_violation(&checks),
+            accepted: false,
+            lp_status: sol.status,
+            lp_cols: sol.n_cols,
+            lp_rows: sol.n_rows,
+            lp_nonzeros: sol.n_nonzeros,
+            lp_time_s: lp_time,
+            lp_iterations: sol.iterations,
+        };
+        if !sol.status.is_usable() {
+            passes.push(record);
+            radius *= 0.25;
+            if radius < 1e-9 {
+                status = OptStatus::Stalled;
+                break;
+            }
+            continue;
+        }
+        let mut cand = point.clone();
+        let mut step: f64 = 0.0;
+        for (k, &v) in clp.u.iter().enumerate() {
+            let f = &plant.free[k];
+            let x = sol.value(v).clamp(
+                f.lower.min(point.values[k].1),
+                f.upper.max(point.values[k].1),
+            );
+            step = step.max((x - point.values[k].1).abs() / range[k]);
+            cand.values[k].1 = x;
+        }
+        record.step = step;
+        // LP-predicted merit change (objective part and violation part).
+        let lp_viol = sol
+            .soft_violations
+            .iter()
+            .map(|v| v.relative)
+            .fold(0.0, f64::max);
+        let predicted = merit(sol.objective, lp_viol) - cur_merit;
+        if step < opts.step_tol {
+            passes.push(record);
+            last_lp = Some((clp, sol));
+            status = if max_violation(&checks) <= opts.spec_tol {
+                OptStatus::Optimal
+            } else {
+                OptStatus::Infeasible
+            };
+            break;
+        }
+        if step < opts.step_tol * 1e2 && max_violation(&checks) <= opts.spec_tol && record.pass > 1
+        {
+            // The LP moves less than the simulator can confirm: converged at a feasible point.
+        }
+        let cand_sim = plant.simulate(&cand)?;
+        let cand_fs = apply(fs, &cand)?;
+        let cand_checks = check_specs(&cand_fs, &cand_sim);
+        let cand_obj = objective_at(objective, &cand, fs, &cand_sim, &econ);
+        let cand_merit = merit(cand_obj, max_violation(&cand_checks));
+        record.max_violation = max_violation(&cand_checks);
+        let actual = cand_merit - cur_merit;
+        let cand_viol = max_violation(&cand_checks);
+        // Accept a better merit, or (Newton on the active specs) a small violation that the LP did not
+        // foresee: the next linearization corrects it to second order. The best confirmed feasible point
+        // is kept separately, so an infeasible iterate is never returned as optimal.
+        let newton = cand_viol <= NEWTON_VIOLATION
+            && lp_viol <= opts.spec_tol
+            && cand_viol < 0.5 * newton_budget;
+        let ok = cand_sim.status.is_converged()
+            && cand_obj.is_finite()
+            && (actual >= -1e-12 * (1.0 + cur_merit.abs()) || newton);
+        if ok && newton && actual < 0.0 {
+            newton_budget = cand_viol;
+        }
+        if ok {
+            record.accepted = true;
+            record.objective = cand_obj;
+            point = cand;
+            sim = cand_sim;
+            checks = cand_checks;
+            obj = cand_obj;
+            cur_merit = cand_merit;
+            if cand_viol <= opts.spec_tol
+                && best.as_ref().is_none_or(
+                    |b: &(OperatingPoint, PlantPoint, f64, Vec<SpecCheck>)| {
+                        sense * obj >= sense * b.2
+                    },
+                )
+            {
+                best = Some((point.clone(), sim.clone(), obj, checks.clone()));
+            }
+            let rho = if predicted.abs() > 1e-300 {
+                actual / predicted
+            } else {
+                1.0
+            };
+            if rho > 0.75 && step > 0.9 * radius {
+                radius = (radius * 2.0).min(10.0);
+            } else if rho < 0.25 {
+                radius *= 0.5;
+            }
+            let converged = actual.abs() <= 1e-9 * (1.0 + cur_merit.abs())
+                && predicted.abs() <= 1e-9 * (1.0 + cur_merit.abs());
+            passes.push(record);
+            last_lp = Some((clp, sol));
+            if converged && max_violation(&checks) <= opts.spec_tol {
+                status = OptStatus::Optimal;
+                break;
+            }
+        } else {
+            passes.push(record);
+            radius *= 0.25;
+            if radius < 1e-9 {
+                status = OptStatus::Stalled;
+                break;
+            }
+        }
+    }
+    // Never return an unconfirmed point when a confirmed feasible one exists.
+    if max_violation(&checks) > opts.spec_tol {
+        if let Some((p, s, o, c)) = best.take() {
+            point = p;
+            sim = s;
+            obj = o;
+            checks = c;
+            if status == OptStatus::Optimal || status == OptStatus::Infeasible {
+                status = OptStatus::Stalled;
+            }
+        }
+    }
+    let final_fs = apply(fs, &point)?;
+    // Infeasible or not converged with violations: diagnose with the elastic phase 1 at the last point.
+    let mut conflicts = Vec::new();
+    if max_violation(&checks) > opts.spec_tol && status != OptStatus::SimulationFailed {
+        if status == OptStatus::Optimal {
+            status = OptStatus::Infeasible;
+        }
+        let wide: Vec<f64> = range.iter().map(|r| r * 1e3).collect();
+        let clp = build(&plant, &point, &sim, &wide, lp_obj, &econ, obj_scale)?;
+        let d = diagnose(&clp.lp, &opts.lp)?;
+        for c in d.conflicts {
+            if c.kind == RowKind::Other || c.kind == RowKind::FeedAvailability {
+                // Operating bounds are part of the conflict too: name them.
+            }
+            conflicts.push(ConflictReport {
+                constraint: c.name,
+                kind: c.kind,
+                relative_violation: c.relative,
+            });
+        }
+        if status == OptStatus::Infeasible && conflicts.is_empty() {
+            for c in checks.iter().filter(|c| c.violation > opts.spec_tol) {
+                conflicts.push(ConflictReport {
+                    constraint: c.name.clone(),
+                    kind: c.kind,
+                    relative_violation: c.violation,
+                });
+            }
+        }
+    }
+    Ok(finish(
+        status,
+        objective,
+        obj * ufac,
+        objective_start * ufac,
+        unit,
+        passes,
+        &plant,
+        &point,
+        &sim,
+        last_lp,
+        conflicts,
+        opts,
+        price_sources,
+        &final_fs,
+    ))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    status: OptStatus,
+    objective: Objective,
+    objective_value: f64,
+    objective_start: f64,
+    objective_unit: String,
+    passes: Vec<Pass>,
+    plant: &Plant,
+    point: &OperatingPoint,
+    sim: &PlantPoint,
+    last_lp: Option<(CascadeLp, LpSolution)>,
+    conflicts: Vec<ConflictReport>,
+    opts: &OptimizeOptions,
+    price_sources: Vec<String>,
+    fs: &Flowsheet,
+) -> OptimizeResult {
+    let ofac = if objective == Objective::MaxThroughput {
+        1e-3
+    } else {
+        1.0
+    };
+    let mut operating_point = Vec::new();
+    for (k, (v, x)) in point.values.iter().enumerate() {
+        let f = &plant.free[k];
+        let (unit, fac) = var_unit(fs, *v);
+        let start = crate::plant::get_var(&plant.fs, *v).unwrap_or(*x);
+        let tol = 1e-6 * x.abs().max(1e-9);
+        let at = if (x - f.upper).abs() <= tol {
+            "upper"
+        } else if (x - f.lower).abs() <= tol {
+            "lower"
+        } else {
+            "between"
+        };
+        // Reduced cost: the dual of the bound row the variable sits at, per user unit.
+        let rc = last_lp.as_ref().map_or(0.0, |(clp, sol)| {
+            clp.meanings
+                .iter()
+                .filter(|(_, m)| match m {
+                    Meaning::Lower(i) => *i == k && at == "lower",
+                    Meaning::Upper(i) => *i == k && at == "upper",
+                    _ => false,
+                })
+                .map(|(r, _)| sol.dual(*r))
+                .sum::<f64>()
+                * ofac
+                / fac
+        });
+        operating_point.push(OperatingValue {
+            var: *v,
+            name: var_name(fs, *v),
+            value: *x,
+            value_user: x * fac,
+            start_user: start * fac,
+            unit: unit.to_string(),
+            lower_user: f.lower * fac,
+            upper_user: f.upper * fac,
+            at_bound: at.to_string(),
+            reduced_cost: rc,
+        });
+    }
+    let mut shadow_prices = Vec::new();
+    if let Some((clp, sol)) = &last_lp {
+        shadow_prices = shadow(fs, plant, clp, sol, objective, ofac);
+    }
+    let products = fs
+        .products
+        .iter()
+        .enumerate()
+        .map(|(pi, p)| {
+            let flows = &sim.products[pi];
+            let oxide: f64 = fs
+                .elements
+                .iter()
+                .enumerate()
+                .filter(|(_, e)| e.is_rey())
+                .map(|(i, e)| flows[i] * e.oxide_mass_per_mol_metal() / 1000.0)
+                .sum();
+            let checks = check_specs(fs, sim);
+            let purity = p.purity.as_ref().and_then(|_| {
+                checks
+                    .iter()
+                    .find(|c| {
+                        c.kind == RowKind::Purity
+                            && c.name.starts_with(&format!("purity {} ", p.name))
+                    })
+                    .map(|c| c.value)
+            });
+            ProductResult {
+                name: p.name.clone(),
+                flow_mol: fs
+                    .elements
+                    .iter()
+                    .copied()
+                    .zip(flows.iter().copied())
+                    .collect(),
+                oxide_kg_h: oxide,
+                purity,
+                purity_min: p.purity.as_ref().map(|s| s.min),
+                recovery: p
+                    .recovery
+                    .iter()
+                    .filter_map(|r| {
+                        let i = fs.elements.iter().position(|e| *e == r.element)?;
+                        let got = if sim.feed_in[i] > 0.0 {
+                            flows[i] / sim.feed_in[i]
+                        } else {
+                            0.0
+                        };
+                        Some((r.element, got, r.min))
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    let lp_size = passes
+        .last()
+        .map_or((0, 0, 0), |p| (p.lp_cols, p.lp_rows, p.lp_nonzeros));
+    OptimizeResult {
+        status,
+        objective,
+        objective_value,
+        objective_start,
+        objective_unit,
+        passes,
+        operating_point,
+        shadow_prices,
+        products,
+        checks: check_specs(fs, sim),
+        conflicts,
+        backend: opts.lp.backend.as_str().to_string(),
+        price_sources,
+        balance_closure: closure(fs, sim),
+        lp_size,
+        flowsheet: fs.clone(),
+        point: point.clone(),
+    }
+}
+
+/// Shadow prices of binding spec/limit rows in user units, aggregated per flowsheet item and ranked.
+fn shadow(
+    fs: &Flowsheet,
+    plant: &Plant,
+    clp: &CascadeLp,
+    sol: &LpSolution,
+    objective: Objective,
+    ofac: f64,
+) -> Vec<ShadowPrice> {
+    let ou = if objective == Objective::MaxThroughput {
+        "m3/h feed"
+    } else {
+        "US$/h"
+    };
+    let mut acc: Vec<(String, RowKind, f64, String)> = Vec::new();
+    let mut push = |name: String, kind: RowKind, v: f64, unit: String| match acc
+        .iter_mut()
+        .find(|a| a.0 == name)
+    {
+        Some(a) => a.2 += v,
+        None => acc.push((name, kind, v, unit)),
+    };
+    for (r, meaning) in &clp.meanings {
+        let y = sol.dual(*r);
+        if !y.is_finite() || y.abs() < 1e-9 {
+            continue;
+        }
+        let row = &clp.lp.rows[r.index()];
+        // Only binding rows carry a shadow price; an interior-point dual of a slack row is noise.
+        let act = sol.activity.get(r.index()).copied().unwrap_or(0.0);
+        let size = row
+            .terms
+            .iter()
+            .map(|&(v, a)| (a * sol.value(v)).abs())
+            .fold(row.rhs.abs(), f64::max);
+        if (act - row.rhs).abs() > 1e-6 * size.max(1e-300) {
+            continue;
+        }
+        match meaning {
+            Meaning::Capacity(ci) => {
+                let cap = &fs.capacities[*ci];
+                let c = &fs.circuits[cap.circuit.0];
+                let sec = cap
+                    .section
+                    .and_then(|s| c.sections.get(s))
+                    .map_or(String::new(), |s| format!(" {}", s.name));
+                push(
+                    format!("capacity {}{}", c.name, sec),
+                    row.kind,
+                    y * ofac * 1e3,
+                    format!("{ou} per m3/h of capacity"),
+                );
+            }
+            Meaning::Purity(pi, pmin, spec_flow) => {
+                // Relaxing the spec by dp moves the rhs by spec_flow dp / p^2.
+                let v = y * spec_flow / (pmin * pmin) * 1e-3 * ofac;
+                let _ = pi;
+                push(
+                    row.name.clone(),
+                    row.kind,
+                    v,
+                    format!("{ou} per 0.1 % lower purity"),
+                );
+            }
+            Meaning::Recovery(_, _, feed) => {
+                // Relaxing the min recovery by dr moves the rhs by -feed dr.
+                let v = -y * feed * 0.01 * ofac;
+                push(
+                    row.name.clone(),
+                    row.kind,
+                    v,
+                    format!("{ou} per 1 % lower recovery"),
+                );
+            }
+            Meaning::Loading(ci, o0) => {
+                push(
+                    format!("loading {}", fs.circuits[*ci].name),
+                    row.kind,
+                    y * o0 * ofac,
+                    format!("{ou} per mol/L of loading limit"),
+                );
+            }
+            Meaning::Upper(k) | Meaning::Lower(k) => {
+                let v = plant.free[*k].var;
+                let (unit, fac) = var_unit(fs, v);
+                let what = if matches!(meaning, Meaning::Upper(_)) {
+                    "upper"
+                } else {
+                    "lower"
+                };
+                let label = if matches!(v, OperatingVar::FeedRate(_)) && what == "upper" {
+                    format!("feed availability: {}", var_name(fs, v))
+                } else {
+                    format!("{what} bound: {}", var_name(fs, v))
+                };
+                push(label, row.kind, y * ofac / fac, format!("{ou} per {unit}"));
+            }
+        }
+    }
+    let mut out: Vec<ShadowPrice> = acc
+        .into_iter()
+        .map(|(constraint, kind, value, unit)| ShadowPrice {
+            constraint,
+            kind,
+            value,
+            unit,
+            rank: 0,
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.value
+            .abs()
+            .partial_cmp(&a.value.abs())
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.constraint.cmp(&b.constraint))
+    });
+    for (i, s) in out.iter_mut().enumerate() {
+        s.rank = i + 1;
+    }
+    out
+}

@@ -1,0 +1,125 @@
+//! Validation of the successive LP on a binary Pr/Nd cascade with constant distribution ratios:
+//! hand-calculated optimum, re-simulation of the optimized point, capacity shadow price against a
+//! finite difference of the optimum, and diagnosis of an infeasible spec set.
+
+use sxplan_opt::plant::Plant;
+use sxplan_opt::{check_specs, optimize, OptStatus, OptimizeOptions, RowKind};
+
+const BASE: &str = include_str!("data/prnd_distribution.toml");
+
+fn load(src: &str) -> sxplan_model::Flowsheet {
+    let out = sxplan_model::check_str(src);
+    assert!(out.flowsheet.is_some(), "{:?}", out.diagnostics);
+    out.flowsheet.unwrap()
+}
+
+/// The base cascade with looser purities and a stronger organic, so that only the capacity binds.
+fn capacity_limited() -> String {
+    BASE.replace("min = 0.9 }", "min = 0.5 }")
+        .replace("conc = \"1.5 mol/L\"", "conc = \"3 mol/L\"")
+}
+
+#[test]
+fn capacity_limited_throughput_equals_hand_calculation() {
+    let fs = load(&capacity_limited());
+    let r = optimize(&fs, &OptimizeOptions::default()).unwrap();
+    assert_eq!(r.status, OptStatus::Optimal, "{:?}", r.passes);
+    // Every extraction stage carries feed + scrub + organic: F* = 7 - 3 - 2.4 = 1.6 m3/h.
+    let f = r.operating_point[0].value_user;
+    assert!((f - 1.6).abs() <= 1e-6 * 1.6, "F* = {f}");
+    assert!((r.objective_value - 1.6).abs() <= 1e-6 * 1.6);
+    // The capacity is what limits the plant, worth 1 m3/h of feed per m3/h of capacity.
+    let top = &r.shadow_prices[0];
+    assert_eq!(top.kind, RowKind::Capacity, "{:?}", r.shadow_prices);
+    assert!((top.value - 1.0).abs() < 1e-4, "{}", top.value);
+}
+
+#[test]
+fn optimized_point_resimulated_meets_every_spec_and_capacity() {
+    for src in [BASE.to_string(), capacity_limited()] {
+        let fs = load(&src);
+        let r = optimize(&fs, &OptimizeOptions::default()).unwrap();
+        assert_eq!(r.status, OptStatus::Optimal);
+        // Independent re-simulation of the returned flowsheet.
+        let mut fs2 = r.flowsheet.clone();
+        fs2.optimize = fs.optimize.clone();
+        let plant = Plant::new(&fs2).unwrap();
+        let sim = plant.simulate(&plant.base_point().unwrap()).unwrap();
+        assert!(sim.status.is_converged());
+        let checks = check_specs(&fs2, &sim);
+        assert!(checks.len() >= 3);
+        for c in &checks {
+            assert!(c.violation <= 1e-6, "{c:?}");
+        }
+        assert!(r.balance_closure < 1e-9, "{}", r.balance_closure);
+    }
+}
+
+#[test]
+fn purity_limited_optimum_is_on_the_spec() {
+    let fs = load(BASE);
+    let r = optimize(&fs, &OptimizeOptions::default()).unwrap();
+    assert_eq!(r.status, OptStatus::Optimal);
+    let pr = r
+        .checks
+        .iter()
+        .find(|c| c.name.starts_with("purity Pr_raffinate"))
+        .unwrap();
+    assert!((pr.value - 0.9).abs() < 1e-6, "{pr:?}");
+    assert_eq!(r.shadow_prices[0].kind, RowKind::Purity);
+    assert!(r.passes.len() <= 10);
+}
+
+/// Two free variables (feed and organic flow) so the capacity's shadow price is not trivially 1.
+fn two_free(cap: f64) -> String {
+    BASE.replace("max_flow = \"7 m3/h\"", &format!("max_flow = \"{cap} m3/h\""))
+        .replace(
+            "free = [{ var = \"feed_rate\", of = \"liquor\", min = \"0.5 m3/h\", max = \"5 m3/h\" }]",
+            "free = [{ var = \"feed_rate\", of = \"liquor\", min = \"0.5 m3/h\", max = \"5 m3/h\" },\n        { var = \"organic_flow\", of = \"PrNd\", min = \"1 m3/h\", max = \"6 m3/h\" }]",
+        )
+        .replace("conc = \"1.5 mol/L\"", "conc = \"3 mol/L\"")
+}
+
+#[test]
+fn capacity_shadow_price_matches_finite_difference() {
+    let cap = 7.0;
+    let r0 = optimize(&load(&two_free(cap)), &OptimizeOptions::default()).unwrap();
+    assert_eq!(r0.status, OptStatus::Optimal, "{:?}", r0.passes);
+    let sp = r0
+        .shadow_prices
+        .iter()
+        .find(|s| s.kind == RowKind::Capacity)
+        .expect("capacity binds");
+    let r1 = optimize(&load(&two_free(cap * 1.01)), &OptimizeOptions::default()).unwrap();
+    assert_eq!(r1.status, OptStatus::Optimal);
+    let fd = (r1.objective_value - r0.objective_value) / (0.01 * cap);
+    assert!(
+        ((sp.value - fd) / fd).abs() < 0.05,
+        "shadow price {} vs finite difference {fd}",
+        sp.value
+    );
+    assert!(sp.value > 0.0 && sp.value < 1.0, "{}", sp.value);
+}
+
+#[test]
+fn infeasible_specs_are_diagnosed_by_name() {
+    // 99.99 % Pr in the raffinate and 99.99 % Nd in the organic cannot both be met by 20 + 20 stages
+    // at beta = 2 within the feed bounds.
+    let src = BASE
+        .replace(
+            "purity = { element = \"Pr\", min = 0.9 }",
+            "purity = { element = \"Pr\", min = 0.9999 }",
+        )
+        .replace(
+            "purity = { element = \"Nd\", min = 0.9 }",
+            "purity = { element = \"Nd\", min = 0.9999 }",
+        );
+    let r = optimize(&load(&src), &OptimizeOptions::default()).unwrap();
+    assert_eq!(r.status, OptStatus::Infeasible, "{:?}", r.passes);
+    let names: Vec<&str> = r.conflicts.iter().map(|c| c.constraint.as_str()).collect();
+    assert!(
+        names.iter().any(|n| n.starts_with("purity Pr_raffinate"))
+            && names.iter().any(|n| n.starts_with("purity Nd_organic")),
+        "{names:?}"
+    );
+}
