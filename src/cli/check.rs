@@ -26,7 +26,7 @@ pub struct CheckArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = CheckFormat::Text)]
     pub format: CheckFormat,
-    /// Also print the size of the stage graph (stages, streams, recycles).
+    /// Also print the size of the stage graph (stages, streams, recycles) of each clean file.
     #[arg(long)]
     pub graph: bool,
     /// Write the stage graph as Graphviz DOT to this file (one flowsheet only).
@@ -123,10 +123,40 @@ pub fn run(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
         }
     }
     if args.graph || args.dot.is_some() {
-        let _ = writeln!(
-            stderr,
-            "note: the stage graph (--graph, --dot) is provided by sxplan-graph, which this build does not include yet"
-        );
+        for (name, _, out) in &results {
+            let Some(fs) = &out.flowsheet else {
+                continue;
+            };
+            match sxplan_graph::StageGraph::build(fs) {
+                Ok(g) => {
+                    if args.graph {
+                        let _ = writeln!(
+                            stdout,
+                            "graph: {name}: {} stages, {} streams, {} recycle{}",
+                            g.n_stages(),
+                            g.n_streams(),
+                            g.n_recycles(),
+                            if g.n_recycles() == 1 { "" } else { "s" }
+                        );
+                    }
+                    if let Some(dot) = &args.dot {
+                        if let Err(e) = std::fs::write(dot, g.to_dot()) {
+                            let _ = writeln!(
+                                stderr,
+                                "error: cannot write `{}`: {}",
+                                dot.display(),
+                                io_reason(&e)
+                            );
+                            io_failed = true;
+                        }
+                    }
+                }
+                Err(e) => {
+                    let _ = writeln!(stderr, "error: {name}: cannot build the stage graph: {e}");
+                    any_errors = true;
+                }
+            }
+        }
     }
     if io_failed {
         Exit::Usage

@@ -687,6 +687,8 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
     let mut circuits: Vec<Circuit> = doc.circuits.iter().map(|c| c.circuit.clone()).collect();
     let mut data_used = doc.data_used.clone();
     fill_and_check_model_data(cx, doc, &reach, &mut circuits, &mut data_used);
+    let mut units: Vec<Unit> = doc.units.iter().map(|u| u.node.clone()).collect();
+    fill_and_check_units(cx, doc, &reach, &mut units, &mut data_used);
 
     // 6. Optimize targets.
     let optimize = doc.optimize.as_ref().and_then(|o| {
@@ -748,7 +750,7 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
         elements: elements.into_iter().collect(),
         feeds: doc.feeds.iter().map(|f| f.feed.clone()).collect(),
         circuits,
-        units: doc.units.iter().map(|u| u.node.clone()).collect(),
+        units,
         splitters: doc.splitters.iter().map(|s| s.node.clone()).collect(),
         mixers: doc.mixers.iter().map(|m| m.node.clone()).collect(),
         purges: doc.purges.iter().map(|p| p.node.clone()).collect(),
@@ -799,12 +801,38 @@ fn feed_species(f: &Feed) -> BTreeSet<Element> {
         FeedKind::Mud(m) if !m.content_mol_per_kg.is_empty() => {
             m.content_mol_per_kg.keys().copied().collect()
         }
-        FeedKind::Mud(_) => Element::ALL
-            .iter()
-            .copied()
-            .filter(|e| e.is_rey())
-            .collect(),
+        FeedKind::Mud(m) => match sxplan_chem::mud::grade(&m.grade) {
+            Some(g) => {
+                let mut set: BTreeSet<Element> = g.rey_ppm.iter().map(|(e, _)| *e).collect();
+                for (name, _) in g.majors_wt_pct {
+                    if let Some(e) = leading_element(name) {
+                        set.insert(e);
+                    }
+                }
+                set
+            }
+            None => Element::ALL
+                .iter()
+                .copied()
+                .filter(|e| e.is_rey())
+                .collect(),
+        },
     }
+}
+
+/// The tracked element an oxide formula starts with (`"CaO"` -> Ca, `"P2O5"` -> none).
+fn leading_element(formula: &str) -> Option<Element> {
+    let mut chars = formula.char_indices();
+    let (_, first) = chars.next()?;
+    if !first.is_ascii_uppercase() {
+        return None;
+    }
+    let end = match chars.next() {
+        Some((i, c)) if c.is_ascii_lowercase() => i + c.len_utf8(),
+        Some((i, _)) => i,
+        None => formula.len(),
+    };
+    Element::from_symbol(formula.get(..end)?)
 }
 
 /// Forward propagation of species from feeds along links. Circuits pass every species to
@@ -851,6 +879,80 @@ fn species_reaching(doc: &RawDoc, links: &[Link]) -> BTreeMap<NodeRef, BTreeSet<
         }
     }
     at
+}
+
+/// Leach units without a full recovery table take the built-in HCl leach recoveries of the mud
+/// for the elements they do not list; elements still without a value are reported.
+fn fill_and_check_units(
+    cx: &mut Cx<'_>,
+    doc: &RawDoc,
+    reach: &BTreeMap<NodeRef, BTreeSet<Element>>,
+    units: &mut [Unit],
+    data_used: &mut Vec<DataUse>,
+) {
+    for (ru, u) in doc.units.iter().zip(units.iter_mut()) {
+        let UnitKind::Leach { acid, .. } = u.kind else {
+            continue;
+        };
+        if ru.default_given {
+            continue;
+        }
+        let species = reach.get(&NodeRef::Unit(u.id)).cloned().unwrap_or_default();
+        let mut used: Vec<(Element, sxplan_chem::Provenance)> = Vec::new();
+        if acid == Acid::HCl {
+            for e in &species {
+                if u.to_outlet.contains_key(e) {
+                    continue;
+                }
+                if let Some(r) = sxplan_chem::leach::hcl_leach_recovery(*e) {
+                    u.to_outlet.insert(*e, r.fraction);
+                    used.push((*e, r.provenance));
+                }
+            }
+        }
+        u.default_to_outlet = 0.0;
+        let mut by_source: BTreeMap<(&str, sxplan_chem::Quality), Vec<&str>> = BTreeMap::new();
+        for (e, p) in &used {
+            by_source
+                .entry((p.source, p.quality))
+                .or_default()
+                .push(e.symbol());
+        }
+        for ((source, quality), els) in by_source {
+            data_used.push(DataUse {
+                item: format!(
+                    "unit \"{}\": leach recovery of {} (built-in)",
+                    u.name,
+                    els.join(", ")
+                ),
+                source: source.to_string(),
+                quality: Some(quality),
+                built_in: true,
+            });
+        }
+        let missing: Vec<&str> = species
+            .iter()
+            .filter(|e| !u.to_outlet.contains_key(e))
+            .map(|e| e.symbol())
+            .collect();
+        if !missing.is_empty() {
+            cx.error(
+                codes::NO_MODEL_DATA,
+                format!(
+                    "unit \"{}\": no leach recovery for {} reaching this unit",
+                    u.name,
+                    missing.join(", ")
+                ),
+                ru.name_span.clone(),
+                Some(format!(
+                    "sxplan has no sourced {} leach recovery for {}; give `recovery = {{ {} = 0.5, source = \"...\" }}` (or a `default`)",
+                    match acid { Acid::HCl => "HCl", Acid::H2SO4 => "H2SO4", Acid::HNO3 => "HNO3" },
+                    missing.join(", "),
+                    missing[0]
+                )),
+            );
+        }
+    }
 }
 
 /// Fills model data the flowsheet leaves out from the extractant's built-in tables, then

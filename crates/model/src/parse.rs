@@ -49,6 +49,8 @@ pub(crate) struct RawNode<T> {
     pub name_span: Range<usize>,
     pub from: Option<Sp<String>>,
     pub to: Option<Sp<String>>,
+    /// Units: whether the flowsheet gave a `default` split fraction.
+    pub default_given: bool,
 }
 
 pub(crate) struct RawCircuit {
@@ -213,6 +215,7 @@ pub(crate) fn parse_doc(cx: &mut Cx<'_>, root: &Tbl<'_, '_>) -> Option<RawDoc> {
                     name_span: name.span,
                     from,
                     to: None,
+                    default_given: false,
                 });
             }
         }
@@ -353,6 +356,30 @@ fn parse_feed(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<RawF
             }
             let flow = flow?;
             let grade = grade?;
+            match sxplan_chem::mud::grade(&grade.v) {
+                Some(g) => doc.data_used.push(DataUse {
+                    item: format!("{what}: mud grade {}", g.id),
+                    source: g.provenance.source.to_string(),
+                    quality: Some(g.provenance.quality),
+                    built_in: true,
+                }),
+                None => {
+                    let ids: Vec<&str> = sxplan_chem::mud::grades().iter().map(|g| g.id).collect();
+                    let help = match did_you_mean_owned(&grade.v, &ids) {
+                        Some(m) => {
+                            format!("did you mean \"{m}\"? known grades: {}", ids.join(", "))
+                        }
+                        None => format!("known grades: {}", ids.join(", ")),
+                    };
+                    cx.error(
+                        codes::UNKNOWN_VALUE,
+                        format!("{what}: unknown mud grade \"{}\"", truncate(&grade.v)),
+                        grade.span,
+                        Some(help),
+                    );
+                    return None;
+                }
+            }
             FeedKind::Mud(MudFeed {
                 flow_mass: flow / 1000.0,
                 grade: grade.v,
@@ -1611,12 +1638,14 @@ fn parse_unit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<RawN
     t.exclusive(cx, "recovery", "removal");
     let mut to_outlet = BTreeMap::new();
     let mut default_to_outlet = 1.0;
+    let mut default_given = false;
     for (key, invert) in [("recovery", false), ("removal", true)] {
         if let Some(v) = t.get(key) {
             if let Some(et) = element_table(cx, v, &format!("{what} `{key}`"), true, |cx, v, w| {
                 quantity(cx, v, w, Dimension::Fraction, Range01::Fraction)
             }) {
                 let f = |x: f64| if invert { 1.0 - x } else { x };
+                default_given = et.default.is_some();
                 to_outlet = et.values.iter().map(|(e, x)| (*e, f(*x))).collect();
                 default_to_outlet = et.default.map_or(if invert { 1.0 } else { 0.0 }, f);
                 if et.default.is_none() && !invert {
@@ -1686,6 +1715,7 @@ fn parse_unit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<RawN
         name_span: name.span,
         from,
         to,
+        default_given,
     })
 }
 
@@ -1764,6 +1794,7 @@ fn parse_splitter(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<
         name_span: name.span,
         from,
         to: None,
+        default_given: false,
     })
 }
 
@@ -1791,6 +1822,7 @@ fn parse_mixer(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<Raw
         name_span: name.span,
         from: None,
         to,
+        default_given: false,
     })
 }
 
@@ -1900,7 +1932,27 @@ fn parse_prices(cx: &mut Cx<'_>, t: &Tbl<'_, '_>) -> Option<Prices> {
             "quality",
         ],
     );
-    let set = opt_string(cx, t, "set").map(|s| s.v);
+    let set = match opt_string(cx, t, "set") {
+        Some(s) if sxplan_chem::prices::price_set(&s.v).is_some() => Some(s.v),
+        Some(s) => {
+            let ids: Vec<&str> = sxplan_chem::prices::price_sets()
+                .iter()
+                .map(|p| p.id)
+                .collect();
+            let help = match did_you_mean_owned(&s.v, &ids) {
+                Some(m) => format!("did you mean \"{m}\"?"),
+                None => format!("built-in price sets: {}", ids.join(", ")),
+            };
+            cx.error(
+                codes::UNKNOWN_VALUE,
+                format!("`prices.set`: unknown price set \"{}\"", truncate(&s.v)),
+                s.span,
+                Some(help),
+            );
+            None
+        }
+        None => None,
+    };
     let date = opt_string(cx, t, "date").map(|s| s.v);
     let source = opt_string(cx, t, "source").map(|s| s.v);
     let quality = opt_keyword(cx, t, "quality", QUALITIES);

@@ -1,7 +1,7 @@
 //! Renderers for `sxplan check` results: versioned JSON of the diagnostics and a per-file summary.
 
 use serde::Serialize;
-use sxplan_model::{CheckOutput, Diagnostic, Flowsheet};
+use sxplan_model::{CheckOutput, DataUse, Diagnostic, Flowsheet};
 
 /// Version of the `check` JSON document.
 pub const CHECK_JSON_VERSION: u32 = 1;
@@ -77,6 +77,7 @@ struct FileJson<'a> {
     warnings: usize,
     diagnostics: &'a [Diagnostic],
     summary: Option<FlowsheetSummary>,
+    data_used: &'a [DataUse],
 }
 
 #[derive(Serialize)]
@@ -88,7 +89,7 @@ struct DocJson<'a> {
 
 /// The JSON document for a set of checked files: `{ schema_version, ok, files: [{ file, ok,
 /// errors, warnings, diagnostics: [{ severity, code, message, span: {start, end}, line, col,
-/// help }], summary }] }`.
+/// help }], summary, data_used: [{ item, source, quality, built_in }] }] }`.
 pub fn check_json(files: &[(&str, &CheckOutput)]) -> String {
     let files: Vec<FileJson<'_>> = files
         .iter()
@@ -99,6 +100,10 @@ pub fn check_json(files: &[(&str, &CheckOutput)]) -> String {
             warnings: out.warning_count(),
             diagnostics: &out.diagnostics,
             summary: out.flowsheet.as_ref().map(FlowsheetSummary::of),
+            data_used: out
+                .flowsheet
+                .as_ref()
+                .map_or(&[], |f| f.data_used.as_slice()),
         })
         .collect();
     let doc = DocJson {
