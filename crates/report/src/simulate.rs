@@ -1,1 +1,174 @@
-//! Renderers for `simulate` results (being written).
+//! Renderers for `simulate` results: versioned JSON, CSV stage profiles, and a text summary.
+//!
+//! Pure functions from [`SimResult`] to text; the CLI decides where the text goes. Floats in
+//! CSV and text use fixed formats so output is deterministic; JSON uses serde_json's shortest
+//! round-trip representation. The JSON fields are documented in `docs/simulate-json.md`.
+
+use std::fmt::Write as _;
+
+use sxplan_sim::results::CircuitResult;
+use sxplan_sim::SimResult;
+
+/// The result as pretty-printed JSON (`schema_version` first, fields in declaration order).
+pub fn to_json(result: &SimResult) -> String {
+    // Serialization of plain data with string map keys cannot fail; fall back to an
+    // explicit error object rather than panicking if it ever did.
+    serde_json::to_string_pretty(result).unwrap_or_else(|e| {
+        format!(
+            "{{\"schema_version\": {}, \"error\": \"{}\"}}",
+            result.schema_version, e
+        )
+    })
+}
+
+/// CSV of one circuit's stage profile: one row per stage, columns for flows, acidity, pH,
+/// loading, then `x_<El>` (aqueous, mol/L) and `y_<El>` (organic, mol/L) per element.
+pub fn stage_profile_csv(result: &SimResult, circuit: &CircuitResult) -> String {
+    let mut out = String::new();
+    out.push_str("stage,section,flow_vol_aq_l_per_h,flow_vol_org_l_per_h,acidity_mol_per_l,ph,free_extractant_mol_per_l,loading_mol_per_l");
+    for e in &result.elements {
+        let _ = write!(out, ",x_{e}");
+    }
+    for e in &result.elements {
+        let _ = write!(out, ",y_{e}");
+    }
+    out.push('\n');
+    for s in &circuit.stages {
+        let _ = write!(
+            out,
+            "{},{},{:.6e},{:.6e},{:.6e},{:.4},{},{:.6e}",
+            s.stage,
+            s.section,
+            s.flow_vol_aq,
+            s.flow_vol_org,
+            s.acidity_mol_per_l,
+            s.ph,
+            s.free_extractant
+                .map_or(String::new(), |f| format!("{f:.6e}")),
+            s.loading_mol_per_l
+        );
+        for e in &result.elements {
+            let _ = write!(out, ",{:.6e}", s.conc_aq.get(e).copied().unwrap_or(0.0));
+        }
+        for e in &result.elements {
+            let _ = write!(out, ",{:.6e}", s.conc_org.get(e).copied().unwrap_or(0.0));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// File name of a circuit's CSV profile: `stages_<circuit>.csv` with characters outside
+/// `[A-Za-z0-9_-]` replaced by `_`.
+pub fn stage_profile_file_name(circuit: &CircuitResult) -> String {
+    let safe: String = circuit
+        .name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("stages_{safe}.csv")
+}
+
+/// A readable summary: status, mass balance, products, reagents, circuits, warnings.
+pub fn to_text(result: &SimResult) -> String {
+    let mut out = String::new();
+    let d = &result.diagnostics;
+    let _ = writeln!(out, "flowsheet {}: {}", result.flowsheet, result.status);
+    let _ = writeln!(
+        out,
+        "  {} stages, {} streams, {} tear streams; {} recycle iterations, {} chain iterations ({})",
+        d.n_stages, d.n_streams, d.n_tears, result.iterations, d.chain_iterations, d.algorithm
+    );
+    let _ = writeln!(
+        out,
+        "  max stage residual {:.2e}, recycle residual {:.2e}, mass balance max relative error {:.2e}",
+        d.max_stage_residual, d.recycle_residual, result.mass_balance.max_relative_error
+    );
+    if !result.products.is_empty() {
+        let _ = writeln!(out, "\nproducts:");
+        for p in &result.products {
+            let els: Vec<&str> = p.purity_elements.iter().map(|e| e.symbol()).collect();
+            let spec = p.purity_spec.as_ref().map_or(String::new(), |s| {
+                format!(
+                    " (spec >= {:.4} {}: {})",
+                    s.min,
+                    s.basis,
+                    if s.met { "met" } else { "NOT met" }
+                )
+            });
+            let _ = writeln!(
+                out,
+                "  {:<16} purity {} {:.6} mol, {:.6} REO mass{spec}; {:.4} kg/h REO",
+                p.id,
+                els.join("+"),
+                p.purity_mol,
+                p.purity_reo_mass,
+                p.reo_kg_per_h
+            );
+            let rec: Vec<String> = p
+                .recovery
+                .iter()
+                .filter(|(_, r)| **r >= 1e-4)
+                .map(|(e, r)| format!("{e} {:.4}", r))
+                .collect();
+            if !rec.is_empty() {
+                let _ = writeln!(out, "  {:<16} recovery {}", "", rec.join(", "));
+            }
+        }
+    }
+    if !result.reagents.items.is_empty() {
+        let _ = writeln!(out, "\nreagents:");
+        for r in &result.reagents.items {
+            let per_t = r
+                .t_per_t_reo
+                .map_or(String::new(), |t| format!(", {t:.3} t/t REO"));
+            let _ = writeln!(
+                out,
+                "  {:<8} {:<32} {:.4} mol/h, {:.4} kg/h{per_t}",
+                r.reagent, r.use_, r.mol_per_h, r.kg_per_h
+            );
+        }
+    }
+    if !result.circuits.is_empty() {
+        let _ = writeln!(out, "\ncircuits:");
+        for c in &result.circuits {
+            let ph: Vec<f64> = c.stages.iter().map(|s| s.ph).collect();
+            let (lo, hi) = ph
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+                    (a.min(*v), b.max(*v))
+                });
+            let max_load = c
+                .stages
+                .iter()
+                .map(|s| s.loading_mol_per_l)
+                .fold(0.0f64, f64::max);
+            let _ = writeln!(
+                out,
+                "  {:<16} {} stages, {} model, {} after {} iterations, residual {:.2e}, pH {:.2}..{:.2}, max loading {:.4} mol/L",
+                c.name,
+                c.stages.len(),
+                c.model,
+                c.status,
+                c.iterations,
+                c.max_residual,
+                if lo.is_finite() { lo } else { 0.0 },
+                if hi.is_finite() { hi } else { 0.0 },
+                max_load
+            );
+        }
+    }
+    if !d.warnings.is_empty() {
+        let _ = writeln!(out, "\nwarnings:");
+        for w in &d.warnings {
+            let _ = writeln!(out, "  {w}");
+        }
+    }
+    out
+}

@@ -207,6 +207,7 @@ pub struct ReagentUseResult {
     /// Reagent (`HCl`, `H2SO4`, `HNO3`, `NaOH`, `NH3`, `oxalic_acid`, ...).
     pub reagent: String,
     /// What it is used for (`circuit PrNd scrub`, `circuit PrNd saponification`, ...).
+    #[serde(rename = "use")]
     pub use_: String,
     /// mol/h (of acid or base molecules).
     pub mol_per_h: f64,
