@@ -51,7 +51,7 @@ pub mod codes {
     pub const SCHEMA_MISSING: &str = "E0002";
     /// Schema version this build does not know.
     pub const SCHEMA_UNKNOWN: &str = "E0003";
-    /// Input too large or too deeply nested to be a flowsheet.
+    /// Input too large to be a flowsheet, or too many problems to list.
     pub const TOO_LARGE: &str = "E0004";
     /// Unknown key.
     pub const UNKNOWN_KEY: &str = "E0101";
@@ -107,8 +107,68 @@ pub mod codes {
     pub const NO_MODEL_DATA: &str = "E0602";
     /// Optimization setting that cannot be honoured (bounds, targets).
     pub const BAD_OPTIMIZE: &str = "E0701";
-    /// Value accepted but suspicious (warning).
-    pub const SUSPICIOUS: &str = "W0801";
+
+    /// Every code with a one-line description, in code order (for docs and tests).
+    pub const ALL: &[(&str, &str)] = &[
+        (SYNTAX, "TOML syntax error"),
+        (SCHEMA_MISSING, "`schema` key missing"),
+        (SCHEMA_UNKNOWN, "schema version this build does not know"),
+        (
+            TOO_LARGE,
+            "input too large to be a flowsheet, or too many problems to list",
+        ),
+        (UNKNOWN_KEY, "unknown key (with a suggestion)"),
+        (WRONG_TYPE, "value of the wrong TOML type"),
+        (MISSING_KEY, "required key missing"),
+        (
+            CONFLICTING_KEYS,
+            "keys that exclude each other given together",
+        ),
+        (
+            BAD_QUANTITY,
+            "quantity that is not a number followed by a unit",
+        ),
+        (UNKNOWN_UNIT, "unknown unit"),
+        (
+            WRONG_DIMENSION,
+            "unit of the wrong dimension, or a bare number where a unit is needed",
+        ),
+        (NEGATIVE, "negative value"),
+        (NOT_FINITE, "NaN or infinite value"),
+        (FRACTION_RANGE, "fraction outside 0..=1"),
+        (
+            OUT_OF_RANGE,
+            "value out of its range (zero, integer overflow, too many stages)",
+        ),
+        (UNKNOWN_ELEMENT, "unknown element symbol"),
+        (UNKNOWN_EXTRACTANT, "unknown extractant system"),
+        (
+            UNKNOWN_VALUE,
+            "unknown keyword value (model, kind, acid, phase, grade, price set, name)",
+        ),
+        (DUPLICATE_NAME, "duplicate name"),
+        (
+            STAGE_OUTSIDE,
+            "stage number or per-stage list outside its circuit",
+        ),
+        (BAD_SECTIONS, "sections that do not make a valid cascade"),
+        (SUM_NOT_ONE, "fractions that must sum to 1 do not"),
+        (UNKNOWN_NODE, "port names a node that does not exist"),
+        (UNKNOWN_PORT, "port the node does not have"),
+        (
+            PORT_DIRECTION,
+            "inlet used as a link source or outlet as a target",
+        ),
+        (PORT_TWICE, "port connected by more than one link"),
+        (PHASE_MISMATCH, "link joins ports of different phases"),
+        (DANGLING, "port that must be connected is not"),
+        (RECYCLE_NO_OUTLET, "recycle loop with no outlet (warning)"),
+        (
+            NO_MODEL_DATA,
+            "element reaching a circuit or leach without model data",
+        ),
+        (BAD_OPTIMIZE, "optimization setting that cannot be honoured"),
+    ];
 }
 
 /// 1-based (line, column) of byte offset `pos` in `src`; columns count characters.
@@ -146,6 +206,25 @@ impl Diagnostic {
         }
     }
 
+    /// A diagnostic whose line and column are filled in later by a sweep over the source.
+    pub(crate) fn unplaced(
+        severity: Severity,
+        code: &'static str,
+        message: String,
+        span: Range<usize>,
+        help: Option<String>,
+    ) -> Diagnostic {
+        Diagnostic {
+            severity,
+            code,
+            message,
+            span,
+            line: 0,
+            col: 0,
+            help,
+        }
+    }
+
     /// True for errors.
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
@@ -179,35 +258,72 @@ fn render_one(out: &mut String, file: &str, src: &str, d: &Diagnostic) {
     let pad = " ".repeat(gutter);
     let _ = writeln!(out, "{pad}--> {file}:{}:{}", d.line, d.col);
     let _ = writeln!(out, "{pad} |");
-    let line_text = src.lines().nth(d.line.saturating_sub(1)).unwrap_or("");
-    let shown: String = line_text
-        .chars()
-        .map(|c| if c == '\t' { ' ' } else { c })
-        .filter(|c| !c.is_control())
-        .collect();
-    let _ = writeln!(out, "{} | {}", d.line, shown);
-    // Caret: from the column to the end of the span or of the line.
-    let start_col = d.col.saturating_sub(1);
-    let line_chars = line_text.chars().count();
-    let span_chars = {
-        let s = d.span.start.min(src.len());
-        let e = d.span.end.min(src.len()).max(s);
-        let s = floor_boundary(src, s);
-        let e = floor_boundary(src, e);
-        let text = &src[s..e];
-        text.split('\n').next().unwrap_or("").chars().count()
+    let pos = floor_boundary(src, d.span.start.min(src.len()));
+    let line_start = src[..pos].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = src[pos..].find('\n').map_or(src.len(), |i| pos + i);
+    let line_end = if src[..line_end].ends_with('\r') {
+        line_end - 1
+    } else {
+        line_end
+    }
+    .max(pos);
+    // Long lines are shown as a window around the column so the output stays small.
+    let (win_start, cut_left) = if pos - line_start > 80 {
+        (floor_boundary(src, pos - 60), true)
+    } else {
+        (line_start, false)
     };
-    let width = span_chars.min(line_chars.saturating_sub(start_col)).max(1);
+    let (win_end, cut_right) = if line_end - pos > 100 {
+        (floor_boundary(src, pos + 100), true)
+    } else {
+        (line_end, false)
+    };
+    let clean = |t: &str| -> String {
+        t.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect()
+    };
     let _ = writeln!(
         out,
-        "{pad} | {}{}",
-        " ".repeat(start_col),
-        "^".repeat(width)
+        "{} | {}{}{}",
+        d.line,
+        if cut_left { "..." } else { "" },
+        clean(&src[win_start..win_end]),
+        if cut_right { "..." } else { "" }
     );
+    let lead = src[win_start..pos].chars().count() + if cut_left { 3 } else { 0 };
+    let span_end = floor_boundary(src, d.span.end.min(win_end).max(pos));
+    let width = src[pos..span_end].chars().count().max(1);
+    let _ = writeln!(out, "{pad} | {}{}", " ".repeat(lead), "^".repeat(width));
     if let Some(help) = &d.help {
         let _ = writeln!(out, "{pad} = help: {help}");
     }
     out.push('\n');
+}
+
+/// Fills `line` and `col` of diagnostics sorted by `span.start` in one pass over `src`.
+pub(crate) fn fill_positions(src: &str, diags: &mut [Diagnostic]) {
+    let mut line = 1usize;
+    let mut line_start = 0usize;
+    let mut scanned = 0usize;
+    for d in diags.iter_mut() {
+        let pos = floor_boundary(src, d.span.start.min(src.len()));
+        if pos < scanned {
+            let (l, c) = line_col(src, pos);
+            d.line = l;
+            d.col = c;
+            continue;
+        }
+        for (i, b) in src.as_bytes()[scanned..pos].iter().enumerate() {
+            if *b == b'\n' {
+                line += 1;
+                line_start = scanned + i + 1;
+            }
+        }
+        scanned = pos;
+        d.line = line;
+        d.col = src[line_start..pos].chars().count() + 1;
+    }
 }
 
 fn floor_boundary(s: &str, mut i: usize) -> usize {

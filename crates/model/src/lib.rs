@@ -68,11 +68,31 @@ impl CheckOutput {
 pub fn check_str(src: &str) -> CheckOutput {
     let mut cx = read::Cx::new(src);
     let flowsheet = check_inner(&mut cx);
+    let truncated = cx.truncated;
     let mut diagnostics = cx.diags;
     diagnostics.sort_by(|a, b| {
-        (a.span.start, a.severity, a.code).cmp(&(b.span.start, b.severity, b.code))
+        (a.span.start, a.severity, a.code, &a.message).cmp(&(
+            b.span.start,
+            b.severity,
+            b.code,
+            &b.message,
+        ))
     });
     diagnostics.dedup();
+    if truncated {
+        diagnostics.push(Diagnostic::unplaced(
+            Severity::Error,
+            codes::TOO_LARGE,
+            format!(
+                "more than {} problems; only the first {} are listed",
+                read::MAX_DIAGNOSTICS,
+                read::MAX_DIAGNOSTICS
+            ),
+            src.len()..src.len(),
+            Some("fix these and check again".into()),
+        ));
+    }
+    diagnostic::fill_positions(src, &mut diagnostics);
     let flowsheet = if diagnostics.iter().any(Diagnostic::is_error) {
         None
     } else {

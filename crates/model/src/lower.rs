@@ -336,8 +336,10 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
         ));
     }
     named.sort_by_key(|(_, s, _)| s.start);
+    let mut dups: BTreeSet<NodeRef> = BTreeSet::new();
     for (n, span, node) in named {
         if names.contains_key(n) {
+            dups.insert(node);
             cx.error(
                 codes::DUPLICATE_NAME,
                 format!("the name \"{n}\" is used twice"),
@@ -362,11 +364,17 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
     };
     let mut sugar: Vec<(Sp<String>, Sp<String>, bool)> = Vec::new(); // (from, to, from_is_self)
     for f in &doc.feeds {
+        if dups.contains(&NodeRef::Feed(f.feed.id)) {
+            continue;
+        }
         if let Some(to) = &f.to {
             sugar.push((self_ref(&f.feed.name, "outlet", &to.span), to.clone(), true));
         }
     }
     for u in &doc.units {
+        if dups.contains(&NodeRef::Unit(u.node.id)) {
+            continue;
+        }
         if let Some(from) = &u.from {
             sugar.push((
                 from.clone(),
@@ -379,6 +387,9 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
         }
     }
     for s in &doc.splitters {
+        if dups.contains(&NodeRef::Splitter(s.node.id)) {
+            continue;
+        }
         if let Some(from) = &s.from {
             sugar.push((
                 from.clone(),
@@ -388,11 +399,17 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
         }
     }
     for m in &doc.mixers {
+        if dups.contains(&NodeRef::Mixer(m.node.id)) {
+            continue;
+        }
         if let Some(to) = &m.to {
             sugar.push((self_ref(&m.node.name, "outlet", &to.span), to.clone(), true));
         }
     }
     for p in &doc.purges {
+        if dups.contains(&NodeRef::Purge(p.node.id)) {
+            continue;
+        }
         if let Some(from) = &p.from {
             sugar.push((
                 from.clone(),
@@ -401,7 +418,10 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
             ));
         }
     }
-    for p in &doc.products {
+    for (i, p) in doc.products.iter().enumerate() {
+        if dups.contains(&NodeRef::Product(ProductId(i))) {
+            continue;
+        }
         if let Some(from) = &p.from {
             sugar.push((
                 from.clone(),
@@ -416,6 +436,12 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
     pending.sort_by_key(|(f, t)| f.span.start.min(t.span.start));
 
     let mut links: Vec<LinkAt> = Vec::new();
+    let mut suppressed: BTreeSet<NodeRef> = BTreeSet::new();
+    if !dups.is_empty() {
+        // which of two same-named nodes a port means is unknowable: skip topology errors
+        suppressed.extend(lw.names.values().copied());
+        suppressed.extend(dups.iter().copied());
+    }
     let mut phases: Vec<(Option<Phase>, Option<Phase>)> = Vec::new();
     let mut used_from: BTreeMap<Port, Range<usize>> = BTreeMap::new();
     let mut used_to: BTreeMap<Port, Range<usize>> = BTreeMap::new();
@@ -423,6 +449,13 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
         let a = lw.resolve(cx, from, Dir::Out);
         let b = lw.resolve(cx, to, Dir::In);
         let (Some((pa, fa)), Some((pb, fb))) = (a, b) else {
+            // the nodes at either end would only report cascading "not connected" errors
+            for end in [from, to] {
+                let node = end.v.split('.').next().unwrap_or("");
+                if let Some(n) = lw.names.get(node) {
+                    suppressed.insert(*n);
+                }
+            }
             continue;
         };
         let mut ok = true;
@@ -431,6 +464,8 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
             (pb, &to.span, &mut used_to, "enters"),
         ] {
             if let Some(first) = used.get(&port) {
+                suppressed.insert(pa.node);
+                suppressed.insert(pb.node);
                 let (l, c) = crate::diagnostic::line_col(cx.src, first.start);
                 cx.error(
                     codes::PORT_TWICE,
@@ -458,6 +493,11 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
             });
             phases.push((fa, fb));
         }
+    }
+
+    if cx.diags.iter().any(|d| d.code == codes::UNKNOWN_NODE) {
+        // a misspelled node name leaves its intended partner unconnected: do not repeat it
+        suppressed.extend(lw.names.values().copied());
     }
 
     // 3. Phases: splitters and mixers take the phase of what flows into or out of them.
@@ -514,6 +554,9 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
                     pname: &str,
                     span: Range<usize>,
                     help: String| {
+        if doc.broken || suppressed.contains(&node) {
+            return;
+        }
         let port = Port { node, kind };
         let set = if matches!(kind, PortKind::Outlet(_)) {
             &connected_out
@@ -579,7 +622,10 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
             {
                 continue;
             }
-            if !connected_in.contains(&Port { node, kind }) {
+            if !doc.broken
+                && !suppressed.contains(&node)
+                && !connected_in.contains(&Port { node, kind })
+            {
                 cx.error(
                     codes::DANGLING,
                     format!("circuit \"{}\" section \"{}\" has no aqueous inlet", c.circuit.name, s.name),
@@ -682,13 +728,17 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
 
     // 5. Topology: recycle loops without an outlet, and species reaching each circuit.
     let link_list: Vec<Link> = links.iter().map(|l| l.link).collect();
-    check_recycles(cx, &lw, &link_list, &links);
+    if !doc.broken {
+        check_recycles(cx, &lw, &link_list, &links);
+    }
     let reach = species_reaching(doc, &link_list);
     let mut circuits: Vec<Circuit> = doc.circuits.iter().map(|c| c.circuit.clone()).collect();
     let mut data_used = doc.data_used.clone();
-    fill_and_check_model_data(cx, doc, &reach, &mut circuits, &mut data_used);
     let mut units: Vec<Unit> = doc.units.iter().map(|u| u.node.clone()).collect();
-    fill_and_check_units(cx, doc, &reach, &mut units, &mut data_used);
+    if !doc.broken {
+        fill_and_check_model_data(cx, doc, &reach, &mut circuits, &mut data_used);
+        fill_and_check_units(cx, doc, &reach, &mut units, &mut data_used);
+    }
 
     // 6. Optimize targets.
     let optimize = doc.optimize.as_ref().and_then(|o| {

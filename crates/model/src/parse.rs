@@ -14,8 +14,12 @@ use crate::diagnostic::codes;
 use crate::flowsheet::*;
 use crate::read::*;
 
-/// Largest stage count of one section; keeps downstream memory bounded on hostile input.
+/// Largest stage count of one section and of one circuit; keeps downstream memory bounded
+/// on hostile input.
 pub(crate) const MAX_SECTION_STAGES: u64 = 100_000;
+
+/// Largest number of stages over all circuits of a flowsheet.
+pub(crate) const MAX_TOTAL_STAGES: usize = 1_000_000;
 
 pub(crate) struct RawDoc {
     pub schema: Option<u32>,
@@ -36,6 +40,8 @@ pub(crate) struct RawDoc {
     pub data_used: Vec<DataUse>,
     /// Every node name declared, even by entries that failed to parse (to avoid cascades).
     pub declared: Vec<String>,
+    /// True when some node had errors and was left out: topology checks would only cascade.
+    pub broken: bool,
 }
 
 pub(crate) struct RawFeed {
@@ -147,7 +153,22 @@ pub(crate) fn parse_doc(cx: &mut Cx<'_>, root: &Tbl<'_, '_>) -> Option<RawDoc> {
         },
     };
     root.check_keys(cx, TOP_KEYS);
-    let name = opt_string(cx, root, "name").map_or_else(String::new, |s| s.v);
+    let name = match opt_string(cx, root, "name") {
+        Some(s) if s.v.chars().count() > 200 => {
+            cx.error(
+                codes::OUT_OF_RANGE,
+                format!(
+                    "the flowsheet name is {} characters long; at most 200 are allowed",
+                    s.v.chars().count()
+                ),
+                s.span,
+                Some("put longer text in `description`".into()),
+            );
+            String::new()
+        }
+        Some(s) => s.v,
+        None => String::new(),
+    };
     let description = opt_string(cx, root, "description").map(|s| s.v);
     let mut doc = RawDoc {
         schema,
@@ -167,48 +188,71 @@ pub(crate) fn parse_doc(cx: &mut Cx<'_>, root: &Tbl<'_, '_>) -> Option<RawDoc> {
         overrides: Vec::new(),
         data_used: Vec::new(),
         declared: Vec::new(),
+        broken: false,
     };
     if let Some(v) = root.get("feed") {
         for t in tables(cx, v, "`feed`") {
-            if let Some(f) = parse_feed(cx, &t, &mut doc) {
-                doc.feeds.push(f);
+            let before = cx.error_count();
+            match parse_feed(cx, &t, &mut doc) {
+                Some(f) if cx.error_count() == before => doc.feeds.push(f),
+                _ => doc.broken = true,
             }
         }
     }
     if let Some(v) = root.get("circuit") {
         for t in tables(cx, v, "`circuit`") {
-            if let Some(c) = parse_circuit(cx, &t, &mut doc) {
-                doc.circuits.push(c);
+            let before = cx.error_count();
+            match parse_circuit(cx, &t, &mut doc) {
+                Some(c) if cx.error_count() == before => doc.circuits.push(c),
+                _ => doc.broken = true,
             }
         }
     }
+    let total: usize = doc.circuits.iter().map(|c| c.circuit.n_stages()).sum();
+    if total > MAX_TOTAL_STAGES {
+        cx.error(
+            codes::OUT_OF_RANGE,
+            format!("the flowsheet has {total} stages; at most {MAX_TOTAL_STAGES} are supported"),
+            0..0,
+            Some("split the plant into several flowsheets".into()),
+        );
+    }
     if let Some(v) = root.get("unit") {
         for t in tables(cx, v, "`unit`") {
-            if let Some(u) = parse_unit(cx, &t, &mut doc) {
-                doc.units.push(u);
+            let before = cx.error_count();
+            match parse_unit(cx, &t, &mut doc) {
+                Some(u) if cx.error_count() == before => doc.units.push(u),
+                _ => doc.broken = true,
             }
         }
     }
     if let Some(v) = root.get("splitter") {
         for t in tables(cx, v, "`splitter`") {
-            if let Some(s) = parse_splitter(cx, &t, &mut doc) {
-                doc.splitters.push(s);
+            let before = cx.error_count();
+            match parse_splitter(cx, &t, &mut doc) {
+                Some(s) if cx.error_count() == before => doc.splitters.push(s),
+                _ => doc.broken = true,
             }
         }
     }
     if let Some(v) = root.get("mixer") {
         for t in tables(cx, v, "`mixer`") {
-            if let Some(m) = parse_mixer(cx, &t, &mut doc) {
-                doc.mixers.push(m);
+            let before = cx.error_count();
+            match parse_mixer(cx, &t, &mut doc) {
+                Some(m) if cx.error_count() == before => doc.mixers.push(m),
+                _ => doc.broken = true,
             }
         }
     }
     if let Some(v) = root.get("purge") {
         for t in tables(cx, v, "`purge`") {
+            let before = cx.error_count();
             let name = node_name(cx, &t, "purge", &mut doc);
             t.check_keys(cx, &["name", "from"]);
             let from = opt_string(cx, &t, "from");
-            if let Some(name) = name {
+            if cx.error_count() != before {
+                doc.broken = true;
+            } else if let Some(name) = name {
                 let id = PurgeId(doc.purges.len());
                 doc.purges.push(RawNode {
                     node: Purge { id, name: name.v },
@@ -222,8 +266,10 @@ pub(crate) fn parse_doc(cx: &mut Cx<'_>, root: &Tbl<'_, '_>) -> Option<RawDoc> {
     }
     if let Some(v) = root.get("product") {
         for t in tables(cx, v, "`product`") {
-            if let Some(p) = parse_product(cx, &t, &mut doc) {
-                doc.products.push(p);
+            let before = cx.error_count();
+            match parse_product(cx, &t, &mut doc) {
+                Some(p) if cx.error_count() == before => doc.products.push(p),
+                _ => doc.broken = true,
             }
         }
     }
@@ -636,6 +682,7 @@ fn parse_circuit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
                         (Some(kind), Some(n)) => {
                             let sname = sname.map_or_else(|| kind.as_str().to_string(), |s| s.v);
                             if sections.iter().any(|s| s.name == sname) {
+                                sections_ok = false;
                                 cx.error(
                                     codes::DUPLICATE_NAME,
                                     format!("{what}: two sections are named \"{sname}\""),
@@ -671,6 +718,17 @@ fn parse_circuit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
         },
     }
     let n_total: usize = sections.iter().map(|s| s.n_stages).sum();
+    if n_total as u64 > MAX_SECTION_STAGES {
+        let span = t.get("sections").map_or(t.span.clone(), |v| v.span());
+        cx.error(
+            codes::OUT_OF_RANGE,
+            format!("{what} has {n_total} stages; a circuit has at most {MAX_SECTION_STAGES}"),
+            span,
+            Some("split the cascade into several circuits".into()),
+        );
+        sections_ok = false;
+    }
+    cx.quiet_sections = !sections_ok;
     let section_names: Vec<String> = sections.iter().map(|s| s.name.clone()).collect();
     let solution_keys: Vec<&str> = sections
         .iter()
@@ -679,7 +737,9 @@ fn parse_circuit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
         .collect();
     let mut known: Vec<&str> = CIRCUIT_KEYS.to_vec();
     known.extend(solution_keys.iter().copied());
-    t.check_keys(cx, &known);
+    if sections_ok {
+        t.check_keys(cx, &known);
+    }
 
     // Feed points.
     let mut feed_points = Vec::new();
@@ -915,6 +975,7 @@ fn parse_circuit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
             .and_then(|et| parse_equilibrium(cx, &et, &what, &sections, sections_ok, doc)),
     };
 
+    cx.quiet_sections = false;
     let name = name?;
     if !sections_ok {
         return None;
@@ -935,6 +996,9 @@ fn parse_circuit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
 }
 
 fn unknown_section(cx: &mut Cx<'_>, what: &str, s: &str, span: Range<usize>, names: &[String]) {
+    if cx.quiet_sections {
+        return;
+    }
     let names: Vec<&str> = names.iter().map(String::as_str).collect();
     let help = match did_you_mean_owned(s, &names) {
         Some(m) => format!("did you mean `{m}`?"),
@@ -1210,6 +1274,7 @@ fn parse_equilibrium(
                 Range01::Pos,
             );
             let mut loading: Vec<Option<SectionLoading>> = vec![None; sections.len()];
+            let mut written = vec![false; sections.len()];
             if let Some(v) = t.get("extraction_ratio") {
                 let ew = format!("{what} `extraction_ratio`");
                 if let Some(et) = as_table(cx, v, &ew) {
@@ -1218,6 +1283,7 @@ fn parse_equilibrium(
                             unknown_section(cx, what, k.v, k.span.clone(), &names);
                             continue;
                         };
+                        written[i] = true;
                         if x.get_ref().as_str() == Some("capacity") {
                             match capacity {
                                 Some(c) => loading[i] = Some(SectionLoading::Capacity(c)),
@@ -1249,7 +1315,7 @@ fn parse_equilibrium(
                         break;
                     }
                     if matches!(s.kind, SectionKind::Extraction | SectionKind::Scrub)
-                        && loading[i].is_none()
+                        && !written[i]
                         && t.has("extraction_ratio")
                     {
                         let span = t
@@ -1775,7 +1841,7 @@ fn parse_splitter(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<
             if ok && (sum - 1.0).abs() > 1e-6 {
                 cx.error(
                     codes::SUM_NOT_ONE,
-                    format!("{what}: outlet fractions sum to {sum}, not 1"),
+                    format!("{what}: outlet fractions sum to {}, not 1", fmt_num(sum)),
                     v.span(),
                     Some("the fractions split the inlet stream; make them add up to 1".into()),
                 );
@@ -2117,8 +2183,11 @@ fn parse_optimize(cx: &mut Cx<'_>, t: &Tbl<'_, '_>) -> Option<RawOptimize> {
                     cx.error(
                         codes::BAD_OPTIMIZE,
                         format!(
-                            "`optimize.free` {} of \"{}\": min {lower} is above max {upper}",
-                            var.v, of.v
+                            "`optimize.free` {} of \"{}\": min {} is above max {}",
+                            var.v,
+                            of.v,
+                            source_text(cx, &ft, "min"),
+                            source_text(cx, &ft, "max")
                         ),
                         ft.span.clone(),
                         None,
@@ -2139,6 +2208,13 @@ fn parse_optimize(cx: &mut Cx<'_>, t: &Tbl<'_, '_>) -> Option<RawOptimize> {
         free,
         max_passes,
     })
+}
+
+/// The source text of a key's value (for messages that quote what the user wrote).
+fn source_text(cx: &Cx<'_>, t: &Tbl<'_, '_>, key: &str) -> String {
+    t.get(key)
+        .and_then(|v| cx.src.get(v.span()))
+        .map_or_else(String::new, truncate)
 }
 
 fn parse_override(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) {

@@ -28,14 +28,29 @@ pub(crate) type Val<'i> = Spanned<DeValue<'i>>;
 pub(crate) struct Cx<'s> {
     pub src: &'s str,
     pub diags: Vec<Diagnostic>,
+    /// Set while reading a circuit whose sections could not be read: references to
+    /// section names are then not reported (they would only cascade).
+    pub quiet_sections: bool,
+    /// More than [`MAX_DIAGNOSTICS`] problems were found; the rest were dropped.
+    pub truncated: bool,
 }
+
+/// Most diagnostics kept for one file; hostile input can otherwise produce millions.
+pub(crate) const MAX_DIAGNOSTICS: usize = 500;
 
 impl<'s> Cx<'s> {
     pub fn new(src: &'s str) -> Cx<'s> {
         Cx {
             src,
             diags: Vec::new(),
+            quiet_sections: false,
+            truncated: false,
         }
+    }
+
+    /// Errors reported so far.
+    pub fn error_count(&self) -> usize {
+        self.diags.iter().filter(|d| d.is_error()).count()
     }
 
     pub fn error(
@@ -45,9 +60,7 @@ impl<'s> Cx<'s> {
         span: Range<usize>,
         help: Option<String>,
     ) {
-        let mut d = Diagnostic::new(Severity::Error, code, msg, span, self.src);
-        d.help = help;
-        self.diags.push(d);
+        self.push(Severity::Error, code, msg.into(), span, help);
     }
 
     pub fn warn(
@@ -57,9 +70,23 @@ impl<'s> Cx<'s> {
         span: Range<usize>,
         help: Option<String>,
     ) {
-        let mut d = Diagnostic::new(Severity::Warning, code, msg, span, self.src);
-        d.help = help;
-        self.diags.push(d);
+        self.push(Severity::Warning, code, msg.into(), span, help);
+    }
+
+    fn push(
+        &mut self,
+        severity: Severity,
+        code: &'static str,
+        msg: String,
+        span: Range<usize>,
+        help: Option<String>,
+    ) {
+        if self.diags.len() >= MAX_DIAGNOSTICS {
+            self.truncated = true;
+            return;
+        }
+        self.diags
+            .push(Diagnostic::unplaced(severity, code, msg, span, help));
     }
 
     /// The span of the text inside a string literal if it maps one-to-one onto the value
@@ -153,6 +180,14 @@ impl<'a, 'i> Tbl<'a, 'i> {
     }
 
     pub fn missing(&self, cx: &mut Cx<'_>, key: &str, help: Option<String>) {
+        // a misspelled key is reported as unknown with "did you mean"; do not repeat it
+        if self
+            .t
+            .iter()
+            .any(|(k, _)| k.get_ref() != key && did_you_mean(k.get_ref(), &[key]).is_some())
+        {
+            return;
+        }
         cx.error(
             codes::MISSING_KEY,
             format!("{} is missing required key `{key}`", self.what),
@@ -173,6 +208,17 @@ impl<'a, 'i> Tbl<'a, 'i> {
             return true;
         }
         false
+    }
+}
+
+/// A number for messages, without binary round-off noise (1.4, not 1.4000000000000001).
+pub(crate) fn fmt_num(x: f64) -> String {
+    let r = format!("{x:.9}");
+    let r = r.trim_end_matches('0').trim_end_matches('.');
+    if r.is_empty() || r == "-0" {
+        format!("{x}")
+    } else {
+        r.to_string()
     }
 }
 
@@ -312,13 +358,20 @@ pub(crate) enum Range01 {
     PosFraction,
 }
 
-fn check_range(cx: &mut Cx<'_>, x: f64, r: Range01, what: &str, span: Range<usize>) -> bool {
+fn check_range(
+    cx: &mut Cx<'_>,
+    x: f64,
+    shown: &str,
+    r: Range01,
+    what: &str,
+    span: Range<usize>,
+) -> bool {
     match r {
         Range01::Any => true,
         Range01::NonNeg | Range01::Pos if x < 0.0 => {
             cx.error(
                 codes::NEGATIVE,
-                format!("{what}: negative value {x}"),
+                format!("{what}: negative value {shown}"),
                 span,
                 Some("this quantity cannot be negative".into()),
             );
@@ -336,7 +389,7 @@ fn check_range(cx: &mut Cx<'_>, x: f64, r: Range01, what: &str, span: Range<usiz
         Range01::Fraction | Range01::PosFraction if !(0.0..=1.0).contains(&x) => {
             cx.error(
                 codes::FRACTION_RANGE,
-                format!("{what}: fraction {x} is outside 0..=1"),
+                format!("{what}: fraction {shown} is outside 0..=1"),
                 span,
                 Some("write a fraction as 0.36 or \"36 %\"".into()),
             );
@@ -412,7 +465,11 @@ pub(crate) fn quantity(
         );
         return None;
     }
-    check_range(cx, x, range, what, v.span()).then_some(x)
+    let shown = match v.get_ref() {
+        DeValue::String(s) => format!("\"{}\"", truncate(s.trim())),
+        _ => fmt_num(x),
+    };
+    check_range(cx, x, &shown, range, what, v.span()).then_some(x)
 }
 
 fn example(dim: Dimension) -> &'static str {
