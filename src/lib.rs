@@ -6,4 +6,5 @@
 pub mod cli;
 
 pub use sxplan_chem as chem;
+pub use sxplan_model as model;
 pub use sxplan_opt as opt;
