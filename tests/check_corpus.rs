@@ -246,3 +246,45 @@ fn graph_option_reports_the_stage_graph() {
     );
     assert!(stdout.contains("2 recycles"), "{stdout}");
 }
+
+#[test]
+fn reference_page_examples_check_clean() {
+    let text =
+        std::fs::read_to_string(root().join("docs/flowsheet-reference.md")).unwrap_or_default();
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        match (&mut current, line.trim_start()) {
+            (None, "```toml") => current = Some(String::new()),
+            (Some(b), "```") => {
+                blocks.push(std::mem::take(b));
+                current = None;
+            }
+            (Some(b), _) => {
+                b.push_str(line);
+                b.push('\n');
+            }
+            _ => {}
+        }
+    }
+    let complete: Vec<&String> = blocks
+        .iter()
+        .filter(|b| b.starts_with("schema = 1"))
+        .collect();
+    assert!(!complete.is_empty(), "no complete example found");
+    for b in complete {
+        let out = sxplan_model::check_str(b);
+        assert!(
+            out.diagnostics.is_empty(),
+            "{}",
+            sxplan_model::render_text("reference.md", b, &out.diagnostics)
+        );
+    }
+    // every diagnostic code is documented
+    for (code, _) in sxplan_model::codes::ALL {
+        assert!(
+            text.contains(&format!("| {code} |")),
+            "{code} not in the reference page"
+        );
+    }
+}
