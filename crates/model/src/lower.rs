@@ -728,10 +728,10 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
 
     // 5. Topology: recycle loops without an outlet, and species reaching each circuit.
     let link_list: Vec<Link> = links.iter().map(|l| l.link).collect();
-    if !doc.broken {
-        check_recycles(cx, &lw, &link_list, &links);
-    }
     let reach = species_reaching(doc, &link_list);
+    if !doc.broken {
+        check_recycles(cx, &lw, &link_list, &links, &reach);
+    }
     let mut circuits: Vec<Circuit> = doc.circuits.iter().map(|c| c.circuit.clone()).collect();
     let mut data_used = doc.data_used.clone();
     let mut units: Vec<Unit> = doc.units.iter().map(|u| u.node.clone()).collect();
@@ -1193,22 +1193,33 @@ fn fill_builtin(
     }
 }
 
-/// Warns about strongly connected groups of nodes that streams can enter but never leave.
-fn check_recycles(cx: &mut Cx<'_>, lw: &Lowerer<'_>, links: &[Link], at: &[LinkAt]) {
+/// Warns about recycle loops (strongly connected groups of nodes) that some species can enter
+/// but never leave: no link out of the loop and no unconnected outlet carries it. Units pass an
+/// element to their outlet only if some fraction goes there, to their residue only if not all
+/// of it goes to the outlet; every other outlet carries every species.
+fn check_recycles(
+    cx: &mut Cx<'_>,
+    lw: &Lowerer<'_>,
+    links: &[Link],
+    at: &[LinkAt],
+    reach: &BTreeMap<NodeRef, BTreeSet<Element>>,
+) {
     let nodes: BTreeSet<NodeRef> = links
         .iter()
         .flat_map(|l| [l.from.node, l.to.node])
         .collect();
     let nodes: Vec<NodeRef> = nodes.into_iter().collect();
-    let idx = |n: NodeRef| nodes.binary_search(&n).ok();
     let n = nodes.len();
+    if n > 2_000 {
+        return;
+    }
+    let idx = |node: NodeRef| nodes.binary_search(&node).ok();
     let mut adj = vec![Vec::new(); n];
     for l in links {
         if let (Some(a), Some(b)) = (idx(l.from.node), idx(l.to.node)) {
             adj[a].push(b);
         }
     }
-    // reachability closure (flowsheets have tens of nodes)
     let reach_from = |s: usize| {
         let mut seen = vec![false; n];
         let mut stack = vec![s];
@@ -1222,10 +1233,15 @@ fn check_recycles(cx: &mut Cx<'_>, lw: &Lowerer<'_>, links: &[Link], at: &[LinkA
         }
         seen
     };
-    if n > 2_000 {
-        return;
-    }
     let closure: Vec<Vec<bool>> = (0..n).map(reach_from).collect();
+    let linked_out: BTreeSet<Port> = links.iter().map(|l| l.from).collect();
+    let carries = |port: Port, e: Element| match (port.node, port.kind) {
+        (NodeRef::Unit(u), PortKind::Outlet(_)) => {
+            lw.doc.units[u.0].node.fraction_to_outlet(e) > 0.0
+        }
+        (NodeRef::Unit(u), PortKind::Residue) => lw.doc.units[u.0].node.fraction_to_outlet(e) < 1.0,
+        _ => true,
+    };
     let mut done = vec![false; n];
     for s in 0..n {
         if done[s] || !closure[s][s] {
@@ -1236,41 +1252,65 @@ fn check_recycles(cx: &mut Cx<'_>, lw: &Lowerer<'_>, links: &[Link], at: &[LinkA
             done[v] = true;
         }
         let in_scc = |v: usize| scc.contains(&v);
-        // exits: links out of the group, or outlet ports of members that are not linked
-        // (those streams leave the plant)
-        let mut has_exit = links.iter().any(|l| {
-            idx(l.from.node).is_some_and(in_scc) && idx(l.to.node).is_some_and(|t| !in_scc(t))
-        });
+        // exits: links out of the group, and outlets of members that are not linked (those
+        // streams leave the plant)
+        let mut exits: Vec<Port> = links
+            .iter()
+            .filter(|l| {
+                idx(l.from.node).is_some_and(in_scc) && idx(l.to.node).is_some_and(|t| !in_scc(t))
+            })
+            .map(|l| l.from)
+            .collect();
         for &v in &scc {
             let node = nodes[v];
             for p in lw.ports(node) {
-                if p.dir == Dir::Out && !links.iter().any(|l| l.from == Port { node, kind: p.kind })
-                {
-                    has_exit = true;
+                let port = Port { node, kind: p.kind };
+                if p.dir == Dir::Out && !linked_out.contains(&port) {
+                    exits.push(port);
                 }
             }
         }
-        if !has_exit {
-            let members: Vec<String> = scc.iter().map(|&v| lw.doc_node_name(nodes[v])).collect();
-            let span = at
-                .iter()
-                .find(|l| {
-                    idx(l.link.from.node).is_some_and(in_scc)
-                        && idx(l.link.to.node).is_some_and(in_scc)
-                })
-                .map_or(0..0, |l| l.from_span.clone());
-            cx.warn(
-                codes::RECYCLE_NO_OUTLET,
-                format!(
-                    "recycle loop through {} has no outlet: every species entering it accumulates",
-                    members.join(", ")
-                ),
-                span,
-                Some(
-                    "add a splitter with a purge (bleed) or a product draw inside the loop".into(),
-                ),
-            );
+        let species: BTreeSet<Element> = scc
+            .iter()
+            .filter_map(|&v| reach.get(&nodes[v]))
+            .flatten()
+            .copied()
+            .collect();
+        let trapped: Vec<&str> = species
+            .iter()
+            .filter(|e| !exits.iter().any(|p| carries(*p, **e)))
+            .map(|e| e.symbol())
+            .collect();
+        if !exits.is_empty() && trapped.is_empty() {
+            continue;
         }
+        let members: Vec<String> = scc.iter().map(|&v| lw.doc_node_name(nodes[v])).collect();
+        let span = at
+            .iter()
+            .find(|l| {
+                idx(l.link.from.node).is_some_and(in_scc) && idx(l.link.to.node).is_some_and(in_scc)
+            })
+            .map_or(0..0, |l| l.from_span.clone());
+        let message = if exits.is_empty() {
+            format!(
+                "recycle loop through {} has no outlet: every species entering it accumulates",
+                members.join(", ")
+            )
+        } else {
+            format!(
+                "recycle loop through {} has no outlet for {}: {} accumulate{} in the loop",
+                members.join(", "),
+                trapped.join(", "),
+                if trapped.len() == 1 { "it" } else { "they" },
+                if trapped.len() == 1 { "s" } else { "" }
+            )
+        };
+        cx.warn(
+            codes::RECYCLE_NO_OUTLET,
+            message,
+            span,
+            Some("add a splitter with a purge (bleed) or a product draw inside the loop".into()),
+        );
     }
 }
 
