@@ -1,21 +1,526 @@
-//! `sxplan design` (being written; see the open issue for its scope).
+//! `sxplan design`: size a split from cascade theory and confirm it with the rigorous simulator,
+//! either as a calculator (`--beta ... --feed ...`) or for a circuit of a flowsheet
+//! (`FILE --circuit ID`).
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sxplan_chem::Element;
+use sxplan_design::flows::ReagentBasis;
+use sxplan_design::flowsheet::{
+    cut_from_circuit, designed_circuit_toml, CircuitCut, CircuitOverrides,
+};
+use sxplan_design::shortcut::{FeedPhase, Reflux};
+use sxplan_design::{design_cut, sensitivity, Component, CutDesign, CutSpec, SearchOptions};
+use sxplan_model::Flowsheet;
 
 use super::Exit;
 
+/// Output format of `sxplan design`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DesignFormat {
+    /// Plain text report.
+    Text,
+    /// Versioned JSON document.
+    Json,
+    /// Markdown report.
+    Markdown,
+}
+
 /// Arguments of `sxplan design`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    sxplan design --beta 2 --feed A=0.5,B=0.5 --purity-a 0.999 --purity-b 0.9999\n  \
+    sxplan design --beta La=1,Ce=2,Pr=4,Nd=5.2 --feed La=25,Ce=45,Pr=5,Nd=25 --key-a Pr --key-b Ce \\\n      \
+    --purity-a 0.999 --purity-b 0.9999\n  \
+    sxplan design flowsheets/pr-nd.toml --circuit PrNd --out designed/")]
 pub struct DesignArgs {
-    /// Flowsheet file(s).
-    pub files: Vec<std::path::PathBuf>,
+    /// Flowsheet file whose circuit to design (with --circuit).
+    pub file: Option<PathBuf>,
+    /// Circuit of the flowsheet to design.
+    #[arg(long, value_name = "ID")]
+    pub circuit: Option<String>,
+    /// Separation factor of a binary cut (e.g. `2`), or relative extractabilities of every
+    /// component (`La=1,Ce=2.2,Pr=4`).
+    #[arg(long, value_name = "BETA")]
+    pub beta: Option<String>,
+    /// Separation factor(s) in the scrub section, same form as --beta (default: as --beta).
+    #[arg(long, value_name = "BETA")]
+    pub beta_scrub: Option<String>,
+    /// Feed composition, `NAME=amount,...` (element symbols, or A and B); normalised.
+    #[arg(long, value_name = "LIST")]
+    pub feed: Option<String>,
+    /// Heavy key (goes to the organic product). Binary default: `A`, else the element of
+    /// higher atomic number (extraction order of acidic organophosphorus extractants).
+    #[arg(long, value_name = "NAME")]
+    pub key_a: Option<String>,
+    /// Light key (goes to the aqueous product).
+    #[arg(long, value_name = "NAME")]
+    pub key_b: Option<String>,
+    /// Required purity of the organic (A) product, mole fraction in (0, 1).
+    #[arg(long, value_name = "P")]
+    pub purity_a: Option<f64>,
+    /// Required purity of the aqueous (B) product, mole fraction in (0, 1).
+    #[arg(long, value_name = "P")]
+    pub purity_b: Option<f64>,
+    /// The feed enters as loaded organic (stage n + 1) instead of aqueous (stage n).
+    #[arg(long)]
+    pub organic_feed: bool,
+    /// Operate at W = RATIO x W_min instead of Xu's optimum.
+    #[arg(long, value_name = "RATIO", conflicts_with = "scrub_amount")]
+    pub reflux_ratio: Option<f64>,
+    /// Operate at this scrub amount W (mol REE per mol feed) instead of Xu's optimum.
+    #[arg(long, value_name = "W")]
+    pub scrub_amount: Option<f64>,
+    /// Largest total number of stages the rigorous search tries.
+    #[arg(long, value_name = "N", default_value_t = 1000)]
+    pub max_stages: usize,
+    /// Also compute stages against purity and against W/W_min.
+    #[arg(long)]
+    pub sensitivity: bool,
+    /// Extractant concentration in the organic, mol/L (monomer); enables flows and reagents.
+    #[arg(long, value_name = "MOL_PER_L", requires_all = ["saponification", "scrub_acid", "strip_acid"])]
+    pub extractant_conc: Option<f64>,
+    /// Saponification degree, fraction of the extractant neutralised.
+    #[arg(long, value_name = "FRACTION")]
+    pub saponification: Option<f64>,
+    /// Upper limit of the loaded organic's REE concentration, mol/L.
+    #[arg(long, value_name = "MOL_PER_L")]
+    pub loading_capacity: Option<f64>,
+    /// Scrub acid strength, mol H+/L.
+    #[arg(long, value_name = "MOL_PER_L")]
+    pub scrub_acid: Option<f64>,
+    /// Strip acid strength, mol H+/L.
+    #[arg(long, value_name = "MOL_PER_L")]
+    pub strip_acid: Option<f64>,
+    /// Acid supplied above stoichiometry, fraction.
+    #[arg(long, value_name = "FRACTION", default_value_t = 0.0)]
+    pub acid_excess: f64,
+    /// REE concentration of the aqueous feed, mol/L (gives volumes and O/A ratios).
+    #[arg(long, value_name = "MOL_PER_L")]
+    pub feed_conc: Option<f64>,
+    /// Feed rate, mol REE/h (gives hourly flows).
+    #[arg(long, value_name = "MOL_PER_H")]
+    pub feed_rate: Option<f64>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DesignFormat::Text)]
+    pub format: DesignFormat,
+    /// Write the report (and, for a flowsheet circuit, the designed circuit TOML) into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 /// Runs `sxplan design`.
-pub fn run(_args: &DesignArgs, _stdout: &mut dyn Write, stderr: &mut dyn Write) -> Exit {
-    let _ = writeln!(
-        stderr,
-        "error: `sxplan design` is not available in this build yet"
-    );
-    Exit::Usage
+pub fn run(args: &DesignArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Exit {
+    match run_inner(args, stdout, stderr) {
+        Ok(exit) => exit,
+        Err((exit, msg)) => {
+            let _ = writeln!(stderr, "error: {msg}");
+            exit
+        }
+    }
+}
+
+type CliResult<T> = Result<T, (Exit, String)>;
+
+fn usage(msg: impl Into<String>) -> (Exit, String) {
+    (Exit::Usage, msg.into())
+}
+
+fn run_inner(args: &DesignArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> CliResult<Exit> {
+    let (spec, from_file) = match (&args.file, &args.circuit) {
+        (Some(file), Some(circuit)) => match spec_from_flowsheet(file, circuit, args, stderr)? {
+            Ok((fs, cut)) => (cut.spec.clone(), Some((fs, cut))),
+            Err(exit) => return Ok(exit),
+        },
+        (Some(_), None) => {
+            return Err(usage(
+                "a flowsheet needs --circuit ID to say which circuit to design",
+            ))
+        }
+        (None, Some(_)) => return Err(usage("--circuit needs a flowsheet FILE")),
+        (None, None) => (spec_from_args(args)?, None),
+    };
+    let options = SearchOptions {
+        max_stages: args.max_stages,
+    };
+    let design = design_cut(&spec, &options).map_err(|e| usage(e.to_string()))?;
+    let sens = if args.sensitivity {
+        Some(sensitivity(&spec, &options).map_err(|e| usage(e.to_string()))?)
+    } else {
+        None
+    };
+    let (report, ext) = match args.format {
+        DesignFormat::Text => (
+            sxplan_report::design::to_text(&design, sens.as_ref()),
+            "txt",
+        ),
+        DesignFormat::Json => (
+            sxplan_report::design::to_json(&design, sens.as_ref()),
+            "json",
+        ),
+        DesignFormat::Markdown => (
+            sxplan_report::design::to_markdown(&design, sens.as_ref()),
+            "md",
+        ),
+    };
+    let designed_toml = from_file.as_ref().and_then(|(fs, cut)| {
+        designed_circuit_toml(fs, cut, &design).map(|t| (cut.circuit.clone(), t))
+    });
+    match &args.out {
+        None => {
+            let _ = stdout.write_all(report.as_bytes());
+            if let Some((circuit, toml)) = &designed_toml {
+                if args.format == DesignFormat::Text {
+                    let _ = writeln!(
+                        stdout,
+                        "\n# designed circuit {circuit} (TOML, ready to simulate; --out DIR writes it to a file)"
+                    );
+                    let _ = stdout.write_all(toml.as_bytes());
+                }
+            }
+        }
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                (
+                    Exit::Usage,
+                    format!("cannot create output directory {}: {e}", dir.display()),
+                )
+            })?;
+            let path = dir.join(format!("design.{ext}"));
+            write_atomic(&path, &report)?;
+            let _ = writeln!(stdout, "wrote {}", path.display());
+            if let Some((circuit, toml)) = &designed_toml {
+                let path = dir.join(format!("{}.designed.toml", safe_name(circuit)));
+                write_atomic(&path, toml)?;
+                let _ = writeln!(stdout, "wrote {}", path.display());
+            }
+        }
+    }
+    Ok(exit_for(&design, stderr))
+}
+
+/// Reads and checks the flowsheet and builds the cut of `circuit`. The inner `Err` is the exit
+/// status after the flowsheet's diagnostics were written to `stderr`.
+fn spec_from_flowsheet(
+    file: &Path,
+    circuit: &str,
+    args: &DesignArgs,
+    stderr: &mut dyn Write,
+) -> CliResult<Result<(Flowsheet, CircuitCut), Exit>> {
+    let src = std::fs::read_to_string(file)
+        .map_err(|e| (Exit::Usage, format!("cannot read {}: {e}", file.display())))?;
+    let out = sxplan_model::check_str(&src);
+    let name = file.display().to_string();
+    if out.error_count() > 0 {
+        let _ =
+            stderr.write_all(sxplan_model::render_text(&name, &src, &out.diagnostics).as_bytes());
+        return Ok(Err(Exit::Failure));
+    }
+    let Some(fs) = out.flowsheet else {
+        return Ok(Err(Exit::Failure));
+    };
+    let element = |flag: &str, v: &Option<String>| -> CliResult<Option<Element>> {
+        v.as_deref()
+            .map(|s| {
+                Element::from_symbol_ignore_case(s)
+                    .ok_or_else(|| usage(format!("--{flag}: {s} is not an element symbol")))
+            })
+            .transpose()
+    };
+    let overrides = CircuitOverrides {
+        key_a: element("key-a", &args.key_a)?,
+        key_b: element("key-b", &args.key_b)?,
+        purity_a: args.purity_a,
+        purity_b: args.purity_b,
+        reflux: match (args.reflux_ratio, args.scrub_amount) {
+            (None, None) => None,
+            _ => Some(reflux_of(args)),
+        },
+        acid_excess: Some(args.acid_excess),
+    };
+    let mut cut = cut_from_circuit(&fs, circuit, &overrides)
+        .map_err(|e| (Exit::Failure, format!("{name}: {e}")))?;
+    if !cut.ignored_elements.is_empty() {
+        let list: Vec<&str> = cut.ignored_elements.iter().map(|e| e.symbol()).collect();
+        let _ = writeln!(
+            stderr,
+            "warning: {name}: circuit \"{circuit}\" has no beta for {}; they are left out of the design",
+            list.join(", ")
+        );
+    }
+    if let Some(mut basis) = reagents_of(args) {
+        basis.feed_rate = basis.feed_rate.or(Some(cut.feed_rate));
+        cut.spec.reagents = Some(basis);
+    }
+    Ok(Ok((fs, cut)))
+}
+
+fn exit_for(design: &CutDesign, stderr: &mut dyn Write) -> Exit {
+    match design.rigorous.status {
+        sxplan_design::SearchStatus::Found => Exit::Ok,
+        s => {
+            let _ = writeln!(stderr, "design: {}", s.as_str());
+            Exit::Failure
+        }
+    }
+}
+
+/// File-name-safe version of an id.
+pub(super) fn safe_name(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// Writes `text` to `path` through a temporary file in the same directory and a rename, so a
+/// reader never sees a partial file.
+pub(super) fn write_atomic(path: &Path, text: &str) -> CliResult<()> {
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("out")
+    ));
+    std::fs::write(&tmp, text)
+        .map_err(|e| (Exit::Usage, format!("cannot write {}: {e}", tmp.display())))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        (Exit::Usage, format!("cannot write {}: {e}", path.display()))
+    })
+}
+
+/// Parses `NAME=value,NAME=value` into ordered pairs.
+fn parse_list(flag: &str, s: &str) -> CliResult<Vec<(String, f64)>> {
+    let mut out: Vec<(String, f64)> = Vec::new();
+    for item in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
+        let Some((name, value)) = item.split_once('=') else {
+            return Err(usage(format!(
+                "--{flag}: `{item}` is not NAME=value (e.g. `--{flag} A=0.5,B=0.5`)"
+            )));
+        };
+        let name = canonical_name(name.trim());
+        let value: f64 = value.trim().parse().map_err(|_| {
+            usage(format!(
+                "--{flag}: `{}` for {name} is not a number",
+                value.trim()
+            ))
+        })?;
+        if !value.is_finite() || value < 0.0 {
+            return Err(usage(format!(
+                "--{flag}: {name} = {value} must be a finite number >= 0"
+            )));
+        }
+        if out.iter().any(|(n, _)| *n == name) {
+            return Err(usage(format!("--{flag}: {name} is listed twice")));
+        }
+        out.push((name, value));
+    }
+    if out.is_empty() {
+        return Err(usage(format!("--{flag} is empty")));
+    }
+    Ok(out)
+}
+
+/// Element symbols in canonical case (`nd` -> `Nd`); other names unchanged.
+fn canonical_name(name: &str) -> String {
+    match Element::from_symbol_ignore_case(name) {
+        Some(e) => e.symbol().to_string(),
+        None => name.to_string(),
+    }
+}
+
+/// Separation factors: a single number for a binary cut, or one value per component.
+enum Betas {
+    Binary(f64),
+    PerComponent(Vec<(String, f64)>),
+}
+
+fn parse_betas(flag: &str, s: &str) -> CliResult<Betas> {
+    if let Ok(v) = s.trim().parse::<f64>() {
+        if !(v.is_finite() && v > 1.0) {
+            return Err(usage(format!(
+                "--{flag}: separation factor {v} must be > 1"
+            )));
+        }
+        return Ok(Betas::Binary(v));
+    }
+    Ok(Betas::PerComponent(parse_list(flag, s)?))
+}
+
+fn find(names: &[String], flag: &str, key: &str) -> CliResult<usize> {
+    let key = canonical_name(key);
+    names.iter().position(|n| *n == key).ok_or_else(|| {
+        usage(format!(
+            "--{flag}: {key} is not in the feed ({})",
+            names.join(", ")
+        ))
+    })
+}
+
+/// Builds the cut spec of the calculator form from the arguments.
+fn spec_from_args(args: &DesignArgs) -> CliResult<CutSpec> {
+    let feed = parse_list(
+        "feed",
+        args.feed
+            .as_deref()
+            .ok_or_else(|| usage("--feed is required (e.g. --feed A=0.5,B=0.5)"))?,
+    )?;
+    let beta = parse_betas(
+        "beta",
+        args.beta
+            .as_deref()
+            .ok_or_else(|| usage("--beta is required (e.g. --beta 2)"))?,
+    )?;
+    let beta_scrub = args
+        .beta_scrub
+        .as_deref()
+        .map(|s| parse_betas("beta-scrub", s))
+        .transpose()?;
+    let names: Vec<String> = feed.iter().map(|(n, _)| n.clone()).collect();
+    let (purity_a, purity_b) = match (args.purity_a, args.purity_b) {
+        (Some(a), Some(b)) => (a, b),
+        _ => return Err(usage("--purity-a and --purity-b are required")),
+    };
+    let mut components: Vec<Component> = feed
+        .iter()
+        .map(|(name, amount)| Component {
+            name: name.clone(),
+            sep_factor: 1.0,
+            sep_factor_scrub: None,
+            feed: *amount,
+        })
+        .collect();
+    let (key_a, key_b) = match &beta {
+        Betas::Binary(b) => {
+            if components.len() != 2 {
+                return Err(usage(format!(
+                    "--beta {b} is a single separation factor, so --feed needs exactly two components, got {}; \
+                     give --beta NAME=value,... for a multicomponent feed",
+                    components.len()
+                )));
+            }
+            let (ka, kb) = binary_keys(&names, args)?;
+            components[ka].sep_factor = *b;
+            components[kb].sep_factor = 1.0;
+            (ka, kb)
+        }
+        Betas::PerComponent(list) => {
+            for (name, v) in list {
+                let i = find(&names, "beta", name)?;
+                components[i].sep_factor = *v;
+            }
+            for n in &names {
+                if !list.iter().any(|(b, _)| b == n) {
+                    return Err(usage(format!("--beta: no value for feed component {n}")));
+                }
+            }
+            if names.len() == 2 && args.key_a.is_none() && args.key_b.is_none() {
+                let (i, j) = if components[0].sep_factor >= components[1].sep_factor {
+                    (0, 1)
+                } else {
+                    (1, 0)
+                };
+                (i, j)
+            } else {
+                let ka = find(
+                    &names,
+                    "key-a",
+                    args.key_a
+                        .as_deref()
+                        .ok_or_else(|| usage("a multicomponent feed needs --key-a and --key-b"))?,
+                )?;
+                let kb = find(
+                    &names,
+                    "key-b",
+                    args.key_b
+                        .as_deref()
+                        .ok_or_else(|| usage("a multicomponent feed needs --key-a and --key-b"))?,
+                )?;
+                (ka, kb)
+            }
+        }
+    };
+    match beta_scrub {
+        None => {}
+        Some(Betas::Binary(b)) => {
+            if components.len() != 2 {
+                return Err(usage("--beta-scrub as a single number needs a binary feed"));
+            }
+            components[key_a].sep_factor_scrub = Some(b);
+            components[key_b].sep_factor_scrub = Some(1.0);
+        }
+        Some(Betas::PerComponent(list)) => {
+            for (name, v) in list {
+                let i = find(&names, "beta-scrub", &name)?;
+                components[i].sep_factor_scrub = Some(v);
+            }
+        }
+    }
+    Ok(CutSpec {
+        components,
+        key_a,
+        key_b,
+        feed_phase: if args.organic_feed {
+            FeedPhase::Organic
+        } else {
+            FeedPhase::Aqueous
+        },
+        purity_a,
+        purity_b,
+        reflux: reflux_of(args),
+        reagents: reagents_of(args),
+    })
+}
+
+/// Keys of a binary feed given a single separation factor.
+fn binary_keys(names: &[String], args: &DesignArgs) -> CliResult<(usize, usize)> {
+    if let Some(k) = &args.key_a {
+        let ka = find(names, "key-a", k)?;
+        return Ok((ka, 1 - ka));
+    }
+    if let Some(k) = &args.key_b {
+        let kb = find(names, "key-b", k)?;
+        return Ok((1 - kb, kb));
+    }
+    if let Some(ka) = names.iter().position(|n| n == "A") {
+        return Ok((ka, 1 - ka));
+    }
+    if let Some(kb) = names.iter().position(|n| n == "B") {
+        return Ok((1 - kb, kb));
+    }
+    match (
+        Element::from_symbol(&names[0]),
+        Element::from_symbol(&names[1]),
+    ) {
+        (Some(e0), Some(e1)) if e0.z() != e1.z() => {
+            Ok(if e0.z() > e1.z() { (0, 1) } else { (1, 0) })
+        }
+        _ => Ok((0, 1)),
+    }
+}
+
+pub(super) fn reflux_of(args: &DesignArgs) -> Reflux {
+    match (args.reflux_ratio, args.scrub_amount) {
+        (Some(r), _) => Reflux::RatioToMinimum(r),
+        (None, Some(w)) => Reflux::ScrubAmount(w),
+        (None, None) => Reflux::XuOptimum,
+    }
+}
+
+pub(super) fn reagents_of(args: &DesignArgs) -> Option<ReagentBasis> {
+    Some(ReagentBasis {
+        extractant_conc: args.extractant_conc?,
+        saponification: args.saponification?,
+        loading_capacity: args.loading_capacity,
+        scrub_acid: args.scrub_acid?,
+        strip_acid: args.strip_acid?,
+        acid_excess: args.acid_excess,
+        feed_conc: args.feed_conc,
+        feed_rate: args.feed_rate,
+    })
 }

@@ -276,7 +276,11 @@ pub(crate) fn rigorous_for(
     } else {
         options.max_stages.saturating_add(1)
     };
-    minimum_stages(&problem, sc.w_over_w_min, n_min, start, options)
+    let ratio = match (sc.n_shortcut, sc.m_shortcut) {
+        (Some(n), Some(m)) if n + m > 0.0 => Some(n / (n + m)),
+        _ => None,
+    };
+    minimum_stages(&problem, sc.w_over_w_min, n_min, start, ratio, options)
 }
 
 fn distribution(

@@ -18,6 +18,7 @@ mod error;
 
 pub mod cut;
 pub mod flows;
+pub mod flowsheet;
 pub mod search;
 pub mod sensitivity;
 pub mod shortcut;
@@ -25,3 +26,4 @@ pub mod shortcut;
 pub use cut::{binary_spec, design_cut, Component, CutDesign, CutSpec, Group};
 pub use error::DesignError;
 pub use search::{SearchOptions, SearchStatus};
+pub use sensitivity::{sensitivity, Sensitivity};

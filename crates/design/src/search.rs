@@ -11,9 +11,11 @@
 //! `margin(n, m) = min(ln[(1 − P_A,spec)/(1 − P_A)], ln[(1 − P_B,spec)/(1 − P_B)])`
 //!
 //! (computed from impurity flows, never from 1 − P, so it keeps its precision at 99.999 %); the
-//! margin is unimodal in n at fixed N, so an integer ternary search finds the best split. The best
-//! margin rises with N, so the minimum N is found by bracketing upwards from the shortcut estimate
-//! and bisecting, with the Fenske number (total reflux) as a proven lower bound: N ≥ ⌈N_min⌉.
+//! margin is unimodal in n at fixed N, so a hill climb from the last best split ratio (first: Xu's
+//! n/(n + m)) finds the best split. The best margin rises with N, almost linearly (impurities
+//! fall geometrically with stages), so the minimum N is bracketed upwards from the shortcut
+//! estimate with secant steps and then narrowed by regula falsi (bisection as fallback), with the
+//! Fenske number (total reflux) as a proven lower bound: N ≥ ⌈N_min⌉.
 //! Every evaluation is a converged simulation; a point whose simulation did not converge counts as
 //! not meeting the specs and is counted in `unconverged`.
 //!
@@ -140,18 +142,23 @@ pub struct RigorousDesign {
 /// Searches for the fewest total stages meeting both purities.
 ///
 /// `w_over_w_min` < 1 returns [`SearchStatus::InfeasibleReflux`] without simulating; `n_min` is a
-/// proven lower bound on n + m (Fenske), `start` a first guess (e.g. Xu's shortcut total).
+/// proven lower bound on n + m (Fenske), `start` a first guess (e.g. Xu's shortcut total) and
+/// `start_ratio` a first guess of n / (n + m).
 pub fn minimum_stages(
     problem: &CascadeProblem,
     w_over_w_min: f64,
     n_min: usize,
     start: Option<usize>,
+    start_ratio: Option<f64>,
     options: &SearchOptions,
 ) -> Result<RigorousDesign, DesignError> {
     let mut ev = Evaluator {
         problem,
         memo: BTreeMap::new(),
         unconverged: 0,
+        ratio: start_ratio
+            .filter(|r| r.is_finite() && *r > 0.0 && *r < 1.0)
+            .unwrap_or(0.5),
     };
     if w_over_w_min < 1.0 {
         return Ok(RigorousDesign {
@@ -168,29 +175,51 @@ pub fn minimum_stages(
     if lower > max_total {
         return Ok(ev.finish(SearchStatus::StageLimit, None));
     }
-    // Bracket: `lo` is known infeasible (or below the Fenske bound), `hi` feasible.
+    // Bracket: `lo` is known infeasible (or below the Fenske bound), `hi` feasible. The best
+    // margin is close to linear in N (impurities fall geometrically with stages), so the next
+    // probe is the secant estimate of its zero, kept strictly inside the bracket.
     let mut lo = lower - 1;
+    let mut g_lo: Option<f64> = None;
     let mut probe = start.unwrap_or(lower).clamp(lower, max_total);
     let mut step = (probe / 8).max(2);
-    let hi = loop {
+    let (mut hi, mut g_hi) = loop {
         let best = ev.best_split(probe)?;
         if best.meets_spec {
-            break probe;
+            break (probe, best.margin);
         }
-        lo = probe;
         if probe == max_total {
             return Ok(ev.finish(SearchStatus::StageLimit, None));
         }
-        probe = (probe + step).min(max_total);
+        let next = match g_lo {
+            Some(g0) if best.margin.is_finite() && g0.is_finite() && best.margin > g0 => {
+                // Secant through the last two infeasible points, one stage beyond the zero.
+                let slope = (best.margin - g0) / (probe - lo) as f64;
+                let est = probe as f64 + (-best.margin / slope).ceil() + 1.0;
+                est.min((probe + 4 * step) as f64) as usize
+            }
+            _ => probe + step,
+        };
+        lo = probe;
+        g_lo = Some(best.margin);
+        probe = next.max(probe + 1).min(max_total);
         step *= 2;
     };
-    let mut hi = hi;
     while hi - lo > 1 {
-        let mid = lo + (hi - lo) / 2;
-        if ev.best_split(mid)?.meets_spec {
+        let mid = match g_lo {
+            Some(gl) if gl.is_finite() && g_hi.is_finite() && g_hi > gl => {
+                let t = -gl / (g_hi - gl);
+                let est = (lo as f64 + t * (hi - lo) as f64).round() as usize;
+                est.clamp(lo + 1, hi - 1)
+            }
+            _ => lo + (hi - lo) / 2,
+        };
+        let best = ev.best_split(mid)?;
+        if best.meets_spec {
             hi = mid;
+            g_hi = best.margin;
         } else {
             lo = mid;
+            g_lo = Some(best.margin);
         }
     }
     ev.finish(SearchStatus::Found, Some(hi))
@@ -239,6 +268,8 @@ struct Evaluator<'a> {
     problem: &'a CascadeProblem,
     memo: BTreeMap<(usize, usize), StagePoint>,
     unconverged: usize,
+    /// n / (n + m) of the last best split, the hill climb's starting point.
+    ratio: f64,
 }
 
 impl Evaluator<'_> {
@@ -265,28 +296,45 @@ impl Evaluator<'_> {
         Ok(p)
     }
 
-    /// Best split of `total` stages (largest margin), by integer ternary search over n.
+    /// Best split of `total` stages (largest margin). The margin is unimodal in n at fixed total,
+    /// so a hill climb from the split ratio of the last best split (or the middle) finds it.
     fn best_split(&mut self, total: usize) -> Result<StagePoint, DesignError> {
-        let (mut lo, mut hi) = (1usize, total - 1);
-        while hi - lo > 2 {
-            let m1 = lo + (hi - lo) / 3;
-            let m2 = hi - (hi - lo) / 3;
-            let f1 = self.eval(m1, total - m1)?.margin;
-            let f2 = self.eval(m2, total - m2)?.margin;
-            if f1 < f2 {
-                lo = m1 + 1;
+        if total < 2 {
+            return Err(DesignError::Components(format!(
+                "no split of {total} stages"
+            )));
+        }
+        let (n_max, ratio) = (total - 1, self.ratio);
+        let mut n = ((ratio * total as f64).round() as usize).clamp(1, n_max);
+        let mut here = self.eval(n, total - n)?;
+        loop {
+            let up = if n < n_max {
+                Some(self.eval(n + 1, total - n - 1)?)
             } else {
-                hi = m2;
+                None
+            };
+            let down = if n > 1 {
+                Some(self.eval(n - 1, total - n + 1)?)
+            } else {
+                None
+            };
+            let better = [up, down]
+                .into_iter()
+                .flatten()
+                .filter(|p| p.margin > here.margin)
+                .max_by(|a, b| a.margin.total_cmp(&b.margin));
+            match better {
+                Some(p) => {
+                    n = p.n;
+                    here = p;
+                }
+                None => break,
             }
         }
-        let mut best: Option<StagePoint> = None;
-        for n in lo..=hi {
-            let p = self.eval(n, total - n)?;
-            if best.as_ref().is_none_or(|b| p.margin > b.margin) {
-                best = Some(p);
-            }
+        if here.margin.is_finite() {
+            self.ratio = here.n as f64 / total as f64;
         }
-        best.ok_or_else(|| DesignError::Components(format!("no split of {total} stages")))
+        Ok(here)
     }
 }
 

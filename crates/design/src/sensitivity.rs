@@ -33,6 +33,30 @@ pub struct SensitivityPoint {
     pub m: Option<usize>,
 }
 
+/// W/W_min ratios of the default reflux curve.
+pub const DEFAULT_REFLUX_RATIOS: [f64; 7] = [1.05, 1.1, 1.2, 1.3, 1.5, 2.0, 3.0];
+
+/// Impurity multipliers of the default purity curve (10 = ten times the allowed impurity).
+pub const DEFAULT_IMPURITY_FACTORS: [f64; 5] = [10.0, 3.0, 1.0, 0.3, 0.1];
+
+/// Both default sensitivity curves of a cut.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Sensitivity {
+    /// Stages against W/W_min ([`DEFAULT_REFLUX_RATIOS`]).
+    pub vs_reflux: Vec<SensitivityPoint>,
+    /// Stages against purity ([`DEFAULT_IMPURITY_FACTORS`]; points whose purities are not above
+    /// the feed fractions are left out).
+    pub vs_purity: Vec<SensitivityPoint>,
+}
+
+/// Computes both default curves.
+pub fn sensitivity(spec: &CutSpec, options: &SearchOptions) -> Result<Sensitivity, DesignError> {
+    Ok(Sensitivity {
+        vs_reflux: stages_vs_reflux(spec, &DEFAULT_REFLUX_RATIOS, options)?,
+        vs_purity: stages_vs_purity(spec, &DEFAULT_IMPURITY_FACTORS, options)?,
+    })
+}
+
 /// Stage numbers when W is set to each ratio × W_min (other inputs as in `spec`).
 pub fn stages_vs_reflux(
     spec: &CutSpec,
@@ -55,15 +79,20 @@ pub fn stages_vs_purity(
     impurity_factors: &[f64],
     options: &SearchOptions,
 ) -> Result<Vec<SensitivityPoint>, DesignError> {
-    impurity_factors
-        .iter()
-        .map(|&k| {
-            let mut s = spec.clone();
-            s.purity_a = 1.0 - (1.0 - spec.purity_a) * k;
-            s.purity_b = 1.0 - (1.0 - spec.purity_b) * k;
-            point(&s, options)
-        })
-        .collect()
+    let mut out = Vec::with_capacity(impurity_factors.len());
+    for &k in impurity_factors {
+        let mut s = spec.clone();
+        s.purity_a = 1.0 - (1.0 - spec.purity_a) * k;
+        s.purity_b = 1.0 - (1.0 - spec.purity_b) * k;
+        match point(&s, options) {
+            Ok(p) => out.push(p),
+            // A relaxed purity that is no longer above the feed fraction is not a design point.
+            Err(DesignError::Unreachable(_)) | Err(DesignError::InvalidValue { .. }) if k > 1.0 => {
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
 }
 
 fn point(spec: &CutSpec, options: &SearchOptions) -> Result<SensitivityPoint, DesignError> {

@@ -1,0 +1,584 @@
+//! Design of a circuit of a flowsheet: read its feed, separation factors, products and organic
+//! data into a [`CutSpec`], and write the designed circuit back as a flowsheet TOML that is ready
+//! to simulate.
+//!
+//! What is read from the flowsheet (each can be overridden by the caller):
+//! - feed: the solution feed linked to the circuit's feed point (composition × flow, mol/h);
+//!   only elements with a β in the circuit's `separation_factor` model take part;
+//! - β: the model's `beta`, and `beta_section` of the first scrub section if given;
+//! - keys and purities: a product drawn directly from the circuit's raffinate gives key B and
+//!   P_B, one drawn from its strip liquor or loaded organic gives key A and P_A (mole basis; for a
+//!   group purity the least extractable member is key A, the most extractable member key B);
+//!   a missing key is the neighbour in extractability of the other key;
+//! - reagents: extractant concentration, saponification, scrub and strip acid strengths, feed
+//!   concentration and rate.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use sxplan_chem::Element;
+use sxplan_model::{
+    Equilibrium, FeedKind, Flowsheet, NodeRef, Phase, PortKind, PurityBasis, SectionKind,
+};
+
+use crate::cut::{Component, CutDesign, CutSpec};
+use crate::error::DesignError;
+use crate::flows::ReagentBasis;
+use crate::shortcut::{FeedPhase, Reflux};
+
+/// Values the caller supplies instead of (or in the absence of) the flowsheet's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CircuitOverrides {
+    /// Heavy key (organic product).
+    pub key_a: Option<Element>,
+    /// Light key (aqueous product).
+    pub key_b: Option<Element>,
+    /// Required purity of the organic product.
+    pub purity_a: Option<f64>,
+    /// Required purity of the aqueous product.
+    pub purity_b: Option<f64>,
+    /// Reflux choice (default Xu's optimum).
+    pub reflux: Option<Reflux>,
+    /// Acid above stoichiometry for scrub and strip, fraction (default 0).
+    pub acid_excess: Option<f64>,
+}
+
+/// A circuit of a flowsheet read as a cut.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CircuitCut {
+    /// Circuit name.
+    pub circuit: String,
+    /// The cut to design.
+    pub spec: CutSpec,
+    /// REE feed rate of the cut, mol/h.
+    pub feed_rate: f64,
+    /// Elements of the feed the cut ignores (no β in the circuit's model).
+    pub ignored_elements: Vec<Element>,
+}
+
+fn comp_err(msg: String) -> DesignError {
+    DesignError::Components(msg)
+}
+
+/// Reads circuit `circuit` of `fs` as a cut.
+pub fn cut_from_circuit(
+    fs: &Flowsheet,
+    circuit: &str,
+    overrides: &CircuitOverrides,
+) -> Result<CircuitCut, DesignError> {
+    let c = fs.circuit_by_name(circuit).ok_or_else(|| {
+        let names: Vec<&str> = fs.circuits.iter().map(|c| c.name.as_str()).collect();
+        comp_err(format!(
+            "circuit \"{circuit}\" is not in flowsheet \"{}\" (circuits: {})",
+            fs.name,
+            names.join(", ")
+        ))
+    })?;
+    let Equilibrium::SeparationFactor(model) = &c.equilibrium else {
+        return Err(comp_err(format!(
+            "circuit \"{circuit}\" uses the {} model; cascade design needs the separation_factor model (relative extractabilities)",
+            c.equilibrium.name()
+        )));
+    };
+    if c.section(SectionKind::Extraction).is_none() || c.section(SectionKind::Scrub).is_none() {
+        return Err(comp_err(format!(
+            "circuit \"{circuit}\" needs an extraction and a scrub section to be designed as a cut"
+        )));
+    }
+    let scrub_index = c.sections.iter().position(|s| s.kind == SectionKind::Scrub);
+    let beta_scrub = scrub_index
+        .and_then(|i| model.beta_section.get(i).cloned().flatten())
+        .unwrap_or_else(|| model.beta.clone());
+
+    // Feed: solution feeds linked to the circuit's feed points.
+    let mut feed_mol: BTreeMap<Element, f64> = BTreeMap::new();
+    let mut feed_vol = 0.0;
+    let mut phase: Option<Phase> = None;
+    for (i, fp) in c.feed_points.iter().enumerate() {
+        let Some(link) = fs
+            .links
+            .iter()
+            .find(|l| l.to.node == NodeRef::Circuit(c.id) && l.to.kind == PortKind::FeedPoint(i))
+        else {
+            continue;
+        };
+        let NodeRef::Feed(fid) = link.from.node else {
+            return Err(comp_err(format!(
+                "circuit \"{circuit}\" feed point \"{}\" is fed by {}, not by a [[feed]]; design a circuit whose feed is a solution feed",
+                fp.name,
+                fs.node_name(link.from.node)
+            )));
+        };
+        let Some(feed) = fs.feeds.iter().find(|f| f.id == fid) else {
+            continue;
+        };
+        let sol = match &feed.kind {
+            FeedKind::Aqueous(s) | FeedKind::Organic(s) => s,
+            FeedKind::Mud(_) => return Err(comp_err(format!(
+                "circuit \"{circuit}\" is fed mud \"{}\" directly; design needs a solution feed",
+                feed.name
+            ))),
+        };
+        if phase.is_some_and(|p| p != fp.phase) {
+            return Err(comp_err(format!(
+                "circuit \"{circuit}\" has aqueous and organic feeds; design handles one feed phase"
+            )));
+        }
+        phase = Some(fp.phase);
+        feed_vol += sol.flow_vol;
+        for (&e, &conc) in &sol.conc_mol {
+            *feed_mol.entry(e).or_insert(0.0) += conc * sol.flow_vol;
+        }
+    }
+    let Some(phase) = phase else {
+        return Err(comp_err(format!(
+            "circuit \"{circuit}\" has no solution feed linked to its feed point"
+        )));
+    };
+    let feed_phase = match phase {
+        Phase::Organic => FeedPhase::Organic,
+        _ => FeedPhase::Aqueous,
+    };
+    let mut ignored = Vec::new();
+    let mut components = Vec::new();
+    for (&e, &mol) in &feed_mol {
+        match model.beta.get(&e) {
+            Some(&b) if mol > 0.0 => components.push(Component {
+                name: e.symbol().to_string(),
+                sep_factor: b,
+                sep_factor_scrub: beta_scrub.get(&e).copied(),
+                feed: mol,
+            }),
+            Some(_) => {}
+            None => ignored.push(e),
+        }
+    }
+    let feed_rate: f64 = components.iter().map(|c| c.feed).sum();
+    if components.len() < 2 {
+        return Err(comp_err(format!(
+            "circuit \"{circuit}\": the feed has {} element(s) with a beta; a cut needs two",
+            components.len()
+        )));
+    }
+
+    // Products drawn directly from the circuit.
+    let mut spec_a: Option<(Vec<Element>, f64)> = None;
+    let mut spec_b: Option<(Vec<Element>, f64)> = None;
+    for p in &fs.products {
+        if p.from.node != NodeRef::Circuit(c.id) {
+            continue;
+        }
+        let Some(purity) = &p.purity else { continue };
+        if purity.basis != PurityBasis::Mole {
+            continue;
+        }
+        match p.from.kind {
+            PortKind::Raffinate => spec_b = Some((purity.elements.clone(), purity.min)),
+            PortKind::StripLiquor | PortKind::LoadedOrganic => {
+                spec_a = Some((purity.elements.clone(), purity.min))
+            }
+            _ => {}
+        }
+    }
+    let beta_of = |e: Element| model.beta.get(&e).copied().unwrap_or(0.0);
+    let idx = |e: Element| components.iter().position(|c| c.name == e.symbol());
+    let mut by_beta: Vec<usize> = (0..components.len()).collect();
+    by_beta.sort_by(|&i, &j| {
+        components[i]
+            .sep_factor
+            .total_cmp(&components[j].sep_factor)
+    });
+
+    let key_a_el = overrides.key_a.or_else(|| {
+        spec_a.as_ref().and_then(|(els, _)| {
+            els.iter()
+                .copied()
+                .filter(|e| idx(*e).is_some())
+                .min_by(|a, b| beta_of(*a).total_cmp(&beta_of(*b)))
+        })
+    });
+    let key_b_el = overrides.key_b.or_else(|| {
+        spec_b.as_ref().and_then(|(els, _)| {
+            els.iter()
+                .copied()
+                .filter(|e| idx(*e).is_some())
+                .max_by(|a, b| beta_of(*a).total_cmp(&beta_of(*b)))
+        })
+    });
+    let pos_in_order = |k: usize| by_beta.iter().position(|&i| i == k);
+    let (key_a, key_b) = match (key_a_el.and_then(idx), key_b_el.and_then(idx)) {
+        (Some(a), Some(b)) => (a, b),
+        (Some(a), None) => {
+            let p = pos_in_order(a).unwrap_or(0);
+            if p == 0 {
+                return Err(comp_err(format!(
+                    "circuit \"{circuit}\": key A {} is the least extractable element; give key B",
+                    components[a].name
+                )));
+            }
+            (a, by_beta[p - 1])
+        }
+        (None, Some(b)) => {
+            let p = pos_in_order(b).unwrap_or(0);
+            if p + 1 >= by_beta.len() {
+                return Err(comp_err(format!(
+                    "circuit \"{circuit}\": key B {} is the most extractable element; give key A",
+                    components[b].name
+                )));
+            }
+            (by_beta[p + 1], b)
+        }
+        (None, None) => {
+            return Err(comp_err(format!(
+                "circuit \"{circuit}\": no product with a mole purity is drawn directly from its raffinate or strip liquor; give the keys and purities"
+            )))
+        }
+    };
+    let purity_a = overrides
+        .purity_a
+        .or(spec_a.as_ref().map(|s| s.1))
+        .ok_or_else(|| {
+            comp_err(format!(
+                "circuit \"{circuit}\": no purity for the organic (A) product; give one"
+            ))
+        })?;
+    let purity_b = overrides
+        .purity_b
+        .or(spec_b.as_ref().map(|s| s.1))
+        .ok_or_else(|| {
+            comp_err(format!(
+                "circuit \"{circuit}\": no purity for the aqueous (B) product; give one"
+            ))
+        })?;
+
+    let reagents = match (
+        &c.organic.saponification,
+        c.scrub_solution().map(|s| s.conc_h()),
+        c.strip_solution().map(|s| s.conc_h()),
+    ) {
+        (Some(sap), Some(scrub_h), Some(strip_h)) if scrub_h > 0.0 && strip_h > 0.0 => {
+            Some(ReagentBasis {
+                extractant_conc: c.organic.conc_mol,
+                saponification: sap.fraction,
+                loading_capacity: None,
+                scrub_acid: scrub_h,
+                strip_acid: strip_h,
+                acid_excess: overrides.acid_excess.unwrap_or(0.0),
+                feed_conc: (feed_phase == FeedPhase::Aqueous && feed_vol > 0.0)
+                    .then(|| feed_rate / feed_vol),
+                feed_rate: Some(feed_rate),
+            })
+        }
+        _ => None,
+    };
+    Ok(CircuitCut {
+        circuit: c.name.clone(),
+        spec: CutSpec {
+            components,
+            key_a,
+            key_b,
+            feed_phase,
+            purity_a,
+            purity_b,
+            reflux: overrides.reflux.unwrap_or(Reflux::XuOptimum),
+            reagents,
+        },
+        feed_rate,
+        ignored_elements: ignored,
+    })
+}
+
+fn acid_name(a: sxplan_model::Acid) -> &'static str {
+    match a {
+        sxplan_model::Acid::HCl => "HCl",
+        sxplan_model::Acid::H2SO4 => "H2SO4",
+        sxplan_model::Acid::HNO3 => "HNO3",
+    }
+}
+
+/// Writes the designed circuit as a standalone flowsheet (its feed, the circuit with the
+/// rigorous (n, m), Xu's section ratios, flows from the design, and its two products), ready for
+/// `sxplan check` and `sxplan simulate`.
+///
+/// Returns `None` when the design found no stage numbers. Sections other than extraction, scrub
+/// and strip are dropped; the strip section keeps its stage count; flows come from the design's
+/// reagent figures when available and otherwise keep the flowsheet's values.
+pub fn designed_circuit_toml(
+    fs: &Flowsheet,
+    cut: &CircuitCut,
+    design: &CutDesign,
+) -> Option<String> {
+    let best = design.rigorous.best.as_ref()?;
+    let c = fs.circuit_by_name(&cut.circuit)?;
+    let sc = &design.shortcut;
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "# Circuit \"{}\" of flowsheet \"{}\" as designed by `sxplan design`.",
+        c.name, fs.name
+    );
+    let _ = writeln!(
+        o,
+        "# Cut {} | {}: sep_factor {:.6}, P_A >= {:.6}, P_B >= {:.6}; {} control, W/W_min {:.4}.",
+        design.key_a,
+        design.key_b,
+        sc.sep_factor,
+        design.purity_a_spec,
+        design.purity_b_spec,
+        sc.control.as_str(),
+        sc.w_over_w_min
+    );
+    let _ = writeln!(
+        o,
+        "# Rigorous minimum {} + {} stages gives P_A = {:.8}, P_B = {:.8} (simulated).",
+        best.n, best.m, best.purity_a, best.purity_b
+    );
+    let _ = writeln!(o, "schema = 1");
+    let _ = writeln!(o, "name = \"{}-{}-designed\"", fs.name, c.name);
+    let _ = writeln!(
+        o,
+        "description = \"Circuit {} of {} with stage numbers and flows from sxplan design\"",
+        c.name, fs.name
+    );
+
+    // Feeds linked to the circuit.
+    for (i, fp) in c.feed_points.iter().enumerate() {
+        let Some(link) = fs
+            .links
+            .iter()
+            .find(|l| l.to.node == NodeRef::Circuit(c.id) && l.to.kind == PortKind::FeedPoint(i))
+        else {
+            continue;
+        };
+        let NodeRef::Feed(fid) = link.from.node else {
+            continue;
+        };
+        let Some(feed) = fs.feeds.iter().find(|f| f.id == fid) else {
+            continue;
+        };
+        let (sol, phase) = match &feed.kind {
+            FeedKind::Aqueous(s) => (s, "aqueous"),
+            FeedKind::Organic(s) => (s, "organic"),
+            FeedKind::Mud(_) => continue,
+        };
+        let _ = writeln!(o, "\n[[feed]]");
+        let _ = writeln!(o, "name = \"{}\"", feed.name);
+        let _ = writeln!(o, "phase = \"{phase}\"");
+        let _ = writeln!(o, "flow = \"{} L/h\"", fmt_num(sol.flow_vol));
+        if let Some(a) = sol.acid {
+            let _ = writeln!(o, "acid = \"{}\"", acid_name(a));
+        }
+        let conc: Vec<String> = sol
+            .conc_mol
+            .iter()
+            .map(|(e, v)| format!("{} = \"{} mol/L\"", e.symbol(), fmt_num(*v)))
+            .collect();
+        let prov = provenance(fs, &format!("feed \"{}\": composition", feed.name));
+        let _ = writeln!(o, "conc = {{ {}{prov} }}", conc.join(", "));
+        let target = if fp.name == "feed" {
+            format!("{}.feed", c.name)
+        } else {
+            format!("{}.{}", c.name, fp.name)
+        };
+        let _ = writeln!(o, "to = \"{target}\"");
+    }
+
+    // The circuit.
+    let strip = c.section(SectionKind::Strip);
+    let _ = writeln!(o, "\n[[circuit]]");
+    let _ = writeln!(o, "name = \"{}\"", c.name);
+    let _ = writeln!(o, "sections = [");
+    let _ = writeln!(o, "    {{ kind = \"extraction\", stages = {} }},", best.n);
+    let _ = writeln!(o, "    {{ kind = \"scrub\", stages = {} }},", best.m);
+    if let Some(s) = strip {
+        let _ = writeln!(o, "    {{ kind = \"strip\", stages = {} }},", s.n_stages);
+    }
+    let _ = writeln!(o, "]");
+    if sc.feed_phase == FeedPhase::Organic {
+        let _ = writeln!(o, "feed_phase = \"organic\"");
+    }
+    let murphree = c.murphree.first().copied().unwrap_or(1.0);
+    let _ = writeln!(o, "murphree = {}", fmt_num(murphree));
+
+    let flows = design.flows.as_ref().and_then(|f| f.per_hour);
+    let _ = writeln!(o, "\n[circuit.organic]");
+    let _ = writeln!(o, "extractant = \"{}\"", c.organic.extractant);
+    let _ = writeln!(o, "conc = \"{} mol/L\"", fmt_num(c.organic.conc_mol));
+    if let Some(sap) = &c.organic.saponification {
+        let _ = writeln!(
+            o,
+            "saponification = \"{} %\"",
+            fmt_num(sap.fraction * 100.0)
+        );
+        let _ = writeln!(
+            o,
+            "agent = \"{}\"",
+            match sap.agent {
+                sxplan_model::Base::NaOH => "NaOH",
+                sxplan_model::Base::NH3 => "NH3",
+            }
+        );
+    }
+    let org_flow = flows.map_or(c.organic.flow_vol, |f| f.flow_vol_org);
+    let _ = writeln!(
+        o,
+        "flow = \"{} L/h\"{}",
+        fmt_num(org_flow),
+        if flows.is_some() {
+            "   # carries S at the saponified capacity"
+        } else {
+            "   # kept from the flowsheet"
+        }
+    );
+    for (kind, name, designed) in [
+        (SectionKind::Scrub, "scrub", flows.map(|f| f.flow_vol_scrub)),
+        (SectionKind::Strip, "strip", flows.map(|f| f.flow_vol_strip)),
+    ] {
+        let Some(sec) = c.section(kind) else { continue };
+        let Some(sol) = &sec.solution else { continue };
+        let _ = writeln!(o, "\n[circuit.{}]", name);
+        if let Some(a) = sol.acid {
+            let _ = writeln!(o, "acid = \"{}\"", acid_name(a));
+            let _ = writeln!(o, "conc = \"{} mol/L\"", fmt_num(sol.conc_mol));
+        }
+        let flow = designed.unwrap_or(sol.flow_vol);
+        let _ = writeln!(
+            o,
+            "flow = \"{} L/h\"{}",
+            fmt_num(flow),
+            if designed.is_some() {
+                "   # 3 H+ per mol REE (stoichiometric plus acid_excess)"
+            } else {
+                "   # kept from the flowsheet"
+            }
+        );
+    }
+
+    let _ = writeln!(o, "\n[circuit.equilibrium]");
+    let _ = writeln!(o, "model = \"separation_factor\"");
+    if let Equilibrium::SeparationFactor(m) = &c.equilibrium {
+        let beta: Vec<String> = m
+            .beta
+            .iter()
+            .map(|(e, v)| format!("{} = {}", e.symbol(), fmt_num(*v)))
+            .collect();
+        let prov = provenance(
+            fs,
+            &format!("circuit \"{}\": relative extractabilities beta", c.name),
+        );
+        let _ = writeln!(o, "beta = {{ {}{prov} }}", beta.join(", "));
+        let scrub_beta = c
+            .sections
+            .iter()
+            .position(|s| s.kind == SectionKind::Scrub)
+            .and_then(|i| m.beta_section.get(i).cloned().flatten());
+        if let Some(bs) = scrub_beta {
+            let v: Vec<String> = bs
+                .iter()
+                .map(|(e, v)| format!("{} = {}", e.symbol(), fmt_num(*v)))
+                .collect();
+            let _ = writeln!(o, "beta_section = {{ scrub = {{ {} }} }}", v.join(", "));
+        }
+    }
+    let _ = writeln!(
+        o,
+        "extraction_ratio = {{ extraction = {}, scrub = {} }}",
+        fmt_num(sc.chosen.e_m),
+        fmt_num(sc.chosen.e_prime_m)
+    );
+    let _ = writeln!(
+        o,
+        "source = \"sxplan design: Xu's section ratios at W/W_min = {:.4}\"",
+        sc.w_over_w_min
+    );
+
+    // Products of the two outlets.
+    let org_port = if strip.is_some() {
+        "strip_liquor"
+    } else {
+        "loaded_organic"
+    };
+    let org_kind = if strip.is_some() {
+        "aqueous"
+    } else {
+        "organic"
+    };
+    let _ = writeln!(o, "\n[[product]]");
+    let _ = writeln!(o, "name = \"{}_product\"", design.key_a);
+    let _ = writeln!(o, "from = \"{}.{org_port}\"", c.name);
+    let _ = writeln!(o, "kind = \"{org_kind}\"");
+    let group_a: Vec<&str> = design
+        .distribution
+        .iter()
+        .filter(|d| d.group == crate::cut::Group::A)
+        .map(|d| d.name.as_str())
+        .collect();
+    let group_b: Vec<&str> = design
+        .distribution
+        .iter()
+        .filter(|d| d.group == crate::cut::Group::B)
+        .map(|d| d.name.as_str())
+        .collect();
+    let _ = writeln!(
+        o,
+        "purity = {{ {}, min = \"{} %\", basis = \"mole\" }}",
+        purity_elements(&group_a),
+        fmt_num(design.purity_a_spec * 100.0)
+    );
+    let _ = writeln!(o, "\n[[product]]");
+    let _ = writeln!(o, "name = \"{}_raffinate\"", design.key_b);
+    let _ = writeln!(o, "from = \"{}.raffinate\"", c.name);
+    let _ = writeln!(o, "kind = \"aqueous\"");
+    let _ = writeln!(
+        o,
+        "purity = {{ {}, min = \"{} %\", basis = \"mole\" }}",
+        purity_elements(&group_b),
+        fmt_num(design.purity_b_spec * 100.0)
+    );
+    Some(o)
+}
+
+/// `, quality = "...", source = "..."` of a datum the flowsheet recorded, or empty.
+fn provenance(fs: &Flowsheet, item: &str) -> String {
+    let Some(d) = fs.data_used.iter().find(|d| d.item == item) else {
+        return String::new();
+    };
+    let mut out = String::new();
+    if let Some(q) = d.quality {
+        let _ = write!(out, ", quality = \"{}\"", q.as_str());
+    }
+    if let Some(src) = d.source.strip_prefix("flowsheet: ") {
+        let _ = write!(out, ", source = \"{}\"", toml_escape(src));
+    }
+    out
+}
+
+fn toml_escape(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| match c {
+            '"' => vec!['\\', '"'],
+            '\\' => vec!['\\', '\\'],
+            c if c.is_control() => vec![' '],
+            c => vec![c],
+        })
+        .collect()
+}
+
+fn purity_elements(names: &[&str]) -> String {
+    if names.len() == 1 {
+        format!("element = \"{}\"", names[0])
+    } else {
+        let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+        format!("elements = [{}]", quoted.join(", "))
+    }
+}
+
+/// Shortest round-trip decimal of a finite float, always with a decimal point or exponent.
+fn fmt_num(v: f64) -> String {
+    let s = format!("{v}");
+    if s.contains('.') || s.contains('e') || s.contains("inf") || s.contains("NaN") {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}

@@ -1,0 +1,49 @@
+//! Designing a circuit of a flowsheet and writing it back as TOML that checks clean.
+
+use sxplan_design::flowsheet::{cut_from_circuit, designed_circuit_toml, CircuitOverrides};
+use sxplan_design::search::SearchStatus;
+use sxplan_design::shortcut::Control;
+use sxplan_design::{design_cut, SearchOptions};
+
+const PR_ND: &str = include_str!("../../../flowsheets/pr-nd.toml");
+
+#[test]
+fn pr_nd_circuit_designs_and_round_trips() {
+    let out = sxplan_model::check_str(PR_ND);
+    let fs = out.flowsheet.expect("pr-nd.toml checks clean");
+    let cut = cut_from_circuit(&fs, "PrNd", &CircuitOverrides::default()).unwrap();
+    assert_eq!(cut.spec.components.len(), 2);
+    assert_eq!(cut.spec.components[cut.spec.key_a].name, "Nd");
+    assert_eq!(cut.spec.components[cut.spec.key_b].name, "Pr");
+    assert!((cut.spec.purity_a - 0.999).abs() < 1e-12);
+    assert!((cut.spec.purity_b - 0.9999).abs() < 1e-12);
+    // 1 m3/h at 0.25 + 0.25 mol/L
+    assert!((cut.feed_rate - 500.0).abs() < 1e-9);
+    let d = design_cut(&cut.spec, &SearchOptions::default()).unwrap();
+    assert_eq!(d.shortcut.control, Control::Scrub);
+    assert_eq!(d.rigorous.status, SearchStatus::Found);
+    let toml = designed_circuit_toml(&fs, &cut, &d).unwrap();
+    let checked = sxplan_model::check_str(&toml);
+    assert_eq!(
+        checked.error_count(),
+        0,
+        "{toml}\n{:?}",
+        checked.diagnostics
+    );
+    let fs2 = checked.flowsheet.unwrap();
+    let c2 = fs2.circuit_by_name("PrNd").unwrap();
+    let best = d.rigorous.best.as_ref().unwrap();
+    assert_eq!(c2.sections[0].n_stages, best.n);
+    assert_eq!(c2.sections[1].n_stages, best.m);
+    // The designed flows follow the stoichiometry: scrub acid 3 W per mol feed.
+    let scrub = c2.scrub_solution().unwrap();
+    let w_mol_h = d.shortcut.chosen.w * cut.feed_rate;
+    assert!((scrub.flow_vol * scrub.conc_h() - 3.0 * w_mol_h).abs() < 1e-6 * w_mol_h);
+}
+
+#[test]
+fn unknown_circuit_is_error_listing_circuits() {
+    let fs = sxplan_model::check_str(PR_ND).flowsheet.unwrap();
+    let e = cut_from_circuit(&fs, "Nope", &CircuitOverrides::default()).unwrap_err();
+    assert!(e.to_string().contains("PrNd"), "{e}");
+}

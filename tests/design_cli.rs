@@ -1,0 +1,224 @@
+//! `sxplan design` end to end, in process: calculator form, formats, exit codes, and the
+//! flowsheet form that writes the designed circuit as TOML.
+
+use sxplan::cli::{run, Exit};
+
+fn design(args: &[&str]) -> (Exit, String, String) {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let mut full = vec!["sxplan", "design"];
+    full.extend_from_slice(args);
+    let exit = run(full, &mut out, &mut err);
+    (
+        exit,
+        String::from_utf8_lossy(&out).into_owned(),
+        String::from_utf8_lossy(&err).into_owned(),
+    )
+}
+
+fn json(args: &[&str]) -> (Exit, serde_json::Value) {
+    let mut a = args.to_vec();
+    a.extend_from_slice(&["--format", "json"]);
+    let (exit, out, err) = design(&a);
+    let v: serde_json::Value =
+        serde_json::from_str(&out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}\n{err}"));
+    (exit, v)
+}
+
+const ZHANG: &[&str] = &[
+    "--beta",
+    "2",
+    "--feed",
+    "A=0.5,B=0.5",
+    "--purity-a",
+    "0.999",
+    "--purity-b",
+    "0.9999",
+];
+
+/// Zhang, Zhao & Schreiner (2016): scrub-controlled, E'_M 1.414, E_M 0.773, published 24 + 21.
+#[test]
+fn zhang_example_json() {
+    let (exit, v) = json(ZHANG);
+    assert_eq!(exit, Exit::Ok);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["control"], "scrub");
+    assert!((v["e_prime_m"].as_f64().unwrap() - 1.414).abs() < 5e-4);
+    assert!((v["e_m"].as_f64().unwrap() - 0.773).abs() < 1e-3);
+    assert!((v["f_a"].as_f64().unwrap() - 0.500450).abs() < 1e-6);
+    assert!((v["w_min"].as_f64().unwrap() - 0.9979).abs() < 1e-4);
+    assert!((v["n_min_fenske"].as_f64().unwrap() - 23.25).abs() < 0.01);
+    let n = v["n"].as_u64().unwrap();
+    let m = v["m"].as_u64().unwrap();
+    assert!(n.abs_diff(24) <= 2 && m.abs_diff(21) <= 2, "{n} + {m}");
+    assert!(v["purity_a"].as_f64().unwrap() >= 0.999);
+    assert!(v["purity_b"].as_f64().unwrap() >= 0.9999);
+    assert_eq!(v["status"], "found");
+}
+
+#[test]
+fn text_and_markdown_formats() {
+    let (exit, out, _) = design(ZHANG);
+    assert_eq!(exit, Exit::Ok);
+    assert!(out.contains("control               scrub section"), "{out}");
+    assert!(
+        out.contains("feasible splits       24+22 25+21 26+20 27+19"),
+        "{out}"
+    );
+    let mut md = ZHANG.to_vec();
+    md.extend_from_slice(&["--format", "markdown"]);
+    let (exit, out, _) = design(&md);
+    assert_eq!(exit, Exit::Ok);
+    assert!(out.starts_with("# Design of the cut A | B"), "{out}");
+}
+
+#[test]
+fn below_minimum_reflux_exits_1_with_status() {
+    let mut a = ZHANG.to_vec();
+    a.extend_from_slice(&["--reflux-ratio", "0.9"]);
+    let (exit, v) = json(&a);
+    assert_eq!(exit, Exit::Failure);
+    assert_eq!(v["status"], "infeasible_reflux");
+    assert!(v["n"].is_null());
+    let (exit, out, err) = design(&a);
+    assert_eq!(exit, Exit::Failure);
+    assert!(out.contains("infeasible at this reflux"), "{out}");
+    assert!(err.contains("infeasible at this reflux"), "{err}");
+}
+
+#[test]
+fn element_symbols_heavier_is_key_a() {
+    let (exit, v) = json(&[
+        "--beta",
+        "2",
+        "--feed",
+        "pr=0.5,Nd=0.5",
+        "--purity-a",
+        "0.999",
+        "--purity-b",
+        "0.9999",
+    ]);
+    assert_eq!(exit, Exit::Ok);
+    assert_eq!(v["key_a"], "Nd");
+    assert_eq!(v["key_b"], "Pr");
+}
+
+#[test]
+fn organic_feed_and_flows() {
+    let (exit, v) = json(&[
+        "--beta",
+        "2",
+        "--feed",
+        "A=0.5,B=0.5",
+        "--purity-a",
+        "0.999",
+        "--purity-b",
+        "0.9999",
+        "--organic-feed",
+        "--extractant-conc",
+        "1.5",
+        "--saponification",
+        "0.4",
+        "--scrub-acid",
+        "4",
+        "--strip-acid",
+        "2",
+        "--feed-rate",
+        "500",
+    ]);
+    assert_eq!(exit, Exit::Ok);
+    assert_eq!(v["feed_phase"], "organic");
+    assert_eq!(v["control"], "extraction");
+    let s = v["s"].as_f64().unwrap();
+    let base = v["flows"]["per_mol_feed"]["base"].as_f64().unwrap();
+    assert!((base - 3.0 * s).abs() < 1e-12);
+    let base_h = v["flows"]["per_hour"]["base"].as_f64().unwrap();
+    assert!((base_h - 500.0 * base).abs() < 1e-9);
+}
+
+#[test]
+fn multicomponent_needs_keys() {
+    let (exit, _, err) = design(&[
+        "--beta",
+        "La=1,Ce=2,Pr=4",
+        "--feed",
+        "La=1,Ce=1,Pr=1",
+        "--purity-a",
+        "0.99",
+        "--purity-b",
+        "0.99",
+    ]);
+    assert_eq!(exit, Exit::Usage);
+    assert!(err.contains("--key-a"), "{err}");
+    let (exit, v) = json(&[
+        "--beta",
+        "La=1,Ce=2,Pr=4",
+        "--feed",
+        "La=1,Ce=1,Pr=1",
+        "--purity-a",
+        "0.99",
+        "--purity-b",
+        "0.99",
+        "--key-a",
+        "Pr",
+        "--key-b",
+        "Ce",
+    ]);
+    assert_eq!(exit, Exit::Ok);
+    assert_eq!(v["distribution"].as_array().unwrap().len(), 3);
+}
+
+#[test]
+fn bad_input_is_usage_error_without_output() {
+    let (exit, out, err) = design(&[
+        "--beta",
+        "2",
+        "--feed",
+        "A=half,B=0.5",
+        "--purity-a",
+        "0.999",
+        "--purity-b",
+        "0.9999",
+    ]);
+    assert_eq!(exit, Exit::Usage);
+    assert!(out.is_empty());
+    assert!(err.contains("`half` for A is not a number"), "{err}");
+    let (exit, _, err) = design(&[
+        "--beta",
+        "2",
+        "--feed",
+        "A=0.5,B=0.5",
+        "--purity-a",
+        "0.3",
+        "--purity-b",
+        "0.9999",
+    ]);
+    assert_eq!(exit, Exit::Usage);
+    assert!(err.contains("purity_a"), "{err}");
+}
+
+#[test]
+fn flowsheet_circuit_writes_designed_toml() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/flowsheets/pr-nd.toml");
+    let dir = std::env::temp_dir().join(format!("sxplan-design-cli-{}", std::process::id()));
+    let dir_s = dir.to_string_lossy().into_owned();
+    let (exit, out, err) = design(&[file, "--circuit", "PrNd", "--out", &dir_s]);
+    assert_eq!(exit, Exit::Ok, "{out}\n{err}");
+    assert!(out.contains("design.txt"), "{out}");
+    let report = std::fs::read_to_string(dir.join("design.txt")).unwrap();
+    assert!(report.contains("cut Nd | Pr"), "{report}");
+    let toml = std::fs::read_to_string(dir.join("PrNd.designed.toml")).unwrap();
+    let checked = sxplan_model::check_str(&toml);
+    assert_eq!(
+        checked.error_count(),
+        0,
+        "{toml}\n{:?}",
+        checked.diagnostics
+    );
+    assert!(!dir.join("PrNd.designed.toml.tmp").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+    // A circuit that does not exist is a flowsheet error (exit 1) naming the circuits.
+    let (exit, _, err) = design(&[file, "--circuit", "Nope"]);
+    assert_eq!(exit, Exit::Failure);
+    assert!(err.contains("PrNd"), "{err}");
+}
