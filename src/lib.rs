@@ -6,5 +6,6 @@
 pub mod cli;
 
 pub use sxplan_chem as chem;
+pub use sxplan_design as design;
 pub use sxplan_model as model;
 pub use sxplan_opt as opt;
