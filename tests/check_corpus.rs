@@ -223,6 +223,20 @@ fn io_failures_exit_2_with_a_clean_message() {
         "{stderr}"
     );
 
+    // an included file that cannot be read is an I/O error of the including flowsheet
+    let dir = std::env::temp_dir().join(format!("sxplan-include-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let main = dir.join("main.toml");
+    let _ = std::fs::write(&main, "schema = 1\ninclude = [\"missing.toml\"]\n");
+    let shown = main.display().to_string();
+    let (exit, _, stderr) = check(&[&shown]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(exit, Exit::Usage);
+    assert!(
+        stderr.contains("missing.toml`: no such file (included by `"),
+        "{stderr}"
+    );
+
     // a missing file among good ones still exits 2, after checking the others
     let (exit, stdout, _) = check(&["tests/data/ok/base.toml", "tests/data/missing.toml"]);
     assert_eq!(exit, Exit::Usage);

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use sxplan_model::{check_str, render_text, CheckOutput};
+use sxplan_model::{check_sources, includes_of, render_sources, CheckOutput, Source};
 use sxplan_report::check::{check_json, FlowsheetSummary};
 
 use super::Exit;
@@ -32,6 +32,23 @@ pub struct CheckArgs {
     /// Write the stage graph as Graphviz DOT to this file (one flowsheet only).
     #[arg(long, value_name = "FILE")]
     pub dot: Option<PathBuf>,
+}
+
+/// One checked flowsheet: its name, its sources (name, text; main file first), the result.
+type Checked = (String, Vec<(String, String)>, CheckOutput);
+
+/// Reads a flowsheet and the files its `include` list names (relative to its directory).
+pub(crate) fn read_with_includes(path: &Path) -> Result<Vec<(String, String)>, String> {
+    let main = read_source(path)?;
+    let dir = path.parent().unwrap_or_else(|| Path::new(""));
+    let mut out = vec![(path.display().to_string(), main)];
+    for inc in includes_of(&out[0].1) {
+        let p = dir.join(&inc);
+        let text =
+            read_source(&p).map_err(|e| format!("{e} (included by `{}`)", path.display()))?;
+        out.push((p.display().to_string(), text));
+    }
+    Ok(out)
 }
 
 /// Largest file `check` reads, in bytes.
@@ -78,14 +95,18 @@ pub fn run(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
     }
     let mut io_failed = false;
     let mut any_errors = false;
-    let mut results: Vec<(String, String, CheckOutput)> = Vec::new();
+    let mut results: Vec<Checked> = Vec::new();
     for path in &args.files {
         let name = path.display().to_string();
-        match read_source(path) {
-            Ok(src) => {
-                let out = check_str(&src);
+        match read_with_includes(path) {
+            Ok(texts) => {
+                let sources: Vec<Source<'_>> = texts
+                    .iter()
+                    .map(|(n, t)| Source { name: n, text: t })
+                    .collect();
+                let out = check_sources(&sources);
                 any_errors |= out.error_count() > 0;
-                results.push((name, src, out));
+                results.push((name, texts, out));
             }
             Err(msg) => {
                 let _ = writeln!(stderr, "error: {msg}");
@@ -100,8 +121,12 @@ pub fn run(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
             let _ = writeln!(stdout, "{}", check_json(&files));
         }
         CheckFormat::Text => {
-            for (name, src, out) in &results {
-                let _ = write!(stderr, "{}", render_text(name, src, &out.diagnostics));
+            for (name, texts, out) in &results {
+                let sources: Vec<Source<'_>> = texts
+                    .iter()
+                    .map(|(n, t)| Source { name: n, text: t })
+                    .collect();
+                let _ = write!(stderr, "{}", render_sources(&sources, &out.diagnostics));
                 match &out.flowsheet {
                     Some(fs) => {
                         let warn = match out.warning_count() {

@@ -41,6 +41,9 @@ pub struct Diagnostic {
     pub col: usize,
     /// How to fix it, if there is something useful to say.
     pub help: Option<String>,
+    /// The included file the diagnostic is in (its name as given to
+    /// [`crate::check_sources`]); `None` for the main file.
+    pub file: Option<String>,
 }
 
 /// The diagnostic codes, one per class of problem. The reference page lists them.
@@ -107,6 +110,8 @@ pub mod codes {
     pub const NO_MODEL_DATA: &str = "E0602";
     /// Optimization setting that cannot be honoured (bounds, targets).
     pub const BAD_OPTIMIZE: &str = "E0701";
+    /// Included file that is not a list of tables.
+    pub const BAD_INCLUDE: &str = "E0801";
 
     /// Every code with a one-line description, in code order (for docs and tests).
     pub const ALL: &[(&str, &str)] = &[
@@ -168,6 +173,10 @@ pub mod codes {
             "element reaching a circuit or leach without model data",
         ),
         (BAD_OPTIMIZE, "optimization setting that cannot be honoured"),
+        (
+            BAD_INCLUDE,
+            "included file that does not start with a table header",
+        ),
     ];
 }
 
@@ -203,6 +212,7 @@ impl Diagnostic {
             line,
             col,
             help: None,
+            file: None,
         }
     }
 
@@ -222,6 +232,7 @@ impl Diagnostic {
             line: 0,
             col: 0,
             help,
+            file: None,
         }
     }
 
@@ -247,6 +258,25 @@ pub fn render_text(file: &str, src: &str, diagnostics: &[Diagnostic]) -> String 
     let mut out = String::new();
     for d in diagnostics {
         render_one(&mut out, file, src, d);
+    }
+    out
+}
+
+/// Renders diagnostics of a flowsheet and its included files (see [`crate::check_sources`]):
+/// each diagnostic is shown against the source named by [`Diagnostic::file`] (`sources[0]`,
+/// the main file, when `None`).
+pub fn render_sources(sources: &[crate::Source<'_>], diagnostics: &[Diagnostic]) -> String {
+    let mut out = String::new();
+    for d in diagnostics {
+        let source = d
+            .file
+            .as_deref()
+            .and_then(|f| sources.iter().find(|s| s.name == f))
+            .or_else(|| sources.first());
+        match source {
+            Some(s) => render_one(&mut out, s.name, s.text, d),
+            None => render_one(&mut out, "<unknown>", "", d),
+        }
     }
     out
 }

@@ -35,7 +35,7 @@ mod lower;
 mod parse;
 mod read;
 
-pub use diagnostic::{codes, render_text, Diagnostic, Severity};
+pub use diagnostic::{codes, render_sources, render_text, Diagnostic, Severity};
 pub use flowsheet::*;
 
 use serde::Serialize;
@@ -68,7 +68,144 @@ impl CheckOutput {
 pub fn check_str(src: &str) -> CheckOutput {
     let mut cx = read::Cx::new(src);
     let flowsheet = check_inner(&mut cx);
+    finish(cx, flowsheet, |diags| {
+        diagnostic::fill_positions(src, diags)
+    })
+}
+
+/// One source text: the main flowsheet or a file it includes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Source<'a> {
+    /// Name shown in diagnostics (usually the path).
+    pub name: &'a str,
+    /// The TOML text.
+    pub text: &'a str,
+}
+
+/// The file names a flowsheet includes (`include = ["circuits.toml", ...]`), in order, so
+/// the caller (the CLI) can read them; empty when there are none or the key is malformed
+/// (then [`check_sources`] reports why).
+pub fn includes_of(main: &str) -> Vec<String> {
+    if main.len() > MAX_SOURCE_BYTES {
+        return Vec::new();
+    }
+    let (root, _) = toml::de::DeTable::parse_recoverable(main);
+    let Some(v) = root.get_ref().get("include") else {
+        return Vec::new();
+    };
+    match v.get_ref() {
+        toml::de::DeValue::Array(a) => a
+            .iter()
+            .filter_map(|x| x.get_ref().as_str().map(str::to_string))
+            .take(parse::MAX_INCLUDES)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Checks a flowsheet made of a main file (`sources[0]`) and the files it includes, in the
+/// order of its `include` list. Included files hold tables only (`[[circuit]]`, `[[link]]`,
+/// ...): they are read as if appended to the main file, and every diagnostic names the file
+/// it is in ([`Diagnostic::file`]).
+pub fn check_sources(sources: &[Source<'_>]) -> CheckOutput {
+    let Some(main) = sources.first() else {
+        return check_str("");
+    };
+    if sources.len() == 1 {
+        return check_str(main.text);
+    }
+    // Included files must hold tables only; others are reported and left out.
+    let mut bad: Vec<Diagnostic> = Vec::new();
+    for s in sources.iter().skip(1) {
+        let mut offset = 0;
+        let mut first = None;
+        for line in s.text.split_inclusive('\n') {
+            let t = line.trim();
+            if !t.is_empty() && !t.starts_with('#') {
+                first = Some((offset + (line.len() - line.trim_start().len()), t));
+                break;
+            }
+            offset += line.len();
+        }
+        if let Some((at, t)) = first {
+            if !t.starts_with('[') {
+                let mut d = Diagnostic::new(
+                    Severity::Error,
+                    codes::BAD_INCLUDE,
+                    format!(
+                        "included file `{}` does not start with a table header",
+                        s.name
+                    ),
+                    at..at + t.len().min(s.text.len() - at),
+                    s.text,
+                );
+                d.help = Some("an included file holds tables such as [[circuit]] or [[link]]; top-level keys belong in the main file".into());
+                d.file = Some(s.name.to_string());
+                bad.push(d);
+            }
+        }
+    }
+    // One virtual text; offsets map back to the file each part came from.
+    let mut text = String::new();
+    let mut bases = Vec::with_capacity(sources.len());
+    for s in sources {
+        if !text.is_empty() && !text.ends_with('\n') {
+            text.push('\n');
+        }
+        bases.push(text.len());
+        if !bad.iter().any(|d| d.file.as_deref() == Some(s.name)) || bases.len() == 1 {
+            text.push_str(s.text);
+        }
+    }
+    let mut cx = read::Cx::new(&text);
+    cx.includes_given = true;
+    let flowsheet = check_inner(&mut cx);
+    finish(cx, flowsheet, |diags| {
+        for d in diags.iter_mut() {
+            let i = bases.iter().rposition(|b| *b <= d.span.start).unwrap_or(0);
+            let len = sources[i].text.len();
+            let local = |x: usize| x.saturating_sub(bases[i]).min(len);
+            d.span = local(d.span.start)..local(d.span.end);
+            if i > 0 {
+                d.file = Some(sources[i].name.to_string());
+            }
+        }
+        // positions per file, each in one sweep
+        for (i, s) in sources.iter().enumerate() {
+            let name = (i > 0).then_some(s.name);
+            let mut part: Vec<Diagnostic> = Vec::new();
+            let mut rest: Vec<Diagnostic> = Vec::new();
+            for d in diags.drain(..) {
+                if d.file.as_deref() == name {
+                    part.push(d);
+                } else {
+                    rest.push(d);
+                }
+            }
+            diagnostic::fill_positions(s.text, &mut part);
+            part.extend(rest);
+            *diags = part;
+        }
+        diags.extend(bad);
+        diags.sort_by_key(|d| {
+            let i = d
+                .file
+                .as_deref()
+                .and_then(|f| sources.iter().position(|s| s.name == f))
+                .unwrap_or(0);
+            (i, d.span.start)
+        });
+    })
+}
+
+/// Sorts, deduplicates, caps and places the diagnostics; drops the flowsheet on errors.
+fn finish(
+    cx: read::Cx<'_>,
+    flowsheet: Option<Flowsheet>,
+    place: impl FnOnce(&mut Vec<Diagnostic>),
+) -> CheckOutput {
     let truncated = cx.truncated;
+    let end = cx.src.len();
     let mut diagnostics = cx.diags;
     diagnostics.sort_by(|a, b| {
         (a.span.start, a.severity, a.code, &a.message).cmp(&(
@@ -88,11 +225,11 @@ pub fn check_str(src: &str) -> CheckOutput {
                 read::MAX_DIAGNOSTICS,
                 read::MAX_DIAGNOSTICS
             ),
-            src.len()..src.len(),
+            end..end,
             Some("fix these and check again".into()),
         ));
     }
-    diagnostic::fill_positions(src, &mut diagnostics);
+    place(&mut diagnostics);
     let flowsheet = if diagnostics.iter().any(Diagnostic::is_error) {
         None
     } else {

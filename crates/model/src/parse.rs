@@ -91,8 +91,12 @@ pub(crate) struct RawFree {
     pub upper: f64,
 }
 
+/// Most files one flowsheet may include.
+pub(crate) const MAX_INCLUDES: usize = 64;
+
 const TOP_KEYS: &[&str] = &[
     "schema",
+    "include",
     "name",
     "description",
     "feed",
@@ -170,6 +174,40 @@ pub(crate) fn parse_doc(cx: &mut Cx<'_>, root: &Tbl<'_, '_>) -> Option<RawDoc> {
         None => String::new(),
     };
     let description = opt_string(cx, root, "description").map(|s| s.v);
+    if let Some(v) = root.get("include") {
+        match v.get_ref() {
+            DeValue::Array(a) if !a.is_empty() && !cx.includes_given => cx.error(
+                codes::BAD_INCLUDE,
+                "this flowsheet includes other files, which were not read",
+                v.span(),
+                Some(
+                    "check it with `sxplan check`, or pass the included files to `check_sources`"
+                        .into(),
+                ),
+            ),
+            DeValue::Array(a) if a.len() <= MAX_INCLUDES => {
+                for x in a.iter() {
+                    if let Some(s) = string(cx, x, "`include`") {
+                        if s.v.trim().is_empty() {
+                            cx.error(
+                                codes::UNKNOWN_VALUE,
+                                "`include`: empty file name",
+                                s.span,
+                                None,
+                            );
+                        }
+                    }
+                }
+            }
+            DeValue::Array(_) => cx.error(
+                codes::OUT_OF_RANGE,
+                format!("`include`: more than {MAX_INCLUDES} files"),
+                v.span(),
+                None,
+            ),
+            _ => wrong_type(cx, "`include`", "an array of file names", v),
+        }
+    }
     let mut doc = RawDoc {
         schema,
         name,

@@ -33,6 +33,8 @@ pub(crate) struct Cx<'s> {
     pub quiet_sections: bool,
     /// More than [`MAX_DIAGNOSTICS`] problems were found; the rest were dropped.
     pub truncated: bool,
+    /// True when the caller supplied the included files (`check_sources`).
+    pub includes_given: bool,
 }
 
 /// Most diagnostics kept for one file; hostile input can otherwise produce millions.
@@ -45,6 +47,7 @@ impl<'s> Cx<'s> {
             diags: Vec::new(),
             quiet_sections: false,
             truncated: false,
+            includes_given: false,
         }
     }
 

@@ -323,3 +323,43 @@ fn serializes_to_json() {
         assert!(v["links"].as_array().is_some_and(|l| !l.is_empty()), "{f}");
     }
 }
+
+#[test]
+fn included_files_are_merged_and_located() {
+    let main = "schema = 1\ninclude = [\"c.toml\"]\n[[feed]]\nname = \"f\"\nflow = \"1 m3/h\"\nconc = { Nd = \"1 M\" }\nto = \"C.feed\"\n";
+    let inc = "# circuit\n[[circuit]]\nname = \"C\"\nsections = [{ kind = \"extraction\", stages = 3 }]\norganic = { extractant = \"P507\", conc = \"1 M\", flow = \"1 m3/h\" }\nequilibrium = { model = \"distribution\", d = { Nd = 2.0 } }\n";
+    assert_eq!(includes_of(main), ["c.toml"]);
+    let sources = [
+        Source {
+            name: "main.toml",
+            text: main,
+        },
+        Source {
+            name: "c.toml",
+            text: inc,
+        },
+    ];
+    let out = check_sources(&sources);
+    assert!(out.diagnostics.is_empty(), "{:?}", out.diagnostics);
+    assert_eq!(out.flowsheet.map(|f| f.total_stages()), Some(3));
+
+    // an error in the included file is located there
+    let bad = inc.replace("stages = 3", "stages = -3");
+    let sources = [
+        sources[0],
+        Source {
+            name: "c.toml",
+            text: &bad,
+        },
+    ];
+    let out = check_sources(&sources);
+    let d = &out.diagnostics[0];
+    assert_eq!((d.file.as_deref(), d.line, d.col), (Some("c.toml"), 4, 45));
+    assert_eq!(&bad[d.span.clone()], "-3");
+    let text = render_sources(&sources, &out.diagnostics);
+    assert!(text.contains(" --> c.toml:4:45\n"), "{text}");
+
+    // check_str cannot read includes and says so
+    let out = check_str(main);
+    assert_eq!(out.diagnostics[0].code, codes::BAD_INCLUDE);
+}
