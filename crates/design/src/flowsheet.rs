@@ -114,10 +114,12 @@ pub fn cut_from_circuit(
         };
         let sol = match &feed.kind {
             FeedKind::Aqueous(s) | FeedKind::Organic(s) => s,
-            FeedKind::Mud(_) => return Err(comp_err(format!(
+            FeedKind::Mud(_) => {
+                return Err(comp_err(format!(
                 "circuit \"{circuit}\" is fed mud \"{}\" directly; design needs a solution feed",
                 feed.name
-            ))),
+            )))
+            }
         };
         if phase.is_some_and(|p| p != fp.phase) {
             return Err(comp_err(format!(

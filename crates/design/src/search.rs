@@ -26,7 +26,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use sxplan_sim::cascade::{solve_sf_cascade, SfCascadeSpec};
+use sxplan_sim::cascade::{solve_sf_cascade, solve_sf_cascade_newton, SfCascadeSpec};
 
 use crate::error::DesignError;
 use crate::shortcut::FeedPhase;
@@ -98,6 +98,22 @@ pub struct StagePoint {
     margin: f64,
 }
 
+/// The chosen point re-solved by a second algorithm.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Confirmation {
+    /// Status of the second solve.
+    pub sim_status: sxplan_sim::SolveStatus,
+    /// Its maximum relative balance residual.
+    pub max_residual: f64,
+    /// P_A it gives.
+    pub purity_a: f64,
+    /// P_B it gives.
+    pub purity_b: f64,
+    /// True when it converged, meets both specs, and its impurities agree with the search's to
+    /// 1e-6 (relative).
+    pub agrees: bool,
+}
+
 /// Outcome of the rigorous search.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -133,6 +149,9 @@ pub struct RigorousDesign {
     pub feasible_splits: Vec<(usize, usize)>,
     /// The best split of one stage less (shows the specs are missed there), when it exists.
     pub one_fewer: Option<StagePoint>,
+    /// The chosen point re-solved by the simulator's default algorithm (substitution, then
+    /// Newton), independent of the Newton-first solves of the search, when found.
+    pub confirmation: Option<Confirmation>,
     /// Simulations run.
     pub evaluations: usize,
     /// Simulations that did not converge.
@@ -166,6 +185,7 @@ pub fn minimum_stages(
             best: None,
             feasible_splits: Vec::new(),
             one_fewer: None,
+            confirmation: None,
             evaluations: 0,
             unconverged: 0,
         });
@@ -256,6 +276,17 @@ impl RigorousDesign {
         } else {
             None
         };
+        let second = simulate_with(ev.problem, best.n, best.m, Solver::Default)?;
+        let rel = |x: f64, y: f64| (x - y).abs() <= 1e-6 * x.abs().max(y.abs()).max(1e-300);
+        self.confirmation = Some(Confirmation {
+            sim_status: second.sim_status,
+            max_residual: second.max_residual,
+            purity_a: second.purity_a,
+            purity_b: second.purity_b,
+            agrees: second.meets_spec
+                && rel(second.impurity_a, best.impurity_a)
+                && rel(second.impurity_b, best.impurity_b),
+        });
         self.best = Some(best);
         self.feasible_splits = splits;
         self.evaluations = ev.memo.len();
@@ -279,6 +310,7 @@ impl Evaluator<'_> {
             best: None,
             feasible_splits: Vec::new(),
             one_fewer: None,
+            confirmation: None,
             evaluations: self.memo.len(),
             unconverged: self.unconverged,
         }
@@ -338,11 +370,29 @@ impl Evaluator<'_> {
     }
 }
 
+/// Which cascade algorithm a point is solved with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Solver {
+    /// Newton first, the default as fallback.
+    NewtonFirst,
+    /// The simulator's default (substitution, then Newton).
+    Default,
+}
+
 /// Simulates one (n, m) point of the problem and measures it against the specs.
 pub fn simulate_point(
     problem: &CascadeProblem,
     n: usize,
     m: usize,
+) -> Result<StagePoint, DesignError> {
+    simulate_with(problem, n, m, Solver::NewtonFirst)
+}
+
+fn simulate_with(
+    problem: &CascadeProblem,
+    n: usize,
+    m: usize,
+    solver: Solver,
 ) -> Result<StagePoint, DesignError> {
     let spec = SfCascadeSpec {
         beta: problem.beta.clone(),
@@ -361,11 +411,20 @@ pub fn simulate_point(
             Some(problem.beta_scrub.clone())
         },
     };
-    let r = solve_sf_cascade(&spec).map_err(|e| DesignError::Simulation {
+    let sim_err = |e: sxplan_sim::SimError| DesignError::Simulation {
         n_extraction: n,
         n_scrub: m,
         message: e.to_string(),
-    })?;
+    };
+    // Newton from a few substitution sweeps is fast where it converges; the simulator's default
+    // (substitution first, then Newton) is the robust fallback.
+    let mut r = match solver {
+        Solver::NewtonFirst => solve_sf_cascade_newton(&spec).map_err(sim_err)?,
+        Solver::Default => solve_sf_cascade(&spec).map_err(sim_err)?,
+    };
+    if !r.status.is_converged() && solver == Solver::NewtonFirst {
+        r = solve_sf_cascade(&spec).map_err(sim_err)?;
+    }
     let mut a_in_org = 0.0;
     let mut b_in_org = 0.0;
     let mut a_in_aq = 0.0;

@@ -45,7 +45,9 @@ fn zhang_zhao_schreiner_2016() {
         assert_eq!(n + m, best.n + best.m);
     }
     assert!(d.rigorous.feasible_splits.contains(&(24, 22)));
-    // Confirm the purities with the simulator's independent algorithm.
+    let conf = d.rigorous.confirmation.as_ref().unwrap();
+    assert!(conf.agrees, "{conf:?}");
+    // Confirm the purities with the simulator's substitution-only algorithm too.
     let check = solve_sf_cascade_substitution(&SfCascadeSpec {
         beta: vec![2.0, 1.0],
         feed: vec![0.5, 0.5],
@@ -232,4 +234,28 @@ fn component_between_keys_is_error() {
     };
     let e = design_cut(&spec, &SearchOptions::default()).unwrap_err();
     assert!(e.to_string().contains("Ce"), "{e}");
+}
+
+/// The designer's curves: fewer stages at more reflux, more stages at higher purity, never fewer
+/// than Fenske.
+#[test]
+fn sensitivity_curves_are_monotone() {
+    let spec = binary_spec(2.0, 0.5, 0.999, 0.9999, FeedPhase::Aqueous, Reflux::XuOptimum);
+    let s = sxplan_design::sensitivity(&spec, &SearchOptions::default()).unwrap();
+    let totals = |pts: &[sxplan_design::sensitivity::SensitivityPoint]| -> Vec<usize> {
+        pts.iter()
+            .map(|p| {
+                assert_eq!(p.status, SearchStatus::Found, "{p:?}");
+                assert!((p.n.unwrap() + p.m.unwrap()) as f64 >= p.n_min_fenske);
+                p.n.unwrap() + p.m.unwrap()
+            })
+            .collect()
+    };
+    let by_reflux = totals(&s.vs_reflux);
+    assert_eq!(by_reflux.len(), 7);
+    assert!(by_reflux.windows(2).all(|w| w[1] <= w[0]), "{by_reflux:?}");
+    let by_purity = totals(&s.vs_purity);
+    assert_eq!(by_purity.len(), 5);
+    assert!(by_purity.windows(2).all(|w| w[1] >= w[0]), "{by_purity:?}");
+    assert!(by_reflux[0] > by_reflux[6]);
 }
