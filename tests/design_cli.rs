@@ -222,3 +222,35 @@ fn flowsheet_circuit_writes_designed_toml() {
     assert_eq!(exit, Exit::Failure);
     assert!(err.contains("PrNd"), "{err}");
 }
+
+#[test]
+fn purity_and_recovery_form() {
+    // P_A 0.999 with the recovery of A that the Zhang specs imply gives back P_B = 0.9999.
+    let (exit, v) = json(&[
+        "--beta",
+        "2",
+        "--feed",
+        "A=0.5,B=0.5",
+        "--purity-a",
+        "0.999",
+        "--recovery-a",
+        "0.9999",
+    ]);
+    assert_eq!(exit, Exit::Ok);
+    let p_b = v["purity_b_spec"].as_f64().unwrap();
+    // f'_A = 0.9999 * 0.5 / 0.999; P_B = (0.5 - f'_A * 0.001) / (1 - f'_A)
+    let f_a = 0.9999 * 0.5 / 0.999;
+    assert!((p_b - (0.5 - f_a * 0.001) / (1.0 - f_a)).abs() < 1e-12);
+    let (exit, _, err) = design(&[
+        "--beta",
+        "2",
+        "--feed",
+        "A=0.5,B=0.5",
+        "--recovery-a",
+        "0.9",
+        "--recovery-b",
+        "0.9",
+    ]);
+    assert_eq!(exit, Exit::Usage);
+    assert!(err.contains("one purity"), "{err}");
+}

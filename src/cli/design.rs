@@ -10,8 +10,10 @@ use sxplan_design::flows::ReagentBasis;
 use sxplan_design::flowsheet::{
     cut_from_circuit, designed_circuit_toml, CircuitCut, CircuitOverrides,
 };
-use sxplan_design::shortcut::{FeedPhase, Reflux};
-use sxplan_design::{design_cut, sensitivity, Component, CutDesign, CutSpec, SearchOptions};
+use sxplan_design::shortcut::{purities_from_specs, FeedPhase, Reflux};
+use sxplan_design::{
+    design_cut, group_fraction_a, sensitivity, Component, CutDesign, CutSpec, SearchOptions,
+};
 use sxplan_model::Flowsheet;
 
 use super::Exit;
@@ -27,7 +29,7 @@ pub enum DesignFormat {
     Markdown,
 }
 
-/// Arguments of `sxplan design`.
+/// Arguments of `sxplan design` (boxed so the subcommand enum stays small).
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
     sxplan design --beta 2 --feed A=0.5,B=0.5 --purity-a 0.999 --purity-b 0.9999\n  \
@@ -35,6 +37,21 @@ pub enum DesignFormat {
     --purity-a 0.999 --purity-b 0.9999\n  \
     sxplan design flowsheets/pr-nd.toml --circuit PrNd --out designed/")]
 pub struct DesignArgs {
+    /// The options.
+    #[command(flatten)]
+    pub options: Box<DesignOptions>,
+}
+
+impl std::ops::Deref for DesignArgs {
+    type Target = DesignOptions;
+    fn deref(&self) -> &DesignOptions {
+        &self.options
+    }
+}
+
+/// Options of `sxplan design`.
+#[derive(Debug, clap::Args)]
+pub struct DesignOptions {
     /// Flowsheet file whose circuit to design (with --circuit).
     pub file: Option<PathBuf>,
     /// Circuit of the flowsheet to design.
@@ -63,6 +80,12 @@ pub struct DesignArgs {
     /// Required purity of the aqueous (B) product, mole fraction in (0, 1).
     #[arg(long, value_name = "P")]
     pub purity_b: Option<f64>,
+    /// Required recovery of A into the organic product (instead of one purity).
+    #[arg(long, value_name = "Y")]
+    pub recovery_a: Option<f64>,
+    /// Required recovery of B into the aqueous product (instead of one purity).
+    #[arg(long, value_name = "Y")]
+    pub recovery_b: Option<f64>,
     /// The feed enters as loaded organic (stage n + 1) instead of aqueous (stage n).
     #[arg(long)]
     pub organic_feed: bool,
@@ -78,6 +101,20 @@ pub struct DesignArgs {
     /// Also compute stages against purity and against W/W_min.
     #[arg(long)]
     pub sensitivity: bool,
+    /// Extractant and acid data that turn ratios into flows and reagents.
+    #[command(flatten)]
+    pub reagents: Box<ReagentArgs>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = DesignFormat::Text)]
+    pub format: DesignFormat,
+    /// Write the report (and, for a flowsheet circuit, the designed circuit TOML) into DIR.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// Flow and reagent arguments of `sxplan design`.
+#[derive(Debug, clap::Args)]
+pub struct ReagentArgs {
     /// Extractant concentration in the organic, mol/L (monomer); enables flows and reagents.
     #[arg(long, value_name = "MOL_PER_L", requires_all = ["saponification", "scrub_acid", "strip_acid"])]
     pub extractant_conc: Option<f64>,
@@ -102,12 +139,6 @@ pub struct DesignArgs {
     /// Feed rate, mol REE/h (gives hourly flows).
     #[arg(long, value_name = "MOL_PER_H")]
     pub feed_rate: Option<f64>,
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = DesignFormat::Text)]
-    pub format: DesignFormat,
-    /// Write the report (and, for a flowsheet circuit, the designed circuit TOML) into DIR.
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
 }
 
 /// Runs `sxplan design`.
@@ -237,7 +268,7 @@ fn spec_from_flowsheet(
             (None, None) => None,
             _ => Some(reflux_of(args)),
         },
-        acid_excess: Some(args.acid_excess),
+        acid_excess: Some(args.reagents.acid_excess),
     };
     let mut cut = cut_from_circuit(&fs, circuit, &overrides)
         .map_err(|e| (Exit::Failure, format!("{name}: {e}")))?;
@@ -258,6 +289,15 @@ fn spec_from_flowsheet(
 
 fn exit_for(design: &CutDesign, stderr: &mut dyn Write) -> Exit {
     match design.rigorous.status {
+        sxplan_design::SearchStatus::Found
+            if design.rigorous.confirmation.is_some_and(|c| !c.agrees) =>
+        {
+            let _ = writeln!(
+                stderr,
+                "design: the second solver does not confirm the chosen stage numbers"
+            );
+            Exit::Failure
+        }
         sxplan_design::SearchStatus::Found => Exit::Ok,
         s => {
             let _ = writeln!(stderr, "design: {}", s.as_str());
@@ -382,10 +422,20 @@ fn spec_from_args(args: &DesignArgs) -> CliResult<CutSpec> {
         .map(|s| parse_betas("beta-scrub", s))
         .transpose()?;
     let names: Vec<String> = feed.iter().map(|(n, _)| n.clone()).collect();
-    let (purity_a, purity_b) = match (args.purity_a, args.purity_b) {
-        (Some(a), Some(b)) => (a, b),
-        _ => return Err(usage("--purity-a and --purity-b are required")),
-    };
+    let given = [
+        args.purity_a,
+        args.purity_b,
+        args.recovery_a,
+        args.recovery_b,
+    ]
+    .iter()
+    .filter(|v| v.is_some())
+    .count();
+    if given != 2 || (args.purity_a.is_none() && args.purity_b.is_none()) {
+        return Err(usage(
+            "give --purity-a and --purity-b, or one purity and one of --recovery-a/--recovery-b",
+        ));
+    }
     let mut components: Vec<Component> = feed
         .iter()
         .map(|(name, amount)| Component {
@@ -461,7 +511,7 @@ fn spec_from_args(args: &DesignArgs) -> CliResult<CutSpec> {
             }
         }
     }
-    Ok(CutSpec {
+    let mut spec = CutSpec {
         components,
         key_a,
         key_b,
@@ -470,11 +520,23 @@ fn spec_from_args(args: &DesignArgs) -> CliResult<CutSpec> {
         } else {
             FeedPhase::Aqueous
         },
-        purity_a,
-        purity_b,
+        purity_a: 0.0,
+        purity_b: 0.0,
         reflux: reflux_of(args),
         reagents: reagents_of(args),
-    })
+    };
+    let x_a = group_fraction_a(&spec).map_err(|e| usage(e.to_string()))?;
+    let (purity_a, purity_b) = purities_from_specs(
+        x_a,
+        args.purity_a,
+        args.purity_b,
+        args.recovery_a,
+        args.recovery_b,
+    )
+    .map_err(|e| usage(e.to_string()))?;
+    spec.purity_a = purity_a;
+    spec.purity_b = purity_b;
+    Ok(spec)
 }
 
 /// Keys of a binary feed given a single separation factor.
@@ -514,13 +576,13 @@ pub(super) fn reflux_of(args: &DesignArgs) -> Reflux {
 
 pub(super) fn reagents_of(args: &DesignArgs) -> Option<ReagentBasis> {
     Some(ReagentBasis {
-        extractant_conc: args.extractant_conc?,
-        saponification: args.saponification?,
-        loading_capacity: args.loading_capacity,
-        scrub_acid: args.scrub_acid?,
-        strip_acid: args.strip_acid?,
-        acid_excess: args.acid_excess,
-        feed_conc: args.feed_conc,
-        feed_rate: args.feed_rate,
+        extractant_conc: args.reagents.extractant_conc?,
+        saponification: args.reagents.saponification?,
+        loading_capacity: args.reagents.loading_capacity,
+        scrub_acid: args.reagents.scrub_acid?,
+        strip_acid: args.reagents.strip_acid?,
+        acid_excess: args.reagents.acid_excess,
+        feed_conc: args.reagents.feed_conc,
+        feed_rate: args.reagents.feed_rate,
     })
 }

@@ -213,6 +213,11 @@ pub(crate) fn prepare(spec: &CutSpec) -> Result<Prepared, DesignError> {
     })
 }
 
+/// A-group mole fraction of the feed of `spec` (after validating components and keys).
+pub fn group_fraction_a(spec: &CutSpec) -> Result<f64, DesignError> {
+    Ok(prepare(spec)?.x_a)
+}
+
 /// Designs a cut: shortcut, rigorous minimum stages, distribution and flows.
 pub fn design_cut(spec: &CutSpec, options: &SearchOptions) -> Result<CutDesign, DesignError> {
     open_fraction("purity_a", spec.purity_a)?;

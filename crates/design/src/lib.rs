@@ -23,7 +23,7 @@ pub mod search;
 pub mod sensitivity;
 pub mod shortcut;
 
-pub use cut::{binary_spec, design_cut, Component, CutDesign, CutSpec, Group};
+pub use cut::{binary_spec, design_cut, group_fraction_a, Component, CutDesign, CutSpec, Group};
 pub use error::DesignError;
 pub use search::{SearchOptions, SearchStatus};
 pub use sensitivity::{sensitivity, Sensitivity};

@@ -151,6 +151,68 @@ pub fn outlet_fractions(
     })
 }
 
+/// Product purities (P_A, P_B) from any two of P_A, P_B, Y_A, Y_B with at least one purity.
+///
+/// From the component balances with x_A + x_B = 1: given P_A and Y_A, f'_A = Y_A x_A / P_A and
+/// P_B = (x_B − f'_A (1 − P_A))/(1 − f'_A); given P_A and Y_B, f'_A = x_B (1 − Y_B)/(1 − P_A) and
+/// P_B = Y_B x_B/(1 − f'_A); symmetrically for P_B with Y_B or Y_A.
+pub fn purities_from_specs(
+    x_a: f64,
+    purity_a: Option<f64>,
+    purity_b: Option<f64>,
+    recovery_a: Option<f64>,
+    recovery_b: Option<f64>,
+) -> Result<(f64, f64), DesignError> {
+    let x_a = open_fraction("x_a", x_a)?;
+    let x_b = 1.0 - x_a;
+    let check = |name: &str, v: Option<f64>| v.map(|v| open_fraction(name, v)).transpose();
+    let (pa, pb) = (check("purity_a", purity_a)?, check("purity_b", purity_b)?);
+    let (ya, yb) = (
+        check("recovery_a", recovery_a)?,
+        check("recovery_b", recovery_b)?,
+    );
+    let given = [pa, pb, ya, yb].iter().filter(|v| v.is_some()).count();
+    if given != 2 || (pa.is_none() && pb.is_none()) {
+        return Err(DesignError::Unreachable(
+            "give exactly two of purity_a, purity_b, recovery_a, recovery_b, at least one a purity"
+                .to_string(),
+        ));
+    }
+    let (p_a, p_b) = match (pa, pb, ya, yb) {
+        (Some(p_a), Some(p_b), _, _) => (p_a, p_b),
+        (Some(p_a), None, Some(y_a), None) => {
+            let f_a = y_a * x_a / p_a;
+            (p_a, (x_b - f_a * (1.0 - p_a)) / (1.0 - f_a))
+        }
+        (Some(p_a), None, None, Some(y_b)) => {
+            let f_a = x_b * (1.0 - y_b) / (1.0 - p_a);
+            (p_a, y_b * x_b / (1.0 - f_a))
+        }
+        (None, Some(p_b), None, Some(y_b)) => {
+            let f_b = y_b * x_b / p_b;
+            ((x_a - f_b * (1.0 - p_b)) / (1.0 - f_b), p_b)
+        }
+        (None, Some(p_b), Some(y_a), None) => {
+            let f_b = x_a * (1.0 - y_a) / (1.0 - p_b);
+            (y_a * x_a / (1.0 - f_b), p_b)
+        }
+        _ => return unreachable_pair(),
+    };
+    if !(p_a.is_finite() && p_a > x_a && p_a < 1.0 && p_b.is_finite() && p_b > x_b && p_b < 1.0) {
+        return Err(DesignError::Unreachable(format!(
+            "these specs give purity_a = {p_a} and purity_b = {p_b}; each must lie between its feed fraction ({x_a}, {x_b}) and 1"
+        )));
+    }
+    Ok((p_a, p_b))
+}
+
+fn unreachable_pair() -> Result<(f64, f64), DesignError> {
+    Err(DesignError::Unreachable(
+        "give exactly two of purity_a, purity_b, recovery_a, recovery_b, at least one a purity"
+            .to_string(),
+    ))
+}
+
 /// Purification factors (a, b): a = [P_A/(1 − P_A)]/(x_A/x_B), b = [P_B/(1 − P_B)]/(x_B/x_A).
 pub fn purification_factors(
     x_a: f64,
@@ -606,6 +668,23 @@ mod tests {
         // single stage extracts E/(1+E)
         let one = kremser_fraction_unextracted(e, 1.0).unwrap();
         assert!(close(1.0 - one, e / (1.0 + e), 1e-12));
+    }
+
+    #[test]
+    fn purity_and_recovery_round_trip() {
+        let (x_a, p_a, p_b) = (0.3, 0.999, 0.9999);
+        let f = outlet_fractions(x_a, p_a, p_b).unwrap();
+        for (pa, pb, ya, yb) in [
+            (Some(p_a), None, Some(f.recovery_a), None),
+            (Some(p_a), None, None, Some(f.recovery_b)),
+            (None, Some(p_b), None, Some(f.recovery_b)),
+            (None, Some(p_b), Some(f.recovery_a), None),
+        ] {
+            let (a, b) = purities_from_specs(x_a, pa, pb, ya, yb).unwrap();
+            assert!(close(a, p_a, 1e-9) && close(b, p_b, 1e-9), "{a} {b}");
+        }
+        assert!(purities_from_specs(x_a, None, None, Some(0.9), Some(0.9)).is_err());
+        assert!(purities_from_specs(x_a, Some(0.99), Some(0.99), Some(0.9), None).is_err());
     }
 
     #[test]

@@ -43,6 +43,16 @@ fn point_json(p: &StagePoint) -> Value {
     })
 }
 
+fn confirmation_json(c: &sxplan_design::search::Confirmation) -> Value {
+    json!({
+        "sim_status": c.sim_status.as_str(),
+        "max_residual": c.max_residual,
+        "purity_a": c.purity_a,
+        "purity_b": c.purity_b,
+        "agrees": c.agrees,
+    })
+}
+
 fn unit_flows_json(u: &UnitFlows) -> Value {
     json!({
         "conc_org_loaded": u.conc_org_loaded,
@@ -139,6 +149,7 @@ pub fn to_json_value(d: &CutDesign, sensitivity: Option<&Sensitivity>) -> Value 
             "best": best.map(point_json),
             "feasible_splits": d.rigorous.feasible_splits,
             "one_fewer": d.rigorous.one_fewer.as_ref().map(point_json),
+            "confirmation": d.rigorous.confirmation.as_ref().map(confirmation_json),
             "evaluations": d.rigorous.evaluations,
             "unconverged": d.rigorous.unconverged,
         },
@@ -260,6 +271,17 @@ pub fn to_text(d: &CutDesign, sensitivity: Option<&Sensitivity>) -> String {
             o,
             "  feasible splits       {}",
             split_list(&d.rigorous.feasible_splits)
+        );
+    }
+    if let Some(c) = &d.rigorous.confirmation {
+        let _ = writeln!(
+            o,
+            "  second solver         {} P_A {:.8}  P_B {:.8}  ({}, residual {:.1e})",
+            if c.agrees { "agrees:" } else { "DISAGREES:" },
+            c.purity_a,
+            c.purity_b,
+            c.sim_status.as_str(),
+            c.max_residual
         );
     }
     if let Some(f) = &d.rigorous.one_fewer {
@@ -449,6 +471,16 @@ pub fn to_markdown(d: &CutDesign, sensitivity: Option<&Sensitivity>) -> String {
             o,
             "One stage fewer: best split {}+{} gives P_A {:.8}, P_B {:.8} (misses the specs).",
             f.n, f.m, f.purity_a, f.purity_b
+        );
+    }
+    if let Some(c) = &d.rigorous.confirmation {
+        let _ = writeln!(
+            o,
+            "Re-solved by the simulator's default algorithm: {} (P_A {:.8}, P_B {:.8}, {}).",
+            if c.agrees { "agrees" } else { "**disagrees**" },
+            c.purity_a,
+            c.purity_b,
+            c.sim_status.as_str()
         );
     }
     let _ = writeln!(
