@@ -133,8 +133,14 @@ impl Lowerer<'_> {
                 v.push(p("outlet", PortKind::Outlet(0), Dir::Out, None));
                 v
             }
-            NodeRef::Purge(_) | NodeRef::Product(_) => {
-                vec![p("inlet", PortKind::Inlet(0), Dir::In, None)]
+            NodeRef::Purge(_) => vec![p("inlet", PortKind::Inlet(0), Dir::In, None)],
+            NodeRef::Product(id) => {
+                let phase = match self.doc.products[id.0].kind {
+                    ProductKind::Aqueous => Phase::Aqueous,
+                    ProductKind::Organic => Phase::Organic,
+                    ProductKind::Oxide => Phase::Solid,
+                };
+                vec![p("inlet", PortKind::Inlet(0), Dir::In, Some(phase))]
             }
         }
     }
@@ -533,8 +539,9 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
                         phase_word(b)
                     ),
                     l.to_span.clone(),
-                    Some(match (a, b) {
-                        (Phase::Solid, _) | (_, Phase::Solid) => "solids go through a leach or solid-liquid unit before joining a solution".into(),
+                    Some(match (l.link.to.node, a, b) {
+                        (NodeRef::Product(_), _, _) => "a product's `kind` sets its phase (aqueous, organic, or oxide: solid); change `kind` or draw the product from a port of that phase".into(),
+                        (_, Phase::Solid, _) | (_, _, Phase::Solid) => "solids pass through leach, precipitation and calcination units; solutions through circuits and solid-liquid separation".into(),
                         _ => "aqueous streams feed aqueous inlets and organic streams organic inlets".into(),
                     }),
                 );
