@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 mod check;
 mod design;
 mod optimize;
+mod report;
 mod simulate;
 
 /// Process exit status, mapped to the exit codes documented in the README.
@@ -63,6 +64,8 @@ enum Command {
     Design(design::DesignArgs),
     /// Choose operating flows that maximize throughput or margin, or minimize reagent cost.
     Optimize(optimize::OptimizeArgs),
+    /// Re-render a saved result (JSON) as HTML, Markdown, CSV and SVG.
+    Report(report::ReportArgs),
 }
 
 /// Runs the CLI with `args` (including the program name), writing to `stdout` and `stderr`.
@@ -92,5 +95,6 @@ where
         Command::Simulate(a) => simulate::run(&a, stdout, stderr),
         Command::Design(a) => design::run(&a, stdout, stderr),
         Command::Optimize(a) => optimize::run(&a, stdout, stderr),
+        Command::Report(a) => report::run(&a, stdout, stderr),
     }
 }

@@ -1,0 +1,702 @@
+//! SVG figures drawn with plotters' SVG backend (no system fonts needed: with the `ttf` and
+//! `ab_glyph` features off, plotters estimates text extents itself and writes `<text>` elements
+//! that the viewer renders with its own fonts; measured in docs/json-schema.md, "Figures").
+//!
+//! Every function is pure and returns a whole `<svg>` document. A drawing error (none is
+//! expected with an in-memory backend) yields a small SVG that says what failed instead of a
+//! panic. Series are named in legends, so a reader (and the tests) can find them by text.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use crate::input::{CircuitView, PassView};
+use crate::mccabe::{equilibrium_y, McCabeThiele};
+
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+type Drawn = Result<(), String>;
+/// Name, axis description, colour and points of one line.
+type Series<'a> = (&'a str, &'a str, RGBColor, Vec<(f64, f64)>);
+
+/// Colours for element and series lines (Tableau 10 followed by darker variants), chosen to be
+/// distinguishable on white.
+const PALETTE: [RGBColor; 18] = [
+    RGBColor(31, 119, 180),
+    RGBColor(255, 127, 14),
+    RGBColor(44, 160, 44),
+    RGBColor(214, 39, 40),
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(127, 127, 127),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+    RGBColor(0, 63, 92),
+    RGBColor(160, 60, 0),
+    RGBColor(0, 100, 0),
+    RGBColor(120, 0, 40),
+    RGBColor(80, 40, 130),
+    RGBColor(90, 60, 30),
+    RGBColor(150, 0, 110),
+    RGBColor(60, 60, 60),
+];
+
+/// The colour of series `i` (cycles through the palette).
+pub fn series_color(i: usize) -> RGBColor {
+    PALETTE[i % PALETTE.len()]
+}
+
+/// `#rrggbb` of a colour, as plotters writes it.
+pub fn color_hex(c: RGBColor) -> String {
+    format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+}
+
+/// Colour of a stream phase.
+pub fn phase_color(phase: &str) -> RGBColor {
+    match phase {
+        "aqueous" => RGBColor(31, 119, 180),
+        "organic" => RGBColor(214, 120, 0),
+        _ => RGBColor(110, 110, 110),
+    }
+}
+
+fn err<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+/// Runs `draw` on a white canvas of `w` x `h` pixels and returns the SVG text.
+pub(crate) fn render(w: u32, h: u32, draw: impl FnOnce(&Area<'_>) -> Drawn) -> String {
+    let mut buf = String::new();
+    let result = {
+        let root = SVGBackend::with_string(&mut buf, (w, h)).into_drawing_area();
+        let r = root.fill(&WHITE).map_err(err).and_then(|()| draw(&root));
+        let p = root.present().map_err(err);
+        r.and(p)
+    };
+    match result {
+        Ok(()) => buf,
+        Err(e) => error_svg(w, h, &e),
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '&' => o.push_str("&amp;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&apos;"),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+fn error_svg(w: u32, h: u32, msg: &str) -> String {
+    format!(
+        "<svg width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" xmlns=\"http://www.w3.org/2000/svg\">\n<text x=\"10\" y=\"20\" font-family=\"sans-serif\" font-size=\"14\">figure could not be drawn: {}</text>\n</svg>\n",
+        xml_escape(msg)
+    )
+}
+
+fn font(size: u32) -> TextStyle<'static> {
+    ("sans-serif", size).into_font().into()
+}
+
+/// Log-axis range `[lo, hi]` covering the positive values, at most `decades` decades deep.
+fn log_range(values: impl Iterator<Item = f64>, decades: f64) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, 0.0f64);
+    for v in values.filter(|v| v.is_finite() && *v > 0.0) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if hi <= 0.0 || !lo.is_finite() {
+        return (1e-6, 1.0);
+    }
+    let hi = 10f64.powf(hi.log10().ceil());
+    let floor = hi * 10f64.powf(-decades);
+    let lo = 10f64.powf(lo.log10().floor()).max(floor);
+    if lo >= hi {
+        (hi / 10.0, hi)
+    } else {
+        (lo, hi)
+    }
+}
+
+/// Linear range with a small margin; a flat series gets a unit-wide range.
+fn lin_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values.filter(|v| v.is_finite()) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if !lo.is_finite() {
+        return (0.0, 1.0);
+    }
+    if (hi - lo).abs() < 1e-12 * hi.abs().max(1.0) {
+        return (lo - 0.5, hi + 0.5);
+    }
+    let pad = 0.05 * (hi - lo);
+    (lo - pad, hi + pad)
+}
+
+fn sci(v: f64) -> String {
+    if v == 0.0 {
+        "0".into()
+    } else {
+        format!("{v:.0e}")
+    }
+}
+
+/// Section boundaries of a circuit: `(first stage, last stage, section kind)`.
+fn sections(c: &CircuitView) -> Vec<(usize, usize, String)> {
+    let mut out: Vec<(usize, usize, String)> = Vec::new();
+    for s in &c.stages {
+        match out.last_mut() {
+            Some(last) if last.2 == s.section && last.1 + 1 == s.stage => last.1 = s.stage,
+            _ => out.push((s.stage, s.stage, s.section.clone())),
+        }
+    }
+    out
+}
+
+fn stage_x_range(c: &CircuitView) -> (f64, f64) {
+    let n = c.stages.iter().map(|s| s.stage).max().unwrap_or(1).max(1);
+    (0.5, n as f64 + 0.5)
+}
+
+/// Draws the section boundaries and names across a chart.
+fn draw_sections<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<'_, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>,
+    c: &CircuitView,
+    y_lo: f64,
+    y_hi: f64,
+) -> Drawn {
+    let secs = sections(c);
+    for (i, (first, last, kind)) in secs.iter().enumerate() {
+        if i > 0 {
+            let x = *first as f64 - 0.5;
+            chart
+                .draw_series(LineSeries::new(
+                    vec![(x, y_lo), (x, y_hi)],
+                    BLACK.mix(0.35).stroke_width(1),
+                ))
+                .map_err(err)?;
+        }
+        let mid = (*first as f64 + *last as f64) / 2.0;
+        chart
+            .draw_series(std::iter::once(Text::new(
+                kind.clone(),
+                (mid, y_hi),
+                font(11).pos(Pos::new(HPos::Center, VPos::Top)),
+            )))
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// A column legend drawn into `area`: coloured line and label per entry.
+fn draw_legend(area: &Area<'_>, title: &str, entries: &[(String, RGBColor)]) -> Drawn {
+    area.draw(&Text::new(title.to_string(), (6, 30), font(13)))
+        .map_err(err)?;
+    for (i, (label, color)) in entries.iter().enumerate() {
+        let y = 52 + 17 * i as i32;
+        area.draw(&PathElement::new(
+            vec![(6, y), (30, y)],
+            color.stroke_width(3),
+        ))
+        .map_err(err)?;
+        area.draw(&Text::new(
+            label.clone(),
+            (36, y),
+            font(12).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Concentration profiles of one circuit: every element along the stages, aqueous panel on
+/// top and organic panel below, log scale (mol/L), section boundaries marked. Values below
+/// twelve decades under the largest are drawn at the floor of the axis.
+pub fn concentration_profiles_svg(c: &CircuitView, elements: &[String]) -> String {
+    let present: Vec<(usize, &String)> = elements
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| {
+            c.stages.iter().any(|s| {
+                s.conc_aq.get(*e).copied().unwrap_or(0.0) > 0.0
+                    || s.conc_org.get(*e).copied().unwrap_or(0.0) > 0.0
+            })
+        })
+        .collect();
+    render(1000, 760, |root| {
+        let (plots, legend) = root.split_horizontally(860);
+        let panels = plots.split_evenly((2, 1));
+        let all = c.stages.iter().flat_map(|s| {
+            s.conc_aq
+                .values()
+                .chain(s.conc_org.values())
+                .copied()
+                .collect::<Vec<_>>()
+        });
+        let (lo, hi) = log_range(all, 12.0);
+        let (x0, x1) = stage_x_range(c);
+        for (panel, (phase, pick_org)) in panels.iter().zip([("aqueous", false), ("organic", true)])
+        {
+            let mut chart = ChartBuilder::on(panel)
+                .caption(
+                    format!("circuit {}: {phase} phase concentration", c.name),
+                    font(16),
+                )
+                .margin(8)
+                .x_label_area_size(34)
+                .y_label_area_size(64)
+                .build_cartesian_2d(x0..x1, (lo..hi).log_scale())
+                .map_err(err)?;
+            chart
+                .configure_mesh()
+                .x_desc("stage")
+                .y_desc(format!("{phase} conc, mol/L"))
+                .y_label_formatter(&|v| sci(*v))
+                .x_label_formatter(&|v| format!("{v:.0}"))
+                .draw()
+                .map_err(err)?;
+            for (i, e) in &present {
+                let pts: Vec<(f64, f64)> = c
+                    .stages
+                    .iter()
+                    .map(|s| {
+                        let m = if pick_org { &s.conc_org } else { &s.conc_aq };
+                        let v = m.get(*e).copied().unwrap_or(0.0);
+                        (
+                            s.stage as f64,
+                            if v.is_finite() { v.clamp(lo, hi) } else { lo },
+                        )
+                    })
+                    .collect();
+                chart
+                    .draw_series(LineSeries::new(pts, series_color(*i).stroke_width(2)))
+                    .map_err(err)?;
+            }
+            draw_sections(&mut chart, c, lo, hi)?;
+        }
+        let entries: Vec<(String, RGBColor)> = present
+            .iter()
+            .map(|(i, e)| ((*e).clone(), series_color(*i)))
+            .collect();
+        draw_legend(&legend, "element", &entries)
+    })
+}
+
+/// pH of the aqueous and organic loading (mol/L REY) along the stages of one circuit.
+pub fn ph_loading_svg(c: &CircuitView) -> String {
+    render(1000, 620, |root| {
+        let panels = root.split_evenly((2, 1));
+        let (x0, x1) = stage_x_range(c);
+        let series: [Series<'_>; 2] = [
+            (
+                "pH",
+                "pH",
+                RGBColor(31, 119, 180),
+                c.stages.iter().map(|s| (s.stage as f64, s.ph)).collect(),
+            ),
+            (
+                "loading",
+                "organic loading, mol/L REY",
+                RGBColor(214, 120, 0),
+                c.stages
+                    .iter()
+                    .map(|s| (s.stage as f64, s.loading_mol_per_l))
+                    .collect(),
+            ),
+        ];
+        for (panel, (name, desc, color, pts)) in panels.iter().zip(series) {
+            let pts: Vec<(f64, f64)> = pts.into_iter().filter(|p| p.1.is_finite()).collect();
+            let (lo, hi) = lin_range(pts.iter().map(|p| p.1));
+            let mut chart = ChartBuilder::on(panel)
+                .caption(format!("circuit {}: {name}", c.name), font(16))
+                .margin(8)
+                .x_label_area_size(34)
+                .y_label_area_size(64)
+                .build_cartesian_2d(x0..x1, lo..hi)
+                .map_err(err)?;
+            chart
+                .configure_mesh()
+                .x_desc("stage")
+                .y_desc(desc)
+                .x_label_formatter(&|v| format!("{v:.0}"))
+                .draw()
+                .map_err(err)?;
+            chart
+                .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
+                .map_err(err)?
+                .label(name)
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                });
+            chart
+                .draw_series(pts.iter().map(|p| Circle::new(*p, 2, color.filled())))
+                .map_err(err)?;
+            draw_sections(&mut chart, c, lo, hi)?;
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.4))
+                .label_font(font(12))
+                .draw()
+                .map_err(err)?;
+        }
+        Ok(())
+    })
+}
+
+fn logit(v: f64) -> f64 {
+    let v = v.clamp(1e-15, 1.0 - 1e-15);
+    (v / (1.0 - v)).log10()
+}
+
+/// McCabe-Thiele-style diagram of a binary design: equilibrium curve(s), operating lines and the
+/// stage steps, in mole fractions (left) and in log10 odds `log10(x / (1 - x))` (right), where
+/// the high-purity ends are readable and the equilibrium curve is a straight line.
+pub fn mccabe_thiele_svg(d: &McCabeThiele, key_a: &str) -> String {
+    render(1200, 600, |root| {
+        let panels = root.split_evenly((1, 2));
+        for (k, panel) in panels.iter().enumerate() {
+            let logs = k == 1;
+            let tr = |p: (f64, f64)| if logs { (logit(p.0), logit(p.1)) } else { p };
+            let steps: Vec<(f64, f64)> = d.steps().into_iter().map(tr).collect();
+            let (lo, hi) = if logs {
+                let (a, b) = lin_range(steps.iter().flat_map(|p| [p.0, p.1]));
+                (a.min(b - 1.0), b)
+            } else {
+                (0.0, 1.0)
+            };
+            let mut chart = ChartBuilder::on(panel)
+                .caption(
+                    if logs {
+                        format!("McCabe-Thiele, log odds of {key_a}")
+                    } else {
+                        format!("McCabe-Thiele, mole fraction of {key_a}")
+                    },
+                    font(16),
+                )
+                .margin(10)
+                .x_label_area_size(40)
+                .y_label_area_size(56)
+                .build_cartesian_2d(lo..hi, lo..hi)
+                .map_err(err)?;
+            let (xd, yd) = if logs {
+                (
+                    format!("log10(x/(1-x)), x = {key_a} in aqueous"),
+                    format!("log10(y/(1-y)), y = {key_a} in organic"),
+                )
+            } else {
+                (
+                    format!("x, {key_a} in aqueous"),
+                    format!("y, {key_a} in organic"),
+                )
+            };
+            chart
+                .configure_mesh()
+                .x_desc(xd)
+                .y_desc(yd)
+                .draw()
+                .map_err(err)?;
+            let gray = RGBColor(150, 150, 150);
+            chart
+                .draw_series(LineSeries::new(
+                    vec![(lo, lo), (hi, hi)],
+                    gray.stroke_width(1),
+                ))
+                .map_err(err)?
+                .label("diagonal y = x")
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], gray));
+            let curves: Vec<(f64, &str, RGBColor)> = if d.beta_scrub == d.beta {
+                vec![(d.beta, "equilibrium", RGBColor(44, 160, 44))]
+            } else {
+                vec![
+                    (d.beta, "equilibrium, extraction", RGBColor(44, 160, 44)),
+                    (d.beta_scrub, "equilibrium, scrub", RGBColor(0, 100, 0)),
+                ]
+            };
+            for (beta, name, color) in curves {
+                let pts: Vec<(f64, f64)> = (0..=400)
+                    .map(|i| {
+                        if logs {
+                            let xl = lo + (hi - lo) * i as f64 / 400.0;
+                            (xl, xl + beta.log10())
+                        } else {
+                            let x = i as f64 / 400.0;
+                            (x, equilibrium_y(beta, x))
+                        }
+                    })
+                    .filter(|p| p.1 <= hi && p.1 >= lo)
+                    .collect();
+                chart
+                    .draw_series(LineSeries::new(pts, color.stroke_width(2)))
+                    .map_err(err)?
+                    .label(format!("{name} (beta {beta:.4})"))
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                    });
+            }
+            for (pts, name, color) in [
+                (
+                    &d.operating_extraction,
+                    "operating line, extraction",
+                    RGBColor(31, 119, 180),
+                ),
+                (
+                    &d.operating_scrub,
+                    "operating line, scrub",
+                    RGBColor(214, 39, 40),
+                ),
+            ] {
+                let pts: Vec<(f64, f64)> = pts.iter().copied().map(tr).collect();
+                chart
+                    .draw_series(LineSeries::new(pts, color.stroke_width(2)))
+                    .map_err(err)?
+                    .label(name)
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                    });
+            }
+            chart
+                .draw_series(LineSeries::new(steps, BLACK.stroke_width(1)))
+                .map_err(err)?
+                .label(format!("stage steps ({} + {} stages)", d.n, d.m))
+                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
+            let xf = tr((d.x_feed, d.x_feed)).0;
+            let purple = RGBColor(148, 103, 189);
+            chart
+                .draw_series(LineSeries::new(
+                    vec![(xf, lo), (xf, hi)],
+                    purple.stroke_width(1),
+                ))
+                .map_err(err)?
+                .label(format!("feed x = {:.4}", d.x_feed))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], purple));
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::LowerRight)
+                .background_style(WHITE.mix(0.9))
+                .border_style(BLACK.mix(0.4))
+                .label_font(font(11))
+                .draw()
+                .map_err(err)?;
+        }
+        Ok(())
+    })
+}
+
+/// Horizontal bar chart: one bar per `(label, value)`, with the value written at the bar end.
+pub fn bar_chart_svg(title: &str, unit: &str, bars: &[(String, f64)]) -> String {
+    let n = bars.len().max(1);
+    let h = (90 + 34 * n) as u32;
+    let label_w = bars
+        .iter()
+        .map(|(l, _)| l.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 48) as u32
+        * 7
+        + 16;
+    render(900, h, |root| {
+        let max = bars
+            .iter()
+            .map(|b| b.1)
+            .filter(|v| v.is_finite())
+            .fold(0.0f64, f64::max);
+        let xmax = if max > 0.0 { max * 1.25 } else { 1.0 };
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, font(16))
+            .margin(10)
+            .x_label_area_size(36)
+            .y_label_area_size(label_w)
+            .build_cartesian_2d(0f64..xmax, (0usize..n).into_segmented())
+            .map_err(err)?;
+        let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+        chart
+            .configure_mesh()
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                    labels.get(*i).cloned().unwrap_or_default()
+                }
+                SegmentValue::Last => String::new(),
+            })
+            .x_desc(unit)
+            .draw()
+            .map_err(err)?;
+        for (i, (label, v)) in bars.iter().enumerate() {
+            let v = if v.is_finite() { v.max(0.0) } else { 0.0 };
+            let color = series_color(i);
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [
+                        (0.0, SegmentValue::Exact(i)),
+                        (v, SegmentValue::Exact(i + 1)),
+                    ],
+                    color.mix(0.85).filled(),
+                )))
+                .map_err(err)?
+                .label(label.clone());
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    fmt_sig(v),
+                    (v, SegmentValue::CenterOf(i)),
+                    font(12).pos(Pos::new(HPos::Left, VPos::Center)),
+                )))
+                .map_err(err)?;
+        }
+        Ok(())
+    })
+}
+
+/// A number with about four significant digits, plain for moderate magnitudes.
+pub fn fmt_sig(v: f64) -> String {
+    if !v.is_finite() {
+        return "-".into();
+    }
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if !(1e-3..1e6).contains(&a) {
+        format!("{v:.3e}")
+    } else if a >= 100.0 {
+        format!("{v:.1}")
+    } else if a >= 1.0 {
+        format!("{v:.3}")
+    } else {
+        format!("{v:.4}")
+    }
+}
+
+/// Successive-LP passes: objective per pass (top) and the largest spec violation in simulation
+/// per pass (bottom, log scale; zero violations drawn at the floor). Accepted passes are filled
+/// circles, rejected ones open circles.
+pub fn passes_svg(passes: &[PassView], objective_label: &str) -> String {
+    render(1000, 620, |root| {
+        let panels = root.split_evenly((2, 1));
+        let n = passes.iter().map(|p| p.pass).max().unwrap_or(1).max(1);
+        let (x0, x1) = (0.5, n as f64 + 0.5);
+        let obj: Vec<(f64, f64, bool)> = passes
+            .iter()
+            .filter_map(|p| {
+                p.objective
+                    .filter(|v| v.is_finite())
+                    .map(|v| (p.pass as f64, v, p.accepted))
+            })
+            .collect();
+        let viol_raw: Vec<(f64, f64, bool)> = passes
+            .iter()
+            .filter_map(|p| {
+                p.max_violation
+                    .filter(|v| v.is_finite())
+                    .map(|v| (p.pass as f64, v, p.accepted))
+            })
+            .collect();
+        let (vlo, vhi) = log_range(viol_raw.iter().map(|p| p.1), 14.0);
+        let viol: Vec<(f64, f64, bool)> = viol_raw
+            .iter()
+            .map(|&(x, v, a)| (x, v.clamp(vlo, vhi), a))
+            .collect();
+        let blue = RGBColor(31, 119, 180);
+        let red = RGBColor(214, 39, 40);
+        // objective panel
+        {
+            let (lo, hi) = lin_range(obj.iter().map(|p| p.1));
+            let mut chart = ChartBuilder::on(&panels[0])
+                .caption("objective per pass", font(16))
+                .margin(8)
+                .x_label_area_size(34)
+                .y_label_area_size(72)
+                .build_cartesian_2d(x0..x1, lo..hi)
+                .map_err(err)?;
+            chart
+                .configure_mesh()
+                .x_desc("pass")
+                .y_desc(objective_label)
+                .x_label_formatter(&|v| format!("{v:.0}"))
+                .draw()
+                .map_err(err)?;
+            chart
+                .draw_series(LineSeries::new(
+                    obj.iter().map(|p| (p.0, p.1)),
+                    blue.stroke_width(2),
+                ))
+                .map_err(err)?
+                .label("objective")
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], blue.stroke_width(2))
+                });
+            chart
+                .draw_series(obj.iter().map(|p| {
+                    let style = if p.2 {
+                        blue.filled()
+                    } else {
+                        blue.stroke_width(1)
+                    };
+                    Circle::new((p.0, p.1), 4, style)
+                }))
+                .map_err(err)?;
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::LowerRight)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.4))
+                .draw()
+                .map_err(err)?;
+        }
+        {
+            let mut chart = ChartBuilder::on(&panels[1])
+                .caption("largest spec violation per pass (simulated)", font(16))
+                .margin(8)
+                .x_label_area_size(34)
+                .y_label_area_size(72)
+                .build_cartesian_2d(x0..x1, (vlo..vhi).log_scale())
+                .map_err(err)?;
+            chart
+                .configure_mesh()
+                .x_desc("pass")
+                .y_desc("max violation")
+                .y_label_formatter(&|v| sci(*v))
+                .x_label_formatter(&|v| format!("{v:.0}"))
+                .draw()
+                .map_err(err)?;
+            chart
+                .draw_series(LineSeries::new(
+                    viol.iter().map(|p| (p.0, p.1)),
+                    red.stroke_width(2),
+                ))
+                .map_err(err)?
+                .label("max violation")
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], red.stroke_width(2))
+                });
+            chart
+                .draw_series(viol.iter().map(|p| {
+                    let style = if p.2 {
+                        red.filled()
+                    } else {
+                        red.stroke_width(1)
+                    };
+                    Circle::new((p.0, p.1), 4, style)
+                }))
+                .map_err(err)?;
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.4))
+                .draw()
+                .map_err(err)?;
+        }
+        Ok(())
+    })
+}

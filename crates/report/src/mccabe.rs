@@ -1,0 +1,136 @@
+//! Data of a McCabe-Thiele-style diagram of a binary design: the stage-to-stage compositions of
+//! the rigorous design cascade, the equilibrium curves and the operating lines.
+//!
+//! Coordinates are the mole fraction of the more extractable key A among the REE of each phase:
+//! `x` in the aqueous, `y` in the organic. Within a stage of the constant-separation-factor
+//! model the phases are at equilibrium, `y = beta x / (1 + (beta - 1) x)`; between stages `i` and
+//! `i + 1` the organic leaving `i` meets the aqueous leaving `i + 1`, so the operating points are
+//! `(x_{i+1}, y_i)`. The profile comes from [`sxplan_sim::cascade::solve_sf_cascade`] at the
+//! design's S, W, n and m, the same model the design search used, so the steps are the rigorous
+//! ones and not a graphical construction.
+
+use sxplan_sim::cascade::{solve_sf_cascade, FeedPhase, SfCascadeSpec};
+
+use crate::input::DesignView;
+
+/// Everything the diagram draws.
+#[derive(Debug, Clone, PartialEq)]
+pub struct McCabeThiele {
+    /// Separation factor in the extraction section.
+    pub beta: f64,
+    /// Separation factor in the scrub section.
+    pub beta_scrub: f64,
+    /// A fraction of the feed.
+    pub x_feed: f64,
+    /// Extraction stages.
+    pub n: usize,
+    /// Scrub stages.
+    pub m: usize,
+    /// Equilibrium points `(x_i, y_i)` of stages 1..=n+m.
+    pub stages: Vec<(f64, f64)>,
+    /// Operating points `(x_{i+1}, y_i)` between extraction stages (i < n).
+    pub operating_extraction: Vec<(f64, f64)>,
+    /// Operating points `(x_{i+1}, y_i)` between scrub stages (n < i < n + m) and across the
+    /// feed stage (i = n).
+    pub operating_scrub: Vec<(f64, f64)>,
+    /// Status of the cascade solve (`converged`, ...).
+    pub status: String,
+}
+
+impl McCabeThiele {
+    /// The staircase: equilibrium point, operating point, next equilibrium point, ...
+    pub fn steps(&self) -> Vec<(f64, f64)> {
+        let mut out = Vec::with_capacity(2 * self.stages.len());
+        for (i, &(x, y)) in self.stages.iter().enumerate() {
+            out.push((x, y));
+            if let Some(&(x_next, _)) = self.stages.get(i + 1) {
+                out.push((x_next, y));
+            }
+        }
+        out
+    }
+}
+
+/// Equilibrium composition of the organic at aqueous A fraction `x` for separation factor `beta`.
+pub fn equilibrium_y(beta: f64, x: f64) -> f64 {
+    let d = 1.0 + (beta - 1.0) * x;
+    if d > 0.0 {
+        beta * x / d
+    } else {
+        0.0
+    }
+}
+
+/// The diagram of a binary design with a rigorous result; `None` when the design has more than
+/// two components, no rigorous stage numbers, or the cascade cannot be solved.
+pub fn from_design(d: &DesignView) -> Option<McCabeThiele> {
+    if d.distribution.len() > 2 {
+        return None;
+    }
+    let (n, m) = (d.n?, d.m?);
+    let good = |v: f64| v.is_finite() && v > 0.0;
+    if !(good(d.sep_factor)
+        && good(d.sep_factor_scrub)
+        && good(d.s)
+        && d.w.is_finite()
+        && (0.0..=1.0).contains(&d.x_a))
+    {
+        return None;
+    }
+    let spec = SfCascadeSpec {
+        beta: vec![d.sep_factor, 1.0],
+        feed: vec![d.x_a, 1.0 - d.x_a],
+        feed_phase: if d.feed_phase == "organic" {
+            FeedPhase::Organic
+        } else {
+            FeedPhase::Aqueous
+        },
+        n_extraction: n,
+        n_scrub: m,
+        s: d.s,
+        w: d.w,
+        beta_scrub: if d.sep_factor_scrub == d.sep_factor {
+            None
+        } else {
+            Some(vec![d.sep_factor_scrub, 1.0])
+        },
+    };
+    let r = solve_sf_cascade(&spec).ok()?;
+    let frac = |v: &[f64]| -> f64 {
+        let a = v.first().copied().unwrap_or(0.0);
+        let b = v.get(1).copied().unwrap_or(0.0);
+        if a + b > 0.0 {
+            a / (a + b)
+        } else {
+            0.0
+        }
+    };
+    let stages: Vec<(f64, f64)> = r
+        .aq_profile
+        .iter()
+        .zip(&r.org_profile)
+        .map(|(aq, org)| (frac(aq), frac(org)))
+        .collect();
+    let mut operating_extraction = Vec::new();
+    let mut operating_scrub = Vec::new();
+    for i in 0..stages.len().saturating_sub(1) {
+        let p = (stages[i + 1].0, stages[i].1);
+        // stage numbers are i + 1; stages 1..n are extraction
+        if i + 1 < n {
+            operating_extraction.push(p);
+        } else {
+            operating_scrub.push(p);
+        }
+    }
+    Some(McCabeThiele {
+        beta: d.sep_factor,
+        beta_scrub: d.sep_factor_scrub,
+        x_feed: d.x_a,
+        n,
+        m,
+        stages,
+        operating_extraction,
+        operating_scrub,
+        status: r.status.as_str().to_string(),
+    })
+}

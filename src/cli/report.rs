@@ -1,0 +1,171 @@
+//! `sxplan report RESULT.json... [--out DIR] [--flowsheet FILE]`: re-render saved results as a
+//! self-contained report.html, report.md, SVG figures, CSV tables and flowsheet.dot.
+//!
+//! Takes one or more JSON documents written by `simulate`, `design` or `optimize` (at most one of
+//! each kind, recognised by their shape) and renders them into one report. Without `--out` the
+//! Markdown report goes to stdout. With `--out DIR` every file is first written into a fresh
+//! temporary directory beside DIR; only when all are written does the directory become DIR (or,
+//! when DIR exists, each file is renamed into it, report.html last), so a failed run leaves no
+//! report that looks complete. `--flowsheet FILE` adds the data provenance of the flowsheet.
+//! Exit codes: 0 written, 1 a document is not a readable result or the flowsheet has errors,
+//! 2 usage or I/O error.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sxplan_report::{write_report_files, ReportInput};
+
+use super::Exit;
+
+/// Arguments of `sxplan report`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    sxplan simulate flowsheets/pr-nd.toml --format json > sim.json && sxplan report sim.json --out rep/\n  \
+    sxplan report opt.json sim.json --flowsheet flowsheets/pr-nd.toml --out rep/")]
+pub struct ReportArgs {
+    /// Result JSON files (from simulate, design or optimize; at most one of each).
+    #[arg(required = true, value_name = "RESULT.json")]
+    pub files: Vec<PathBuf>,
+    /// Directory to write report.html, report.md, SVGs, CSVs and flowsheet.dot into.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Flowsheet the results came from, to list the data it uses and their sources.
+    #[arg(long, value_name = "FILE")]
+    pub flowsheet: Option<PathBuf>,
+}
+
+/// Runs `sxplan report`.
+pub fn run(args: &ReportArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Exit {
+    match run_inner(args, stdout) {
+        Ok(()) => Exit::Ok,
+        Err((exit, msg)) => {
+            let _ = writeln!(stderr, "error: {msg}");
+            exit
+        }
+    }
+}
+
+type CliResult<T> = Result<T, (Exit, String)>;
+
+fn run_inner(args: &ReportArgs, stdout: &mut dyn Write) -> CliResult<()> {
+    let mut docs = Vec::new();
+    for f in &args.files {
+        let text = std::fs::read_to_string(f)
+            .map_err(|e| (Exit::Usage, format!("cannot read {}: {e}", f.display())))?;
+        let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+            (
+                Exit::Failure,
+                format!("{}: not valid JSON: {e}", f.display()),
+            )
+        })?;
+        docs.push(doc);
+    }
+    let mut input = ReportInput::from_documents(&docs).map_err(|e| {
+        let msg = e.to_string();
+        // name the file instead of its position
+        let named = match msg.strip_prefix("document ") {
+            Some(rest) => {
+                let (num, tail) = rest.split_once(':').unwrap_or((rest, ""));
+                let file = num
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|i| args.files.get(i.wrapping_sub(1)))
+                    .map_or_else(|| format!("document {num}"), |p| p.display().to_string());
+                format!("{file}:{tail}")
+            }
+            None => msg,
+        };
+        (Exit::Failure, named)
+    })?;
+    if let Some(fs) = &args.flowsheet {
+        let src = std::fs::read_to_string(fs)
+            .map_err(|e| (Exit::Usage, format!("cannot read {}: {e}", fs.display())))?;
+        let checked = sxplan_model::check_str(&src);
+        let Some(flowsheet) = checked.flowsheet else {
+            return Err((
+                Exit::Failure,
+                format!(
+                    "{}: {} error(s); run `sxplan check` on it",
+                    fs.display(),
+                    checked.error_count()
+                ),
+            ));
+        };
+        input = input.with_provenance(&flowsheet.data_used);
+    }
+    let files = write_report_files(&input);
+    match &args.out {
+        None => {
+            let md = files
+                .iter()
+                .find(|(n, _)| n == "report.md")
+                .map_or("", |(_, t)| t.as_str());
+            stdout
+                .write_all(md.as_bytes())
+                .map_err(|e| (Exit::Usage, format!("writing the report: {e}")))?;
+        }
+        Some(dir) => {
+            write_dir(dir, &files).map_err(|e| (Exit::Usage, e))?;
+            let _ = writeln!(
+                stdout,
+                "wrote {} files to {} (open {})",
+                files.len(),
+                dir.display(),
+                dir.join("report.html").display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Writes `files` into `dir` through a temporary directory (see the module docs).
+fn write_dir(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
+    let parent = match dir.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let base = dir.file_name().map_or_else(
+        || "report".to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    std::fs::create_dir_all(&parent)
+        .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    let tmp = parent.join(format!(".{base}.report-tmp-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
+    let cleanup = |msg: String| {
+        let _ = std::fs::remove_dir_all(&tmp);
+        msg
+    };
+    for (name, text) in files {
+        let p = tmp.join(name);
+        std::fs::write(&p, text)
+            .map_err(|e| cleanup(format!("cannot write {}: {e}", p.display())))?;
+    }
+    if !dir.exists() {
+        return std::fs::rename(&tmp, dir).map_err(|e| {
+            cleanup(format!(
+                "cannot rename {} to {}: {e}",
+                tmp.display(),
+                dir.display()
+            ))
+        });
+    }
+    if !dir.is_dir() {
+        return Err(cleanup(format!(
+            "{} exists and is not a directory",
+            dir.display()
+        )));
+    }
+    // report.html last: its presence marks a complete report
+    let mut order: Vec<&(String, String)> =
+        files.iter().filter(|(n, _)| n != "report.html").collect();
+    order.extend(files.iter().filter(|(n, _)| n == "report.html"));
+    let _ = std::fs::remove_file(dir.join("report.html"));
+    for (name, _) in order {
+        std::fs::rename(tmp.join(name), dir.join(name))
+            .map_err(|e| cleanup(format!("cannot move {name} into {}: {e}", dir.display())))?;
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(())
+}
