@@ -159,6 +159,9 @@ fn purity_weight(e: Element, basis: PurityBasis) -> f64 {
     }
 }
 
+/// Stages whose organic loading at the point is below this fraction of the limit get no loading row.
+pub const LOADING_SCREEN: f64 = 0.5;
+
 /// Penalty of a soft row: `PENALTY x (objective scale) / (row scale)` per unit of violation.
 pub const PENALTY: f64 = 1e4;
 
@@ -464,7 +467,15 @@ pub fn build(
             if let Some(cmax) = cp.loading_limit[j] {
                 let sf_capacity = matches!(&c.equilibrium, Equilibrium::SeparationFactor(sf)
                     if matches!(sf.loading.get(lay.section_of[j]), Some(Some(sxplan_model::SectionLoading::Capacity(_)))));
-                if !sf_capacity && o0 > 0.0 {
+                let load0: f64 = (0..m)
+                    .filter(|&i| fs.elements[i].is_rey())
+                    .map(|i| cp.o[j][i])
+                    .sum::<f64>()
+                    / o0.max(1e-300);
+                // Screening: a loading row couples every element of its stage and widens the band
+                // of the KKT factor 2m-fold; only stages loaded to LOADING_SCREEN of the limit get one.
+                // Every stage is still checked in simulation before a point is accepted.
+                if !sf_capacity && o0 > 0.0 && load0 >= LOADING_SCREEN * cmax {
                     let mut terms: Vec<(VarId, f64)> = (0..m)
                         .filter(|&i| fs.elements[i].is_rey())
                         .map(|i| (o[j][i], 1.0))

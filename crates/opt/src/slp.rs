@@ -717,6 +717,7 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
     let mut status = OptStatus::IterationLimit;
     let mut last_lp: Option<(CascadeLp, LpSolution)> = None;
     let mut newton_budget = f64::INFINITY;
+    let mut viol_history: Vec<f64> = Vec::new();
     let mut best: Option<(OperatingPoint, PlantPoint, f64, Vec<SpecCheck>)> =
         (max_violation(&checks) <= opts.spec_tol)
             .then(|| (point.clone(), sim.clone(), obj, checks.clone()));
@@ -841,6 +842,17 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             if converged && max_violation(&checks) <= opts.spec_tol {
                 status = OptStatus::Optimal;
                 break;
+            }
+            // Infeasible plants creep: the elastic LP keeps trading a little violation for a little
+            // objective. Stop when three accepted passes in a row left the violation where it was.
+            viol_history.push(max_violation(&checks));
+            let k = viol_history.len();
+            if k >= 4 && viol_history[k - 1] > opts.spec_tol && lp_viol > opts.spec_tol {
+                let before = viol_history[k - 4];
+                if before - viol_history[k - 1] <= 1e-3 * before {
+                    status = OptStatus::Infeasible;
+                    break;
+                }
             }
         } else {
             passes.push(record);

@@ -83,7 +83,7 @@ impl Default for LpOptions {
                 .first()
                 .copied()
                 .unwrap_or(Backend::Clarabel),
-            scaling: Scaling::Geometric,
+            scaling: Scaling::Columns,
             elastic: false,
             residual_tol: 1e-6,
             max_iter: 0,
@@ -133,7 +133,7 @@ impl LpStatus {
 }
 
 /// Primal residuals of a solution, in user units ("abs") and relative to the size of the row ("scaled":
-/// violation / max(|rhs|, max_j |a_j x_j|), and for bounds violation / max(|bound|, scale)).
+/// violation / max(|rhs|, max_j |a_j| max(|x_j|, scale_j)), and for bounds violation / max(|bound|, scale)).
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct Residuals {
     /// Largest absolute row violation.
@@ -680,7 +680,9 @@ pub fn solve(p: &LpProblem, opts: &LpOptions) -> Result<LpSolution, OptError> {
         let mut size = r.rhs.abs();
         for &(j, a) in &sc.rows[i] {
             act += a * x[j];
-            size = size.max((a * x[j]).abs());
+            // A row is as large as its terms at the solution or at their declared magnitudes: flows
+            // below their scale floor are measured against the floor, not against themselves.
+            size = size.max((a * x[j].abs().max(p.vars[j].scale)).abs());
         }
         activity.push(act);
         let solved = act + slack[i];

@@ -123,3 +123,99 @@ fn infeasible_specs_are_diagnosed_by_name() {
         "{names:?}"
     );
 }
+
+/// The base cascade with a fixed feed, free scrub and organic flows, and reagent prices.
+fn reagent_case(objective: &str) -> String {
+    BASE.replace(
+        "free = [{ var = \"feed_rate\", of = \"liquor\", min = \"0.5 m3/h\", max = \"5 m3/h\" }]",
+        "free = [{ var = \"scrub_flow\", of = \"PrNd\", min = \"1 m3/h\", max = \"5 m3/h\" },\n        { var = \"organic_flow\", of = \"PrNd\", min = \"1 m3/h\", max = \"5 m3/h\" }]",
+    )
+    .replace("objective = \"max_throughput\"", &format!("objective = \"{objective}\""))
+    .replace(
+        "organic = { extractant = \"P507\", conc = \"1.5 mol/L\", flow = \"2.4 m3/h\" }",
+        "organic = { extractant = \"P507\", conc = \"1.5 mol/L\", flow = \"2.4 m3/h\", saponification = \"36 %\", agent = \"NaOH\" }",
+    )
+    .replace(
+        "[optimize]",
+        "[prices]\nreagent = { HCl = { price = \"0.2 USD/kg\", source = \"illustrative\", quality = \"illustrative\" }, NaOH = { price = \"0.5 USD/kg\", source = \"illustrative\", quality = \"illustrative\" } }\noxide = { Pr = { price = \"60 USD/kg\", source = \"illustrative\", quality = \"illustrative\" }, Nd = { price = \"60 USD/kg\", source = \"illustrative\", quality = \"illustrative\" } }\n\n[optimize]",
+    )
+}
+
+#[test]
+fn min_reagent_cost_lowers_cost_and_keeps_specs() {
+    let fs = load(&reagent_case("min_reagent_cost"));
+    let r = optimize(&fs, &OptimizeOptions::default()).unwrap();
+    assert_eq!(r.status, OptStatus::Optimal, "{:?}", r.passes);
+    assert_eq!(r.objective_unit, "US$/h");
+    assert!(
+        r.objective_value < r.objective_start,
+        "{} vs {}",
+        r.objective_value,
+        r.objective_start
+    );
+    // Hand check of the cost at the optimum: HCl 1 mol/L x W, NaOH 0.36 x 1.5 mol/L x O, at
+    // 0.2 and 0.5 US$/kg of 36.458 and 39.997 g/mol.
+    let w = r
+        .operating_point
+        .iter()
+        .find(|v| v.name.contains("scrub"))
+        .unwrap()
+        .value;
+    let o = r
+        .operating_point
+        .iter()
+        .find(|v| v.name.contains("organic"))
+        .unwrap()
+        .value;
+    let hcl = sxplan_chem::formula::molar_mass("HCl").unwrap();
+    let naoh = sxplan_chem::formula::molar_mass("NaOH").unwrap();
+    let cost = 1.0 * w * hcl / 1000.0 * 0.2 + 0.36 * 1.5 * o * naoh / 1000.0 * 0.5;
+    assert!(
+        (cost - r.objective_value).abs() < 1e-9 * cost,
+        "{cost} {}",
+        r.objective_value
+    );
+    assert!(
+        r.checks.iter().all(|c| c.violation <= 1e-6),
+        "{:?}",
+        r.checks
+    );
+    // Less organic saves base until the organic loading limit binds; less scrub saves acid down to
+    // the scrub flow's lower bound, whose reduced cost is the cost of one more m3/h of scrub.
+    let binding: Vec<RowKind> = r.shadow_prices.iter().map(|s| s.kind).collect();
+    assert!(binding.contains(&RowKind::Loading), "{:?}", r.shadow_prices);
+    let scrub = r
+        .operating_point
+        .iter()
+        .find(|v| v.name.contains("scrub"))
+        .unwrap();
+    assert_eq!(scrub.at_bound, "lower");
+    assert!(
+        scrub.reduced_cost > 1.0 * hcl / 1000.0 * 0.2 * 1000.0 * 0.999,
+        "{}",
+        scrub.reduced_cost
+    );
+}
+
+#[test]
+fn max_margin_improves_on_the_start_and_keeps_specs() {
+    let fs = load(&reagent_case("max_margin"));
+    let r = optimize(&fs, &OptimizeOptions::default()).unwrap();
+    assert_eq!(r.status, OptStatus::Optimal, "{:?}", r.passes);
+    assert!(
+        r.objective_value >= r.objective_start - 1e-9,
+        "{} vs {}",
+        r.objective_value,
+        r.objective_start
+    );
+    assert!(
+        r.checks.iter().all(|c| c.violation <= 1e-6),
+        "{:?}",
+        r.checks
+    );
+    assert!(
+        r.price_sources.iter().any(|s| s.contains("oxide Nd")),
+        "{:?}",
+        r.price_sources
+    );
+}

@@ -1,0 +1,74 @@
+//! Criterion benchmarks of the optimizer on synthetic 15-element cascades of 100, 500 and 1,000
+//! stages: one LP pass (build + solve) and a full successive-LP optimization.
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use sxplan_opt::cascade::{build, LpObjective};
+use sxplan_opt::plant::Plant;
+use sxplan_opt::{economics, optimize, solve, LpOptions, OptimizeOptions};
+
+mod synthetic;
+
+fn flowsheet(n: usize) -> sxplan_model::Flowsheet {
+    let src = synthetic::cascade_toml(n, 15, 0.99);
+    sxplan_model::check_str(&src)
+        .flowsheet
+        .expect("synthetic flowsheet checks clean")
+}
+
+fn bench(c: &mut Criterion) {
+    let mut g = c.benchmark_group("optimize");
+    g.sample_size(10);
+    for n in [100, 500, 1000] {
+        let fs = flowsheet(n);
+        let plant = Plant::new(&fs).expect("plant");
+        let point = plant.base_point().expect("point");
+        let sim = plant.simulate(&point).expect("sim");
+        let econ = economics(&fs, sxplan_model::Objective::MaxThroughput)
+            .expect("econ")
+            .0;
+        let clp = build(
+            &plant,
+            &point,
+            &sim,
+            &[500.0],
+            LpObjective::Throughput,
+            &econ,
+            1000.0,
+        )
+        .expect("lp");
+        let lp_opts = LpOptions {
+            elastic: true,
+            ..LpOptions::default()
+        };
+        eprintln!(
+            "{n} stages: LP {} columns, {} rows, {} nonzeros",
+            clp.lp.vars.len(),
+            clp.lp.rows.len(),
+            clp.lp.n_nonzeros()
+        );
+        g.bench_function(format!("lp_pass_solve_{n}_stages"), |b| {
+            b.iter(|| solve(&clp.lp, &lp_opts).expect("solve"))
+        });
+        g.bench_function(format!("lp_pass_build_{n}_stages"), |b| {
+            b.iter(|| {
+                build(
+                    &plant,
+                    &point,
+                    &sim,
+                    &[500.0],
+                    LpObjective::Throughput,
+                    &econ,
+                    1000.0,
+                )
+                .expect("lp")
+            })
+        });
+        g.bench_function(format!("optimize_{n}_stages"), |b| {
+            b.iter(|| optimize(&fs, &OptimizeOptions::default()).expect("optimize"))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

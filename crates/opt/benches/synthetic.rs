@@ -1,0 +1,74 @@
+//! Synthetic benchmark flowsheets: one two-section cascade with 15 REY elements and constant
+//! distribution ratios. The numbers are illustrative (chosen to give a clean cut between Gd and Tb),
+//! not plant data.
+
+/// The 15 REY in the order used for the distribution ratios (lightest first, Y last).
+pub const ELEMENTS: [&str; 15] = [
+    "La", "Ce", "Pr", "Nd", "Sm", "Eu", "Gd", "Tb", "Dy", "Ho", "Er", "Tm", "Yb", "Lu", "Y",
+];
+
+/// TOML of an `n_stages`-stage cascade (half extraction, half scrub) cutting La..Gd (raffinate)
+/// from Tb..Lu + Y (loaded organic), with `n_elements` elements (<= 15), the feed rate free for
+/// max throughput, a stage capacity, purity specs on both products and a reagent price for the
+/// money objectives.
+pub fn cascade_toml(n_stages: usize, n_elements: usize, purity: f64) -> String {
+    let n_el = n_elements.clamp(2, 15);
+    let els = &ELEMENTS[..n_el];
+    // Adjacent separation factor 2 around a key pair straddling the middle of the list.
+    let key = (n_el / 2) as f64 - 0.5;
+    let d: Vec<String> = els
+        .iter()
+        .enumerate()
+        .map(|(i, e)| format!("{e} = {:.6}", 2f64.powf(i as f64 - key)))
+        .collect();
+    let conc: Vec<String> = els
+        .iter()
+        .map(|e| format!("{e} = \"0.01 mol/L\""))
+        .collect();
+    let light: Vec<String> = els[..n_el / 2].iter().map(|e| format!("\"{e}\"")).collect();
+    let heavy: Vec<String> = els[n_el / 2..].iter().map(|e| format!("\"{e}\"")).collect();
+    let n_ext = n_stages / 2;
+    let n_scr = n_stages - n_ext;
+    format!(
+        r#"schema = 1
+name = "synthetic-{n_stages}"
+description = "synthetic benchmark cascade, illustrative distribution ratios"
+
+[[feed]]
+name = "liquor"
+flow = "1 m3/h"
+conc = {{ {conc} }}
+to = "cut.feed"
+
+[[circuit]]
+name = "cut"
+sections = [{{ kind = "extraction", stages = {n_ext} }}, {{ kind = "scrub", stages = {n_scr} }}]
+organic = {{ extractant = "P507", conc = "1.5 mol/L", flow = "3.5 m3/h", saponification = "36 %", agent = "NaOH" }}
+scrub = {{ acid = "HCl", conc = "1 mol/L", flow = "3 m3/h" }}
+equilibrium = {{ model = "distribution", d = {{ {d} }}, quality = "illustrative" }}
+capacity = [{{ max_flow = "8.5 m3/h" }}]
+
+[[product]]
+name = "light"
+from = "cut.raffinate"
+purity = {{ elements = [{light}], min = {purity} }}
+
+[[product]]
+name = "heavy"
+from = "cut.loaded_organic"
+kind = "organic"
+purity = {{ elements = [{heavy}], min = {purity} }}
+
+[prices]
+reagent = {{ HCl = {{ price = "0.2 USD/kg", source = "illustrative", quality = "illustrative" }}, NaOH = {{ price = "0.5 USD/kg", source = "illustrative", quality = "illustrative" }} }}
+
+[optimize]
+objective = "max_throughput"
+free = [{{ var = "feed_rate", of = "liquor", min = "0.2 m3/h", max = "4 m3/h" }}]
+"#,
+        conc = conc.join(", "),
+        d = d.join(", "),
+        light = light.join(", "),
+        heavy = heavy.join(", "),
+    )
+}

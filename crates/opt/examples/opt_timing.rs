@@ -1,0 +1,70 @@
+//! Prints a Markdown table of optimizer timings on the synthetic benchmark cascades
+//! (`cargo run --release -p sxplan-opt --example opt_timing -- 100 500 1000`).
+
+#[path = "../benches/synthetic.rs"]
+mod synthetic;
+
+use std::time::Instant;
+
+use sxplan_opt::{optimize, Backend, OptimizeOptions};
+
+fn clock() -> f64 {
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64()
+}
+
+fn main() {
+    let sizes: Vec<usize> = std::env::args()
+        .skip(1)
+        .filter_map(|a| a.parse().ok())
+        .collect();
+    let sizes = if sizes.is_empty() {
+        vec![100, 500, 1000]
+    } else {
+        sizes
+    };
+    println!("| backend | stages | elements | status | passes | LP cols x rows (nnz) | LP time per pass, median (max) | total |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for backend in Backend::enabled() {
+        for &n in &sizes {
+            let src = synthetic::cascade_toml(n, 15, 0.99);
+            let fs = match sxplan_model::check_str(&src).flowsheet {
+                Some(f) => f,
+                None => {
+                    eprintln!("synthetic flowsheet {n} does not check");
+                    continue;
+                }
+            };
+            let mut opts = OptimizeOptions {
+                clock: Some(clock),
+                ..OptimizeOptions::default()
+            };
+            opts.lp.backend = backend;
+            let t0 = Instant::now();
+            let r = match optimize(&fs, &opts) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("{n}: {e}");
+                    continue;
+                }
+            };
+            let total = t0.elapsed().as_secs_f64();
+            let mut times: Vec<f64> = r.passes.iter().filter_map(|p| p.lp_time_s).collect();
+            times.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+            let med = times.get(times.len() / 2).copied().unwrap_or(0.0);
+            let max = times.last().copied().unwrap_or(0.0);
+            println!(
+                "| {} | {n} | 15 | {} | {} | {} x {} ({}) | {:.3} s ({:.3} s) | {:.2} s |",
+                backend.as_str(),
+                r.status.as_str(),
+                r.passes.len(),
+                r.lp_size.0,
+                r.lp_size.1,
+                r.lp_size.2,
+                med,
+                max,
+                total
+            );
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! The synthetic benchmark flowsheets check clean and optimize to a confirmed optimum.
+
+#[path = "../benches/synthetic.rs"]
+mod synthetic;
+
+use sxplan_opt::{optimize, OptStatus, OptimizeOptions};
+
+#[test]
+fn synthetic_cascade_optimizes() {
+    let n = if std::env::var_os("SXPLAN_SLOW").is_some() {
+        500
+    } else {
+        60
+    };
+    let src = synthetic::cascade_toml(n, 15, 0.99);
+    let out = sxplan_model::check_str(&src);
+    let fs = out
+        .flowsheet
+        .unwrap_or_else(|| panic!("{:?}", out.diagnostics));
+    let r = optimize(&fs, &OptimizeOptions::default()).unwrap();
+    eprintln!("{}", sxplan_report_free_summary(&r));
+    assert_eq!(r.status, OptStatus::Optimal, "{:?}", r.passes);
+    assert!(
+        r.checks.iter().all(|c| c.violation <= 1e-6),
+        "{:?}",
+        r.checks
+    );
+}
+
+fn sxplan_report_free_summary(r: &sxplan_opt::OptimizeResult) -> String {
+    let mut s = format!(
+        "{:?} {} {}\n",
+        r.status, r.objective_value, r.objective_unit
+    );
+    for p in &r.passes {
+        s += &format!(
+            "pass {} obj {} step {:.3e} viol {:.3e} acc {} lp {:?} {}x{}\n",
+            p.pass,
+            p.objective,
+            p.step,
+            p.max_violation,
+            p.accepted,
+            p.lp_status,
+            p.lp_cols,
+            p.lp_rows
+        );
+    }
+    for c in &r.checks {
+        s += &format!("{} {} {} {}\n", c.name, c.value, c.limit, c.violation);
+    }
+    s
+}

@@ -1,0 +1,150 @@
+//! End-to-end tests of `sxplan optimize` through the in-process CLI: text and JSON reports, the
+//! optimized flowsheet written with `--out`, and exit codes for infeasible plans and bad input.
+
+use std::path::{Path, PathBuf};
+
+use sxplan::cli::{run, Exit};
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("crates/opt/tests/data")
+        .join(name)
+}
+
+fn cli(args: &[&str]) -> (Exit, String, String) {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let mut all = vec!["sxplan"];
+    all.extend_from_slice(args);
+    let code = run(all, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8_lossy(&out).into_owned(),
+        String::from_utf8_lossy(&err).into_owned(),
+    )
+}
+
+fn tmpdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("sxplan-opt-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    d
+}
+
+#[test]
+fn text_report_shows_status_passes_point_and_limits() {
+    let f = data("prnd_distribution.toml");
+    let (code, out, err) = cli(&["optimize", f.to_str().unwrap()]);
+    assert_eq!(code, Exit::Ok, "{err}");
+    assert!(out.contains(": optimal (max_throughput)"), "{out}");
+    assert!(out.contains("feed liquor rate"), "{out}");
+    assert!(out.contains("1.332066 m3/h"), "{out}");
+    assert!(out.contains("what limits this plant"), "{out}");
+    assert!(
+        out.contains("1. purity Pr_raffinate Pr >= 90.0000 %"),
+        "{out}"
+    );
+}
+
+#[test]
+fn json_report_is_versioned_and_complete() {
+    let f = data("prnd_distribution.toml");
+    let (code, out, err) = cli(&["optimize", f.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, Exit::Ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["status"], "optimal");
+    assert_eq!(v["objective"]["kind"], "max_throughput");
+    let obj = v["objective"]["value"].as_f64().unwrap();
+    assert!((obj - 1.332066).abs() < 1e-5, "{obj}");
+    assert!(!v["passes"].as_array().unwrap().is_empty());
+    assert!(v["passes"][0]["lp_time_s"].is_number());
+    assert_eq!(v["operating_point"][0]["unit"], "m3/h");
+    assert!(v["shadow_prices"][0]["value"].as_f64().unwrap() > 0.0);
+    assert_eq!(v["products"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn out_writes_a_flowsheet_that_checks_and_is_already_optimal() {
+    let f = data("prnd_distribution.toml");
+    let dir = tmpdir("out");
+    let (code, _, err) = cli(&[
+        "optimize",
+        f.to_str().unwrap(),
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Exit::Ok, "{err}");
+    let written = dir.join("prnd_distribution.optimized.toml");
+    let text = std::fs::read_to_string(&written).unwrap();
+    assert!(text.contains("flow = \"1.332066"), "{text}");
+    let checked = sxplan_model::check_str(&text);
+    assert!(checked.diagnostics.is_empty(), "{:?}", checked.diagnostics);
+    // No temporary file is left behind.
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "{names:?}");
+    // Optimizing the written flowsheet again finds the same optimum.
+    let (code, out, err) = cli(&["optimize", written.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, Exit::Ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let obj = v["objective"]["value"].as_f64().unwrap();
+    let start = v["objective"]["start"].as_f64().unwrap();
+    assert!((obj - start).abs() < 1e-6 * obj, "{obj} {start}");
+    // `sxplan simulate` accepts it (when the simulate command is built in).
+    let (code, _, err) = cli(&["simulate", written.to_str().unwrap()]);
+    if !err.contains("not available in this build") {
+        assert_eq!(code, Exit::Ok, "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn infeasible_plan_exits_1_names_the_specs_and_writes_nothing() {
+    let src = std::fs::read_to_string(data("prnd_distribution.toml"))
+        .unwrap()
+        .replace("min = 0.9 }", "min = 0.9999 }");
+    let dir = tmpdir("infeasible");
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("tight.toml");
+    std::fs::write(&f, src).unwrap();
+    let out_dir = dir.join("out");
+    let (code, out, err) = cli(&[
+        "optimize",
+        f.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Exit::Failure, "{out}{err}");
+    assert!(out.contains(": infeasible"), "{out}");
+    assert!(out.contains("conflicting specs"), "{out}");
+    assert!(
+        out.contains("purity Pr_raffinate") && out.contains("purity Nd_organic"),
+        "{out}"
+    );
+    assert!(!out_dir.join("tight.optimized.toml").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_input_exit_codes() {
+    let (code, _, err) = cli(&["optimize", "/nonexistent/plant.toml"]);
+    assert_eq!(code, Exit::Usage);
+    assert!(err.contains("cannot read /nonexistent/plant.toml"), "{err}");
+    let f = data("prnd_distribution.toml");
+    let (code, _, err) = cli(&["optimize", f.to_str().unwrap(), "--backend", "microlp"]);
+    assert_eq!(code, Exit::Usage);
+    assert!(err.contains("unknown backend \"microlp\""), "{err}");
+    // A flowsheet without [optimize] is an error in the flowsheet: exit 1 with the reason.
+    let src = std::fs::read_to_string(&f).unwrap();
+    let cut = src.split("[optimize]").next().unwrap().to_string();
+    let dir = tmpdir("noopt");
+    std::fs::create_dir_all(&dir).unwrap();
+    let g = dir.join("noopt.toml");
+    std::fs::write(&g, cut).unwrap();
+    let (code, _, err) = cli(&["optimize", g.to_str().unwrap()]);
+    assert_eq!(code, Exit::Failure);
+    assert!(err.contains("has no [optimize] table"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
