@@ -34,6 +34,9 @@ pub enum OptStatus {
     IterationLimit,
     /// The simulator did not converge at the starting point.
     SimulationFailed,
+    /// The optimizer's own simulation meets every spec at the point but `sxplan_sim::simulate` does
+    /// not (or does not converge); see [`OptimizeResult::confirmation`].
+    Unconfirmed,
 }
 
 impl OptStatus {
@@ -45,6 +48,7 @@ impl OptStatus {
             OptStatus::Infeasible => "infeasible",
             OptStatus::IterationLimit => "iteration_limit",
             OptStatus::SimulationFailed => "simulation_failed",
+            OptStatus::Unconfirmed => "unconfirmed",
         }
     }
 }
@@ -195,6 +199,72 @@ pub struct ConflictReport {
     pub relative_violation: f64,
 }
 
+/// Independent confirmation of the returned point by the product simulator `sxplan_sim::simulate`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Confirmation {
+    /// The simulator's status word (or the error it returned).
+    pub status: String,
+    /// Largest relative spec or limit violation in that simulation.
+    pub max_violation: f64,
+    /// Its largest relative element mass-balance error.
+    pub mass_balance_error: f64,
+    /// Largest difference of a product element flow between it and the optimizer's own network
+    /// simulation, relative to the product's total flow (two algorithms agreeing).
+    pub max_product_difference: f64,
+}
+
+/// Re-simulates `fs` with `sxplan_sim::simulate` and checks every spec and limit on that result.
+pub fn confirm(fs: &Flowsheet, own: &PlantPoint) -> Result<Confirmation, OptError> {
+    let r = sxplan_sim::simulate(fs, &sxplan_sim::SimOptions::default())
+        .map_err(|e| OptError::Simulation(e.to_string()))?;
+    let m = fs.elements.len();
+    let mut point = own.clone();
+    let mut diff: f64 = 0.0;
+    for (pi, p) in fs.products.iter().enumerate() {
+        let Some(pr) = r.products.iter().find(|x| x.id == p.name) else {
+            return Err(OptError::Simulation(format!(
+                "product \"{}\" missing from the simulation",
+                p.name
+            )));
+        };
+        let tot: f64 = own.products[pi].iter().sum::<f64>().max(1e-300);
+        for (i, e) in fs.elements.iter().enumerate() {
+            let v = pr.flow_mol_per_h.get(e).copied().unwrap_or(0.0);
+            diff = diff.max((v - own.products[pi][i]).abs() / tot);
+            point.products[pi][i] = v;
+        }
+    }
+    for (i, e) in fs.elements.iter().enumerate() {
+        if let Some(b) = r.mass_balance.per_element.get(e) {
+            point.feed_in[i] = b.in_mol_per_h;
+        }
+    }
+    for (ci, c) in fs.circuits.iter().enumerate() {
+        let Some(cr) = r.circuits.iter().find(|x| x.name == c.name) else {
+            continue;
+        };
+        let Some(cp) = point.circuits.get_mut(ci) else {
+            continue;
+        };
+        for (j, st) in cr.stages.iter().enumerate().take(cp.n_stages) {
+            cp.flow_vol_aq[j] = st.flow_vol_aq;
+            cp.flow_vol_org[j] = st.flow_vol_org;
+            for i in 0..m {
+                let e = fs.elements[i];
+                cp.a[j][i] = st.conc_aq.get(&e).copied().unwrap_or(0.0) * st.flow_vol_aq;
+                cp.o[j][i] = st.conc_org.get(&e).copied().unwrap_or(0.0) * st.flow_vol_org;
+            }
+        }
+    }
+    let checks = check_specs(fs, &point);
+    Ok(Confirmation {
+        status: r.status.as_str().to_string(),
+        max_violation: max_violation(&checks),
+        mass_balance_error: r.mass_balance.max_relative_error,
+        max_product_difference: diff,
+    })
+}
+
 /// Result of [`optimize`].
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct OptimizeResult {
@@ -220,6 +290,8 @@ pub struct OptimizeResult {
     pub checks: Vec<SpecCheck>,
     /// Conflicting specs when infeasible.
     pub conflicts: Vec<ConflictReport>,
+    /// Confirmation of the returned point by `sxplan_sim::simulate`.
+    pub confirmation: Option<Confirmation>,
     /// Backend used.
     pub backend: String,
     /// Data used for prices (source strings).
@@ -905,7 +977,7 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             }
         }
     }
-    Ok(finish(
+    let mut result = finish(
         status,
         objective,
         obj * ufac,
@@ -920,7 +992,29 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
         opts,
         price_sources,
         &final_fs,
-    ))
+    );
+    // Two simulators must agree before a point is called optimal.
+    match confirm(&final_fs, &sim) {
+        Ok(c) => {
+            let bad = c.status != "converged" || c.max_violation > 10.0 * opts.spec_tol;
+            if bad && result.status == OptStatus::Optimal {
+                result.status = OptStatus::Unconfirmed;
+            }
+            result.confirmation = Some(c);
+        }
+        Err(e) => {
+            if result.status == OptStatus::Optimal {
+                result.status = OptStatus::Unconfirmed;
+            }
+            result.confirmation = Some(Confirmation {
+                status: format!("error: {e}"),
+                max_violation: f64::MAX,
+                mass_balance_error: 0.0,
+                max_product_difference: 0.0,
+            });
+        }
+    }
+    Ok(result)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1054,6 +1148,7 @@ fn finish(
         products,
         checks: check_specs(fs, sim),
         conflicts,
+        confirmation: None,
         backend: opts.lp.backend.as_str().to_string(),
         price_sources,
         balance_closure: closure(fs, sim),

@@ -52,6 +52,12 @@ fn optimized_point_resimulated_meets_every_spec_and_capacity() {
             assert!(c.violation <= 1e-6, "{c:?}");
         }
         assert!(r.balance_closure < 1e-9, "{}", r.balance_closure);
+        // The product simulator, an independent implementation, confirms the point.
+        let c = r.confirmation.as_ref().unwrap();
+        assert_eq!(c.status, "converged");
+        assert!(c.max_violation <= 1e-6, "{c:?}");
+        assert!(c.max_product_difference < 1e-9, "{c:?}");
+        assert!(c.mass_balance_error < 1e-9, "{c:?}");
     }
 }
 

@@ -120,6 +120,13 @@ pub fn to_json(name: &str, r: &OptimizeResult) -> serde_json::Value {
         "conflicts": conflicts,
         "lp_size": {"cols": r.lp_size.0, "rows": r.lp_size.1, "nonzeros": r.lp_size.2},
         "balance_closure": num(r.balance_closure),
+        "confirmation": r.confirmation.as_ref().map_or(serde_json::Value::Null, |c| json!({
+            "simulator": "sxplan_sim::simulate",
+            "status": c.status,
+            "max_violation": num(c.max_violation),
+            "mass_balance_error": num(c.mass_balance_error),
+            "max_product_difference": num(c.max_product_difference),
+        })),
         "price_sources": r.price_sources,
     })
 }
@@ -265,6 +272,14 @@ pub fn render_text(name: &str, r: &OptimizeResult) -> String {
         for p in &r.price_sources {
             let _ = writeln!(s, "  {p}");
         }
+    }
+    if let Some(c) = &r.confirmation {
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "confirmed by sxplan_sim::simulate: {}, largest spec violation {:.3e}, mass balance error {:.3e}, product flows differ by {:.3e}",
+            c.status, c.max_violation, c.mass_balance_error, c.max_product_difference
+        );
     }
     let _ = writeln!(s);
     let _ = writeln!(
