@@ -1,0 +1,168 @@
+//! `sxplan report` end to end (in-process): re-renders saved results into a directory, prints
+//! Markdown without --out, refuses documents that are not results, and leaves no partial report.
+
+use std::path::PathBuf;
+
+use sxplan::cli::{run, Exit};
+
+fn cli(args: &[&str]) -> (Exit, String, String) {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let mut all = vec!["sxplan"];
+    all.extend_from_slice(args);
+    let code = run(all, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8_lossy(&out).into_owned(),
+        String::from_utf8_lossy(&err).into_owned(),
+    )
+}
+
+fn tmpdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("sxplan-report-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn flowsheet(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("flowsheets")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn rerenders_a_saved_simulation_into_a_directory() {
+    let dir = tmpdir("sim");
+    let fs = flowsheet("pr-nd.toml");
+    let (code, json, err) = cli(&["simulate", &fs, "--format", "json"]);
+    assert_eq!(code, Exit::Ok, "{err}");
+    let result = dir.join("result.json");
+    std::fs::write(&result, &json).unwrap();
+    let out = dir.join("rep");
+    let (code, stdout, err) = cli(&[
+        "report",
+        result.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--flowsheet",
+        &fs,
+    ]);
+    assert_eq!(code, Exit::Ok, "{err}");
+    assert!(stdout.contains("wrote 10 files"), "{stdout}");
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "flowsheet.dot",
+            "flowsheet.svg",
+            "ph_loading_PrNd.svg",
+            "products.svg",
+            "profile_PrNd.svg",
+            "reagents.svg",
+            "report.html",
+            "report.md",
+            "stages_PrNd.csv",
+            "streams.csv"
+        ]
+    );
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md.contains("## Data provenance"));
+    assert!(
+        md.contains("Zhang, Zhao & Schreiner 2016"),
+        "provenance from --flowsheet"
+    );
+    // no temporary directory left beside it
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("report-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // rendering again into the existing directory replaces the files
+    let (code, _, err) = cli(&[
+        "report",
+        result.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Exit::Ok, "{err}");
+    let md2 = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(md2.contains("No provenance list was given"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn prints_markdown_without_out_and_combines_kinds() {
+    let dir = tmpdir("md");
+    let (code, json, err) = cli(&[
+        "design",
+        "--beta",
+        "2",
+        "--feed",
+        "A=0.5,B=0.5",
+        "--purity-a",
+        "0.999",
+        "--purity-b",
+        "0.9999",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, Exit::Ok, "{err}");
+    let design = dir.join("design.json");
+    std::fs::write(&design, json).unwrap();
+    let (code, md, err) = cli(&["report", design.to_str().unwrap()]);
+    assert_eq!(code, Exit::Ok, "{err}");
+    assert!(md.starts_with("# sxplan report: cut A | B"), "{md}");
+    assert!(md.contains("![mccabe_thiele.svg](mccabe_thiele.svg)"));
+    let (code, _, err) = cli(&["report", design.to_str().unwrap(), design.to_str().unwrap()]);
+    assert_eq!(code, Exit::Failure);
+    assert!(err.contains("a second design result"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_input_fails_cleanly_and_writes_nothing() {
+    let dir = tmpdir("bad");
+    let not_json = dir.join("x.json");
+    std::fs::write(&not_json, "{ not json").unwrap();
+    let out = dir.join("rep");
+    let (code, _, err) = cli(&[
+        "report",
+        not_json.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Exit::Failure);
+    assert!(err.contains("not valid JSON"), "{err}");
+    assert!(!out.exists());
+    let other = dir.join("other.json");
+    std::fs::write(&other, "{\"hello\": 1}").unwrap();
+    let (code, _, err) = cli(&[
+        "report",
+        other.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Exit::Failure);
+    assert!(err.contains("other.json: not an sxplan result"), "{err}");
+    assert!(!out.exists());
+    let future = dir.join("future.json");
+    std::fs::write(&future, "{\"schema_version\": 99, \"kind\": \"design\"}").unwrap();
+    let (code, _, err) = cli(&["report", future.to_str().unwrap()]);
+    assert_eq!(code, Exit::Failure);
+    assert!(err.contains("schema_version 99"), "{err}");
+    let missing = dir.join("missing.json");
+    let (code, _, err) = cli(&["report", missing.to_str().unwrap()]);
+    assert_eq!(code, Exit::Usage);
+    assert!(err.contains("cannot read"), "{err}");
+    let (code, _, _) = cli(&["report"]);
+    assert_eq!(code, Exit::Usage);
+    let _ = std::fs::remove_dir_all(&dir);
+}

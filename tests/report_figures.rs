@@ -1,0 +1,328 @@
+//! Report figures and pages: every SVG is well-formed XML and holds the series it should, the
+//! HTML page is self-contained, the McCabe-Thiele stages lie on the equilibrium curve, and (with
+//! SXPLAN_CHROMIUM=1) headless Chromium renders the flagship and binary-design reports.
+
+use std::path::PathBuf;
+
+use sxplan_report::{html_report, write_report_files, ReportInput};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn simulate(name: &str) -> sxplan_sim::SimResult {
+    let src = std::fs::read_to_string(root().join("flowsheets").join(name)).unwrap();
+    let checked = sxplan_model::check_str(&src);
+    let fs = checked.flowsheet.expect("shipped flowsheet checks clean");
+    sxplan_sim::simulate(&fs, &sxplan_sim::SimOptions::default()).unwrap()
+}
+
+fn sim_input(name: &str) -> ReportInput {
+    let src = std::fs::read_to_string(root().join("flowsheets").join(name)).unwrap();
+    let fs = sxplan_model::check_str(&src).flowsheet.unwrap();
+    let r = sxplan_sim::simulate(&fs, &sxplan_sim::SimOptions::default()).unwrap();
+    ReportInput::from_sim(&r)
+        .unwrap()
+        .with_provenance(&fs.data_used)
+}
+
+/// The binary design example: beta 2, equimolar aqueous feed, 99.9 / 99.99 %.
+fn binary_design_input() -> ReportInput {
+    use sxplan_design::shortcut::{FeedPhase, Reflux};
+    let spec = sxplan_design::binary_spec(
+        2.0,
+        0.5,
+        0.999,
+        0.9999,
+        FeedPhase::Aqueous,
+        Reflux::XuOptimum,
+    );
+    let d = sxplan_design::design_cut(&spec, &sxplan_design::SearchOptions::default()).unwrap();
+    ReportInput::from_design(&d, None).unwrap()
+}
+
+/// Parses an SVG and returns its text contents and the stroke colours of its polylines.
+fn svg_parts(name: &str, svg: &str) -> (Vec<String>, Vec<String>) {
+    let doc = roxmltree::Document::parse(svg)
+        .unwrap_or_else(|e| panic!("{name}: not well-formed XML: {e}"));
+    assert_eq!(doc.root_element().tag_name().name(), "svg", "{name}");
+    let texts = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or("").trim().to_string())
+        .collect();
+    let strokes = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("polyline") || n.has_tag_name("path"))
+        .filter_map(|n| n.attribute("stroke").map(str::to_string))
+        .collect();
+    (texts, strokes)
+}
+
+fn file<'a>(files: &'a [(String, String)], name: &str) -> &'a str {
+    files
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, t)| t.as_str())
+        .unwrap_or_else(|| {
+            panic!(
+                "{name} not among {:?}",
+                files.iter().map(|f| &f.0).collect::<Vec<_>>()
+            )
+        })
+}
+
+#[test]
+fn simulate_figures_are_xml_and_hold_their_series() {
+    for fs in ["pr-nd.toml", "reflux.toml", "minamitorishima.toml"] {
+        let input = sim_input(fs);
+        let sim = input.sim.clone().unwrap();
+        let files = write_report_files(&input);
+        for (name, text) in files.iter().filter(|(n, _)| n.ends_with(".svg")) {
+            svg_parts(&format!("{fs}/{name}"), text);
+        }
+        for c in &sim.circuits {
+            let safe = sxplan_report::doc::safe_name(&c.name);
+            let (texts, strokes) = svg_parts(
+                &format!("profile_{safe}"),
+                file(&files, &format!("profile_{safe}.svg")),
+            );
+            for (i, e) in sim.elements.iter().enumerate() {
+                let present = c.stages.iter().any(|s| {
+                    s.conc_aq.get(e).copied().unwrap_or(0.0) > 0.0
+                        || s.conc_org.get(e).copied().unwrap_or(0.0) > 0.0
+                });
+                if !present {
+                    continue;
+                }
+                assert!(texts.contains(e), "{fs} {}: no legend entry {e}", c.name);
+                let color =
+                    sxplan_report::charts::color_hex(sxplan_report::charts::series_color(i));
+                let lines = strokes.iter().filter(|s| **s == color).count();
+                // one line per phase panel, plus the legend swatch
+                assert!(
+                    lines >= 3,
+                    "{fs} {}: {e} ({color}) drawn {lines} times",
+                    c.name
+                );
+            }
+            for caption in ["aqueous phase", "organic phase"] {
+                assert!(
+                    texts.iter().any(|t| t.contains(caption)),
+                    "{fs} {}: {caption}",
+                    c.name
+                );
+            }
+            let (texts, _) = svg_parts(
+                &format!("ph_loading_{safe}"),
+                file(&files, &format!("ph_loading_{safe}.svg")),
+            );
+            assert!(texts.iter().any(|t| t == "pH"), "{fs}: {texts:?}");
+            assert!(texts.iter().any(|t| t == "loading"), "{fs}: {texts:?}");
+            let csv = file(&files, &format!("stages_{safe}.csv"));
+            assert_eq!(csv.lines().count(), c.stages.len() + 1, "{fs} csv rows");
+        }
+        let (texts, _) = svg_parts("flowsheet", file(&files, "flowsheet.svg"));
+        let dot = file(&files, "flowsheet.dot");
+        assert!(dot.starts_with("digraph"));
+        for c in &sim.circuits {
+            assert!(
+                texts.contains(&c.name),
+                "{fs}: circuit {} not in the diagram",
+                c.name
+            );
+            assert!(dot.contains(&format!("label=\"{}\\n", c.name)), "{fs} dot");
+        }
+        for p in &sim.products {
+            let label = format!("product {}", p.id);
+            assert!(texts.contains(&label), "{fs}: {label} not in the diagram");
+            assert!(dot.contains(&label), "{fs}: {label} not in the DOT");
+        }
+        let n_tears = sim.streams.iter().filter(|s| s.tear).count();
+        assert_eq!(
+            dot.matches("style=dashed").count(),
+            n_tears,
+            "{fs}: recycles dashed"
+        );
+        assert_eq!(
+            dot.matches(" -> n").count(),
+            sim.streams.len(),
+            "{fs}: one arrow per stream"
+        );
+        if !sim.products.is_empty() {
+            let (texts, _) = svg_parts("products", file(&files, "products.svg"));
+            for p in &sim.products {
+                assert!(texts.contains(&p.id), "{fs}: bar {}", p.id);
+            }
+        }
+        let streams = file(&files, "streams.csv");
+        assert_eq!(streams.lines().count(), sim.streams.len() + 1);
+    }
+}
+
+#[test]
+fn html_is_self_contained_and_inlines_every_figure() {
+    for input in [sim_input("minamitorishima.toml"), binary_design_input()] {
+        let files = write_report_files(&input);
+        let html = file(&files, "report.html");
+        let n_svg = files.iter().filter(|(n, _)| n.ends_with(".svg")).count();
+        assert!(n_svg > 0);
+        assert_eq!(html.matches("<svg").count(), n_svg);
+        for bad in ["<script", "<link", "src=", "url(", "@import", "href=\"http"] {
+            assert!(!html.contains(bad), "external asset or script: {bad}");
+        }
+        assert!(html.starts_with("<!DOCTYPE html>"));
+        assert_eq!(html, html_report(&input));
+        let md = file(&files, "report.md");
+        for (name, _) in files.iter().filter(|(n, _)| n.ends_with(".svg")) {
+            assert!(
+                md.contains(&format!("]({name})")),
+                "report.md does not link {name}"
+            );
+        }
+    }
+}
+
+#[test]
+fn mccabe_thiele_of_the_binary_example() {
+    let input = binary_design_input();
+    let d = input.design.clone().unwrap();
+    let mt = sxplan_report::mccabe::from_design(&d).expect("binary design has a diagram");
+    assert_eq!(mt.stages.len(), mt.n + mt.m);
+    assert_eq!(mt.status, "converged");
+    // physics oracle: each stage's phases are at equilibrium
+    for (i, &(x, y)) in mt.stages.iter().enumerate() {
+        let beta = if i < mt.n { mt.beta } else { mt.beta_scrub };
+        let want = sxplan_report::mccabe::equilibrium_y(beta, x);
+        assert!((y - want).abs() < 1e-9, "stage {}: y {y} vs {want}", i + 1);
+    }
+    // constant section flows make the extraction operating points collinear
+    let op = &mt.operating_extraction;
+    assert!(op.len() >= 3);
+    let (a, b) = (op[0], op[op.len() - 1]);
+    let slope = (b.1 - a.1) / (b.0 - a.0);
+    for p in op {
+        assert!(
+            (p.1 - (a.1 + slope * (p.0 - a.0))).abs() < 1e-9,
+            "operating point {p:?} off the line"
+        );
+    }
+    // purities at the ends match the design's
+    let x1 = mt.stages[0].0;
+    let y_n = mt.stages[mt.stages.len() - 1].1;
+    assert!(
+        1.0 - x1 >= d.purity_b_spec - 1e-9,
+        "raffinate purity {}",
+        1.0 - x1
+    );
+    assert!(y_n >= d.purity_a_spec - 1e-9, "organic purity {y_n}");
+    let files = write_report_files(&input);
+    let (texts, _) = svg_parts("mccabe_thiele", file(&files, "mccabe_thiele.svg"));
+    for series in [
+        "diagonal y = x",
+        "equilibrium (beta 2.0000)",
+        "operating line, extraction",
+        "operating line, scrub",
+        "feed x = 0.5000",
+    ] {
+        assert_eq!(
+            texts.iter().filter(|t| *t == series).count(),
+            2,
+            "{series} in both panels: {texts:?}"
+        );
+    }
+    let steps = format!("stage steps ({} + {} stages)", mt.n, mt.m);
+    assert!(texts.contains(&steps), "{steps}");
+}
+
+#[test]
+fn optimization_figures_hold_passes_and_shadow_prices() {
+    let src = std::fs::read_to_string(root().join("crates/opt/tests/data/prnd_distribution.toml"))
+        .unwrap();
+    let fs = sxplan_model::check_str(&src).flowsheet.unwrap();
+    let r = sxplan_opt::optimize(&fs, &sxplan_opt::OptimizeOptions::default()).unwrap();
+    let sim = sxplan_sim::simulate(&r.flowsheet, &sxplan_sim::SimOptions::default()).unwrap();
+    let input = ReportInput::from_optimize(&fs.name, &r, Some(&sim)).unwrap();
+    let files = write_report_files(&input);
+    let (texts, _) = svg_parts("passes", file(&files, "passes.svg"));
+    assert!(texts.iter().any(|t| t == "objective"), "{texts:?}");
+    assert!(texts.iter().any(|t| t == "max violation"), "{texts:?}");
+    let md = file(&files, "report.md");
+    assert!(md.contains("### Shadow prices (what limits the plant)"));
+    for sp in &r.shadow_prices {
+        assert!(
+            md.contains(&sp.constraint),
+            "shadow price {}",
+            sp.constraint
+        );
+    }
+    assert!(md.contains("at the optimized point"));
+    for (name, text) in files.iter().filter(|(n, _)| n.ends_with(".svg")) {
+        svg_parts(name, text);
+    }
+}
+
+#[test]
+fn simulate_report_of_the_result_and_of_its_json_agree() {
+    let r = simulate("reflux.toml");
+    let a = ReportInput::from_sim(&r).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&sxplan_report::simulate::to_json(&r)).unwrap();
+    let b = ReportInput::from_documents(&[json]).unwrap();
+    assert_eq!(write_report_files(&a), write_report_files(&b));
+}
+
+/// Screenshots of report.html in headless Chromium (opt in with SXPLAN_CHROMIUM=1; Debian's
+/// `chromium` package). The PNGs go to SXPLAN_SCREENSHOT_DIR or the temp directory.
+#[test]
+fn chromium_screenshots() {
+    if std::env::var("SXPLAN_CHROMIUM").ok().as_deref() != Some("1") {
+        return;
+    }
+    let out = std::env::var("SXPLAN_SCREENSHOT_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| std::env::temp_dir().join("sxplan-screenshots"));
+    std::fs::create_dir_all(&out).unwrap();
+    for (tag, input) in [
+        ("minamitorishima", sim_input("minamitorishima.toml")),
+        ("binary-design", binary_design_input()),
+    ] {
+        let dir = out.join(tag);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, text) in write_report_files(&input) {
+            std::fs::write(dir.join(name), text).unwrap();
+        }
+        let profile =
+            std::env::temp_dir().join(format!("sxplan-chromium-{}-{tag}", std::process::id()));
+        let png = out.join(format!("{tag}.png"));
+        let _ = std::fs::remove_file(&png);
+        let status = std::process::Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg(format!("--screenshot={}", png.display()))
+            .arg("--window-size=1200,2000")
+            .arg(format!("file://{}", dir.join("report.html").display()))
+            .status()
+            .expect("SXPLAN_CHROMIUM=1 but chromium cannot be started");
+        let _ = std::fs::remove_dir_all(&profile);
+        assert!(status.success(), "{tag}: chromium {status}");
+        let bytes = std::fs::read(&png).unwrap();
+        assert!(bytes.starts_with(b"\x89PNG"), "{tag}: not a PNG");
+        assert!(
+            bytes.len() > 20_000,
+            "{tag}: screenshot of {} bytes looks blank",
+            bytes.len()
+        );
+    }
+}
