@@ -391,7 +391,19 @@ pub fn designed_circuit_toml(
     let _ = writeln!(o, "name = \"{}\"", c.name);
     let _ = writeln!(o, "sections = [");
     let _ = writeln!(o, "    {{ kind = \"extraction\", stages = {} }},", best.n);
-    let _ = writeln!(o, "    {{ kind = \"scrub\", stages = {} }},", best.m);
+    // Xu's model fixes the organic REE flow leaving every extraction stage (S) and the aqueous
+    // REE flow leaving every scrub stage (W); only the last scrub stage, where the organic leaves
+    // as product (f'_A), has a different organic/aqueous ratio. It gets a section of its own.
+    let scrub_last = if best.m >= 2 { "scrub_end" } else { "scrub" };
+    if best.m >= 2 {
+        let _ = writeln!(o, "    {{ kind = \"scrub\", stages = {} }},", best.m - 1);
+        let _ = writeln!(
+            o,
+            "    {{ kind = \"scrub\", stages = 1, name = \"{scrub_last}\" }},"
+        );
+    } else {
+        let _ = writeln!(o, "    {{ kind = \"scrub\", stages = 1 }},");
+    }
     if let Some(s) = strip {
         let _ = writeln!(o, "    {{ kind = \"strip\", stages = {} }},", s.n_stages);
     }
@@ -438,6 +450,11 @@ pub fn designed_circuit_toml(
     ] {
         let Some(sec) = c.section(kind) else { continue };
         let Some(sol) = &sec.solution else { continue };
+        let name = if kind == SectionKind::Scrub {
+            scrub_last
+        } else {
+            name
+        };
         let _ = writeln!(o, "\n[circuit.{}]", name);
         if let Some(a) = sol.acid {
             let _ = writeln!(o, "acid = \"{}\"", acid_name(a));
@@ -479,19 +496,43 @@ pub fn designed_circuit_toml(
                 .iter()
                 .map(|(e, v)| format!("{} = {}", e.symbol(), fmt_num(*v)))
                 .collect();
-            let _ = writeln!(o, "beta_section = {{ scrub = {{ {} }} }}", v.join(", "));
+            let v = v.join(", ");
+            if best.m >= 2 {
+                let _ = writeln!(
+                    o,
+                    "beta_section = {{ scrub = {{ {v} }}, {scrub_last} = {{ {v} }} }}"
+                );
+            } else {
+                let _ = writeln!(o, "beta_section = {{ scrub = {{ {v} }} }}");
+            }
         }
+    }
+    // Extraction section: the organic leaves every stage carrying S, i.e. loaded to S F / Q_org.
+    let loading = sc.chosen.s * cut.feed_rate / org_flow;
+    let _ = writeln!(
+        o,
+        "loading_capacity = \"{} mol/L\"   # S x feed / organic flow: S leaves every extraction stage",
+        fmt_num(loading)
+    );
+    let last_ratio = sc.outlet.f_a / sc.chosen.w;
+    if best.m >= 2 {
+        let _ = writeln!(
+            o,
+            "extraction_ratio = {{ extraction = \"capacity\", scrub = {}, {scrub_last} = {} }}",
+            fmt_num(sc.chosen.e_prime_m),
+            fmt_num(last_ratio)
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "extraction_ratio = {{ extraction = \"capacity\", scrub = {} }}",
+            fmt_num(last_ratio)
+        );
     }
     let _ = writeln!(
         o,
-        "extraction_ratio = {{ extraction = {}, scrub = {} }}",
-        fmt_num(sc.chosen.e_m),
-        fmt_num(sc.chosen.e_prime_m)
-    );
-    let _ = writeln!(
-        o,
-        "source = \"sxplan design: Xu's section ratios at W/W_min = {:.4}\"",
-        sc.w_over_w_min
+        "source = \"sxplan design: Xu's constant mixed extraction ratios at W/W_min = {:.4} (E_M = {:.6}, E'_M = {:.6}; last scrub stage f'_A/W)\"",
+        sc.w_over_w_min, sc.chosen.e_m, sc.chosen.e_prime_m
     );
 
     // Products of the two outlets.

@@ -240,7 +240,14 @@ fn component_between_keys_is_error() {
 /// than Fenske.
 #[test]
 fn sensitivity_curves_are_monotone() {
-    let spec = binary_spec(2.0, 0.5, 0.999, 0.9999, FeedPhase::Aqueous, Reflux::XuOptimum);
+    let spec = binary_spec(
+        2.0,
+        0.5,
+        0.999,
+        0.9999,
+        FeedPhase::Aqueous,
+        Reflux::XuOptimum,
+    );
     let s = sxplan_design::sensitivity(&spec, &SearchOptions::default()).unwrap();
     let totals = |pts: &[sxplan_design::sensitivity::SensitivityPoint]| -> Vec<usize> {
         pts.iter()
