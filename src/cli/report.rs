@@ -105,7 +105,7 @@ fn run_inner(args: &ReportArgs, stdout: &mut dyn Write) -> CliResult<()> {
                 .map_err(|e| (Exit::Usage, format!("writing the report: {e}")))?;
         }
         Some(dir) => {
-            write_dir(dir, &files).map_err(|e| (Exit::Usage, e))?;
+            write_report_dir(dir, &files).map_err(|e| (Exit::Usage, e))?;
             let _ = writeln!(
                 stdout,
                 "wrote {} files to {} (open {})",
@@ -118,8 +118,9 @@ fn run_inner(args: &ReportArgs, stdout: &mut dyn Write) -> CliResult<()> {
     Ok(())
 }
 
-/// Writes `files` into `dir` through a temporary directory (see the module docs).
-fn write_dir(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
+/// Writes `files` (from [`sxplan_report::write_report_files`]) into `dir` through a temporary
+/// directory beside it (see the module docs); for the `--out DIR` of the other commands.
+pub(super) fn write_report_dir(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

@@ -700,3 +700,102 @@ pub fn passes_svg(passes: &[PassView], objective_label: &str) -> String {
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::input::StageView;
+
+    fn parse(svg: &str) -> Vec<String> {
+        let doc = roxmltree::Document::parse(svg).expect("well-formed SVG");
+        doc.descendants()
+            .filter(|n| n.has_tag_name("text"))
+            .map(|n| n.text().unwrap_or("").trim().to_string())
+            .collect()
+    }
+
+    fn stage(k: usize, section: &str, x: f64, ph: f64) -> StageView {
+        StageView {
+            stage: k,
+            section: section.into(),
+            flow_vol_aq: 1.0,
+            flow_vol_org: 1.0,
+            conc_aq: BTreeMap::from([("Nd".to_string(), x)]),
+            conc_org: BTreeMap::from([("Nd".to_string(), 0.0)]),
+            acidity_mol_per_l: 0.01,
+            ph,
+            free_extractant: None,
+            loading_mol_per_l: 0.0,
+            loading_fraction: None,
+        }
+    }
+
+    fn circuit(stages: Vec<StageView>) -> CircuitView {
+        CircuitView {
+            name: "C<&>".into(),
+            model: "distribution".into(),
+            status: "converged".into(),
+            iterations: 1,
+            max_residual: 0.0,
+            stages,
+        }
+    }
+
+    #[test]
+    fn degenerate_data_still_gives_well_formed_svg() {
+        let els = vec!["Nd".to_string(), "Pr".to_string()];
+        for c in [
+            circuit(vec![]),
+            circuit(vec![stage(1, "extraction", 0.0, f64::NAN)]),
+            circuit(vec![
+                stage(1, "extraction", 1e-300, 2.0),
+                stage(2, "scrub", f64::INFINITY, 2.0),
+                stage(3, "strip", 0.5, -1.0),
+            ]),
+        ] {
+            let texts = parse(&concentration_profiles_svg(&c, &els));
+            assert!(texts.iter().any(|t| t.contains("C<&>")), "{texts:?}");
+            parse(&ph_loading_svg(&c));
+        }
+        parse(&bar_chart_svg("t", "u", &[]));
+        let texts = parse(&bar_chart_svg(
+            "t",
+            "u",
+            &[("a<b".into(), f64::NAN), ("c".into(), 2.0)],
+        ));
+        assert!(texts.contains(&"a<b".to_string()), "{texts:?}");
+        parse(&passes_svg(&[], "objective"));
+        let p = PassView {
+            pass: 1,
+            objective: None,
+            step: None,
+            radius: None,
+            max_violation: Some(0.0),
+            accepted: false,
+            lp_status: "optimal".into(),
+        };
+        parse(&passes_svg(&[p], "objective"));
+    }
+
+    #[test]
+    fn sections_group_consecutive_stages() {
+        let c = circuit(vec![
+            stage(1, "extraction", 1.0, 1.0),
+            stage(2, "extraction", 1.0, 1.0),
+            stage(3, "scrub", 1.0, 1.0),
+        ]);
+        assert_eq!(
+            sections(&c),
+            vec![
+                (1, 2, "extraction".to_string()),
+                (3, 3, "scrub".to_string())
+            ]
+        );
+        assert_eq!(log_range([1e-3, 0.5].into_iter(), 12.0), (1e-3, 1.0));
+        assert_eq!(log_range([0.0].into_iter(), 12.0), (1e-6, 1.0));
+        assert_eq!(fmt_sig(1234.5), "1234.5");
+        assert_eq!(fmt_sig(0.000_12), "1.200e-4");
+    }
+}

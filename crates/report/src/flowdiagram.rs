@@ -251,16 +251,23 @@ impl Diagram {
 
     /// The diagram as SVG.
     pub fn to_svg(&self, title: &str) -> String {
-        const BOX_W: i32 = 170;
-        const BOX_H: i32 = 46;
-        const COL_W: i32 = 250;
-        const ROW_H: i32 = 84;
+        const BOX_W: i32 = 150;
+        const COL_W: i32 = 205;
         let cols = self.columns();
+        // boxes tall enough for their ports (one arrow every 14 px on a side)
+        let mut ports = vec![(0i32, 0i32); self.nodes.len()];
+        for ed in &self.edges {
+            ports[ed.from].1 += 1;
+            ports[ed.to].0 += 1;
+        }
+        let max_ports = ports.iter().map(|p| p.0.max(p.1)).max().unwrap_or(1);
+        let box_h: i32 = (14 * (max_ports + 1)).max(42);
+        let row_h: i32 = box_h + 28;
         let n_cols = cols.iter().copied().max().map_or(1, |m| m + 1);
         let mut rows_in = vec![0usize; n_cols];
         let mut pos = vec![(0i32, 0i32); self.nodes.len()];
         for (i, c) in cols.iter().enumerate() {
-            pos[i] = (40 + COL_W * *c as i32, 70 + ROW_H * rows_in[*c] as i32);
+            pos[i] = (40 + COL_W * *c as i32, 70 + row_h * rows_in[*c] as i32);
             rows_in[*c] += 1;
         }
         let max_rows = rows_in.iter().copied().max().unwrap_or(1).max(1);
@@ -270,8 +277,8 @@ impl Diagram {
             .filter(|e| cols[e.to] <= cols[e.from])
             .count();
         let w = (80 + COL_W * n_cols as i32).max(600) as u32;
-        let h = (120 + ROW_H * max_rows as i32 + 26 * n_back as i32 + 40) as u32;
-        let bottom = 70 + ROW_H * max_rows as i32;
+        let h = (120 + row_h * max_rows as i32 + 26 * n_back as i32 + 40) as u32;
+        let bottom = 70 + row_h * max_rows as i32;
         render(w, h, |root| {
             let e = |x: plotters::drawing::DrawingAreaErrorKind<_>| x.to_string();
             let f = |s: u32| -> TextStyle<'static> { ("sans-serif", s).into_font().into() };
@@ -302,20 +309,31 @@ impl Diagram {
                 let pts: Vec<(i32, i32)> = if forward(ed) {
                     k_out[ed.from] += 1;
                     k_in[ed.to] += 1;
-                    let y0 = fy + BOX_H * k_out[ed.from] / (n_out[ed.from] + 1);
-                    let y1 = ty + BOX_H * k_in[ed.to] / (n_in[ed.to] + 1);
+                    let y0 = fy + box_h * k_out[ed.from] / (n_out[ed.from] + 1);
+                    let y1 = ty + box_h * k_in[ed.to] / (n_in[ed.to] + 1);
                     let (x0, x1) = (fx + BOX_W, tx);
                     // vertical run placed by the target's slot so parallel runs do not overlap
                     let xm = x1 - 24 - 10 * (k_in[ed.to] - 1).min(8);
                     vec![(x0, y0), (xm, y0), (xm, y1), (x1, y1)]
                 } else {
+                    // recycle or self loop: out of the right side, down to a lane below every
+                    // box, back along it, up the channel left of the target, into its left side
                     back += 1;
                     n_back_at[ed.from] += 1;
                     n_back_at[ed.to] += 1;
                     let yb = bottom + 26 * back;
-                    let (x0, y0) = (fx + BOX_W / 2 + 14 * n_back_at[ed.from], fy + BOX_H);
-                    let (x1, y1) = (tx + BOX_W / 2 - 14 * n_back_at[ed.to], ty + BOX_H);
-                    vec![(x0, y0), (x0, yb), (x1, yb), (x1, y1)]
+                    let y0 = fy + box_h - 6 * n_back_at[ed.from];
+                    let y1 = ty + box_h - 6 * n_back_at[ed.to];
+                    let xr = fx + BOX_W + 10 + 6 * back;
+                    let xl = tx - 10 - 6 * back;
+                    vec![
+                        (fx + BOX_W, y0),
+                        (xr, y0),
+                        (xr, yb),
+                        (xl, yb),
+                        (xl, y1),
+                        (tx, y1),
+                    ]
                 };
                 let style = color.stroke_width(2);
                 if ed.recycle {
@@ -334,7 +352,7 @@ impl Diagram {
                 }
                 if !ed.label.is_empty() {
                     let (lx, ly) = if !forward(ed) {
-                        (pts[1].0 + 4, pts[1].1 - 12)
+                        (pts[3].0 + 4, pts[3].1 - 12)
                     } else if ed.label.starts_with("->") {
                         (pts[3].0 - 20, pts[3].1 - 11)
                     } else {
@@ -354,7 +372,7 @@ impl Diagram {
                     _ => RGBColor(255, 255, 255),
                 };
                 root.draw(&Rectangle::new(
-                    [(x, y), (x + BOX_W, y + BOX_H)],
+                    [(x, y), (x + BOX_W, y + box_h)],
                     fill.filled(),
                 ))
                 .map_err(e)?;
@@ -364,11 +382,11 @@ impl Diagram {
                     1
                 };
                 root.draw(&Rectangle::new(
-                    [(x, y), (x + BOX_W, y + BOX_H)],
+                    [(x, y), (x + BOX_W, y + box_h)],
                     BLACK.stroke_width(border),
                 ))
                 .map_err(e)?;
-                let label: String = nd.label.chars().take(26).collect();
+                let label: String = nd.label.chars().take(23).collect();
                 root.draw(&Text::new(label, (x + 6, y + 6), f(12)))
                     .map_err(e)?;
                 let detail = if nd.detail.is_empty() {
