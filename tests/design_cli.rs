@@ -254,3 +254,18 @@ fn purity_and_recovery_form() {
     assert_eq!(exit, Exit::Usage);
     assert!(err.contains("one purity"), "{err}");
 }
+
+/// Kremser: D = 10, O/A = 1/3, fresh organic, 99.9 % extraction needs 5.44 theoretical stages.
+#[test]
+fn kremser_calculator() {
+    let (exit, out, _) = design(&["--kremser", "10,1/3,0.999"]);
+    assert_eq!(exit, Exit::Ok);
+    assert!(out.contains("5.44 theoretical stages"), "{out}");
+    let (exit, v) = json(&["--kremser", "10,1/3,0.999"]);
+    assert_eq!(exit, Exit::Ok);
+    assert!((v["n_stages"].as_f64().unwrap() - 5.44).abs() < 0.005);
+    assert_eq!(v["n_stages_whole"], 6.0);
+    let (exit, _, err) = design(&["--kremser", "10,1/3"]);
+    assert_eq!(exit, Exit::Usage);
+    assert!(err.contains("D,OA,FRACTION"), "{err}");
+}

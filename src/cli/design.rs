@@ -10,7 +10,9 @@ use sxplan_design::flows::ReagentBasis;
 use sxplan_design::flowsheet::{
     cut_from_circuit, designed_circuit_toml, CircuitCut, CircuitOverrides,
 };
-use sxplan_design::shortcut::{purities_from_specs, FeedPhase, Reflux};
+use sxplan_design::shortcut::{
+    kremser_fraction_unextracted, kremser_stages, purities_from_specs, FeedPhase, Reflux,
+};
 use sxplan_design::{
     design_cut, group_fraction_a, sensitivity, Component, CutDesign, CutSpec, SearchOptions,
 };
@@ -98,6 +100,10 @@ pub struct DesignOptions {
     /// Largest total number of stages the rigorous search tries.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub max_stages: usize,
+    /// Kremser calculator instead of a cut: `D,O/A,FRACTION` (distribution ratio, organic/aqueous
+    /// flow ratio, fraction of a single solute to extract with fresh organic), e.g. `10,0.3333,0.999`.
+    #[arg(long, value_name = "D,OA,FRACTION", conflicts_with_all = ["file", "beta", "feed"])]
+    pub kremser: Option<String>,
     /// Also compute stages against purity and against W/W_min.
     #[arg(long)]
     pub sensitivity: bool,
@@ -159,6 +165,9 @@ fn usage(msg: impl Into<String>) -> (Exit, String) {
 }
 
 fn run_inner(args: &DesignArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> CliResult<Exit> {
+    if let Some(k) = &args.kremser {
+        return kremser(k, args.format, stdout);
+    }
     let (spec, from_file) = match (&args.file, &args.circuit) {
         (Some(file), Some(circuit)) => match spec_from_flowsheet(file, circuit, args, stderr)? {
             Ok((fs, cut)) => (cut.spec.clone(), Some((fs, cut))),
@@ -285,6 +294,70 @@ fn spec_from_flowsheet(
         cut.spec.reagents = Some(basis);
     }
     Ok(Ok((fs, cut)))
+}
+
+/// `--kremser D,OA,FRACTION`: theoretical stages of a single-solute countercurrent extraction.
+fn kremser(spec: &str, format: DesignFormat, stdout: &mut dyn Write) -> CliResult<Exit> {
+    let parts: Vec<&str> = spec.split(',').map(str::trim).collect();
+    // Each number may be written as a ratio, e.g. `1/3`.
+    let num = |p: &str| -> Option<f64> {
+        match p.split_once('/') {
+            Some((a, b)) => Some(a.trim().parse::<f64>().ok()? / b.trim().parse::<f64>().ok()?),
+            None => p.parse().ok(),
+        }
+    };
+    let nums: Vec<f64> = parts.iter().filter_map(|p| num(p)).collect();
+    let [d, oa, frac] = nums[..] else {
+        return Err(usage(format!(
+            "--kremser: `{spec}` is not D,OA,FRACTION (e.g. `--kremser 10,0.3333,0.999`)"
+        )));
+    };
+    if nums.len() != parts.len()
+        || !(frac > 0.0 && frac < 1.0)
+        || !(d.is_finite() && d > 0.0)
+        || !(oa.is_finite() && oa > 0.0)
+    {
+        return Err(usage(format!(
+            "--kremser: `{spec}` needs D > 0, O/A > 0 and a fraction in (0, 1)"
+        )));
+    }
+    let e = d * oa;
+    let n = kremser_stages(e, 1.0, 1.0 - frac, 0.0).map_err(|e| usage(e.to_string()))?;
+    let whole = n.ceil().max(1.0);
+    let left = kremser_fraction_unextracted(e, whole).map_err(|e| usage(e.to_string()))?;
+    match format {
+        DesignFormat::Json => {
+            let v = serde_json::json!({
+                "schema_version": sxplan_report::design::DESIGN_SCHEMA_VERSION,
+                "kind": "kremser",
+                "d_ratio": d,
+                "ratio_oa": oa,
+                "extraction_factor": e,
+                "fraction_extracted": frac,
+                "n_stages": n,
+                "n_stages_whole": whole,
+                "fraction_extracted_whole": 1.0 - left,
+            });
+            let _ = writeln!(
+                stdout,
+                "{}",
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            );
+        }
+        _ => {
+            let _ = writeln!(
+                stdout,
+                "Kremser (single solute, fresh organic): D {d}, O/A {oa:.6}, extraction factor E = {e:.6}"
+            );
+            let _ = writeln!(
+                stdout,
+                "  {:.2} theoretical stages extract {frac}; {whole} whole stages extract {:.6}",
+                n,
+                1.0 - left
+            );
+        }
+    }
+    Ok(Exit::Ok)
 }
 
 fn exit_for(design: &CutDesign, stderr: &mut dyn Write) -> Exit {
