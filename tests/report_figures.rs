@@ -326,3 +326,35 @@ fn chromium_screenshots() {
         );
     }
 }
+
+#[test]
+fn design_sensitivity_figure_holds_its_three_curves() {
+    let point = |w: f64, pa: f64, n: usize, m: usize| {
+        serde_json::json!({"purity_a": pa, "purity_b": 0.9999, "w_over_w_min": w, "w": w,
+            "n_min_fenske": 23.25, "n_shortcut": 21.0, "m_shortcut": 20.0, "status": "found",
+            "n": n, "m": m})
+    };
+    let doc = serde_json::json!({
+        "schema_version": 1, "kind": "design", "key_a": "Nd", "key_b": "Pr",
+        "feed_phase": "aqueous", "sep_factor": 1.5, "sep_factor_scrub": 1.5, "x_a": 0.6,
+        "purity_a_spec": 0.999, "purity_b_spec": 0.9999, "control": "scrub", "e_m": 0.8,
+        "e_prime_m": 1.22, "s": 2.0, "w": 1.5, "w_min": 1.2, "w_over_w_min": 1.25,
+        "n_min_fenske": 23.25, "status": "stage_limit", "n": null, "m": null,
+        "distribution": [], "sensitivity": {
+            "vs_reflux": [point(1.1, 0.999, 30, 28), point(1.5, 0.999, 25, 22)],
+            "vs_purity": [point(1.2, 0.99, 20, 15), point(1.2, 0.9999, 35, 30)],
+        }
+    });
+    let input = ReportInput::from_documents(&[doc]).unwrap();
+    let files = write_report_files(&input);
+    let (texts, _) = svg_parts("sensitivity", file(&files, "sensitivity.svg"));
+    for series in ["rigorous n + m", "Xu shortcut n + m", "Fenske N_min"] {
+        assert_eq!(texts.iter().filter(|t| *t == series).count(), 2, "{series}");
+    }
+    let md = file(&files, "report.md");
+    assert!(
+        md.contains("No McCabe-Thiele diagram"),
+        "no rigorous stages, no diagram"
+    );
+    assert!(md.contains("### Stages against purity"));
+}

@@ -10,7 +10,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::input::{CircuitView, PassView};
+use crate::input::{CircuitView, PassView, SensitivityPointView};
 use crate::mccabe::{equilibrium_y, McCabeThiele};
 
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
@@ -142,6 +142,15 @@ fn lin_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
     (lo - pad, hi + pad)
 }
 
+/// Tick label of an integer axis (stages, passes): the integer, or nothing between integers.
+fn int_tick(v: f64) -> String {
+    if (v - v.round()).abs() < 1e-6 {
+        format!("{:.0}", v.round())
+    } else {
+        String::new()
+    }
+}
+
 fn sci(v: f64) -> String {
     if v == 0.0 {
         "0".into()
@@ -261,7 +270,7 @@ pub fn concentration_profiles_svg(c: &CircuitView, elements: &[String]) -> Strin
                 .x_desc("stage")
                 .y_desc(format!("{phase} conc, mol/L"))
                 .y_label_formatter(&|v| sci(*v))
-                .x_label_formatter(&|v| format!("{v:.0}"))
+                .x_label_formatter(&|v| int_tick(*v))
                 .draw()
                 .map_err(err)?;
             for (i, e) in &present {
@@ -327,7 +336,7 @@ pub fn ph_loading_svg(c: &CircuitView) -> String {
                 .configure_mesh()
                 .x_desc("stage")
                 .y_desc(desc)
-                .x_label_formatter(&|v| format!("{v:.0}"))
+                .x_label_formatter(&|v| int_tick(*v))
                 .draw()
                 .map_err(err)?;
             chart
@@ -577,6 +586,86 @@ pub fn fmt_sig(v: f64) -> String {
     }
 }
 
+/// Stage numbers of a design against W / W_min (top) and against the purity of A, as its
+/// number of nines `-log10(1 - P_A)` (bottom): rigorous n + m, Xu's shortcut n + m and the
+/// Fenske minimum.
+pub fn sensitivity_svg(
+    vs_reflux: &[SensitivityPointView],
+    vs_purity: &[SensitivityPointView],
+) -> String {
+    render(1000, 640, |root| {
+        let panels = root.split_evenly((2, 1));
+        let sets: [(
+            &[SensitivityPointView],
+            &str,
+            fn(&SensitivityPointView) -> f64,
+        ); 2] = [
+            (vs_reflux, "W / W_min", |p| p.w_over_w_min),
+            (vs_purity, "nines of P_A, -log10(1 - P_A)", |p| {
+                -(1.0 - p.purity_a).max(1e-300).log10()
+            }),
+        ];
+        for (panel, (pts, xdesc, xf)) in panels.iter().zip(sets) {
+            let rig: Vec<(f64, f64)> = pts
+                .iter()
+                .filter_map(|p| match (p.n, p.m) {
+                    (Some(n), Some(m)) => Some((xf(p), (n + m) as f64)),
+                    _ => None,
+                })
+                .collect();
+            let xu: Vec<(f64, f64)> = pts
+                .iter()
+                .filter_map(|p| Some((xf(p), p.n_shortcut? + p.m_shortcut?)))
+                .filter(|p| p.1.is_finite())
+                .collect();
+            let fen: Vec<(f64, f64)> = pts
+                .iter()
+                .map(|p| (xf(p), p.n_min_fenske))
+                .filter(|p| p.1.is_finite())
+                .collect();
+            let (x0, x1) = lin_range(pts.iter().map(xf));
+            let (_, y1) = lin_range(rig.iter().chain(&xu).chain(&fen).map(|p| p.1));
+            let mut chart = ChartBuilder::on(panel)
+                .caption(format!("total stages against {xdesc}"), font(16))
+                .margin(8)
+                .x_label_area_size(34)
+                .y_label_area_size(56)
+                .build_cartesian_2d(x0..x1, 0f64..y1.max(1.0))
+                .map_err(err)?;
+            chart
+                .configure_mesh()
+                .x_desc(xdesc)
+                .y_desc("stages")
+                .draw()
+                .map_err(err)?;
+            for (data, name, color) in [
+                (rig, "rigorous n + m", RGBColor(214, 39, 40)),
+                (xu, "Xu shortcut n + m", RGBColor(31, 119, 180)),
+                (fen, "Fenske N_min", RGBColor(127, 127, 127)),
+            ] {
+                chart
+                    .draw_series(LineSeries::new(data.clone(), color.stroke_width(2)))
+                    .map_err(err)?
+                    .label(name)
+                    .legend(move |(x, y)| {
+                        PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
+                    });
+                chart
+                    .draw_series(data.iter().map(|p| Circle::new(*p, 3, color.filled())))
+                    .map_err(err)?;
+            }
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::LowerRight)
+                .background_style(WHITE.mix(0.85))
+                .border_style(BLACK.mix(0.4))
+                .draw()
+                .map_err(err)?;
+        }
+        Ok(())
+    })
+}
+
 /// Successive-LP passes: objective per pass (top) and the largest spec violation in simulation
 /// per pass (bottom, log scale; zero violations drawn at the floor). Accepted passes are filled
 /// circles, rejected ones open circles.
@@ -622,7 +711,7 @@ pub fn passes_svg(passes: &[PassView], objective_label: &str) -> String {
                 .configure_mesh()
                 .x_desc("pass")
                 .y_desc(objective_label)
-                .x_label_formatter(&|v| format!("{v:.0}"))
+                .x_label_formatter(&|v| int_tick(*v))
                 .draw()
                 .map_err(err)?;
             chart
@@ -666,7 +755,7 @@ pub fn passes_svg(passes: &[PassView], objective_label: &str) -> String {
                 .x_desc("pass")
                 .y_desc("max violation")
                 .y_label_formatter(&|v| sci(*v))
-                .x_label_formatter(&|v| format!("{v:.0}"))
+                .x_label_formatter(&|v| int_tick(*v))
                 .draw()
                 .map_err(err)?;
             chart

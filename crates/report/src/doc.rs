@@ -482,6 +482,39 @@ fn design_section(b: &mut Builder, d: &crate::input::DesignView) {
                 .collect(),
         );
     }
+    if let Some(sens) = &d.sensitivity {
+        b.fig(
+            "sensitivity.svg".into(),
+            "Total stages against W / W_min and against the purity of A: rigorous minimum, Xu's shortcut and the Fenske minimum.".into(),
+            charts::sensitivity_svg(&sens.vs_reflux, &sens.vs_purity),
+        );
+        for (title, pts) in [
+            ("Stages against W / W_min", &sens.vs_reflux),
+            ("Stages against purity", &sens.vs_purity),
+        ] {
+            b.h(3, title);
+            b.table(
+                &[
+                    "P_A", "P_B", "W/W_min", "Fenske", "n (Xu)", "m (Xu)", "n", "m", "status",
+                ],
+                pts.iter()
+                    .map(|p| {
+                        vec![
+                            f6(p.purity_a),
+                            f6(p.purity_b),
+                            format!("{:.3}", p.w_over_w_min),
+                            format!("{:.2}", p.n_min_fenske),
+                            opt(p.n_shortcut, |v| format!("{v:.2}")),
+                            opt(p.m_shortcut, |v| format!("{v:.2}")),
+                            p.n.map_or("-".into(), |v| v.to_string()),
+                            p.m.map_or("-".into(), |v| v.to_string()),
+                            p.status.clone(),
+                        ]
+                    })
+                    .collect(),
+            );
+        }
+    }
     match mccabe::from_design(d) {
         Some(mt) => b.fig(
             "mccabe_thiele.svg".into(),
@@ -561,7 +594,7 @@ fn optimize_section(b: &mut Builder, o: &crate::input::OptView) {
                     v.unit.clone(),
                     format!("{} .. {}", opt(v.min, fmt_sig), opt(v.max, fmt_sig)),
                     v.at_bound.clone(),
-                    opt(v.reduced_cost, |x| format!("{x:.4e}")),
+                    opt(v.reduced_cost, |x| format!("{:.4e}", x + 0.0)),
                 ]
             })
             .collect(),
@@ -579,7 +612,7 @@ fn optimize_section(b: &mut Builder, o: &crate::input::OptView) {
                         s.rank.to_string(),
                         s.constraint.clone(),
                         value_text(&s.kind),
-                        opt(s.value, |x| format!("{x:.4e}")),
+                        opt(s.value, |x| format!("{:.4e}", x + 0.0)),
                         s.unit.clone(),
                     ]
                 })

@@ -512,6 +512,45 @@ pub struct DesignView {
     /// Component distribution.
     #[serde(default)]
     pub distribution: Vec<ComponentView>,
+    /// Stage numbers against reflux and purity, when computed.
+    #[serde(default)]
+    pub sensitivity: Option<SensitivityView>,
+}
+
+/// Sensitivity curves of a design.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SensitivityView {
+    /// Points at several W / W_min.
+    pub vs_reflux: Vec<SensitivityPointView>,
+    /// Points at several purities.
+    pub vs_purity: Vec<SensitivityPointView>,
+}
+
+/// One sensitivity point.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct SensitivityPointView {
+    /// P_A.
+    pub purity_a: f64,
+    /// P_B.
+    pub purity_b: f64,
+    /// W / W_min.
+    pub w_over_w_min: f64,
+    /// Fenske minimum stages.
+    pub n_min_fenske: f64,
+    /// Xu shortcut n.
+    #[serde(default)]
+    pub n_shortcut: Option<f64>,
+    /// Xu shortcut m.
+    #[serde(default)]
+    pub m_shortcut: Option<f64>,
+    /// Search status.
+    pub status: String,
+    /// Rigorous n.
+    #[serde(default)]
+    pub n: Option<usize>,
+    /// Rigorous m.
+    #[serde(default)]
+    pub m: Option<usize>,
 }
 
 /// One component of a design.
