@@ -17,6 +17,12 @@ type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
 type Drawn = Result<(), String>;
 /// Name, axis description, colour and points of one line.
 type Series<'a> = (&'a str, &'a str, RGBColor, Vec<(f64, f64)>);
+/// Points, x-axis description and x value of one sensitivity panel.
+type SensitivitySet<'a> = (
+    &'a [SensitivityPointView],
+    &'a str,
+    fn(&SensitivityPointView) -> f64,
+);
 
 /// Colours for element and series lines (Tableau 10 followed by darker variants), chosen to be
 /// distinguishable on white.
@@ -595,11 +601,7 @@ pub fn sensitivity_svg(
 ) -> String {
     render(1000, 640, |root| {
         let panels = root.split_evenly((2, 1));
-        let sets: [(
-            &[SensitivityPointView],
-            &str,
-            fn(&SensitivityPointView) -> f64,
-        ); 2] = [
+        let sets: [SensitivitySet<'_>; 2] = [
             (vs_reflux, "W / W_min", |p| p.w_over_w_min),
             (vs_purity, "nines of P_A, -log10(1 - P_A)", |p| {
                 -(1.0 - p.purity_a).max(1e-300).log10()
