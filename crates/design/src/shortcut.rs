@@ -478,7 +478,7 @@ pub struct Shortcut {
     /// Fenske minimum stages at total reflux.
     pub n_min_fenske: f64,
     /// Xu's shortcut extraction stages at the chosen point (`None` when the section cannot reach
-    /// its purity at this reflux).
+    /// its purity at this reflux, and below the minimum reflux).
     pub n_shortcut: Option<f64>,
     /// Xu's shortcut scrub stages at the chosen point.
     pub m_shortcut: Option<f64>,
@@ -529,6 +529,13 @@ pub fn shortcut(
         chosen.w / w_min
     } else {
         f64::INFINITY
+    };
+    // Below the minimum reflux the dilute-end formulas still return numbers, but no finite
+    // cascade reaches the purities (pinch at the feed): report none.
+    let (n_shortcut, m_shortcut) = if w_over_w_min < 1.0 {
+        (None, None)
+    } else {
+        (n_shortcut, m_shortcut)
     };
     Ok(Shortcut {
         x_a,
@@ -715,5 +722,7 @@ mod tests {
         .unwrap();
         assert!(sc.w_over_w_min < 1.0);
         assert!(close(sc.w_over_w_min, 0.5, 1e-12));
+        assert_eq!(sc.n_shortcut, None);
+        assert_eq!(sc.m_shortcut, None);
     }
 }
