@@ -140,9 +140,7 @@ pub(crate) fn feed_jacobian(fs: &Flowsheet, point: &OperatingPoint) -> Vec<Vec<f
                             FeedKind::Aqueous(s) | FeedKind::Organic(s) => {
                                 s.conc_mol.get(e).copied().unwrap_or(0.0)
                             }
-                            FeedKind::Mud(mu) => {
-                                1000.0 * mu.content_mol_per_kg.get(e).copied().unwrap_or(0.0)
-                            }
+                            FeedKind::Mud(mu) => crate::plant::mud_mol_per_t(mu, *e),
                         };
                     }
                 }
@@ -279,10 +277,7 @@ pub fn build(
                         FeedKind::Aqueous(s) | FeedKind::Organic(s) => {
                             (s.flow_vol, s.conc_mol.get(e).copied().unwrap_or(0.0))
                         }
-                        FeedKind::Mud(mu) => (
-                            mu.flow_mass,
-                            1000.0 * mu.content_mol_per_kg.get(e).copied().unwrap_or(0.0),
-                        ),
+                        FeedKind::Mud(mu) => (mu.flow_mass, crate::plant::mud_mol_per_t(mu, *e)),
                     };
                     let mut terms = vec![(link_vars[li][i], 1.0)];
                     let rhs = match k {

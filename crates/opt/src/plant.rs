@@ -22,6 +22,18 @@ use sxplan_sim::SolveStatus;
 
 use crate::error::OptError;
 
+/// REY content of a mud feed in mol per tonne of dry mud: the flowsheet's explicit content, else the
+/// built-in grade (`sxplan_chem::mud::grade`), as `sxplan_sim::simulate` reads it.
+pub fn mud_mol_per_t(mu: &sxplan_model::MudFeed, e: sxplan_chem::Element) -> f64 {
+    if mu.content_mol_per_kg.is_empty() {
+        sxplan_chem::mud::grade(&mu.grade)
+            .and_then(|g| g.mol_per_t(e))
+            .unwrap_or(0.0)
+    } else {
+        1000.0 * mu.content_mol_per_kg.get(&e).copied().unwrap_or(0.0)
+    }
+}
+
 /// Aqueous and organic volumetric flow per stage of one circuit, L/h.
 pub type PhaseFlows = (Vec<f64>, Vec<f64>);
 
@@ -306,10 +318,10 @@ impl Plant {
         }
         for f in &fs.feeds {
             if let FeedKind::Mud(m) = &f.kind {
-                if m.content_mol_per_kg.is_empty() {
+                if m.content_mol_per_kg.is_empty() && sxplan_chem::mud::grade(&m.grade).is_none() {
                     return Err(OptError::InvalidProblem(format!(
-                        "feed \"{}\": optimize needs the mud content given explicitly (content per element)",
-                        f.name
+                        "feed \"{}\": unknown mud grade \"{}\" and no explicit content",
+                        f.name, m.grade
                     )));
                 }
             }
@@ -569,11 +581,7 @@ fn eval_node(
                     0.0,
                     fs.elements
                         .iter()
-                        .map(|e| {
-                            mu.flow_mass
-                                * 1000.0
-                                * mu.content_mol_per_kg.get(e).copied().unwrap_or(0.0)
-                        })
+                        .map(|e| mu.flow_mass * mud_mol_per_t(mu, *e))
                         .collect(),
                 ),
             };
@@ -588,9 +596,7 @@ fn eval_node(
                     }
                     FeedKind::Mud(mu) => {
                         for (i, e) in fs.elements.iter().enumerate() {
-                            total[i] += mu.flow_mass
-                                * 1000.0
-                                * mu.content_mol_per_kg.get(e).copied().unwrap_or(0.0);
+                            total[i] += mu.flow_mass * mud_mol_per_t(mu, *e);
                         }
                     }
                 }

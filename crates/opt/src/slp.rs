@@ -1034,6 +1034,12 @@ fn finish(
     price_sources: Vec<String>,
     fs: &Flowsheet,
 ) -> OptimizeResult {
+    // Sensitivities are only meaningful at an optimum: elsewhere the elastic penalties dominate duals.
+    let last_lp = if status == OptStatus::Optimal {
+        last_lp
+    } else {
+        None
+    };
     let ofac = if objective == Objective::MaxThroughput {
         1e-3
     } else {

@@ -50,3 +50,50 @@ fn sxplan_report_free_summary(r: &sxplan_opt::OptimizeResult) -> String {
     }
     s
 }
+
+#[test]
+fn every_enabled_backend_agrees_on_a_cascade_lp() {
+    use sxplan_opt::cascade::{build, LpObjective};
+    use sxplan_opt::plant::Plant;
+    use sxplan_opt::{economics, solve, Backend, LpOptions};
+    let src = synthetic::cascade_toml(40, 15, 0.99);
+    let fs = sxplan_model::check_str(&src).flowsheet.unwrap();
+    let plant = Plant::new(&fs).unwrap();
+    let point = plant.base_point().unwrap();
+    let sim = plant.simulate(&point).unwrap();
+    let econ = economics(&fs, sxplan_model::Objective::MaxThroughput)
+        .unwrap()
+        .0;
+    let clp = build(
+        &plant,
+        &point,
+        &sim,
+        &[500.0],
+        LpObjective::Throughput,
+        &econ,
+        1000.0,
+    )
+    .unwrap();
+    let mut objs = Vec::new();
+    for backend in Backend::enabled() {
+        let opts = LpOptions {
+            backend,
+            elastic: true,
+            ..LpOptions::default()
+        };
+        let s = solve(&clp.lp, &opts).unwrap();
+        assert!(
+            s.status.is_usable(),
+            "{backend:?} {:?} {:?}",
+            s.status,
+            s.residuals
+        );
+        objs.push((backend, s.objective - s.penalty));
+    }
+    for (b, o) in &objs {
+        assert!(
+            (o - objs[0].1).abs() <= 1e-6 * objs[0].1.abs(),
+            "{b:?}: {objs:?}"
+        );
+    }
+}

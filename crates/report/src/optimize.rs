@@ -199,7 +199,7 @@ pub fn render_text(name: &str, r: &OptimizeResult) -> String {
             v.lower_user,
             v.upper_user,
             v.at_bound,
-            if v.at_bound != "between" {
+            if v.at_bound != "between" && r.status == sxplan_opt::OptStatus::Optimal {
                 format!(", reduced cost {:.6e}", v.reduced_cost)
             } else {
                 String::new()
@@ -259,6 +259,14 @@ pub fn render_text(name: &str, r: &OptimizeResult) -> String {
         let _ = writeln!(s);
         let _ = writeln!(s, "conflicting specs (relax these together):");
         for c in &r.conflicts {
+            if let Some(chk) = r.checks.iter().find(|k| k.name == c.constraint) {
+                let _ = writeln!(
+                    s,
+                    "  {:<44} reaches {:.6}, needs {:.6} (relative violation {:.3e})",
+                    c.constraint, chk.value, chk.limit, c.relative_violation
+                );
+                continue;
+            }
             let _ = writeln!(
                 s,
                 "  {:<44} relative violation {:.6e}",
