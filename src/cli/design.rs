@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use sxplan_chem::Element;
 use sxplan_design::flows::ReagentBasis;
 use sxplan_design::flowsheet::{
-    cut_from_circuit, designed_circuit_toml, CircuitCut, CircuitOverrides,
+    cut_from_circuit, designed_circuit_toml, feed_from_simulation, feed_needs_simulation,
+    CircuitCut, CircuitOverrides,
 };
 use sxplan_design::shortcut::{
     kremser_fraction_unextracted, kremser_stages, purities_from_specs, FeedPhase, Reflux,
@@ -268,7 +269,35 @@ fn spec_from_flowsheet(
             })
             .transpose()
     };
+    let feed = if feed_needs_simulation(&fs, circuit) {
+        let _ = writeln!(
+            stderr,
+            "note: circuit \"{circuit}\" is fed from inside the flowsheet; simulating {name} to get its feed"
+        );
+        let r = sxplan_sim::simulate(&fs, &sxplan_sim::SimOptions::default())
+            .map_err(|e| (Exit::Failure, format!("{name}: {e}")))?;
+        if !r.status.is_converged() {
+            return Err((
+                Exit::Failure,
+                format!(
+                    "{name}: the simulation that gives the feed of circuit \"{circuit}\" ended {}; its feed would not be trustworthy",
+                    r.status.as_str()
+                ),
+            ));
+        }
+        Some(feed_from_simulation(&fs, circuit, &r).ok_or_else(|| {
+            (
+                Exit::Failure,
+                format!(
+                    "{name}: no simulated stream enters circuit \"{circuit}\" at its feed point"
+                ),
+            )
+        })?)
+    } else {
+        None
+    };
     let overrides = CircuitOverrides {
+        feed,
         key_a: element("key-a", &args.key_a)?,
         key_b: element("key-b", &args.key_b)?,
         purity_a: args.purity_a,

@@ -26,9 +26,68 @@ use crate::error::DesignError;
 use crate::flows::ReagentBasis;
 use crate::shortcut::{FeedPhase, Reflux};
 
+/// A feed stream given directly (e.g. taken from a simulation of the whole flowsheet).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedStream {
+    /// Molar flow per element, mol/h.
+    pub flow_mol: BTreeMap<Element, f64>,
+    /// Volumetric flow, L/h.
+    pub flow_vol: f64,
+    /// Phase the feed enters with.
+    pub phase: Phase,
+}
+
+/// True when a feed point of `circuit` is fed by something other than a `[[feed]]` (another
+/// circuit, a unit, a mixer...), so its composition has to come from a simulation.
+pub fn feed_needs_simulation(fs: &Flowsheet, circuit: &str) -> bool {
+    let Some(c) = fs.circuit_by_name(circuit) else {
+        return false;
+    };
+    fs.links.iter().any(|l| {
+        l.to.node == NodeRef::Circuit(c.id)
+            && matches!(l.to.kind, PortKind::FeedPoint(_))
+            && !matches!(l.from.node, NodeRef::Feed(_))
+    })
+}
+
+/// The stream entering the feed point(s) of `circuit` in a simulation of the whole flowsheet.
+///
+/// Streams are matched by the simulator's stage names (`"<circuit>/<stage>"`): a stream entering
+/// a feed stage from outside the circuit. `None` when there is none.
+pub fn feed_from_simulation(
+    fs: &Flowsheet,
+    circuit: &str,
+    result: &sxplan_sim::SimResult,
+) -> Option<FeedStream> {
+    let c = fs.circuit_by_name(circuit)?;
+    let prefix = format!("{}/", c.name);
+    let mut flow_mol: BTreeMap<Element, f64> = BTreeMap::new();
+    let mut flow_vol = 0.0;
+    let mut phase = None;
+    for fp in &c.feed_points {
+        let target = format!("{}/{}", c.name, fp.stage);
+        for st in &result.streams {
+            if st.to == target && !st.from.starts_with(&prefix) && st.phase == fp.phase {
+                phase = Some(fp.phase);
+                flow_vol += st.flow_vol_l_per_h;
+                for (&e, &v) in &st.flow_mol_per_h {
+                    *flow_mol.entry(e).or_insert(0.0) += v;
+                }
+            }
+        }
+    }
+    Some(FeedStream {
+        flow_mol,
+        flow_vol,
+        phase: phase?,
+    })
+}
+
 /// Values the caller supplies instead of (or in the absence of) the flowsheet's.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CircuitOverrides {
+    /// The feed stream, instead of the `[[feed]]` linked to the circuit.
+    pub feed: Option<FeedStream>,
     /// Heavy key (organic product).
     pub key_a: Option<Element>,
     /// Light key (aqueous product).
@@ -54,6 +113,8 @@ pub struct CircuitCut {
     pub feed_rate: f64,
     /// Elements of the feed the cut ignores (no β in the circuit's model).
     pub ignored_elements: Vec<Element>,
+    /// The feed stream when it was given (not read from a `[[feed]]`).
+    pub feed_stream: Option<FeedStream>,
 }
 
 fn comp_err(msg: String) -> DesignError {
@@ -94,7 +155,15 @@ pub fn cut_from_circuit(
     let mut feed_mol: BTreeMap<Element, f64> = BTreeMap::new();
     let mut feed_vol = 0.0;
     let mut phase: Option<Phase> = None;
+    if let Some(f) = &overrides.feed {
+        phase = Some(f.phase);
+        feed_vol = f.flow_vol;
+        feed_mol = f.flow_mol.clone();
+    }
     for (i, fp) in c.feed_points.iter().enumerate() {
+        if overrides.feed.is_some() {
+            break;
+        }
         let Some(link) = fs
             .links
             .iter()
@@ -287,6 +356,7 @@ pub fn cut_from_circuit(
         },
         feed_rate,
         ignored_elements: ignored,
+        feed_stream: overrides.feed.clone(),
     })
 }
 
@@ -343,8 +413,36 @@ pub fn designed_circuit_toml(
         c.name, fs.name
     );
 
-    // Feeds linked to the circuit.
+    // The feed: the given stream, or the feeds linked to the circuit.
+    if let Some(f) = &cut.feed_stream {
+        let _ = writeln!(o, "\n[[feed]]");
+        let _ = writeln!(o, "name = \"{}_feed\"", c.name);
+        let phase = if f.phase == Phase::Organic {
+            "organic"
+        } else {
+            "aqueous"
+        };
+        let _ = writeln!(o, "phase = \"{phase}\"");
+        let _ = writeln!(o, "flow = \"{} L/h\"", fmt_num(f.flow_vol));
+        let conc: Vec<String> = f
+            .flow_mol
+            .iter()
+            .filter(|(_, v)| **v > 0.0 && f.flow_vol > 0.0)
+            .map(|(e, v)| format!("{} = \"{} mol/L\"", e.symbol(), fmt_num(v / f.flow_vol)))
+            .collect();
+        let _ = writeln!(
+            o,
+            "conc = {{ {}, quality = \"estimated\", source = \"simulated stream entering circuit {} of {}\" }}",
+            conc.join(", "),
+            c.name,
+            fs.name
+        );
+        let _ = writeln!(o, "to = \"{}.feed\"", c.name);
+    }
     for (i, fp) in c.feed_points.iter().enumerate() {
+        if cut.feed_stream.is_some() {
+            break;
+        }
         let Some(link) = fs
             .links
             .iter()
@@ -377,12 +475,9 @@ pub fn designed_circuit_toml(
             .collect();
         let prov = provenance(fs, &format!("feed \"{}\": composition", feed.name));
         let _ = writeln!(o, "conc = {{ {}{prov} }}", conc.join(", "));
-        let target = if fp.name == "feed" {
-            format!("{}.feed", c.name)
-        } else {
-            format!("{}.{}", c.name, fp.name)
-        };
-        let _ = writeln!(o, "to = \"{target}\"");
+        // The designed circuit has the default feed point only.
+        let _ = fp;
+        let _ = writeln!(o, "to = \"{}.feed\"", c.name);
     }
 
     // The circuit.

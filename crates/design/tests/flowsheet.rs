@@ -87,3 +87,39 @@ fn designed_toml_simulates_to_the_designed_purities() {
         r.status
     );
 }
+
+/// A circuit fed by another circuit: its feed comes from a simulation of the whole flowsheet.
+#[test]
+fn circuit_fed_by_a_circuit_uses_the_simulated_stream() {
+    use sxplan_design::flowsheet::{feed_from_simulation, feed_needs_simulation};
+    let src = include_str!("data/two-circuits.toml");
+    let fs = sxplan_model::check_str(src).flowsheet.unwrap();
+    assert!(feed_needs_simulation(&fs, "second"));
+    assert!(!feed_needs_simulation(&fs, "first"));
+    // Without the stream the circuit cannot be read.
+    let e = cut_from_circuit(&fs, "second", &CircuitOverrides::default()).unwrap_err();
+    assert!(e.to_string().contains("fed by circuit first"), "{e}");
+    let r = sxplan_sim::simulate(&fs, &sxplan_sim::SimOptions::default()).unwrap();
+    assert!(r.status.is_converged());
+    let feed = feed_from_simulation(&fs, "second", &r).unwrap();
+    let total: f64 = feed.flow_mol.values().sum();
+    assert!(total > 0.0 && feed.flow_vol > 0.0);
+    let overrides = CircuitOverrides {
+        feed: Some(feed),
+        ..CircuitOverrides::default()
+    };
+    let cut = cut_from_circuit(&fs, "second", &overrides).unwrap();
+    assert_eq!(cut.spec.components[cut.spec.key_a].name, "Pr");
+    assert_eq!(cut.spec.components[cut.spec.key_b].name, "Ce");
+    assert!((cut.feed_rate - total).abs() < 1e-9 * total);
+    let d = design_cut(&cut.spec, &SearchOptions::default()).unwrap();
+    assert_eq!(d.rigorous.status, SearchStatus::Found);
+    let toml = designed_circuit_toml(&fs, &cut, &d).unwrap();
+    let checked = sxplan_model::check_str(&toml);
+    assert_eq!(
+        checked.error_count(),
+        0,
+        "{toml}\n{:?}",
+        checked.diagnostics
+    );
+}
