@@ -161,6 +161,15 @@ pub fn run(args: &DesignArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) ->
 
 type CliResult<T> = Result<T, (Exit, String)>;
 
+/// Invalid design input is a usage error (2); a simulator rejecting a cascade the design built
+/// is a failure (1).
+fn design_error(e: sxplan_design::DesignError) -> (Exit, String) {
+    match e {
+        sxplan_design::DesignError::Simulation { .. } => (Exit::Failure, e.to_string()),
+        _ => usage(e.to_string()),
+    }
+}
+
 fn usage(msg: impl Into<String>) -> (Exit, String) {
     (Exit::Usage, msg.into())
 }
@@ -185,9 +194,9 @@ fn run_inner(args: &DesignArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
     let options = SearchOptions {
         max_stages: args.max_stages,
     };
-    let design = design_cut(&spec, &options).map_err(|e| usage(e.to_string()))?;
+    let design = design_cut(&spec, &options).map_err(design_error)?;
     let sens = if args.sensitivity {
-        Some(sensitivity(&spec, &options).map_err(|e| usage(e.to_string()))?)
+        Some(sensitivity(&spec, &options).map_err(design_error)?)
     } else {
         None
     };

@@ -269,6 +269,14 @@ pub fn to_text(d: &CutDesign, sensitivity: Option<&Sensitivity>) -> String {
         );
         let _ = writeln!(
             o,
+            "  impurities            1-P_A {:.4e}  1-P_B {:.4e}  (allowed {:.4e}, {:.4e})",
+            b.impurity_a,
+            b.impurity_b,
+            1.0 - d.purity_a_spec,
+            1.0 - d.purity_b_spec
+        );
+        let _ = writeln!(
+            o,
             "  feasible splits       {}",
             split_list(&d.rigorous.feasible_splits)
         );
