@@ -26,6 +26,30 @@ fn sim_input(name: &str) -> ReportInput {
         .with_provenance(&fs.data_used)
 }
 
+/// The flagship's report input, simulated once per test run (several hundred stages: minutes
+/// in an unoptimised build, so the tests that need it run with SXPLAN_SLOW=1, as CI does, or
+/// SXPLAN_CHROMIUM=1).
+fn flagship() -> &'static ReportInput {
+    static CELL: std::sync::OnceLock<ReportInput> = std::sync::OnceLock::new();
+    CELL.get_or_init(|| sim_input("minamitorishima.toml"))
+}
+
+fn env_is(name: &str) -> bool {
+    std::env::var(name).ok().as_deref() == Some("1")
+}
+
+/// Shipped flowsheets to render: the small ones always, the flagship with SXPLAN_SLOW=1.
+fn shipped() -> Vec<(&'static str, ReportInput)> {
+    let mut v = vec![
+        ("pr-nd.toml", sim_input("pr-nd.toml")),
+        ("reflux.toml", sim_input("reflux.toml")),
+    ];
+    if env_is("SXPLAN_SLOW") {
+        v.push(("minamitorishima.toml", flagship().clone()));
+    }
+    v
+}
+
 /// The binary design example: beta 2, equimolar aqueous feed, 99.9 / 99.99 %.
 fn binary_design_input() -> ReportInput {
     use sxplan_design::shortcut::{FeedPhase, Reflux};
@@ -74,8 +98,7 @@ fn file<'a>(files: &'a [(String, String)], name: &str) -> &'a str {
 
 #[test]
 fn simulate_figures_are_xml_and_hold_their_series() {
-    for fs in ["pr-nd.toml", "reflux.toml", "minamitorishima.toml"] {
-        let input = sim_input(fs);
+    for (fs, input) in shipped() {
         let sim = input.sim.clone().unwrap();
         let files = write_report_files(&input);
         for (name, text) in files.iter().filter(|(n, _)| n.ends_with(".svg")) {
@@ -162,7 +185,12 @@ fn simulate_figures_are_xml_and_hold_their_series() {
 
 #[test]
 fn html_is_self_contained_and_inlines_every_figure() {
-    for input in [sim_input("minamitorishima.toml"), binary_design_input()] {
+    let sim = if env_is("SXPLAN_SLOW") {
+        flagship().clone()
+    } else {
+        sim_input("reflux.toml")
+    };
+    for input in [sim, binary_design_input()] {
         let files = write_report_files(&input);
         let html = file(&files, "report.html");
         let n_svg = files.iter().filter(|(n, _)| n.ends_with(".svg")).count();
@@ -276,7 +304,7 @@ fn simulate_report_of_the_result_and_of_its_json_agree() {
 /// `chromium` package). The PNGs go to SXPLAN_SCREENSHOT_DIR or the temp directory.
 #[test]
 fn chromium_screenshots() {
-    if std::env::var("SXPLAN_CHROMIUM").ok().as_deref() != Some("1") {
+    if !env_is("SXPLAN_CHROMIUM") {
         return;
     }
     let out = std::env::var("SXPLAN_SCREENSHOT_DIR")
@@ -284,7 +312,7 @@ fn chromium_screenshots() {
         .unwrap_or_else(|_| std::env::temp_dir().join("sxplan-screenshots"));
     std::fs::create_dir_all(&out).unwrap();
     for (tag, input) in [
-        ("minamitorishima", sim_input("minamitorishima.toml")),
+        ("minamitorishima", flagship().clone()),
         ("binary-design", binary_design_input()),
     ] {
         let dir = out.join(tag);
@@ -357,4 +385,54 @@ fn design_sensitivity_figure_holds_its_three_curves() {
         "no rigorous stages, no diagram"
     );
     assert!(md.contains("### Stages against purity"));
+}
+
+#[test]
+fn multicomponent_design_is_drawn_as_the_key_group_pseudo_binary() {
+    use sxplan_design::shortcut::{FeedPhase, Reflux};
+    use sxplan_design::{Component, CutSpec};
+    let comp = |name: &str, beta: f64, feed: f64| Component {
+        name: name.into(),
+        sep_factor: beta,
+        sep_factor_scrub: None,
+        feed,
+    };
+    let spec = CutSpec {
+        components: vec![
+            comp("La", 1.0, 25.0),
+            comp("Ce", 2.0, 45.0),
+            comp("Pr", 4.0, 5.0),
+            comp("Nd", 5.2, 25.0),
+        ],
+        key_a: 2,
+        key_b: 1,
+        feed_phase: FeedPhase::Aqueous,
+        purity_a: 0.999,
+        purity_b: 0.9999,
+        reflux: Reflux::XuOptimum,
+        reagents: None,
+    };
+    let d = sxplan_design::design_cut(&spec, &sxplan_design::SearchOptions::default()).unwrap();
+    let input = ReportInput::from_design(&d, None).unwrap();
+    let view = input.design.clone().unwrap();
+    let mt = sxplan_report::mccabe::from_design(&view).expect("diagram");
+    assert_eq!(mt.components, 4);
+    // the group fractions at the ends are the design's purities
+    let x1 = mt.stages[0].0;
+    let y_n = mt.stages[mt.stages.len() - 1].1;
+    let (pa, pb) = (view.purity_a.unwrap(), view.purity_b.unwrap());
+    assert!((y_n - pa).abs() < 1e-6, "{y_n} vs {pa}");
+    assert!(((1.0 - x1) - pb).abs() < 1e-6, "{} vs {pb}", 1.0 - x1);
+    let files = write_report_files(&input);
+    let (texts, _) = svg_parts("mccabe_thiele", file(&files, "mccabe_thiele.svg"));
+    assert!(
+        texts
+            .iter()
+            .any(|t| t == "key-pair equilibrium (beta 2.0000)"),
+        "{texts:?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.contains("Pr+Nd in aqueous")),
+        "{texts:?}"
+    );
 }

@@ -85,6 +85,13 @@ fn every_emitted_field_is_documented() {
     let doc = documented();
     let mut emitted = BTreeSet::new();
     for f in flowsheets() {
+        // every simulate document has the same keys; the flagship (hundreds of stages, minutes
+        // unoptimised) is walked too with SXPLAN_SLOW=1, as CI runs
+        if f.ends_with("minamitorishima.toml")
+            && std::env::var("SXPLAN_SLOW").ok().as_deref() != Some("1")
+        {
+            continue;
+        }
         walk(
             &cli_json(&["simulate", s(&f), "--format", "json"]),
             "simulate",

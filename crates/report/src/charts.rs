@@ -430,7 +430,9 @@ pub fn mccabe_thiele_svg(d: &McCabeThiele, key_a: &str) -> String {
                 .map_err(err)?
                 .label("diagonal y = x")
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], gray));
-            let curves: Vec<(f64, &str, RGBColor)> = if d.beta_scrub == d.beta {
+            let curves: Vec<(f64, &str, RGBColor)> = if d.components > 2 {
+                vec![(d.beta, "key-pair equilibrium", RGBColor(44, 160, 44))]
+            } else if d.beta_scrub == d.beta {
                 vec![(d.beta, "equilibrium", RGBColor(44, 160, 44))]
             } else {
                 vec![

@@ -519,12 +519,35 @@ fn design_section(b: &mut Builder, d: &crate::input::DesignView) {
         Some(mt) => b.fig(
             "mccabe_thiele.svg".into(),
             format!(
-                "McCabe-Thiele diagram of the rigorous design ({} extraction + {} scrub stages, cascade {}): stage compositions from the constant-separation-factor cascade at S and W of the design; left in mole fractions, right in log10 odds where both high-purity ends are visible.",
-                mt.n, mt.m, mt.status
+                "McCabe-Thiele diagram of the rigorous design ({} extraction + {} scrub stages, cascade {}): stage compositions from the constant-separation-factor cascade at S and W of the design; left in mole fractions, right in log10 odds where both high-purity ends are visible.{}",
+                mt.n,
+                mt.m,
+                mt.status,
+                if mt.components > 2 {
+                    format!(
+                        " {} components drawn as the pseudo-binary of the key groups (x, y: fraction of the A group), so the stage points lie near, not on, the key pair's equilibrium curve.",
+                        mt.components
+                    )
+                } else {
+                    String::new()
+                }
             ),
-            charts::mccabe_thiele_svg(&mt, &d.key_a),
+            charts::mccabe_thiele_svg(
+                &mt,
+                &if mt.components > 2 {
+                    let a: Vec<&str> = d
+                        .distribution
+                        .iter()
+                        .filter(|c| c.group.eq_ignore_ascii_case("a"))
+                        .map(|c| c.name.as_str())
+                        .collect();
+                    a.join("+")
+                } else {
+                    d.key_a.clone()
+                },
+            ),
         ),
-        None => b.p("No McCabe-Thiele diagram: it needs a binary cut with rigorous stage numbers."),
+        None => b.p("No McCabe-Thiele diagram: it needs rigorous stage numbers (and, for a multicomponent cut, one separation factor for both sections)."),
     }
 }
 

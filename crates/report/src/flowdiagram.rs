@@ -251,8 +251,15 @@ impl Diagram {
 
     /// The diagram as SVG.
     pub fn to_svg(&self, title: &str) -> String {
-        const BOX_W: i32 = 150;
-        const COL_W: i32 = 205;
+        // wide enough for the longest label (about 7 px per character at 12 px)
+        let longest = self
+            .nodes
+            .iter()
+            .map(|n| n.label.chars().count())
+            .max()
+            .unwrap_or(0);
+        let box_w_px = (7 * longest as i32 + 14).clamp(150, 320);
+        let col_w = box_w_px + 55;
         let cols = self.columns();
         // boxes tall enough for their ports (one arrow every 14 px on a side)
         let mut ports = vec![(0i32, 0i32); self.nodes.len()];
@@ -267,7 +274,7 @@ impl Diagram {
         let mut rows_in = vec![0usize; n_cols];
         let mut pos = vec![(0i32, 0i32); self.nodes.len()];
         for (i, c) in cols.iter().enumerate() {
-            pos[i] = (40 + COL_W * *c as i32, 70 + row_h * rows_in[*c] as i32);
+            pos[i] = (40 + col_w * *c as i32, 70 + row_h * rows_in[*c] as i32);
             rows_in[*c] += 1;
         }
         let max_rows = rows_in.iter().copied().max().unwrap_or(1).max(1);
@@ -276,7 +283,7 @@ impl Diagram {
             .iter()
             .filter(|e| cols[e.to] <= cols[e.from])
             .count();
-        let w = (80 + COL_W * n_cols as i32).max(600) as u32;
+        let w = (80 + col_w * n_cols as i32).max(600) as u32;
         let h = (120 + row_h * max_rows as i32 + 26 * n_back as i32 + 40) as u32;
         let bottom = 70 + row_h * max_rows as i32;
         render(w, h, |root| {
@@ -311,7 +318,7 @@ impl Diagram {
                     k_in[ed.to] += 1;
                     let y0 = fy + box_h * k_out[ed.from] / (n_out[ed.from] + 1);
                     let y1 = ty + box_h * k_in[ed.to] / (n_in[ed.to] + 1);
-                    let (x0, x1) = (fx + BOX_W, tx);
+                    let (x0, x1) = (fx + box_w_px, tx);
                     // vertical run placed by the target's slot so parallel runs do not overlap
                     let xm = x1 - 24 - 10 * (k_in[ed.to] - 1).min(8);
                     vec![(x0, y0), (xm, y0), (xm, y1), (x1, y1)]
@@ -324,10 +331,10 @@ impl Diagram {
                     let yb = bottom + 26 * back;
                     let y0 = fy + box_h - 6 * n_back_at[ed.from];
                     let y1 = ty + box_h - 6 * n_back_at[ed.to];
-                    let xr = fx + BOX_W + 10 + 6 * back;
+                    let xr = fx + box_w_px + 10 + 6 * back;
                     let xl = tx - 10 - 6 * back;
                     vec![
-                        (fx + BOX_W, y0),
+                        (fx + box_w_px, y0),
                         (xr, y0),
                         (xr, yb),
                         (xl, yb),
@@ -372,7 +379,7 @@ impl Diagram {
                     _ => RGBColor(255, 255, 255),
                 };
                 root.draw(&Rectangle::new(
-                    [(x, y), (x + BOX_W, y + box_h)],
+                    [(x, y), (x + box_w_px, y + box_h)],
                     fill.filled(),
                 ))
                 .map_err(e)?;
@@ -382,11 +389,11 @@ impl Diagram {
                     1
                 };
                 root.draw(&Rectangle::new(
-                    [(x, y), (x + BOX_W, y + box_h)],
+                    [(x, y), (x + box_w_px, y + box_h)],
                     BLACK.stroke_width(border),
                 ))
                 .map_err(e)?;
-                let label: String = nd.label.chars().take(23).collect();
+                let label: String = nd.label.chars().take(44).collect();
                 root.draw(&Text::new(label, (x + 6, y + 6), f(12)))
                     .map_err(e)?;
                 let detail = if nd.detail.is_empty() {

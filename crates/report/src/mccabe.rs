@@ -1,4 +1,4 @@
-//! Data of a McCabe-Thiele-style diagram of a binary design: the stage-to-stage compositions of
+//! Data of a McCabe-Thiele-style diagram of a design (binary, or the key-group pseudo-binary): the stage-to-stage compositions of
 //! the rigorous design cascade, the equilibrium curves and the operating lines.
 //!
 //! Coordinates are the mole fraction of the more extractable key A among the REE of each phase:
@@ -35,6 +35,8 @@ pub struct McCabeThiele {
     pub operating_scrub: Vec<(f64, f64)>,
     /// Status of the cascade solve (`converged`, ...).
     pub status: String,
+    /// Number of components (more than 2: a key-group pseudo-binary).
+    pub components: usize,
 }
 
 impl McCabeThiele {
@@ -61,12 +63,12 @@ pub fn equilibrium_y(beta: f64, x: f64) -> f64 {
     }
 }
 
-/// The diagram of a binary design with a rigorous result; `None` when the design has more than
-/// two components, no rigorous stage numbers, or the cascade cannot be solved.
+/// The diagram of a design with rigorous stage numbers; `None` when there are none or the
+/// cascade cannot be solved. A multicomponent cut is drawn as the pseudo-binary of its key
+/// groups (x, y = A-group fraction); its stage points then lie near, not on, the key pair's
+/// equilibrium curve. A multicomponent cut with a different scrub-section separation factor is
+/// not drawn (the per-component scrub factors are not in the result).
 pub fn from_design(d: &DesignView) -> Option<McCabeThiele> {
-    if d.distribution.len() > 2 {
-        return None;
-    }
     let (n, m) = (d.n?, d.m?);
     let good = |v: f64| v.is_finite() && v > 0.0;
     if !(good(d.sep_factor)
@@ -77,9 +79,27 @@ pub fn from_design(d: &DesignView) -> Option<McCabeThiele> {
     {
         return None;
     }
+    // components: (beta, feed fraction, in group A)
+    let comps: Vec<(f64, f64, bool)> = if d.distribution.len() > 2 {
+        if d.sep_factor_scrub != d.sep_factor {
+            return None;
+        }
+        d.distribution
+            .iter()
+            .map(|c| (c.sep_factor, c.x_feed, c.group.eq_ignore_ascii_case("a")))
+            .collect()
+    } else {
+        vec![(d.sep_factor, d.x_a, true), (1.0, 1.0 - d.x_a, false)]
+    };
+    if comps
+        .iter()
+        .any(|c| !good(c.0) || !c.1.is_finite() || c.1 < 0.0)
+    {
+        return None;
+    }
     let spec = SfCascadeSpec {
-        beta: vec![d.sep_factor, 1.0],
-        feed: vec![d.x_a, 1.0 - d.x_a],
+        beta: comps.iter().map(|c| c.0).collect(),
+        feed: comps.iter().map(|c| c.1).collect(),
         feed_phase: if d.feed_phase == "organic" {
             FeedPhase::Organic
         } else {
@@ -97,10 +117,15 @@ pub fn from_design(d: &DesignView) -> Option<McCabeThiele> {
     };
     let r = solve_sf_cascade(&spec).ok()?;
     let frac = |v: &[f64]| -> f64 {
-        let a = v.first().copied().unwrap_or(0.0);
-        let b = v.get(1).copied().unwrap_or(0.0);
-        if a + b > 0.0 {
-            a / (a + b)
+        let (mut a, mut total) = (0.0, 0.0);
+        for (f, c) in v.iter().zip(&comps) {
+            total += f;
+            if c.2 {
+                a += f;
+            }
+        }
+        if total > 0.0 {
+            a / total
         } else {
             0.0
         }
@@ -132,5 +157,6 @@ pub fn from_design(d: &DesignView) -> Option<McCabeThiele> {
         operating_extraction,
         operating_scrub,
         status: r.status.as_str().to_string(),
+        components: comps.len(),
     })
 }
