@@ -813,6 +813,8 @@ tr:nth-child(even) td{background:#fafbfc}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 figure{margin:1em 0 1.6em}
 figure svg{max-width:100%;height:auto;border:1px solid #e3e6ea}
+figure.wide{overflow-x:auto}
+figure.wide svg{max-width:none}
 figcaption{font-size:.85em;color:#4a5161;margin-top:.3em}
 nav{font-size:.9em;margin:.5em 0 1em}
 nav a{margin-right:1em}
@@ -872,12 +874,16 @@ pub fn to_html(r: &Report) -> String {
             }
             Block::Figure(i) => {
                 if let Some(f) = r.figures.get(*i) {
+                    // very wide figures (long flowsheets) scroll instead of shrinking to unreadable
+                    let wide = svg_width(&f.svg) > 1600;
                     let _ = writeln!(
                         o,
-                        "<figure id=\"fig-{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>",
+                        "<figure id=\"fig-{}\"{}>\n{}\n<figcaption>{}{}</figcaption>\n</figure>",
                         html_escape(f.file.trim_end_matches(".svg")),
+                        if wide { " class=\"wide\"" } else { "" },
                         strip_xml_decl(&f.svg),
-                        html_escape(&f.caption)
+                        html_escape(&f.caption),
+                        if wide { " (scroll sideways)" } else { "" }
                     );
                 }
             }
@@ -891,11 +897,48 @@ pub fn to_html(r: &Report) -> String {
     o
 }
 
+/// The `width` attribute of the root `<svg>` element, 0 when absent.
+fn svg_width(svg: &str) -> u32 {
+    svg.find("<svg")
+        .and_then(|i| svg[i..].find("width=\"").map(|j| i + j + 7))
+        .and_then(|k| {
+            let rest = &svg[k..];
+            rest.find('"').and_then(|e| rest[..e].parse().ok())
+        })
+        .unwrap_or(0)
+}
+
 fn strip_xml_decl(svg: &str) -> &str {
     let t = svg.trim_start();
     if t.starts_with("<?xml") {
         t.find("?>").map_or(t, |i| &t[i + 2..])
     } else {
         t
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers() {
+        assert_eq!(svg_width("<svg width=\"1800\" height=\"2\">"), 1800);
+        assert_eq!(svg_width("<p>"), 0);
+        assert_eq!(html_inline("a **b** <c>"), "a <strong>b</strong> &lt;c&gt;");
+        assert_eq!(md_cell("a|b\nc"), "a\\|b c");
+        assert_eq!(small(3e-13), "<= 1e-12");
+        assert_eq!(small(2.5e-9), "2.50e-9");
+        assert_eq!(safe_name("La/Ce PrNd"), "La_Ce_PrNd");
+    }
+
+    #[test]
+    fn empty_input_renders_both_formats() {
+        let r = build(&ReportInput::default());
+        let md = to_markdown(&r);
+        assert!(md.contains("Contents: nothing."));
+        let html = to_html(&r);
+        assert!(html.starts_with("<!DOCTYPE html>") && html.trim_end().ends_with("</html>"));
+        assert!(r.dot.is_none() && r.figures.is_empty());
     }
 }
