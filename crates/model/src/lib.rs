@@ -31,12 +31,14 @@
 pub mod diagnostic;
 mod extractants;
 pub mod flowsheet;
+mod limits;
 mod lower;
 mod parse;
 mod read;
 
 pub use diagnostic::{codes, render_sources, render_text, Diagnostic, Severity};
 pub use flowsheet::*;
+pub use limits::Limits;
 
 use serde::Serialize;
 
@@ -65,8 +67,15 @@ impl CheckOutput {
 }
 
 /// Parses, validates and lowers a flowsheet written in TOML. Collects every problem.
+/// Applies the default [`Limits`].
 pub fn check_str(src: &str) -> CheckOutput {
+    check_str_with(src, &Limits::DEFAULT)
+}
+
+/// [`check_str`] with caller-chosen size [`Limits`] (a flowsheet over a limit gets `E0004`).
+pub fn check_str_with(src: &str, limits: &Limits) -> CheckOutput {
     let mut cx = read::Cx::new(src);
+    cx.limits = *limits;
     let flowsheet = check_inner(&mut cx);
     finish(cx, flowsheet, |diags| {
         diagnostic::fill_positions(src, diags)
@@ -106,13 +115,18 @@ pub fn includes_of(main: &str) -> Vec<String> {
 /// Checks a flowsheet made of a main file (`sources[0]`) and the files it includes, in the
 /// order of its `include` list. Included files hold tables only (`[[circuit]]`, `[[link]]`,
 /// ...): they are read as if appended to the main file, and every diagnostic names the file
-/// it is in ([`Diagnostic::file`]).
+/// it is in ([`Diagnostic::file`]). Applies the default [`Limits`].
 pub fn check_sources(sources: &[Source<'_>]) -> CheckOutput {
+    check_sources_with(sources, &Limits::DEFAULT)
+}
+
+/// [`check_sources`] with caller-chosen size [`Limits`].
+pub fn check_sources_with(sources: &[Source<'_>], limits: &Limits) -> CheckOutput {
     let Some(main) = sources.first() else {
-        return check_str("");
+        return check_str_with("", limits);
     };
     if sources.len() == 1 {
-        return check_str(main.text);
+        return check_str_with(main.text, limits);
     }
     // Included files must hold tables only; others are reported and left out.
     let mut bad: Vec<Diagnostic> = Vec::new();
@@ -159,6 +173,7 @@ pub fn check_sources(sources: &[Source<'_>]) -> CheckOutput {
     }
     let mut cx = read::Cx::new(&text);
     cx.includes_given = true;
+    cx.limits = *limits;
     let flowsheet = check_inner(&mut cx);
     finish(cx, flowsheet, |diags| {
         for d in diags.iter_mut() {

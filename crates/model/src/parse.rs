@@ -14,12 +14,65 @@ use crate::diagnostic::codes;
 use crate::flowsheet::*;
 use crate::read::*;
 
-/// Largest stage count of one section and of one circuit; keeps downstream memory bounded
-/// on hostile input.
-pub(crate) const MAX_SECTION_STAGES: u64 = 100_000;
+/// Largest value a section's `stages` may be written with; the real bound is
+/// [`crate::Limits::max_stages_per_circuit`], reported with its own message.
+const MAX_STAGES_LITERAL: u64 = u32::MAX as u64;
 
-/// Largest number of stages over all circuits of a flowsheet.
-pub(crate) const MAX_TOTAL_STAGES: usize = 1_000_000;
+/// Number of entries of an array-of-tables key (1 for a single table, 0 otherwise).
+fn entry_count(v: &Val<'_>) -> usize {
+    match v.get_ref() {
+        DeValue::Array(a) => a.len(),
+        DeValue::Table(_) => 1,
+        _ => 0,
+    }
+}
+
+/// Refuses flowsheets with more circuits or other entries than [`crate::Limits`] allow,
+/// before any of them is read. Returns false when the flowsheet is over a limit.
+fn check_counts(cx: &mut Cx<'_>, root: &Tbl<'_, '_>) -> bool {
+    let limits = cx.limits;
+    let mut ok = true;
+    if let Some(v) = root.get("circuit") {
+        let n = entry_count(v);
+        if n > limits.max_circuits {
+            cx.error(
+                codes::TOO_LARGE,
+                format!(
+                    "the flowsheet has {n} circuits; at most {} are supported (limit max_circuits)",
+                    limits.max_circuits
+                ),
+                v.span(),
+                Some("split the plant into several flowsheets, or raise `Limits::max_circuits` when calling the library".into()),
+            );
+            ok = false;
+        }
+    }
+    let mut nodes = 0usize;
+    let mut first_span = None;
+    for key in [
+        "feed", "unit", "splitter", "mixer", "purge", "product", "link",
+    ] {
+        if let Some(v) = root.get(key) {
+            nodes = nodes.saturating_add(entry_count(v));
+            if nodes > limits.max_nodes && first_span.is_none() {
+                first_span = Some(v.span());
+            }
+        }
+    }
+    if let Some(span) = first_span {
+        cx.error(
+            codes::TOO_LARGE,
+            format!(
+                "the flowsheet has {nodes} feeds, units, splitters, mixers, purges, products and links; at most {} are supported (limit max_nodes)",
+                limits.max_nodes
+            ),
+            span,
+            Some("split the plant into several flowsheets, or raise `Limits::max_nodes` when calling the library".into()),
+        );
+        ok = false;
+    }
+    ok
+}
 
 pub(crate) struct RawDoc {
     pub schema: Option<u32>,
@@ -119,7 +172,8 @@ const ACIDS: &[(&str, Acid)] = &[
 ];
 const BASES: &[(&str, Base)] = &[("NaOH", Base::NaOH), ("NH3", Base::NH3)];
 
-/// Reads the root table. Returns `None` only when the schema is unusable.
+/// Reads the root table. Returns `None` when the schema is unusable or the flowsheet is
+/// over a [`crate::Limits`] count.
 pub(crate) fn parse_doc(cx: &mut Cx<'_>, root: &Tbl<'_, '_>) -> Option<RawDoc> {
     // Schema first: a file for another version is not read further.
     let schema = match root.get("schema") {
@@ -228,6 +282,10 @@ pub(crate) fn parse_doc(cx: &mut Cx<'_>, root: &Tbl<'_, '_>) -> Option<RawDoc> {
         declared: Vec::new(),
         broken: false,
     };
+    if !check_counts(cx, root) {
+        // Nothing more is read: the other problems of a plant this size would only bury this one.
+        return None;
+    }
     if let Some(v) = root.get("feed") {
         for t in tables(cx, v, "`feed`") {
             let before = cx.error_count();
@@ -247,13 +305,16 @@ pub(crate) fn parse_doc(cx: &mut Cx<'_>, root: &Tbl<'_, '_>) -> Option<RawDoc> {
         }
     }
     let total: usize = doc.circuits.iter().map(|c| c.circuit.n_stages()).sum();
-    if total > MAX_TOTAL_STAGES {
+    let max_total = cx.limits.max_total_stages;
+    if total > max_total {
+        let span = root.get("circuit").map_or(0..0, |v| v.span());
         cx.error(
-            codes::OUT_OF_RANGE,
-            format!("the flowsheet has {total} stages; at most {MAX_TOTAL_STAGES} are supported"),
-            0..0,
-            Some("split the plant into several flowsheets".into()),
+            codes::TOO_LARGE,
+            format!("the flowsheet has {total} stages; at most {max_total} are supported (limit max_total_stages)"),
+            span,
+            Some("split the plant into several flowsheets, or raise `Limits::max_total_stages` when calling the library".into()),
         );
+        doc.broken = true;
     }
     if let Some(v) = root.get("unit") {
         for t in tables(cx, v, "`unit`") {
@@ -708,7 +769,7 @@ fn parse_circuit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
                             s,
                             &format!("{what} section `stages`"),
                             1,
-                            MAX_SECTION_STAGES,
+                            MAX_STAGES_LITERAL,
                         ),
                         None => {
                             st.missing(cx, "stages", None);
@@ -756,13 +817,14 @@ fn parse_circuit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
         },
     }
     let n_total: usize = sections.iter().map(|s| s.n_stages).sum();
-    if n_total as u64 > MAX_SECTION_STAGES {
+    let max_circuit = cx.limits.max_stages_per_circuit;
+    if n_total > max_circuit {
         let span = t.get("sections").map_or(t.span.clone(), |v| v.span());
         cx.error(
-            codes::OUT_OF_RANGE,
-            format!("{what} has {n_total} stages; a circuit has at most {MAX_SECTION_STAGES}"),
+            codes::TOO_LARGE,
+            format!("{what} has {n_total} stages; a circuit has at most {max_circuit} (limit max_stages_per_circuit)"),
             span,
-            Some("split the cascade into several circuits".into()),
+            Some("split the cascade into several circuits, or raise `Limits::max_stages_per_circuit` when calling the library".into()),
         );
         sections_ok = false;
     }
@@ -1625,7 +1687,7 @@ fn stage_values(
             ))
         }
         DeValue::Array(a) => {
-            let mut out = Vec::with_capacity(a.len().min(MAX_SECTION_STAGES as usize));
+            let mut out = Vec::with_capacity(a.len().min(cx.limits.max_stages_per_circuit));
             let mut ok = true;
             for x in a.iter() {
                 match quantity(cx, x, what, Dimension::Dimensionless, Range01::NonNeg) {

@@ -35,6 +35,8 @@ pub(crate) struct Cx<'s> {
     pub truncated: bool,
     /// True when the caller supplied the included files (`check_sources`).
     pub includes_given: bool,
+    /// Size limits to enforce.
+    pub limits: crate::Limits,
 }
 
 /// Most diagnostics kept for one file; hostile input can otherwise produce millions.
@@ -48,6 +50,7 @@ impl<'s> Cx<'s> {
             quiet_sections: false,
             truncated: false,
             includes_given: false,
+            limits: crate::Limits::DEFAULT,
         }
     }
 
