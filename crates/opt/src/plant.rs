@@ -683,12 +683,13 @@ fn eval_node(
         NodeRef::Circuit(id) => {
             let cp = eval_circuit(fs, id.0, elements, flow, vol)?;
             let lay = layout(&fs.circuits[id.0]);
-            let n = cp.n_stages;
             for (li, l) in out_links(fs, node) {
                 match l.from.kind {
                     PortKind::LoadedOrganic | PortKind::StrippedOrganic => {
-                        vol[li] = cp.flow_vol_org[n - 1];
-                        flow[li] = cp.o[n - 1].clone();
+                        if let (Some(v), Some(o)) = (cp.flow_vol_org.last(), cp.o.last()) {
+                            vol[li] = *v;
+                            flow[li] = o.clone();
+                        }
                     }
                     kind => {
                         if let Some(j) = lay.aq_outlet.iter().position(|p| *p == Some(kind)) {
