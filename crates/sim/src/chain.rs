@@ -31,8 +31,12 @@ use crate::SolveStatus;
 pub const TOLERANCE: f64 = 1e-11;
 /// Flows below this fraction of a stage's total throughput are measured against that floor.
 const FLOOR: f64 = 1e-30;
+/// Share of an element's total inflow to the chain below which residuals count as absolute.
+const CHAIN_FLOOR: f64 = 1e-13;
 const MAX_NEWTON: usize = 60;
 const MAX_LOG_STEP: f64 = 5.0;
+/// Largest stage ratio o*/a used by substitution (beyond it the element is all in the organic).
+const MAX_RATIO: f64 = 1e30;
 /// Substitution passes before Newton takes over.
 const WARM_PASSES: usize = 200;
 /// Lowest net acidity (mol/L) assumed when building the initial estimate.
@@ -102,6 +106,11 @@ struct Layout {
     m: usize,
     has_o: bool,
     has_h: bool,
+    /// Absolute floor per element for relative residuals: a 1e-12 share of what enters the
+    /// chain, so stages the elements hardly reach are measured against the chain's throughput.
+    floor: Vec<f64>,
+    /// The same for the acidity rows.
+    floor_h: f64,
 }
 
 impl Layout {
@@ -124,10 +133,26 @@ impl Chain {
     }
 
     fn layout(&self) -> Layout {
+        self.make_layout(self.murphree.iter().any(|&e| e < 1.0), self.uses_acidity())
+    }
+
+    fn make_layout(&self, has_o: bool, has_h: bool) -> Layout {
+        let (n, m) = (self.n_stages, self.n_elements);
+        let mut floor = vec![0.0; m];
+        for j in 0..n {
+            for i in 0..m {
+                floor[i] += self.aq_ext[j * m + i] + self.org_ext[j * m + i];
+            }
+        }
+        floor.iter_mut().for_each(|v| *v *= CHAIN_FLOOR);
+        let h_tot: f64 =
+            self.acid_ext.iter().map(|v| v.abs()).sum::<f64>() + self.base_ext.iter().sum::<f64>();
         Layout {
-            m: self.n_elements,
-            has_o: self.murphree.iter().any(|&e| e < 1.0),
-            has_h: self.uses_acidity(),
+            m,
+            has_o,
+            has_h,
+            floor,
+            floor_h: CHAIN_FLOOR * h_tot,
         }
     }
 
@@ -356,7 +381,7 @@ impl Chain {
             charge += self.z_exchange[i] * (o_out - o_in);
         }
         for i in 0..m {
-            let scale = thr[i] + FLOOR * stage_tot;
+            let scale = thr[i] + FLOOR * stage_tot + lay.floor[i];
             let rel = if scale > 0.0 {
                 rows[i].abs() / scale
             } else {
@@ -381,7 +406,8 @@ impl Chain {
                 + self.base_ext[j]
                 + h_out.abs()
                 + charge.abs()
-                + 1e-9 * self.flow_vol_aq[j];
+                + 1e-9 * self.flow_vol_aq[j]
+                + lay.floor_h;
             worst = worst.max(v.abs() / scale);
         }
         if worst.is_nan() {
@@ -590,12 +616,38 @@ impl Chain {
         u
     }
 
-    /// The same chain with its element inflows multiplied by `scale` (continuation).
+    /// The same chain with its element inflows and its saponification base multiplied by
+    /// `scale` (continuation: at a small scale the chain is dilute and acidic, nearly linear).
     fn scaled(&self, scale: f64) -> Chain {
         let mut c = self.clone();
         if scale != 1.0 {
             c.aq_ext.iter_mut().for_each(|v| *v *= scale);
             c.org_ext.iter_mut().for_each(|v| *v *= scale);
+            c.base_ext.iter_mut().for_each(|v| *v *= scale);
+        }
+        c
+    }
+
+    /// The same chain with every stage's extractability multiplied by `t` (continuation):
+    /// distribution ratios, extraction constants, empirical D and mixed extraction ratios.
+    fn with_extractability(&self, t: f64) -> Chain {
+        let mut c = self.clone();
+        for model in &mut c.models {
+            match model {
+                StageModel::Linear { d_ratio } => d_ratio.iter_mut().for_each(|v| *v *= t),
+                StageModel::SeparationFactor { loading, .. } => {
+                    *loading = match *loading {
+                        SfLoading::Ratio(e) => SfLoading::Ratio(e * t),
+                        SfLoading::Capacity(l) => SfLoading::Capacity(l * t),
+                        SfLoading::None => SfLoading::None,
+                    }
+                }
+                StageModel::MassAction { k_ex, .. } => k_ex.iter_mut().for_each(|v| *v *= t),
+                StageModel::Empirical { log_d0, .. } => {
+                    let l = t.log10();
+                    log_d0.iter_mut().for_each(|v| *v += l);
+                }
+            }
         }
         c
     }
@@ -711,19 +763,21 @@ impl Chain {
             }
             let floor = (FLOOR * tot).max(f64::MIN_POSITIVE);
             for i in 0..m {
-                let s = thr[i] + floor;
+                let s = thr[i] + floor + lay.floor[i];
+                let cf = floor.max(1e-6 * lay.floor[i]);
                 row[j * b + i] = 1.0 / s;
-                col[j * b + i] = u[j * b + i].max(floor);
+                col[j * b + i] = u[j * b + i].max(cf);
                 if lay.has_o {
                     row[j * b + m + i] = 1.0 / s;
-                    col[j * b + m + i] = u[j * b + m + i].max(floor);
+                    col[j * b + m + i] = u[j * b + m + i].max(cf);
                 }
             }
             if lay.has_h {
                 let hs = u[j * b + b - 1].abs()
                     + self.base_ext[j]
                     + self.acid_ext[j].abs()
-                    + 1e-6 * self.flow_vol_aq[j];
+                    + 1e-6 * self.flow_vol_aq[j]
+                    + lay.floor_h;
                 row[j * b + b - 1] = 1.0 / hs;
                 col[j * b + b - 1] = hs;
             }
@@ -731,76 +785,79 @@ impl Chain {
         (row, col)
     }
 
-    /// Newton with continuation in the feed scale when the direct attempt stalls.
+    /// Substitution warm-up passes (cheap, robust far from the solution), then Newton.
+    fn attempt(&self, lay: &Layout, u: &mut Vec<f64>) -> (SolveStatus, usize) {
+        let mut iterations = 0;
+        let (a, h) = self.split_u(lay, u);
+        let mut o = vec![0.0; self.n_stages * self.n_elements];
+        let budget = WARM_PASSES + 2 * self.n_stages;
+        let (a, h, passes, ok) = self.substitution_passes(a, h, &mut o, budget, 1e-3, false);
+        iterations += passes;
+        if ok {
+            *u = self.join_u(lay, &a, &o, &h);
+        }
+        let (status, it, _) = self.newton(lay, u, MAX_NEWTON);
+        (status, iterations + it)
+    }
+
+    /// Newton (after substitution warm-up); when it stalls, continuation in the scale of the
+    /// element inflows and the saponification base; as a last resort, plain substitution.
     fn solve_newton_continuation(&self, start: Option<&ChainSolution>) -> ChainSolution {
         let lay = self.layout();
         let mut u = match start {
             Some(s) => self.join_u(&lay, &s.a, &s.o, &s.h),
             None => self.initial_guess(&lay, 1.0),
         };
-        // A few substitution passes bring a poor linearized start (D evaluated at the wrong
-        // acidity or loading) into Newton's basin cheaply.
-        let mut iterations = 0;
-        if lay.has_h || !self.all_linear() {
-            let (a, h) = self.split_u(&lay, &u);
-            let mut o = vec![0.0; self.n_stages * self.n_elements];
-            let (a, h, passes, ok) =
-                self.substitution_passes(a, h, &mut o, WARM_PASSES, 1e-3, false);
-            iterations += passes;
-            if ok {
-                u = self.join_u(&lay, &a, &o, &h);
-            }
-        }
-        let (status, it, _) = self.newton(&lay, &mut u, MAX_NEWTON);
-        iterations += it;
+        let (status, mut iterations) = self.attempt(&lay, &mut u);
         if status == SolveStatus::Converged {
             return self.finish_u(&lay, iterations, u);
         }
-        // Continuation: solve at a small feed scale (nearly linear), then raise it.
-        let mut s = 0.01;
-        let mut u = self.scaled(s).initial_guess(&lay, 1.0);
-        let mut ok = false;
-        for _ in 0..8 {
-            let (st, it, _) = self.scaled(s).newton(&lay, &mut u, MAX_NEWTON);
-            iterations += it;
-            if st == SolveStatus::Converged {
-                ok = true;
-                break;
-            }
-            s *= 0.1;
-            u = self.scaled(s).initial_guess(&lay, 1.0);
-        }
-        if ok {
-            let mut ds = s;
+        // Continuation in extractability: at t -> 0 nothing is extracted and the chain is
+        // trivial; raise t geometrically to 1, each solve starting from the previous one. This
+        // follows middle elements that a dilute linear start would trap between an extraction
+        // section that pushes them up and a scrub section that pushes them down.
+        let mut t = 1e-8;
+        let easy = self.with_extractability(t);
+        u = easy.initial_guess(&lay, 1.0);
+        let (st, it) = easy.attempt(&lay, &mut u);
+        iterations += it;
+        if st == SolveStatus::Converged {
+            let mut factor: f64 = 10.0;
             let mut steps = 0;
-            while s < 1.0 && steps < 200 {
+            while t < 1.0 && steps < 400 {
                 steps += 1;
-                let next = (s + ds).min(1.0);
+                let next = (t * factor).min(1.0);
                 let mut trial = u.clone();
-                // Element flows scale with the feed; acidity does not.
-                let fac = next / s;
-                for j in 0..self.n_stages {
-                    for q in 0..lay.block() {
-                        if !(lay.has_h && q == lay.block() - 1) {
-                            trial[j * lay.block() + q] *= fac;
-                        }
-                    }
-                }
-                let (st, it, _) = self.scaled(next).newton(&lay, &mut trial, MAX_NEWTON);
+                let stepped = self.with_extractability(next);
+                let (mut st, it, _) = stepped.newton(&lay, &mut trial, MAX_NEWTON);
                 iterations += it;
+                if st != SolveStatus::Converged {
+                    // Past a fold of the solution branch Newton cannot follow; substitution
+                    // (a relaxation in pseudo-time) settles on the branch beyond it.
+                    trial = u.clone();
+                    let (st2, it2) = stepped.attempt(&lay, &mut trial);
+                    iterations += it2;
+                    st = st2;
+                }
                 if st == SolveStatus::Converged {
                     u = trial;
-                    s = next;
-                    ds *= 2.0;
+                    t = next;
+                    factor = (factor * factor).min(10.0);
                 } else {
-                    ds *= 0.25;
-                    if ds < 1e-6 {
+                    factor = factor.sqrt();
+                    if factor < 1.0 + 1e-4 {
                         break;
                     }
                 }
             }
+            if t >= 1.0 {
+                return self.finish_u(&lay, iterations, u);
+            }
         }
-        self.finish_u(&lay, iterations, u)
+        // Last resort: substitution to convergence (slow, but robust where Newton is not).
+        let mut sol = self.solve_substitution(None);
+        sol.iterations += iterations;
+        sol
     }
 
     fn join_u(&self, lay: &Layout, a: &[f64], o: &[f64], h: &[f64]) -> Vec<f64> {
@@ -850,11 +907,7 @@ impl Chain {
     ) -> ChainSolution {
         let failed = iterations == usize::MAX;
         let h = h.unwrap_or_else(|| self.acidity_profile(&a, &o));
-        let lay = Layout {
-            m: self.n_elements,
-            has_o: true,
-            has_h: true,
-        };
+        let lay = self.make_layout(true, true);
         // Check the balances in the full layout (a, o, h) whatever the solver used.
         let (n, m, b) = (self.n_stages, self.n_elements, lay.block());
         let mut u = vec![0.0; n * b];
@@ -907,11 +960,7 @@ impl Chain {
     /// Successive substitution of stage distribution ratios with dense linear solves.
     fn solve_substitution(&self, start: Option<&ChainSolution>) -> ChainSolution {
         let (n, m) = (self.n_stages, self.n_elements);
-        let lay = Layout {
-            m,
-            has_o: false,
-            has_h: self.uses_acidity(),
-        };
+        let lay = self.make_layout(false, self.uses_acidity());
         let (a, h) = match start {
             Some(s) => (s.a.clone(), s.h.clone()),
             None => {
@@ -983,10 +1032,17 @@ impl Chain {
                 );
                 for i in 0..m {
                     // Effective ratio o*/a; at zero flow the infinite-dilution slope.
-                    k_new[j * m + i] = if aj[i] > 0.0 {
+                    let kn = if aj[i] > 0.0 {
                         oj[i] / aj[i]
                     } else {
                         jac.d_a[i * m + i].max(0.0)
+                    };
+                    // Only a non-finite ratio is replaced: clamping finite ratios would make the
+                    // fixed point inconsistent with the equilibrium.
+                    k_new[j * m + i] = if kn.is_finite() {
+                        kn.max(0.0)
+                    } else {
+                        MAX_RATIO
                     };
                     if !first {
                         let scale = aj[i] + o[j * m + i] + oj[i];
@@ -1121,6 +1177,75 @@ mod tests {
         for (i, f) in [5.0, 5.0, 2.0].iter().enumerate() {
             let out = s1.a[i] + s1.o[(n - 1) * m + i];
             assert!(((out - f) / f).abs() < 1e-9);
+        }
+    }
+}
+
+#[cfg(test)]
+mod jacobian_tests {
+    use super::*;
+
+    fn chain(murphree: f64) -> Chain {
+        let n = 5;
+        let m = 3;
+        let mut aq_ext = vec![0.0; n * m];
+        aq_ext[2 * m..3 * m].copy_from_slice(&[1.0, 2.0, 0.5]);
+        Chain {
+            n_stages: n,
+            n_elements: m,
+            flow_vol_aq: vec![10.0, 10.0, 10.0, 4.0, 4.0],
+            flow_vol_org: vec![8.0; n],
+            aq_from_next: vec![true, true, true, true, false],
+            aq_ext,
+            org_ext: vec![0.0; n * m],
+            acid_ext: vec![0.0, 0.0, 0.5, 0.0, 1.0],
+            base_ext: vec![0.3, 0.0, 0.0, 0.0, 0.0],
+            murphree: vec![murphree; n],
+            models: vec![StageModel::MassAction {
+                k_ex: vec![0.1, 0.5, 2.0],
+                n_extractant: vec![3.0, 3.0, 2.5],
+                z_proton: vec![3.0, 3.0, 2.0],
+                conc_dimer: 0.4,
+            }],
+            model_of_stage: vec![0; n],
+            z_exchange: vec![3.0, 3.0, 2.0],
+        }
+    }
+
+    #[test]
+    fn chain_jacobian_matches_finite_differences() {
+        for eta in [1.0, 0.7] {
+            let c = chain(eta);
+            let lay = c.layout();
+            let (n, m, b) = (c.n_stages, c.n_elements, lay.block());
+            let size = n * b;
+            let mut u: Vec<f64> = (0..size).map(|k| 0.05 + 0.01 * (k % 7) as f64).collect();
+            for j in 0..n {
+                u[j * b + b - 1] = 0.2 + 0.05 * j as f64;
+            }
+            let mut jac = BlockTridiag::zeros(n, b);
+            c.jacobian(&lay, &u, &mut jac);
+            let dense = jac.to_dense();
+            let mut o_eq = vec![0.0; n * m];
+            let mut rp = vec![0.0; size];
+            let mut rm = vec![0.0; size];
+            for k in 0..size {
+                let h = 1e-7 * u[k].abs().max(1e-3);
+                let mut up = u.clone();
+                up[k] += h;
+                let mut um = u.clone();
+                um[k] -= h;
+                c.residuals(&lay, &up, &mut o_eq, &mut rp);
+                c.residuals(&lay, &um, &mut o_eq, &mut rm);
+                for r in 0..size {
+                    let fd = (rp[r] - rm[r]) / (2.0 * h);
+                    let an = dense[r * size + k];
+                    assert!(
+                        (fd - an).abs() <= 1e-5 * (1.0 + fd.abs()),
+                        "eta {eta} row {r} col {k}: fd {fd} vs {an}"
+                    );
+                }
+            }
         }
     }
 }

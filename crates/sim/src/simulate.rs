@@ -284,15 +284,27 @@ impl Engine<'_> {
                     let mut log_d0 = vec![0.0; m];
                     let mut slope = vec![0.0; m];
                     let mut has = vec![false; m];
-                    let lc = if c.organic.conc_mol > 0.0 {
-                        c.organic.conc_mol.log10()
-                    } else {
-                        0.0
+                    // x: the extractant amount the correlation was fitted against.
+                    let x = match em.measure {
+                        sxplan_model::ExtractantMeasure::MolPerL => c.organic.conc_mol,
+                        sxplan_model::ExtractantMeasure::VolumePercent => {
+                            em.volume_percent.unwrap_or(0.0)
+                        }
                     };
                     for (e, k) in &em.coef {
                         if let Some(i) = self.elem_index(*e) {
-                            log_d0[i] = k.b + k.c * lc;
-                            slope[i] = k.a;
+                            let log_x = if k.c == 0.0 {
+                                0.0
+                            } else if x > 0.0 {
+                                x.log10()
+                            } else {
+                                return Err(SimError::spec(
+                                    format!("circuit \"{}\" empirical D({e})", c.name),
+                                    format!("the correlation needs log10 of the extractant amount, which is {x}"),
+                                ));
+                            };
+                            log_d0[i] = k.b + k.c * log_x;
+                            slope[i] = k.a + k.a1 * x;
                             has[i] = true;
                         }
                     }

@@ -1,0 +1,147 @@
+//! Criterion benchmarks: one countercurrent circuit (extraction, scrub, strip) with 15 REY
+//! elements (+ acidity for the pH models, 16 species) at 100, 500, 1,000 and 2,000 stages, for
+//! each equilibrium model, through the whole `sxplan_sim::simulate` path (stage graph, chain
+//! solve, results). Model parameters are illustrative (benchmark fixtures, not data).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+use std::time::Duration;
+
+use common::*;
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use sxplan_chem::Element;
+use sxplan_model::*;
+use sxplan_sim::{simulate, SimOptions, SolveStatus};
+
+const REY15: [Element; 15] = [
+    Element::Y,
+    Element::La,
+    Element::Ce,
+    Element::Pr,
+    Element::Nd,
+    Element::Sm,
+    Element::Eu,
+    Element::Gd,
+    Element::Tb,
+    Element::Dy,
+    Element::Ho,
+    Element::Er,
+    Element::Tm,
+    Element::Yb,
+    Element::Lu,
+];
+
+fn model(name: &str) -> Equilibrium {
+    let k = REY15.len();
+    match name {
+        "distribution" => {
+            let d: Vec<(Element, StageValues)> = REY15
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    let d = 0.5 * 4f64.powf(i as f64 / (k - 1) as f64);
+                    (*e, StageValues::PerSection(vec![d, d, 1e-3 * d]))
+                })
+                .collect();
+            distribution(&d)
+        }
+        "separation_factor" => Equilibrium::SeparationFactor(SeparationFactorModel {
+            beta: REY15
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (*e, 1.15f64.powi(i as i32)))
+                .collect::<BTreeMap<_, _>>(),
+            beta_section: vec![None, None, None],
+            loading: vec![
+                Some(SectionLoading::ExtractionRatio(0.9)),
+                Some(SectionLoading::ExtractionRatio(1.3)),
+                None,
+            ],
+        }),
+        "mass_action" => mass_action(
+            &REY15
+                .iter()
+                .enumerate()
+                .map(|(i, e)| (*e, 0.5 * 1.15f64.powi(i as i32)))
+                .collect::<Vec<_>>(),
+            None,
+        ),
+        _ => Equilibrium::Empirical(EmpiricalModel {
+            coef: REY15
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    (
+                        *e,
+                        EmpiricalCoef {
+                            a: 1.0 + 0.1 * i as f64,
+                            a1: 0.0,
+                            b: -1.5 + 0.05 * i as f64,
+                            c: 0.0,
+                        },
+                    )
+                })
+                .collect(),
+            measure: ExtractantMeasure::MolPerL,
+            volume_percent: None,
+        }),
+    }
+}
+
+/// 60 % extraction, 30 % scrub, 10 % strip; 100 L/h feed at 0.01 mol/L per element.
+pub fn bench_flowsheet(n: usize, eq: Equilibrium) -> Flowsheet {
+    let n_strip = (n / 10).max(1);
+    let n_scrub = (n * 3 / 10).max(1);
+    let n_ext = n - n_strip - n_scrub;
+    let mut fs = empty("bench", REY15.to_vec());
+    let feed: Vec<(Element, f64)> = REY15.iter().map(|e| (*e, 0.01)).collect();
+    fs.feeds.push(aq_feed(0, "liquor", 100.0, &feed, 0.05));
+    fs.circuits.push(circuit(
+        0,
+        "C",
+        n_ext,
+        n_scrub,
+        n_strip,
+        (0.3, 20.0),
+        (4.0, 10.0),
+        100.0,
+        eq,
+    ));
+    feed_to_circuit(&mut fs, 0, 0);
+    fs
+}
+
+fn bench(c: &mut Criterion) {
+    let mut group = c.benchmark_group("simulate");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(3));
+    for name in [
+        "distribution",
+        "separation_factor",
+        "mass_action",
+        "empirical",
+    ] {
+        for n in [100usize, 500, 1000, 2000] {
+            let fs = bench_flowsheet(n, model(name));
+            let r = simulate(&fs, &SimOptions::default()).expect("bench flowsheet simulates");
+            assert_eq!(
+                r.status,
+                SolveStatus::Converged,
+                "{name} {n}: {:?}",
+                r.diagnostics
+            );
+            assert!(r.mass_balance.max_relative_error <= 1e-9);
+            group.bench_with_input(BenchmarkId::new(name, n), &fs, |b, fs| {
+                b.iter(|| simulate(black_box(fs), &SimOptions::default()))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
