@@ -7,5 +7,7 @@ pub mod cli;
 
 pub use sxplan_chem as chem;
 pub use sxplan_design as design;
+pub use sxplan_graph as graph;
 pub use sxplan_model as model;
 pub use sxplan_opt as opt;
+pub use sxplan_sim as sim;
