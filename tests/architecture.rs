@@ -105,7 +105,11 @@ fn workspace_crates_depend_only_downwards() {
             }
         }
     }
-    assert!(violations.is_empty(), "layering violations:\n{}", violations.join("\n"));
+    assert!(
+        violations.is_empty(),
+        "layering violations:\n{}",
+        violations.join("\n")
+    );
 }
 
 #[test]
@@ -125,7 +129,11 @@ fn external_crates_stay_in_their_layer() {
             violations.push(format!("{krate} pulls in {ext} (transitively)"));
         }
     }
-    assert!(violations.is_empty(), "dependency violations:\n{}", violations.join("\n"));
+    assert!(
+        violations.is_empty(),
+        "dependency violations:\n{}",
+        violations.join("\n")
+    );
 }
 
 #[test]

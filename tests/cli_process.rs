@@ -50,8 +50,15 @@ fn every_shipped_flowsheet_checks_clean() {
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     files.sort();
-    assert!(files.len() >= 3, "expected at least three shipped flowsheets");
-    let out = sxplan().arg("check").args(&files).output().expect("binary runs");
+    assert!(
+        files.len() >= 3,
+        "expected at least three shipped flowsheets"
+    );
+    let out = sxplan()
+        .arg("check")
+        .args(&files)
+        .output()
+        .expect("binary runs");
     assert_eq!(
         out.status.code(),
         Some(0),
