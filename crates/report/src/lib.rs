@@ -30,6 +30,7 @@ pub mod flowdiagram;
 pub mod input;
 pub mod mccabe;
 pub mod optimize;
+pub mod plant;
 pub mod simulate;
 
 pub use input::{ReportError, ReportInput, ResultKind};
