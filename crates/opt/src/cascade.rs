@@ -157,6 +157,11 @@ fn purity_weight(e: Element, basis: PurityBasis) -> f64 {
     }
 }
 
+/// Relative margin by which the LP tightens every spec and limit (allowed impurity, recovery, capacity,
+/// loading), so that the converged point meets the flowsheet's own numbers strictly in simulation
+/// rather than to round-off.
+pub const SPEC_MARGIN: f64 = 1e-8;
+
 /// Stages whose organic loading at the point is below this fraction of the limit get no loading row.
 pub const LOADING_SCREEN: f64 = 0.5;
 
@@ -459,7 +464,7 @@ pub fn build(
                 );
             }
             // Organic loading: sum_i o_ji <= C O_j(u).
-            if let Some(cmax) = cp.loading_limit[j] {
+            if let Some(cmax) = cp.loading_limit[j].map(|c| c * (1.0 - SPEC_MARGIN)) {
                 let sf_capacity = matches!(&c.equilibrium, Equilibrium::SeparationFactor(sf)
                     if matches!(sf.loading.get(lay.section_of[j]), Some(Some(sxplan_model::SectionLoading::Capacity(_)))));
                 let load0: f64 = (0..m)
@@ -556,7 +561,7 @@ pub fn build(
     for (pi, p) in fs.products.iter().enumerate() {
         let flows = &sim.products[pi];
         if let Some(spec) = &p.purity {
-            let pmin = spec.min.clamp(1e-12, 1.0);
+            let pmin = (spec.min + SPEC_MARGIN * (1.0 - spec.min)).clamp(1e-12, 1.0);
             let k = (1.0 - pmin) / pmin;
             let mut terms = Vec::new();
             let mut size = 0.0;
@@ -595,9 +600,10 @@ pub fn build(
                 continue;
             };
             let mut terms = vec![(products[pi][i], 1.0)];
-            let mut rhs = rec.min * sim.feed_in[i];
+            let rmin = (rec.min * (1.0 + SPEC_MARGIN)).min(1.0);
+            let mut rhs = rmin * sim.feed_in[i];
             for (k, &uk) in u.iter().enumerate() {
-                let g = rec.min * dfeed[k][i];
+                let g = rmin * dfeed[k][i];
                 if g != 0.0 {
                     terms.push((uk, -g));
                     rhs -= g * point.values[k].1;
@@ -629,7 +635,7 @@ pub fn build(
         let Some(c) = fs.circuits.get(ci) else {
             continue;
         };
-        let limit = cap.limit.max_flow_vol();
+        let limit = cap.limit.max_flow_vol() * (1.0 - SPEC_MARGIN);
         if !limit.is_finite() {
             continue;
         }
