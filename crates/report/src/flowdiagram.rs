@@ -193,6 +193,28 @@ impl Diagram {
                 break;
             }
         }
+        // sources (fresh solutions, feeds) sit just before the first node they feed, so a
+        // circuit's scrub and strip solutions are drawn beside it and not in one far column
+        let mut has_in = vec![false; n];
+        for e in &self.edges {
+            if !e.recycle && e.from != e.to {
+                has_in[e.to] = true;
+            }
+        }
+        for i in 0..n {
+            if has_in[i] {
+                continue;
+            }
+            let first = self
+                .edges
+                .iter()
+                .filter(|e| e.from == i && !e.recycle && e.to != i)
+                .map(|e| col[e.to])
+                .min();
+            if let Some(c) = first {
+                col[i] = c.saturating_sub(1);
+            }
+        }
         col
     }
 
@@ -258,7 +280,8 @@ impl Diagram {
             .map(|n| n.label.chars().count())
             .max()
             .unwrap_or(0);
-        let box_w_px = (7 * longest as i32 + 14).clamp(150, 320);
+        let box_w_px = (7 * longest as i32 + 14).clamp(150, 230);
+        let max_chars = ((box_w_px - 14) / 7) as usize;
         let col_w = box_w_px + 55;
         let cols = self.columns();
         // boxes tall enough for their ports (one arrow every 14 px on a side)
@@ -267,25 +290,25 @@ impl Diagram {
             ports[ed.from].1 += 1;
             ports[ed.to].0 += 1;
         }
-        let max_ports = ports.iter().map(|p| p.0.max(p.1)).max().unwrap_or(1);
-        let box_h: i32 = (14 * (max_ports + 1)).max(42);
-        let row_h: i32 = box_h + 28;
+        let hgt: Vec<i32> = ports
+            .iter()
+            .map(|p| (14 * (p.0.max(p.1) + 1)).max(42))
+            .collect();
         let n_cols = cols.iter().copied().max().map_or(1, |m| m + 1);
-        let mut rows_in = vec![0usize; n_cols];
+        let mut next_y = vec![70i32; n_cols];
         let mut pos = vec![(0i32, 0i32); self.nodes.len()];
         for (i, c) in cols.iter().enumerate() {
-            pos[i] = (40 + col_w * *c as i32, 70 + row_h * rows_in[*c] as i32);
-            rows_in[*c] += 1;
+            pos[i] = (40 + col_w * *c as i32, next_y[*c]);
+            next_y[*c] += hgt[i] + 28;
         }
-        let max_rows = rows_in.iter().copied().max().unwrap_or(1).max(1);
+        let bottom = next_y.iter().copied().max().unwrap_or(70);
         let n_back = self
             .edges
             .iter()
             .filter(|e| cols[e.to] <= cols[e.from])
             .count();
         let w = (80 + col_w * n_cols as i32).max(600) as u32;
-        let h = (120 + row_h * max_rows as i32 + 26 * n_back as i32 + 40) as u32;
-        let bottom = 70 + row_h * max_rows as i32;
+        let h = (bottom + 26 * n_back as i32 + 60) as u32;
         render(w, h, |root| {
             let e = |x: plotters::drawing::DrawingAreaErrorKind<_>| x.to_string();
             let f = |s: u32| -> TextStyle<'static> { ("sans-serif", s).into_font().into() };
@@ -316,8 +339,8 @@ impl Diagram {
                 let pts: Vec<(i32, i32)> = if forward(ed) {
                     k_out[ed.from] += 1;
                     k_in[ed.to] += 1;
-                    let y0 = fy + box_h * k_out[ed.from] / (n_out[ed.from] + 1);
-                    let y1 = ty + box_h * k_in[ed.to] / (n_in[ed.to] + 1);
+                    let y0 = fy + hgt[ed.from] * k_out[ed.from] / (n_out[ed.from] + 1);
+                    let y1 = ty + hgt[ed.to] * k_in[ed.to] / (n_in[ed.to] + 1);
                     let (x0, x1) = (fx + box_w_px, tx);
                     // vertical run placed by the target's slot so parallel runs do not overlap
                     let xm = x1 - 24 - 10 * (k_in[ed.to] - 1).min(8);
@@ -329,8 +352,8 @@ impl Diagram {
                     n_back_at[ed.from] += 1;
                     n_back_at[ed.to] += 1;
                     let yb = bottom + 26 * back;
-                    let y0 = fy + box_h - 6 * n_back_at[ed.from];
-                    let y1 = ty + box_h - 6 * n_back_at[ed.to];
+                    let y0 = fy + hgt[ed.from] - 6 * n_back_at[ed.from];
+                    let y1 = ty + hgt[ed.to] - 6 * n_back_at[ed.to];
                     let xr = fx + box_w_px + 10 + 6 * back;
                     let xl = tx - 10 - 6 * back;
                     vec![
@@ -379,7 +402,7 @@ impl Diagram {
                     _ => RGBColor(255, 255, 255),
                 };
                 root.draw(&Rectangle::new(
-                    [(x, y), (x + box_w_px, y + box_h)],
+                    [(x, y), (x + box_w_px, y + hgt[i])],
                     fill.filled(),
                 ))
                 .map_err(e)?;
@@ -389,11 +412,18 @@ impl Diagram {
                     1
                 };
                 root.draw(&Rectangle::new(
-                    [(x, y), (x + box_w_px, y + box_h)],
+                    [(x, y), (x + box_w_px, y + hgt[i])],
                     BLACK.stroke_width(border),
                 ))
                 .map_err(e)?;
-                let label: String = nd.label.chars().take(44).collect();
+                let label: String = if nd.label.chars().count() > max_chars {
+                    let mut t: String =
+                        nd.label.chars().take(max_chars.saturating_sub(1)).collect();
+                    t.push('\u{2026}');
+                    t
+                } else {
+                    nd.label.clone()
+                };
                 root.draw(&Text::new(label, (x + 6, y + 6), f(12)))
                     .map_err(e)?;
                 let detail = if nd.detail.is_empty() {
