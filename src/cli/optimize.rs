@@ -174,11 +174,7 @@ pub fn optimized_toml(
         let (array, name, path): (&str, String, &[&str]) = match var {
             OperatingVar::FeedRate(f) => {
                 let feed = fs.feeds.get(f.0).ok_or("unknown feed")?;
-                let key: &[&str] = match feed.kind {
-                    sxplan_model::FeedKind::Mud(_) => &["feed_rate"],
-                    _ => &["flow"],
-                };
-                ("feed", feed.name.clone(), key)
+                ("feed", feed.name.clone(), &["flow"][..])
             }
             OperatingVar::OrganicFlow(c) => (
                 "circuit",
