@@ -12,6 +12,7 @@ mod check;
 mod design;
 mod optimize;
 mod report;
+mod scenarios;
 mod simulate;
 
 /// Process exit status, mapped to the exit codes documented in the README.
@@ -66,6 +67,8 @@ enum Command {
     Optimize(optimize::OptimizeArgs),
     /// Re-render a saved result (JSON) as HTML, Markdown, CSV and SVG.
     Report(report::ReportArgs),
+    /// Run a plant flowsheet over mud rates, grades and price sets and compare the plant summaries.
+    Scenarios(scenarios::ScenariosArgs),
 }
 
 /// Runs the CLI with `args` (including the program name), writing to `stdout` and `stderr`.
@@ -96,5 +99,6 @@ where
         Command::Design(a) => design::run(&a, stdout, stderr),
         Command::Optimize(a) => optimize::run(&a, stdout, stderr),
         Command::Report(a) => report::run(&a, stdout, stderr),
+        Command::Scenarios(a) => scenarios::run(&a, stdout, stderr),
     }
 }
