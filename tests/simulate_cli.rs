@@ -119,6 +119,6 @@ fn usage_and_input_errors() {
     let (code, out, err) = run(&["simulate", bad.to_str().unwrap()]);
     assert_eq!(code, 1, "{err}");
     assert!(out.is_empty());
-    assert!(err.contains("not simulated"), "{err}");
+    assert!(err.contains("could not simulate"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use sxplan_model::{check_sources, includes_of, render_sources, CheckOutput, Source};
 use sxplan_report::check::{check_json, FlowsheetSummary};
 
+use super::progress::{verbose_line, GlobalOpts};
 use super::Exit;
 
 /// Output format of `sxplan check`.
@@ -37,15 +38,64 @@ pub struct CheckArgs {
 /// One checked flowsheet: its name, its sources (name, text; main file first), the result.
 type Checked = (String, Vec<(String, String)>, CheckOutput);
 
+/// Why a flowsheet file could not be turned into text.
+///
+/// The rule every command that reads a flowsheet follows (check, simulate, design, optimize,
+/// report --flowsheet): a file that cannot be read (missing, a directory, no permission, over
+/// the size limit) is an I/O failure, exit 2; a file that was read but whose bytes are not
+/// UTF-8 is an error in the input, exit 1, reported like any other input error with the file,
+/// line and column of the first bad byte.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ReadError {
+    /// The file could not be read (exit 2); a one-line message.
+    Io(String),
+    /// The bytes are not UTF-8 (exit 1); a located diagnostic, several lines.
+    Encoding(String),
+}
+
+impl ReadError {
+    /// The exit status the error leads to.
+    pub(crate) fn exit(&self) -> Exit {
+        match self {
+            ReadError::Io(_) => Exit::Usage,
+            ReadError::Encoding(_) => Exit::Failure,
+        }
+    }
+
+    /// Writes the error to `stderr`.
+    pub(crate) fn write_to(&self, stderr: &mut dyn Write) {
+        match self {
+            ReadError::Io(msg) => {
+                let _ = writeln!(stderr, "error: {msg}");
+            }
+            ReadError::Encoding(diag) => {
+                let _ = write!(stderr, "{diag}");
+            }
+        }
+    }
+
+    fn included_by(self, main: &Path) -> ReadError {
+        match self {
+            ReadError::Io(msg) => {
+                ReadError::Io(format!("{msg} (included by `{}`)", main.display()))
+            }
+            ReadError::Encoding(diag) => ReadError::Encoding(format!(
+                "{}  = note: included by `{}`\n\n",
+                diag.trim_end_matches('\n'),
+                main.display()
+            )),
+        }
+    }
+}
+
 /// Reads a flowsheet and the files its `include` list names (relative to its directory).
-pub(crate) fn read_with_includes(path: &Path) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn read_with_includes(path: &Path) -> Result<Vec<(String, String)>, ReadError> {
     let main = read_source(path)?;
     let dir = path.parent().unwrap_or_else(|| Path::new(""));
     let mut out = vec![(path.display().to_string(), main)];
     for inc in includes_of(&out[0].1) {
         let p = dir.join(&inc);
-        let text =
-            read_source(&p).map_err(|e| format!("{e} (included by `{}`)", path.display()))?;
+        let text = read_source(&p).map_err(|e| e.included_by(path))?;
         out.push((p.display().to_string(), text));
     }
     Ok(out)
@@ -55,25 +105,72 @@ pub(crate) fn read_with_includes(path: &Path) -> Result<Vec<(String, String)>, S
 const MAX_FILE_BYTES: u64 = sxplan_model::MAX_SOURCE_BYTES as u64;
 
 /// Reads a flowsheet file as UTF-8 text, with a clean message for every failure.
-pub(crate) fn read_source(path: &Path) -> Result<String, String> {
+pub(crate) fn read_source(path: &Path) -> Result<String, ReadError> {
     let shown = path.display();
-    let meta =
-        std::fs::metadata(path).map_err(|e| format!("cannot read `{shown}`: {}", io_reason(&e)))?;
+    let meta = std::fs::metadata(path)
+        .map_err(|e| ReadError::Io(format!("cannot read `{shown}`: {}", io_reason(&e))))?;
     if meta.is_dir() {
-        return Err(format!("cannot read `{shown}`: it is a directory"));
+        return Err(ReadError::Io(format!(
+            "cannot read `{shown}`: it is a directory"
+        )));
     }
     if meta.len() > MAX_FILE_BYTES {
-        return Err(format!(
+        return Err(ReadError::Io(format!(
             "cannot read `{shown}`: {} bytes is more than the {MAX_FILE_BYTES}-byte limit for a flowsheet",
             meta.len()
-        ));
+        )));
     }
-    let bytes =
-        std::fs::read(path).map_err(|e| format!("cannot read `{shown}`: {}", io_reason(&e)))?;
+    let bytes = std::fs::read(path)
+        .map_err(|e| ReadError::Io(format!("cannot read `{shown}`: {}", io_reason(&e))))?;
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
-        format!("`{shown}` is not valid UTF-8 (invalid byte at offset {at}); save the flowsheet as UTF-8 text")
+        ReadError::Encoding(utf8_diagnostic(&shown.to_string(), e.as_bytes(), at))
     })
+}
+
+/// The diagnostic of a file whose byte `at` starts an invalid UTF-8 sequence, in the layout of
+/// the model's diagnostics: message, `--> file:line:column`, the line (invalid bytes shown as
+/// U+FFFD) and a caret under the bad byte.
+pub(crate) fn utf8_diagnostic(shown: &str, bytes: &[u8], at: usize) -> String {
+    let at = at.min(bytes.len());
+    let line_start = bytes[..at]
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let line_end = bytes[at..]
+        .iter()
+        .position(|b| *b == b'\n')
+        .map_or(bytes.len(), |i| at + i);
+    let line = bytes[..at].iter().filter(|b| **b == b'\n').count() + 1;
+    let before: String = String::from_utf8_lossy(&bytes[line_start..at]).into_owned();
+    let col = before.chars().count() + 1;
+    let clean = |t: &str| -> String {
+        t.chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect()
+    };
+    // long lines are shown as a window around the bad byte
+    let before_chars: Vec<char> = clean(&before).chars().collect();
+    let (lead, shown_before) = if before_chars.len() > 60 {
+        let tail: String = before_chars[before_chars.len() - 60..].iter().collect();
+        (63, format!("...{tail}"))
+    } else {
+        (before_chars.len(), before_chars.iter().collect())
+    };
+    let after: String = clean(&String::from_utf8_lossy(&bytes[at..line_end]))
+        .trim_end()
+        .chars()
+        .take(60)
+        .collect();
+    let gutter = " ".repeat(line.to_string().len());
+    format!(
+        "error: `{shown}` is not valid UTF-8 (invalid byte at offset {at}); save the flowsheet as UTF-8 text\n\
+         {gutter}--> {shown}:{line}:{col}\n\
+         {gutter} |\n\
+         {line} | {shown_before}{after}\n\
+         {gutter} | {}^\n\n",
+        " ".repeat(lead)
+    )
 }
 
 fn io_reason(e: &std::io::Error) -> String {
@@ -84,8 +181,62 @@ fn io_reason(e: &std::io::Error) -> String {
     }
 }
 
+/// Reads `path` with its included files and checks them together, for `simulate`, `design`,
+/// `report --flowsheet` and any other command that needs a flowsheet. Writes every diagnostic
+/// (warnings too) to `stderr` and returns the flowsheet. On failure the message is already
+/// written and the `Err` is the exit status: 2 when a file cannot be read, 1 when the input
+/// has errors (`error: could not <verb> `FILE`: N errors`).
+pub(crate) fn load_flowsheet(
+    path: &Path,
+    verb: &str,
+    global: &GlobalOpts,
+    stderr: &mut dyn Write,
+) -> Result<sxplan_model::Flowsheet, Exit> {
+    let texts = read_with_includes(path).map_err(|e| {
+        e.write_to(stderr);
+        e.exit()
+    })?;
+    let sources: Vec<Source<'_>> = texts
+        .iter()
+        .map(|(n, t)| Source { name: n, text: t })
+        .collect();
+    let out = check_sources(&sources);
+    let _ = write!(stderr, "{}", render_sources(&sources, &out.diagnostics));
+    let name = path.display().to_string();
+    verbose_line(
+        global,
+        stderr,
+        &format!(
+            "read {name}{}: {} error(s), {} warning(s)",
+            match texts.len() {
+                1 => String::new(),
+                n => format!(" and {} included file(s)", n - 1),
+            },
+            out.error_count(),
+            out.warning_count()
+        ),
+    );
+    match out.flowsheet {
+        Some(flowsheet) if out.error_count() == 0 => Ok(flowsheet),
+        _ => {
+            let e = out.error_count();
+            let _ = writeln!(
+                stderr,
+                "error: could not {verb} `{name}`: {e} error{}",
+                if e == 1 { "" } else { "s" }
+            );
+            Err(Exit::Failure)
+        }
+    }
+}
+
 /// Runs `sxplan check`.
-pub fn run(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Exit {
+pub fn run(
+    args: &CheckArgs,
+    global: &GlobalOpts,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Exit {
     if args.dot.is_some() && args.files.len() != 1 {
         let _ = writeln!(
             stderr,
@@ -108,9 +259,12 @@ pub fn run(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
                 any_errors |= out.error_count() > 0;
                 results.push((name, texts, out));
             }
-            Err(msg) => {
-                let _ = writeln!(stderr, "error: {msg}");
-                io_failed = true;
+            Err(e) => {
+                e.write_to(stderr);
+                match e {
+                    ReadError::Io(_) => io_failed = true,
+                    ReadError::Encoding(_) => any_errors = true,
+                }
             }
         }
     }
@@ -183,6 +337,11 @@ pub fn run(args: &CheckArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> 
             }
         }
     }
+    verbose_line(
+        global,
+        stderr,
+        &format!("checked {} flowsheet(s)", args.files.len()),
+    );
     if io_failed {
         Exit::Usage
     } else if any_errors {

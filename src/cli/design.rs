@@ -11,14 +11,17 @@ use sxplan_design::flowsheet::{
     cut_from_circuit, designed_circuit_toml, feed_from_simulation, feed_needs_simulation,
     CircuitCut, CircuitOverrides,
 };
+use sxplan_design::sensitivity::{
+    stages_vs_purity, stages_vs_reflux, Sensitivity, DEFAULT_IMPURITY_FACTORS,
+    DEFAULT_REFLUX_RATIOS,
+};
 use sxplan_design::shortcut::{
     kremser_fraction_unextracted, kremser_stages, purities_from_specs, FeedPhase, Reflux,
 };
-use sxplan_design::{
-    design_cut, group_fraction_a, sensitivity, Component, CutDesign, CutSpec, SearchOptions,
-};
+use sxplan_design::{design_cut, group_fraction_a, Component, CutDesign, CutSpec, SearchOptions};
 use sxplan_model::Flowsheet;
 
+use super::progress::{note_line, verbose_line, GlobalOpts, Progress};
 use super::Exit;
 
 /// Output format of `sxplan design`.
@@ -149,8 +152,13 @@ pub struct ReagentArgs {
 }
 
 /// Runs `sxplan design`.
-pub fn run(args: &DesignArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Exit {
-    match run_inner(args, stdout, stderr) {
+pub fn run(
+    args: &DesignArgs,
+    global: &GlobalOpts,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Exit {
+    match run_inner(args, global, stdout, stderr) {
         Ok(exit) => exit,
         Err((exit, msg)) => {
             let _ = writeln!(stderr, "error: {msg}");
@@ -174,15 +182,22 @@ fn usage(msg: impl Into<String>) -> (Exit, String) {
     (Exit::Usage, msg.into())
 }
 
-fn run_inner(args: &DesignArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> CliResult<Exit> {
+fn run_inner(
+    args: &DesignArgs,
+    global: &GlobalOpts,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> CliResult<Exit> {
     if let Some(k) = &args.kremser {
         return kremser(k, args.format, stdout);
     }
     let (spec, from_file) = match (&args.file, &args.circuit) {
-        (Some(file), Some(circuit)) => match spec_from_flowsheet(file, circuit, args, stderr)? {
-            Ok((fs, cut)) => (cut.spec.clone(), Some((fs, cut))),
-            Err(exit) => return Ok(exit),
-        },
+        (Some(file), Some(circuit)) => {
+            match spec_from_flowsheet(file, circuit, args, global, stderr)? {
+                Ok((fs, cut)) => (cut.spec.clone(), Some((fs, cut))),
+                Err(exit) => return Ok(exit),
+            }
+        }
         (Some(_), None) => {
             return Err(usage(
                 "a flowsheet needs --circuit ID to say which circuit to design",
@@ -194,12 +209,7 @@ fn run_inner(args: &DesignArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
     let options = SearchOptions {
         max_stages: args.max_stages,
     };
-    let design = design_cut(&spec, &options).map_err(design_error)?;
-    let sens = if args.sensitivity {
-        Some(sensitivity(&spec, &options).map_err(design_error)?)
-    } else {
-        None
-    };
+    let (design, sens) = search(&spec, &options, args.sensitivity, global, stderr)?;
     let (report, ext) = match args.format {
         DesignFormat::Text => (
             sxplan_report::design::to_text(&design, sens.as_ref()),
@@ -231,23 +241,103 @@ fn run_inner(args: &DesignArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             }
         }
         Some(dir) => {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                (
-                    Exit::Usage,
-                    format!("cannot create output directory {}: {e}", dir.display()),
-                )
-            })?;
-            let path = dir.join(format!("design.{ext}"));
-            write_atomic(&path, &report)?;
-            let _ = writeln!(stdout, "wrote {}", path.display());
-            if let Some((circuit, toml)) = &designed_toml {
-                let path = dir.join(format!("{}.designed.toml", safe_name(circuit)));
-                write_atomic(&path, toml)?;
-                let _ = writeln!(stdout, "wrote {}", path.display());
+            let mut input = sxplan_report::ReportInput::from_design(&design, sens.as_ref())
+                .map_err(|e| (Exit::Failure, e.to_string()))?;
+            if let Some((fs, _)) = &from_file {
+                input = input.with_provenance(&fs.data_used);
             }
+            let mut files = sxplan_report::write_report_files(&input);
+            let json = sxplan_report::design::to_json(&design, sens.as_ref());
+            let mut named = Vec::new();
+            if ext != "json" {
+                named.push((format!("design.{ext}"), report));
+            }
+            named.push(("result.json".to_string(), json));
+            if let Some((circuit, toml)) = designed_toml {
+                named.push((
+                    format!("{}.designed.toml", sxplan_report::doc::safe_name(&circuit)),
+                    toml,
+                ));
+            }
+            files.extend(named.iter().cloned());
+            super::report::write_report_dir(dir, &files).map_err(|e| (Exit::Usage, e))?;
+            for (name, _) in &named {
+                let _ = writeln!(stdout, "wrote {}", dir.join(name).display());
+            }
+            let _ = writeln!(
+                stdout,
+                "wrote the report ({} files) to {}; open {}",
+                files.len(),
+                dir.display(),
+                dir.join("report.html").display()
+            );
         }
     }
     Ok(exit_for(&design, stderr))
+}
+
+/// The rigorous design and, when asked, its sensitivity curves, point by point so the progress
+/// display can follow (the same points as [`sxplan_design::sensitivity`]).
+fn search(
+    spec: &CutSpec,
+    options: &SearchOptions,
+    with_sensitivity: bool,
+    global: &GlobalOpts,
+    stderr: &mut dyn Write,
+) -> CliResult<(CutDesign, Option<Sensitivity>)> {
+    let total = 1 + if with_sensitivity {
+        DEFAULT_REFLUX_RATIOS.len() + DEFAULT_IMPURITY_FACTORS.len()
+    } else {
+        0
+    };
+    let progress = Progress::new(global, Some(total as u64), "design");
+    progress.message("rigorous stage search");
+    let started = std::time::Instant::now();
+    let design = design_cut(spec, options).map_err(design_error)?;
+    progress.inc();
+    progress.suspend(|| {
+        verbose_line(
+            global,
+            stderr,
+            &format!(
+                "rigorous search: {} after {:.2} s",
+                design.rigorous.status.as_str(),
+                started.elapsed().as_secs_f64()
+            ),
+        )
+    });
+    if !with_sensitivity {
+        progress.finish();
+        return Ok((design, None));
+    }
+    let mut sens = Sensitivity {
+        vs_reflux: Vec::new(),
+        vs_purity: Vec::new(),
+    };
+    for r in DEFAULT_REFLUX_RATIOS {
+        progress.message(format!("sensitivity: W/W_min {r}"));
+        sens.vs_reflux
+            .extend(stages_vs_reflux(spec, &[r], options).map_err(design_error)?);
+        progress.inc();
+    }
+    for k in DEFAULT_IMPURITY_FACTORS {
+        progress.message(format!("sensitivity: impurity x {k}"));
+        sens.vs_purity
+            .extend(stages_vs_purity(spec, &[k], options).map_err(design_error)?);
+        progress.inc();
+    }
+    progress.finish();
+    verbose_line(
+        global,
+        stderr,
+        &format!(
+            "sensitivity: {} + {} points after {:.2} s",
+            sens.vs_reflux.len(),
+            sens.vs_purity.len(),
+            started.elapsed().as_secs_f64()
+        ),
+    );
+    Ok((design, Some(sens)))
 }
 
 /// Reads and checks the flowsheet and builds the cut of `circuit`. The inner `Err` is the exit
@@ -256,20 +346,14 @@ fn spec_from_flowsheet(
     file: &Path,
     circuit: &str,
     args: &DesignArgs,
+    global: &GlobalOpts,
     stderr: &mut dyn Write,
 ) -> CliResult<Result<(Flowsheet, CircuitCut), Exit>> {
-    let src = std::fs::read_to_string(file)
-        .map_err(|e| (Exit::Usage, format!("cannot read {}: {e}", file.display())))?;
-    let out = sxplan_model::check_str(&src);
-    let name = file.display().to_string();
-    if out.error_count() > 0 {
-        let _ =
-            stderr.write_all(sxplan_model::render_text(&name, &src, &out.diagnostics).as_bytes());
-        return Ok(Err(Exit::Failure));
-    }
-    let Some(fs) = out.flowsheet else {
-        return Ok(Err(Exit::Failure));
+    let fs = match super::check::load_flowsheet(file, "design", global, stderr) {
+        Ok(fs) => fs,
+        Err(exit) => return Ok(Err(exit)),
     };
+    let name = file.display().to_string();
     let element = |flag: &str, v: &Option<String>| -> CliResult<Option<Element>> {
         v.as_deref()
             .map(|s| {
@@ -279,12 +363,18 @@ fn spec_from_flowsheet(
             .transpose()
     };
     let feed = if feed_needs_simulation(&fs, circuit) {
-        let _ = writeln!(
+        note_line(
+            global,
             stderr,
-            "note: circuit \"{circuit}\" is fed from inside the flowsheet; simulating {name} to get its feed"
+            &format!(
+                "note: circuit \"{circuit}\" is fed from inside the flowsheet; simulating {name} to get its feed"
+            ),
         );
-        let r = sxplan_sim::simulate(&fs, &sxplan_sim::SimOptions::default())
-            .map_err(|e| (Exit::Failure, format!("{name}: {e}")))?;
+        let progress = Progress::spinner(global, "simulate");
+        progress.message(format!("{}: the feed of circuit {circuit}", fs.name));
+        let r = sxplan_sim::simulate(&fs, &sxplan_sim::SimOptions::default());
+        progress.finish();
+        let r = r.map_err(|e| (Exit::Failure, format!("{name}: {e}")))?;
         if !r.status.is_converged() {
             return Err((
                 Exit::Failure,
@@ -415,34 +505,6 @@ fn exit_for(design: &CutDesign, stderr: &mut dyn Write) -> Exit {
             Exit::Failure
         }
     }
-}
-
-/// File-name-safe version of an id.
-pub(super) fn safe_name(id: &str) -> String {
-    id.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
-/// Writes `text` to `path` through a temporary file in the same directory and a rename, so a
-/// reader never sees a partial file.
-pub(super) fn write_atomic(path: &Path, text: &str) -> CliResult<()> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("out")
-    ));
-    std::fs::write(&tmp, text)
-        .map_err(|e| (Exit::Usage, format!("cannot write {}: {e}", tmp.display())))?;
-    std::fs::rename(&tmp, path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        (Exit::Usage, format!("cannot write {}: {e}", path.display()))
-    })
 }
 
 /// Parses `NAME=value,NAME=value` into ordered pairs.

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 mod check;
 mod design;
 mod optimize;
+pub mod progress;
 mod report;
 mod scenarios;
 mod simulate;
@@ -51,6 +52,8 @@ impl From<Exit> for std::process::ExitCode {
     long_about = "Check, simulate, design and optimize solvent-extraction flowsheets written in TOML."
 )]
 struct Cli {
+    #[command(flatten)]
+    global: progress::GlobalOpts,
     #[command(subcommand)]
     command: Command,
 }
@@ -94,11 +97,11 @@ where
         }
     };
     match cli.command {
-        Command::Check(a) => check::run(&a, stdout, stderr),
-        Command::Simulate(a) => simulate::run(&a, stdout, stderr),
-        Command::Design(a) => design::run(&a, stdout, stderr),
+        Command::Check(a) => check::run(&a, &cli.global, stdout, stderr),
+        Command::Simulate(a) => simulate::run(&a, &cli.global, stdout, stderr),
+        Command::Design(a) => design::run(&a, &cli.global, stdout, stderr),
         Command::Optimize(a) => optimize::run(&a, stdout, stderr),
-        Command::Report(a) => report::run(&a, stdout, stderr),
+        Command::Report(a) => report::run(&a, &cli.global, stdout, stderr),
         Command::Scenarios(a) => scenarios::run(&a, stdout, stderr),
     }
 }

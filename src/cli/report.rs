@@ -7,7 +7,8 @@
 //! temporary directory beside DIR; only when all are written does the directory become DIR (or,
 //! when DIR exists, each file is renamed into it, report.html last), so a failed run leaves no
 //! report that looks complete. `--flowsheet FILE` adds the data provenance of the flowsheet.
-//! Exit codes: 0 written, 1 a document is not a readable result or the flowsheet has errors,
+//! Exit codes: 0 written; 1 a document is not a readable result (not UTF-8, not JSON, not an
+//! sxplan result, a schema version this build does not read) or the flowsheet has errors;
 //! 2 usage or I/O error.
 
 use std::io::Write;
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use sxplan_report::{write_report_files, ReportInput};
 
+use super::progress::{verbose_line, GlobalOpts};
 use super::Exit;
 
 /// Arguments of `sxplan report`.
@@ -35,11 +37,18 @@ pub struct ReportArgs {
 }
 
 /// Runs `sxplan report`.
-pub fn run(args: &ReportArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Exit {
-    match run_inner(args, stdout) {
+pub fn run(
+    args: &ReportArgs,
+    global: &GlobalOpts,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Exit {
+    match run_inner(args, global, stdout, stderr) {
         Ok(()) => Exit::Ok,
         Err((exit, msg)) => {
-            let _ = writeln!(stderr, "error: {msg}");
+            if !msg.is_empty() {
+                let _ = writeln!(stderr, "error: {msg}");
+            }
             exit
         }
     }
@@ -47,11 +56,23 @@ pub fn run(args: &ReportArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) ->
 
 type CliResult<T> = Result<T, (Exit, String)>;
 
-fn run_inner(args: &ReportArgs, stdout: &mut dyn Write) -> CliResult<()> {
+fn run_inner(
+    args: &ReportArgs,
+    global: &GlobalOpts,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> CliResult<()> {
     let mut docs = Vec::new();
     for f in &args.files {
-        let text = std::fs::read_to_string(f)
+        let bytes = std::fs::read(f)
             .map_err(|e| (Exit::Usage, format!("cannot read {}: {e}", f.display())))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            let diag = super::check::utf8_diagnostic(&f.display().to_string(), e.as_bytes(), at);
+            let _ = write!(stderr, "{diag}");
+            (Exit::Failure, String::new())
+        })?;
+        verbose_line(global, stderr, &format!("read {}", f.display()));
         let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
             (
                 Exit::Failure,
@@ -78,19 +99,8 @@ fn run_inner(args: &ReportArgs, stdout: &mut dyn Write) -> CliResult<()> {
         (Exit::Failure, named)
     })?;
     if let Some(fs) = &args.flowsheet {
-        let src = std::fs::read_to_string(fs)
-            .map_err(|e| (Exit::Usage, format!("cannot read {}: {e}", fs.display())))?;
-        let checked = sxplan_model::check_str(&src);
-        let Some(flowsheet) = checked.flowsheet else {
-            return Err((
-                Exit::Failure,
-                format!(
-                    "{}: {} error(s); run `sxplan check` on it",
-                    fs.display(),
-                    checked.error_count()
-                ),
-            ));
-        };
+        let flowsheet = super::check::load_flowsheet(fs, "read", global, stderr)
+            .map_err(|exit| (exit, String::new()))?;
         input = input.with_provenance(&flowsheet.data_used);
     }
     let files = write_report_files(&input);

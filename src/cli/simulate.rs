@@ -1,17 +1,25 @@
 //! `sxplan simulate FILE [--format text|json] [--out DIR]`: steady-state simulation of a flowsheet.
 //!
-//! Reads and checks the flowsheet (diagnostics go to stderr), simulates it, prints a text
-//! summary or the versioned JSON result on stdout, and with `--out DIR` writes `result.json`
-//! and one CSV stage profile per circuit into DIR (each written to a temporary name and renamed
-//! when complete, so a file that exists is whole). Exit code 0 when converged, 1 when the
-//! flowsheet has errors or the simulation did not converge, 2 on usage or I/O errors.
+//! Reads the flowsheet with the files it includes and checks them (diagnostics go to stderr),
+//! simulates it, and prints a text summary or the versioned JSON result on stdout. With
+//! `--out DIR` it also writes the report into DIR: `report.html` (self-contained), `report.md`,
+//! SVG figures, `stages_<circuit>.csv`, `streams.csv`, `flowsheet.dot` and `result.json` (the
+//! JSON result, which `sxplan report DIR/result.json` re-renders). The files are written into
+//! a temporary directory first and moved into place when all are complete, so a failed run
+//! leaves no half-written report. A simulation that did not converge still writes its report
+//! (the status is on its first lines), and exits 1.
+//!
+//! Exit codes: 0 converged; 1 the flowsheet has errors (invalid UTF-8 included), the simulator
+//! refused it, or the simulation did not converge; 2 usage or I/O errors (unreadable file,
+//! unwritable `--out`).
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sxplan_report::simulate as render;
 use sxplan_sim::{SimOptions, SolveStatus};
 
+use super::progress::{verbose_line, GlobalOpts, Progress};
 use super::Exit;
 
 /// Output format of `sxplan simulate`.
@@ -25,13 +33,18 @@ pub enum SimulateFormat {
 
 /// Arguments of `sxplan simulate`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  \
+    sxplan simulate flowsheets/pr-nd.toml\n  \
+    sxplan simulate flowsheets/pr-nd.toml --format json > result.json\n  \
+    sxplan simulate flowsheets/pr-nd.toml --out report/   (then open report/report.html)")]
 pub struct SimulateArgs {
-    /// Flowsheet file.
+    /// Flowsheet file (files it names in `include = [...]` are read too).
     pub file: PathBuf,
     /// Output format on stdout.
     #[arg(long, value_enum, default_value = "text")]
     pub format: SimulateFormat,
-    /// Directory to write result.json and per-circuit CSV stage profiles into (created if missing).
+    /// Directory to write the report into: report.html, report.md, SVG figures, CSV stage
+    /// profiles and stream table, flowsheet.dot and result.json (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Solve with the independent cross-check algorithm (successive substitution) instead of Newton.
@@ -40,41 +53,16 @@ pub struct SimulateArgs {
 }
 
 /// Runs `sxplan simulate`.
-pub fn run(args: &SimulateArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Exit {
+pub fn run(
+    args: &SimulateArgs,
+    global: &GlobalOpts,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Exit {
     let name = args.file.display().to_string();
-    let bytes = match std::fs::read(&args.file) {
-        Ok(b) => b,
-        Err(e) => {
-            let _ = writeln!(stderr, "error: cannot read {name}: {e}");
-            return Exit::Usage;
-        }
-    };
-    let src = match String::from_utf8(bytes) {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = writeln!(
-                stderr,
-                "error: {name}: not valid UTF-8 (byte {})",
-                e.utf8_error().valid_up_to()
-            );
-            return Exit::Failure;
-        }
-    };
-    let checked = sxplan_model::check_str(&src);
-    if !checked.diagnostics.is_empty() {
-        let _ = write!(
-            stderr,
-            "{}",
-            sxplan_model::render_text(&name, &src, &checked.diagnostics)
-        );
-    }
-    let Some(flowsheet) = checked.flowsheet else {
-        let _ = writeln!(
-            stderr,
-            "error: {name}: {} error(s); not simulated",
-            checked.error_count()
-        );
-        return Exit::Failure;
+    let flowsheet = match super::check::load_flowsheet(&args.file, "simulate", global, stderr) {
+        Ok(fs) => fs,
+        Err(exit) => return exit,
     };
     let options = SimOptions {
         algorithm: if args.substitution {
@@ -84,13 +72,38 @@ pub fn run(args: &SimulateArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
         },
         ..SimOptions::default()
     };
-    let result = match sxplan_sim::simulate(&flowsheet, &options) {
+    let summary = format!(
+        "{}: {} circuit(s), {} stages",
+        flowsheet.name,
+        flowsheet.circuits.len(),
+        flowsheet.total_stages()
+    );
+    verbose_line(global, stderr, &format!("simulating {summary}"));
+    // the simulator reports no intermediate progress: a spinner says what runs and since when
+    let progress = Progress::spinner(global, "simulate");
+    progress.message(summary);
+    let started = std::time::Instant::now();
+    let result = sxplan_sim::simulate(&flowsheet, &options);
+    progress.finish();
+    let result = match result {
         Ok(r) => r,
         Err(e) => {
             let _ = writeln!(stderr, "error: {name}: {e}");
             return Exit::Failure;
         }
     };
+    verbose_line(
+        global,
+        stderr,
+        &format!(
+            "simulated in {:.2} s: {}, {} recycle iteration(s), {} chain iteration(s) ({})",
+            started.elapsed().as_secs_f64(),
+            result.status,
+            result.iterations,
+            result.diagnostics.chain_iterations,
+            result.diagnostics.algorithm
+        ),
+    );
     let text = match args.format {
         SimulateFormat::Text => render::to_text(&result),
         SimulateFormat::Json => {
@@ -104,10 +117,29 @@ pub fn run(args: &SimulateArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
         return Exit::Usage;
     }
     if let Some(dir) = &args.out {
-        if let Err(e) = write_out(dir, &result) {
+        let input = match sxplan_report::ReportInput::from_sim(&result) {
+            Ok(i) => i.with_provenance(&flowsheet.data_used),
+            Err(e) => {
+                let _ = writeln!(stderr, "error: {name}: {e}");
+                return Exit::Failure;
+            }
+        };
+        let mut files = sxplan_report::write_report_files(&input);
+        files.push(("result.json".to_string(), render::to_json(&result) + "\n"));
+        if let Err(e) = super::report::write_report_dir(dir, &files) {
             let _ = writeln!(stderr, "error: {e}");
             return Exit::Usage;
         }
+        verbose_line(
+            global,
+            stderr,
+            &format!(
+                "wrote {} files to {} (open {})",
+                files.len(),
+                dir.display(),
+                dir.join("report.html").display()
+            ),
+        );
     }
     if result.status == SolveStatus::Converged {
         Exit::Ok
@@ -119,27 +151,4 @@ pub fn run(args: &SimulateArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
         );
         Exit::Failure
     }
-}
-
-/// Writes result.json and the CSV profiles, each via a temporary file renamed when complete.
-fn write_out(dir: &Path, result: &sxplan_sim::SimResult) -> Result<(), String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let mut files = vec![("result.json".to_string(), render::to_json(result) + "\n")];
-    for c in &result.circuits {
-        files.push((
-            render::stage_profile_file_name(c),
-            render::stage_profile_csv(result, c),
-        ));
-    }
-    for (file, content) in files {
-        let path = dir.join(&file);
-        let tmp = dir.join(format!(".{file}.tmp-{}", std::process::id()));
-        std::fs::write(&tmp, content.as_bytes())
-            .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            format!("cannot rename {} to {}: {e}", tmp.display(), path.display())
-        })?;
-    }
-    Ok(())
 }

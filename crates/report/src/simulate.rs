@@ -1,12 +1,13 @@
-//! Renderers for `simulate` results: versioned JSON, CSV stage profiles, and a text summary.
+//! Renderers for `simulate` results: versioned JSON and a text summary.
 //!
 //! Pure functions from [`SimResult`] to text; the CLI decides where the text goes. Floats in
-//! CSV and text use fixed formats so output is deterministic; JSON uses serde_json's shortest
-//! round-trip representation. The JSON fields are documented in `docs/simulate-json.md`.
+//! text use fixed formats so output is deterministic; JSON uses serde_json's shortest
+//! round-trip representation. The JSON fields are documented in `docs/simulate-json.md`. The
+//! CSV stage profiles and stream table are in [`crate::csv`] (one implementation for reports
+//! rendered in process and re-rendered from saved JSON).
 
 use std::fmt::Write as _;
 
-use sxplan_sim::results::CircuitResult;
 use sxplan_sim::SimResult;
 
 /// The result as pretty-printed JSON (`schema_version` first, fields in declaration order).
@@ -19,60 +20,6 @@ pub fn to_json(result: &SimResult) -> String {
             result.schema_version, e
         )
     })
-}
-
-/// CSV of one circuit's stage profile: one row per stage, columns for flows, acidity, pH,
-/// loading, then `x_<El>` (aqueous, mol/L) and `y_<El>` (organic, mol/L) per element.
-pub fn stage_profile_csv(result: &SimResult, circuit: &CircuitResult) -> String {
-    let mut out = String::new();
-    out.push_str("stage,section,flow_vol_aq_l_per_h,flow_vol_org_l_per_h,acidity_mol_per_l,ph,free_extractant_mol_per_l,loading_mol_per_l");
-    for e in &result.elements {
-        let _ = write!(out, ",x_{e}");
-    }
-    for e in &result.elements {
-        let _ = write!(out, ",y_{e}");
-    }
-    out.push('\n');
-    for s in &circuit.stages {
-        let _ = write!(
-            out,
-            "{},{},{:.6e},{:.6e},{:.6e},{:.4},{},{:.6e}",
-            s.stage,
-            s.section,
-            s.flow_vol_aq,
-            s.flow_vol_org,
-            s.acidity_mol_per_l,
-            s.ph,
-            s.free_extractant
-                .map_or(String::new(), |f| format!("{f:.6e}")),
-            s.loading_mol_per_l
-        );
-        for e in &result.elements {
-            let _ = write!(out, ",{:.6e}", s.conc_aq.get(e).copied().unwrap_or(0.0));
-        }
-        for e in &result.elements {
-            let _ = write!(out, ",{:.6e}", s.conc_org.get(e).copied().unwrap_or(0.0));
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// File name of a circuit's CSV profile: `stages_<circuit>.csv` with characters outside
-/// `[A-Za-z0-9_-]` replaced by `_`.
-pub fn stage_profile_file_name(circuit: &CircuitResult) -> String {
-    let safe: String = circuit
-        .name
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    format!("stages_{safe}.csv")
 }
 
 /// A readable summary: status, mass balance, products, reagents, circuits, warnings.
