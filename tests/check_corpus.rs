@@ -217,7 +217,8 @@ fn io_failures_exit_2_with_a_clean_message() {
     let shown = bad.display().to_string();
     let (exit, _, stderr) = check(&[&shown]);
     let _ = std::fs::remove_file(&bad);
-    assert_eq!(exit, Exit::Usage);
+    // read but not UTF-8: an error in the input (exit 1), like simulate, design and optimize
+    assert_eq!(exit, Exit::Failure);
     assert!(
         stderr.contains("is not valid UTF-8 (invalid byte at offset 19)"),
         "{stderr}"

@@ -407,16 +407,18 @@ fn cli_never_panics_and_exits_0_1_or_2() {
         let exit = run_cli(&path, &bytes, i % 2 == 0);
         exits[usize::from(exit.code())] += 1;
         if std::str::from_utf8(&bytes).is_err() {
-            assert_eq!(
-                exit,
-                Exit::Usage,
-                "invalid UTF-8 must be an I/O-class error"
+            // read but not UTF-8: an error in the input, like any other (STYLE.md: 2 is for
+            // usage and I/O only)
+            assert_eq!(exit, Exit::Failure, "invalid UTF-8 must be an input error");
+        } else if exit == Exit::Usage {
+            // a readable file is exit 2 only through an include that cannot be read
+            assert!(
+                bytes.windows(7).any(|w| w == b"include"),
+                "exit 2 for a readable file without includes: {:?}",
+                String::from_utf8_lossy(&bytes)
             );
         }
     }
     let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        exits[0] > 0 && exits[1] > 0 && exits[2] > 0,
-        "exit codes seen: {exits:?}"
-    );
+    assert!(exits[0] > 0 && exits[1] > 0, "exit codes seen: {exits:?}");
 }

@@ -304,45 +304,18 @@ impl Builder<'_> {
                     port: self.port_name(port),
                     message: msg.to_string(),
                 };
-                let stage_no = match port.kind {
-                    PortKind::Raffinate => c
-                        .section(SectionKind::Extraction)
-                        .map(|s| s.first_stage)
-                        .ok_or_else(|| bad("the circuit has no extraction section"))?,
-                    PortKind::ScrubInlet => c
-                        .section(SectionKind::Scrub)
-                        .map(|s| s.solution.as_ref().map_or(s.last_stage(), |sol| sol.stage))
-                        .ok_or_else(|| bad("the circuit has no scrub section"))?,
-                    PortKind::StripInlet => c
-                        .section(SectionKind::Strip)
-                        .map(|s| s.solution.as_ref().map_or(s.last_stage(), |sol| sol.stage))
-                        .ok_or_else(|| bad("the circuit has no strip section"))?,
-                    PortKind::StripLiquor => {
-                        c.section(SectionKind::Strip)
-                            .map(|s| s.first_stage)
-                            .ok_or_else(|| bad("the circuit has no strip section"))?
-                    }
-                    PortKind::OrganicInlet => 1,
-                    PortKind::LoadedOrganic | PortKind::StrippedOrganic => n,
-                    PortKind::FeedPoint(k) => c
-                        .feed_points
-                        .get(k)
-                        .map(|f| f.stage)
-                        .ok_or_else(|| bad("no such feed point"))?,
-                    PortKind::SectionInlet(k) => c
-                        .sections
-                        .get(k)
-                        .map(|s| s.solution.as_ref().map_or(s.last_stage(), |sol| sol.stage))
-                        .ok_or_else(|| bad("no such section"))?,
-                    PortKind::SectionOutlet(k) => c
-                        .sections
-                        .get(k)
-                        .map(|s| s.first_stage)
-                        .ok_or_else(|| bad("no such section"))?,
-                    PortKind::Inlet(_) | PortKind::Outlet(_) | PortKind::Residue => {
-                        return Err(bad("not a circuit port"))
-                    }
-                };
+                let stage_no = c.port_stage(port.kind).ok_or_else(|| {
+                    bad(match port.kind {
+                        PortKind::Raffinate => "the circuit has no extraction section",
+                        PortKind::ScrubInlet => "the circuit has no scrub section",
+                        PortKind::StripInlet | PortKind::StripLiquor => {
+                            "the circuit has no strip section"
+                        }
+                        PortKind::FeedPoint(_) => "no such feed point",
+                        PortKind::SectionInlet(_) | PortKind::SectionOutlet(_) => "no such section",
+                        _ => "not a circuit port",
+                    })
+                })?;
                 if stage_no == 0 || stage_no > n {
                     return Err(bad(&format!("stage {stage_no} is outside 1..={n}")));
                 }
@@ -433,19 +406,9 @@ impl StageGraph {
                 }
             }
             let n = ids.len();
-            for k in 0..n {
-                let st = &b.stages[ids[k].0];
-                let sec = &c.sections[st.section];
-                // Aqueous from stage k+2 (index k+1) into stage k+1 (index k).
-                let from_next = k + 1 < n && {
-                    let next = &b.stages[ids[k + 1].0];
-                    next.section == st.section
-                        || (sec.last_stage() == st.number
-                            && c.sections
-                                .get(next.section)
-                                .is_some_and(|ns| ns.aqueous_to_previous))
-                };
-                b.stages[ids[k].0].aqueous_from_next = from_next;
+            for sid in &ids {
+                let number = b.stages[sid.0].number;
+                b.stages[sid.0].aqueous_from_next = c.aqueous_from_next(number);
             }
             for k in 0..n {
                 let node = b.stages[ids[k].0].node;

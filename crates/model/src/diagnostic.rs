@@ -104,6 +104,8 @@ pub mod codes {
     pub const PHASE_MISMATCH: &str = "E0505";
     /// Port that must be connected is not.
     pub const DANGLING: &str = "E0506";
+    /// Circuit stages that no aqueous flow reaches (the simulator cannot solve them).
+    pub const DRY_STAGE: &str = "E0507";
     /// Recycle loop with no outlet for some species (warning).
     pub const RECYCLE_NO_OUTLET: &str = "W0601";
     /// Element reaching a circuit without data for its equilibrium model.
@@ -167,6 +169,7 @@ pub mod codes {
         (PORT_TWICE, "port connected by more than one link"),
         (PHASE_MISMATCH, "link joins ports of different phases"),
         (DANGLING, "port that must be connected is not"),
+        (DRY_STAGE, "circuit stages that no aqueous flow reaches"),
         (RECYCLE_NO_OUTLET, "recycle loop with no outlet (warning)"),
         (
             NO_MODEL_DATA,

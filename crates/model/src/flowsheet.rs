@@ -379,6 +379,42 @@ impl Circuit {
     pub fn has_strip(&self) -> bool {
         self.section(SectionKind::Strip).is_some()
     }
+
+    /// Circuit-wide stage (1-based) at which a port of this circuit attaches: the raffinate
+    /// and section outlets leave their section's first stage, solution inlets enter at the
+    /// solution's stage (default the section's last stage), the organic enters stage 1 and
+    /// leaves stage N. `None` for a port the circuit does not have (no such section or feed
+    /// point, or a port kind of units and other nodes).
+    pub fn port_stage(&self, kind: PortKind) -> Option<usize> {
+        let inlet = |s: &Section| s.solution.as_ref().map_or(s.last_stage(), |sol| sol.stage);
+        match kind {
+            PortKind::Raffinate => self.section(SectionKind::Extraction).map(|s| s.first_stage),
+            PortKind::ScrubInlet => self.section(SectionKind::Scrub).map(inlet),
+            PortKind::StripInlet => self.section(SectionKind::Strip).map(inlet),
+            PortKind::StripLiquor => self.section(SectionKind::Strip).map(|s| s.first_stage),
+            PortKind::OrganicInlet => Some(1),
+            PortKind::LoadedOrganic | PortKind::StrippedOrganic => Some(self.n_stages()),
+            PortKind::FeedPoint(k) => self.feed_points.get(k).map(|f| f.stage),
+            PortKind::SectionInlet(k) => self.sections.get(k).map(inlet),
+            PortKind::SectionOutlet(k) => self.sections.get(k).map(|s| s.first_stage),
+            PortKind::Inlet(_) | PortKind::Outlet(_) | PortKind::Residue => None,
+        }
+    }
+
+    /// True when stage `stage` (1-based) receives the aqueous leaving stage `stage + 1`: the
+    /// two are in the same section, or `stage` is the last stage of its section and the next
+    /// section passes its aqueous down ([`Section::aqueous_to_previous`]).
+    pub fn aqueous_from_next(&self, stage: usize) -> bool {
+        let (Some(here), Some(next)) = (
+            self.section_of_stage(stage),
+            self.section_of_stage(stage.saturating_add(1)),
+        ) else {
+            return false;
+        };
+        here == next
+            || (self.sections[here].last_stage() == stage
+                && self.sections[next].aqueous_to_previous)
+    }
 }
 
 /// Kind of a circuit section.

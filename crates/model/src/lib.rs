@@ -34,6 +34,7 @@ pub mod flowsheet;
 mod limits;
 mod lower;
 mod parse;
+mod reach;
 mod read;
 
 pub use diagnostic::{codes, render_sources, render_text, Diagnostic, Severity};

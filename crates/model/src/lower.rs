@@ -733,7 +733,19 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
         );
     }
 
-    // 5. Topology: recycle loops without an outlet, and species reaching each circuit.
+    // 5. Stages no aqueous reaches (only on an otherwise clean topology: no cascades).
+    if !doc.broken && !cx.diags.iter().any(|d| d.is_error()) {
+        let spans: Vec<crate::reach::LinkSpan<'_>> = links
+            .iter()
+            .map(|l| crate::reach::LinkSpan {
+                link: &l.link,
+                to_span: l.to_span.clone(),
+            })
+            .collect();
+        crate::reach::check_aqueous_reach(cx, doc, &spans);
+    }
+
+    // 6. Topology: recycle loops without an outlet, and species reaching each circuit.
     let link_list: Vec<Link> = links.iter().map(|l| l.link).collect();
     let reach = species_reaching(doc, &link_list);
     if !doc.broken {
@@ -747,7 +759,7 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
         fill_and_check_units(cx, doc, &reach, &mut units, &mut data_used);
     }
 
-    // 6. Optimize targets.
+    // 7. Optimize targets.
     let optimize = doc.optimize.as_ref().and_then(|o| {
         let mut free = Vec::new();
         let mut ok = true;
@@ -772,7 +784,7 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
         return None;
     }
 
-    // 7. Assemble.
+    // 8. Assemble.
     let mut elements: BTreeSet<Element> = BTreeSet::new();
     for set in reach.values() {
         elements.extend(set.iter().copied());

@@ -101,6 +101,8 @@ pub(crate) struct RawFeed {
     pub feed: Feed,
     pub name_span: Range<usize>,
     pub to: Option<Sp<String>>,
+    /// Where `flow` is written.
+    pub flow_span: Range<usize>,
 }
 
 pub(crate) struct RawNode<T> {
@@ -116,6 +118,28 @@ pub(crate) struct RawCircuit {
     pub circuit: Circuit,
     pub name_span: Range<usize>,
     pub eq_span: Range<usize>,
+    /// Where the circuit's aqueous inlets are written (for the aqueous-reach check).
+    pub spans: CircuitSpans,
+}
+
+/// Source positions of a circuit's parts that decide where its aqueous enters.
+pub(crate) struct CircuitSpans {
+    /// The `sections` array.
+    pub sections: Range<usize>,
+    /// Per feed point: its written stage (`feed_stage` or `feed_point.stage`), `None` when
+    /// defaulted.
+    pub feed_points: Vec<Option<Range<usize>>>,
+    /// Per section: where its solution is written, if it has one.
+    pub solutions: Vec<Option<SolutionSpans>>,
+}
+
+/// Where a section's solution gives its `stage` (if written) and its `flow`.
+#[derive(Clone)]
+pub(crate) struct SolutionSpans {
+    /// The `stage` value, `None` when defaulted.
+    pub stage: Option<Range<usize>>,
+    /// The `flow` value.
+    pub flow: Range<usize>,
 }
 
 pub(crate) struct RawProduct {
@@ -597,6 +621,7 @@ fn parse_feed(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<RawF
         },
         name_span: name.span,
         to,
+        flow_span: t.get("flow").map_or(t.span.clone(), |v| v.span()),
     })
 }
 
@@ -843,6 +868,7 @@ fn parse_circuit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
 
     // Feed points.
     let mut feed_points = Vec::new();
+    let mut feed_point_spans: Vec<Option<Range<usize>>> = Vec::new();
     if t.exclusive(cx, "feed_stage", "feed_point") {
         sections_ok = false;
     }
@@ -851,6 +877,7 @@ fn parse_circuit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
             ft.check_keys(cx, &["name", "stage", "phase"]);
             let fname = req_string(cx, &ft, "name");
             let stage = stage_number(cx, &ft, "stage", &what, n_total, sections_ok, true);
+            let stage_span = ft.get("stage").map(|v| v.span());
             let phase = opt_keyword(cx, &ft, "phase", PHASES).unwrap_or(Phase::Aqueous);
             if let (Some(fname), Some(stage)) = (fname, stage) {
                 if feed_points.iter().any(|f: &FeedPoint| f.name == fname.v) {
@@ -867,6 +894,7 @@ fn parse_circuit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
                     stage,
                     phase,
                 });
+                feed_point_spans.push(stage_span);
             }
         }
     } else {
@@ -889,10 +917,12 @@ fn parse_circuit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
                 stage,
                 phase,
             });
+            feed_point_spans.push(t.get("feed_stage").map(|v| v.span()));
         }
     }
 
     // Solutions of non-extraction sections.
+    let mut solution_spans: Vec<Option<SolutionSpans>> = vec![None; sections.len()];
     for (i, s) in sections.clone().iter().enumerate() {
         if s.kind == SectionKind::Extraction {
             continue;
@@ -954,6 +984,10 @@ fn parse_circuit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
                 conc_mol: conc.unwrap_or(0.0),
                 flow_vol: flow,
                 stage,
+            });
+            solution_spans[i] = Some(SolutionSpans {
+                stage: st.get("stage").map(|v| v.span()),
+                flow: st.get("flow").map_or(st.span.clone(), |v| v.span()),
             });
         }
     }
@@ -1092,6 +1126,11 @@ fn parse_circuit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
         },
         name_span: name.span,
         eq_span,
+        spans: CircuitSpans {
+            sections: t.get("sections").map_or(t.span.clone(), |v| v.span()),
+            feed_points: feed_point_spans,
+            solutions: solution_spans,
+        },
     })
 }
 
