@@ -306,3 +306,110 @@ fn reference_page_examples_check_clean() {
         );
     }
 }
+
+/// The reference page's sections (`## N. ...`) by number.
+fn reference_sections(text: &str) -> Vec<(u32, String)> {
+    let mut out: Vec<(u32, String)> = Vec::new();
+    for part in text.split("\n## ") {
+        let num = part
+            .split('.')
+            .next()
+            .and_then(|n| n.trim().parse::<u32>().ok());
+        if let Some(n) = num {
+            out.push((n, part.to_string()));
+        }
+    }
+    out
+}
+
+/// The reference section that documents a table of `sxplan_model::keys::ALL`.
+fn section_of_table(table: &str) -> u32 {
+    let head = table.trim_start_matches('[').split([']', ' ', '.']).next();
+    match head.unwrap_or("") {
+        "top" => 2,
+        "feed" => 3,
+        "circuit" => 4,
+        "unit" => 5,
+        "splitter" | "mixer" | "purge" => 6,
+        "link" => 7,
+        "product" => 8,
+        "prices" => 9,
+        "optimize" => 10,
+        _ => 11, // data
+    }
+}
+
+#[test]
+fn reference_page_documents_every_key_the_parser_accepts() {
+    let text =
+        std::fs::read_to_string(root().join("docs/flowsheet-reference.md")).unwrap_or_default();
+    let sections = reference_sections(&text);
+    assert!(sections.len() >= 12, "reference sections not found");
+    let mut missing = Vec::new();
+    for (table, keys) in sxplan_model::keys::ALL {
+        let n = section_of_table(table);
+        let body = sections
+            .iter()
+            .find(|(k, _)| *k == n)
+            .map_or("", |(_, b)| b.as_str());
+        // every word inside backticks in that section (`{ name, stage, phase }` names three)
+        let words: std::collections::BTreeSet<&str> = body
+            .split('`')
+            .skip(1)
+            .step_by(2)
+            .flat_map(|code| code.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
+            .collect();
+        for key in *keys {
+            if !words.contains(key) {
+                missing.push(format!("{table} `{key}` (section {n})"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "keys the parser accepts but the reference page does not document: {missing:?}"
+    );
+}
+
+#[test]
+fn every_key_the_reference_page_tabulates_is_accepted() {
+    // Rows of the `| key | ... |` tables: their first cell names keys.
+    let text =
+        std::fs::read_to_string(root().join("docs/flowsheet-reference.md")).unwrap_or_default();
+    let accepted: std::collections::BTreeSet<&str> = sxplan_model::keys::ALL
+        .iter()
+        .flat_map(|(_, keys)| keys.iter().copied())
+        .collect();
+    let mut in_key_table = false;
+    let mut unknown = Vec::new();
+    let mut rows = 0;
+    for line in text.lines() {
+        if !line.starts_with('|') {
+            in_key_table = false;
+            continue;
+        }
+        let first = line.split('|').nth(1).unwrap_or("").trim();
+        if first == "key" {
+            in_key_table = true;
+            continue;
+        }
+        if !in_key_table || first.starts_with("---") {
+            continue;
+        }
+        // `a`, `b` or "mud only: `grade`": every backticked word is a key
+        for (i, part) in first.split('`').enumerate() {
+            if i % 2 == 1 {
+                rows += 1;
+                // `<section name>` stands for the solution tables named after sections
+                if !part.starts_with('<') && !accepted.contains(part) {
+                    unknown.push(part.to_string());
+                }
+            }
+        }
+    }
+    assert!(rows >= 80, "only {rows} documented keys found");
+    assert!(
+        unknown.is_empty(),
+        "keys the reference page documents but the parser rejects: {unknown:?}"
+    );
+}

@@ -31,6 +31,7 @@
 pub mod diagnostic;
 mod extractants;
 pub mod flowsheet;
+pub mod keys;
 mod limits;
 mod lower;
 mod parse;

@@ -12,6 +12,7 @@ use toml::de::DeValue;
 
 use crate::diagnostic::codes;
 use crate::flowsheet::*;
+use crate::keys;
 use crate::read::*;
 
 /// Largest value a section's `stages` may be written with; the real bound is
@@ -171,24 +172,6 @@ pub(crate) struct RawFree {
 /// Most files one flowsheet may include.
 pub(crate) const MAX_INCLUDES: usize = 64;
 
-const TOP_KEYS: &[&str] = &[
-    "schema",
-    "include",
-    "name",
-    "description",
-    "feed",
-    "circuit",
-    "unit",
-    "splitter",
-    "mixer",
-    "purge",
-    "product",
-    "link",
-    "prices",
-    "optimize",
-    "data",
-];
-
 const ACIDS: &[(&str, Acid)] = &[
     ("HCl", Acid::HCl),
     ("H2SO4", Acid::H2SO4),
@@ -234,7 +217,7 @@ pub(crate) fn parse_doc(cx: &mut Cx<'_>, root: &Tbl<'_, '_>) -> Option<RawDoc> {
             }
         },
     };
-    root.check_keys(cx, TOP_KEYS);
+    root.check_keys(cx, keys::TOP);
     let name = match opt_string(cx, root, "name") {
         Some(s) if s.v.chars().count() > 200 => {
             cx.error(
@@ -371,7 +354,7 @@ pub(crate) fn parse_doc(cx: &mut Cx<'_>, root: &Tbl<'_, '_>) -> Option<RawDoc> {
         for t in tables(cx, v, "`purge`") {
             let before = cx.error_count();
             let name = node_name(cx, &t, "purge", &mut doc);
-            t.check_keys(cx, &["name", "from"]);
+            t.check_keys(cx, keys::PURGE);
             let from = opt_string(cx, &t, "from");
             if cx.error_count() != before {
                 doc.broken = true;
@@ -398,7 +381,7 @@ pub(crate) fn parse_doc(cx: &mut Cx<'_>, root: &Tbl<'_, '_>) -> Option<RawDoc> {
     }
     if let Some(v) = root.get("link") {
         for t in tables(cx, v, "`link`") {
-            t.check_keys(cx, &["from", "to"]);
+            t.check_keys(cx, keys::LINK);
             let from = req_string(cx, &t, "from");
             let to = req_string(cx, &t, "to");
             if let (Some(from), Some(to)) = (from, to) {
@@ -418,7 +401,7 @@ pub(crate) fn parse_doc(cx: &mut Cx<'_>, root: &Tbl<'_, '_>) -> Option<RawDoc> {
     }
     if let Some(v) = root.get("data") {
         if let Some(t) = as_table(cx, v, "`data`") {
-            t.check_keys(cx, &["override"]);
+            t.check_keys(cx, keys::DATA);
             if let Some(ov) = t.get("override") {
                 for o in tables(cx, ov, "`data.override`") {
                     parse_override(cx, &o, &mut doc);
@@ -496,12 +479,7 @@ fn parse_feed(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<RawF
     let to = opt_string(cx, &t, "to");
     let kind = match phase? {
         Phase::Solid => {
-            t.check_keys(
-                cx,
-                &[
-                    "name", "phase", "to", "flow", "grade", "content", "source", "quality",
-                ],
-            );
+            t.check_keys(cx, keys::FEED_MUD);
             let flow = req_quantity(cx, &t, "flow", Dimension::MassFlow, Range01::NonNeg);
             let grade = req_string(cx, &t, "grade");
             let mut content = BTreeMap::new();
@@ -556,23 +534,7 @@ fn parse_feed(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<RawF
             })
         }
         phase => {
-            t.check_keys(
-                cx,
-                &[
-                    "name",
-                    "phase",
-                    "to",
-                    "flow",
-                    "conc",
-                    "reo",
-                    "oxide_fraction",
-                    "acid",
-                    "acidity",
-                    "ph",
-                    "source",
-                    "quality",
-                ],
-            );
+            t.check_keys(cx, keys::FEED_SOLUTION);
             let flow = req_quantity(cx, &t, "flow", Dimension::VolumetricFlow, Range01::NonNeg);
             let acid = opt_keyword(cx, &t, "acid", ACIDS);
             t.exclusive(cx, "acidity", "ph");
@@ -720,18 +682,6 @@ fn conc_molar(cx: &mut Cx<'_>, v: &Val<'_>, what: &str) -> Option<(f64, bool)> {
 // Circuits
 // ---------------------------------------------------------------------------------------
 
-const CIRCUIT_KEYS: &[&str] = &[
-    "name",
-    "sections",
-    "feed_stage",
-    "feed_phase",
-    "feed_point",
-    "organic",
-    "equilibrium",
-    "murphree",
-    "capacity",
-];
-
 const SECTION_KINDS: &[(&str, SectionKind)] = &[
     ("extraction", SectionKind::Extraction),
     ("scrub", SectionKind::Scrub),
@@ -780,7 +730,7 @@ fn parse_circuit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
                         sections_ok = false;
                         continue;
                     };
-                    st.check_keys(cx, &["kind", "stages", "name"]);
+                    st.check_keys(cx, keys::SECTION);
                     let kind = match st.get("kind") {
                         Some(k) => keyword(cx, k, &format!("{what} section `kind`"), SECTION_KINDS),
                         None => {
@@ -860,7 +810,7 @@ fn parse_circuit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
         .filter(|s| s.kind != SectionKind::Extraction)
         .map(|s| s.name.as_str())
         .collect();
-    let mut known: Vec<&str> = CIRCUIT_KEYS.to_vec();
+    let mut known: Vec<&str> = keys::CIRCUIT.to_vec();
     known.extend(solution_keys.iter().copied());
     if sections_ok {
         t.check_keys(cx, &known);
@@ -874,7 +824,7 @@ fn parse_circuit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
     }
     if let Some(fp) = t.get("feed_point") {
         for ft in tables(cx, fp, &format!("{what} `feed_point`")) {
-            ft.check_keys(cx, &["name", "stage", "phase"]);
+            ft.check_keys(cx, keys::FEED_POINT);
             let fname = req_string(cx, &ft, "name");
             let stage = stage_number(cx, &ft, "stage", &what, n_total, sections_ok, true);
             let stage_span = ft.get("stage").map(|v| v.span());
@@ -935,7 +885,7 @@ fn parse_circuit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
             continue;
         };
         let st = Tbl::new(st.t, st.span, sw.clone());
-        st.check_keys(cx, &["acid", "conc", "flow", "stage"]);
+        st.check_keys(cx, keys::SOLUTION);
         let acid = opt_keyword(cx, &st, "acid", ACIDS);
         let conc = opt_quantity(
             cx,
@@ -1045,10 +995,7 @@ fn parse_circuit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
     // Capacity.
     if let Some(v) = t.get("capacity") {
         for ct in tables(cx, v, &format!("{what} `capacity`")) {
-            ct.check_keys(
-                cx,
-                &["section", "max_flow", "mixer_volume", "residence_time"],
-            );
+            ct.check_keys(cx, keys::CAPACITY);
             let section = match opt_string(cx, &ct, "section") {
                 Some(s) => match section_names.iter().position(|n| *n == s.v) {
                     Some(i) => Some(Some(i)),
@@ -1228,10 +1175,7 @@ fn stage_number(
 }
 
 fn parse_organic(cx: &mut Cx<'_>, t: &Tbl<'_, '_>) -> Option<Organic> {
-    t.check_keys(
-        cx,
-        &["extractant", "conc", "saponification", "agent", "flow"],
-    );
+    t.check_keys(cx, keys::ORGANIC);
     let extractant = req_string(cx, t, "extractant").and_then(|s| {
         crate::extractants::resolve(&s.v).or_else(|| {
             let names = crate::extractants::names();
@@ -1324,7 +1268,7 @@ fn parse_equilibrium(
         };
     match model {
         0 => {
-            t.check_keys(cx, &["model", "source", "quality", "d"]);
+            t.check_keys(cx, keys::EQUILIBRIUM_DISTRIBUTION);
             let v = match t.get("d") {
                 Some(v) => v,
                 None => {
@@ -1350,18 +1294,7 @@ fn parse_equilibrium(
             }))
         }
         1 => {
-            t.check_keys(
-                cx,
-                &[
-                    "model",
-                    "source",
-                    "quality",
-                    "beta",
-                    "beta_section",
-                    "extraction_ratio",
-                    "loading_capacity",
-                ],
-            );
+            t.check_keys(cx, keys::EQUILIBRIUM_SEPARATION_FACTOR);
             let mut beta = BTreeMap::new();
             if let Some(v) = t.get("beta") {
                 let et = element_table(cx, v, &format!("{what} `beta`"), false, |cx, v, w| {
@@ -1482,18 +1415,7 @@ fn parse_equilibrium(
             }))
         }
         2 => {
-            t.check_keys(
-                cx,
-                &[
-                    "model",
-                    "source",
-                    "quality",
-                    "k_ex",
-                    "n_extractant",
-                    "z_proton",
-                    "loading_capacity",
-                ],
-            );
+            t.check_keys(cx, keys::EQUILIBRIUM_MASS_ACTION);
             let mut k = BTreeMap::new();
             if let Some(v) = t.get("k_ex") {
                 let et = element_table(cx, v, &format!("{what} `k_ex`"), false, |cx, v, w| {
@@ -1540,20 +1462,7 @@ fn parse_equilibrium(
             }))
         }
         _ => {
-            t.check_keys(
-                cx,
-                &[
-                    "model",
-                    "source",
-                    "quality",
-                    "a",
-                    "a1",
-                    "b",
-                    "c",
-                    "measure",
-                    "volume_percent",
-                ],
-            );
+            t.check_keys(cx, keys::EQUILIBRIUM_EMPIRICAL);
             let measure = opt_keyword(
                 cx,
                 t,
@@ -1789,11 +1698,9 @@ fn parse_unit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<RawN
             None
         }
     };
-    let mut known = vec![
-        "name", "kind", "from", "to", "recovery", "removal", "reagents", "source", "quality",
-    ];
+    let mut known = keys::UNIT.to_vec();
     if kind == Some(0) {
-        known.extend(["acid", "conc", "liquid_to_solid"]);
+        known.extend(keys::LEACH);
     }
     t.check_keys(cx, &known);
     let from = opt_string(cx, &t, "from");
@@ -1869,7 +1776,7 @@ fn parse_unit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<RawN
     let mut reagents = Vec::new();
     if let Some(v) = t.get("reagents") {
         for rt in tables(cx, v, &format!("{what} `reagents`")) {
-            rt.check_keys(cx, &["reagent", "mol_per_mol", "per"]);
+            rt.check_keys(cx, keys::REAGENT);
             let r = match rt.get("reagent") {
                 Some(v) => keyword(cx, v, &format!("{what} reagent"), REAGENTS),
                 None => {
@@ -1931,7 +1838,7 @@ fn parse_splitter(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<
         None => "splitter".to_string(),
     };
     let t = Tbl::new(t.t, t.span.clone(), what.clone());
-    t.check_keys(cx, &["name", "from", "outlets"]);
+    t.check_keys(cx, keys::SPLITTER);
     let from = opt_string(cx, &t, "from");
     let outlets = match t.get("outlets") {
         None => {
@@ -2005,7 +1912,7 @@ fn parse_splitter(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<
 
 fn parse_mixer(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<RawNode<Mixer>> {
     let name = node_name(cx, t, "mixer", doc);
-    t.check_keys(cx, &["name", "inlets", "to"]);
+    t.check_keys(cx, keys::MIXER);
     let what = name
         .as_ref()
         .map_or("mixer".to_string(), |n| format!("mixer \"{}\"", n.v));
@@ -2037,7 +1944,7 @@ fn parse_product(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
         .as_ref()
         .map_or("product".to_string(), |n| format!("product \"{}\"", n.v));
     let t = Tbl::new(t.t, t.span.clone(), what.clone());
-    t.check_keys(cx, &["name", "from", "kind", "purity", "recovery"]);
+    t.check_keys(cx, keys::PRODUCT);
     let from = opt_string(cx, &t, "from");
     let kind = opt_keyword(
         cx,
@@ -2056,7 +1963,7 @@ fn parse_product(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
     if let Some(v) = t.get("purity") {
         let pw = format!("{what} `purity`");
         if let Some(pt) = as_table(cx, v, &pw) {
-            pt.check_keys(cx, &["element", "elements", "min", "basis", "source"]);
+            pt.check_keys(cx, keys::PURITY);
             pt.exclusive(cx, "element", "elements");
             let mut elements = Vec::new();
             if let Some(s) = opt_string(cx, &pt, "element") {
@@ -2125,18 +2032,7 @@ fn parse_product(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
 // ---------------------------------------------------------------------------------------
 
 fn parse_prices(cx: &mut Cx<'_>, t: &Tbl<'_, '_>) -> Option<Prices> {
-    t.check_keys(
-        cx,
-        &[
-            "set",
-            "oxide",
-            "reagent",
-            "operating_cost",
-            "date",
-            "source",
-            "quality",
-        ],
-    );
+    t.check_keys(cx, keys::PRICES);
     let set = match opt_string(cx, t, "set") {
         Some(s) if sxplan_chem::prices::price_set(&s.v).is_some() => Some(s.v),
         Some(s) => {
@@ -2165,7 +2061,7 @@ fn parse_prices(cx: &mut Cx<'_>, t: &Tbl<'_, '_>) -> Option<Prices> {
         match v.get_ref() {
             DeValue::Table(_) => {
                 let pt = as_table(cx, v, w)?;
-                pt.check_keys(cx, &["price", "date", "source", "quality"]);
+                pt.check_keys(cx, keys::PRICE);
                 let p = req_quantity(cx, &pt, "price", Dimension::PricePerMass, Range01::NonNeg);
                 let d = opt_string(cx, &pt, "date").map(|s| s.v);
                 let s = opt_string(cx, &pt, "source").map(|s| s.v);
@@ -2250,7 +2146,7 @@ pub(crate) const FREE_VARS: &[&str] = &[
 ];
 
 fn parse_optimize(cx: &mut Cx<'_>, t: &Tbl<'_, '_>) -> Option<RawOptimize> {
-    t.check_keys(cx, &["objective", "free", "max_passes"]);
+    t.check_keys(cx, keys::OPTIMIZE);
     let objective = match t.get("objective") {
         Some(v) => keyword(
             cx,
@@ -2279,7 +2175,7 @@ fn parse_optimize(cx: &mut Cx<'_>, t: &Tbl<'_, '_>) -> Option<RawOptimize> {
     let mut free = Vec::new();
     if let Some(v) = t.get("free") {
         for ft in tables(cx, v, "`optimize.free`") {
-            ft.check_keys(cx, &["var", "of", "min", "max"]);
+            ft.check_keys(cx, keys::FREE);
             let var = ft.get("var").and_then(|v| {
                 let opts: Vec<(&str, &'static str)> = FREE_VARS.iter().map(|s| (*s, *s)).collect();
                 keyword(cx, v, "`optimize.free` `var`", &opts).map(|k| sp(k, v.span()))
@@ -2357,7 +2253,7 @@ fn source_text(cx: &Cx<'_>, t: &Tbl<'_, '_>, key: &str) -> String {
 }
 
 fn parse_override(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) {
-    t.check_keys(cx, &["key", "value", "source", "quality"]);
+    t.check_keys(cx, keys::OVERRIDE);
     let key = req_string(cx, t, "key");
     let value = match t.get("value") {
         Some(v) => match v.get_ref() {

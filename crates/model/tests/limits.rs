@@ -151,3 +151,37 @@ fn default_is_the_documented_constant() {
     assert_eq!(Limits::DEFAULT.max_circuits, 1_000);
     assert_eq!(Limits::DEFAULT.max_nodes, 10_000);
 }
+
+/// `20000` -> `20,000`.
+fn thousands(n: usize) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn reference_page_states_the_real_limits() {
+    let page =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/flowsheet-reference.md");
+    let text = std::fs::read_to_string(page).unwrap_or_default();
+    let d = Limits::DEFAULT;
+    for (value, field) in [
+        (d.max_stages_per_circuit, "max_stages_per_circuit"),
+        (d.max_total_stages, "max_total_stages"),
+        (d.max_circuits, "max_circuits"),
+        (d.max_nodes, "max_nodes"),
+    ] {
+        let row = format!("| {} | `{field}` |", thousands(value));
+        assert!(text.contains(&row), "reference page lacks the row `{row}`");
+    }
+    assert!(
+        text.contains("check_str_with"),
+        "how to configure the limits"
+    );
+}
