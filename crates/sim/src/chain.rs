@@ -24,7 +24,8 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::equilibrium::{EqJac, SfLoading, StageModel};
-use crate::linalg::{dense_solve, thomas, BlockTridiag};
+use crate::linalg::{dense_solve, gth_chain_solve, thomas, BlockTridiag};
+use crate::reduced::Reduced;
 use crate::SolveStatus;
 
 /// Relative residual (per stage and element, over the stage throughput) that counts as converged.
@@ -186,6 +187,13 @@ impl Chain {
             Algorithm::Newton => {
                 if self.all_linear() {
                     self.solve_linear()
+                } else if let Some(red) = Reduced::new(self) {
+                    let sol = red.solve(start);
+                    if sol.status == SolveStatus::Converged {
+                        sol
+                    } else {
+                        self.solve_newton_continuation(start)
+                    }
                 } else {
                     self.solve_newton_continuation(start)
                 }
@@ -238,6 +246,21 @@ impl Chain {
                     }
                     upper[j] = if self.aq_from_next[j] { 1.0 } else { 0.0 };
                     rhs[j] = -(self.aq_ext[j * m + i] + self.org_ext[j * m + i]);
+                }
+                if !dense {
+                    let kk: Vec<f64> = (0..n).map(|j| k[j * m + i]).collect();
+                    let link: Vec<bool> =
+                        (0..n).map(|j| self.aq_from_next[j] && j + 1 < n).collect();
+                    let rhs: Vec<f64> = rhs.iter().map(|v| -v).collect();
+                    let mut x = vec![0.0; n];
+                    if gth_chain_solve(&kk, &link, &rhs, &mut x).is_none() {
+                        return false;
+                    }
+                    for j in 0..n {
+                        a[j * m + i] = x[j];
+                        o[j * m + i] = kk[j] * x[j];
+                    }
+                    continue;
                 }
                 let x = if dense {
                     let mut mat = vec![0.0; n * n];
@@ -895,6 +918,21 @@ impl Chain {
             }
         }
         self.finish(iterations, a, o, if lay.has_h { Some(h) } else { None })
+    }
+
+    /// [`Chain::finish`] for element flows without an acidity unknown.
+    pub(crate) fn finish_public(
+        &self,
+        iterations: usize,
+        a: Vec<f64>,
+        o: Vec<f64>,
+    ) -> ChainSolution {
+        self.finish(iterations, a, o, None)
+    }
+
+    /// [`Chain::finish`] for a solve that failed outright.
+    pub(crate) fn finish_failed(&self, a: Vec<f64>, o: Vec<f64>) -> ChainSolution {
+        self.finish(usize::MAX, a, o, None)
     }
 
     /// Final residual check (the only place a status is decided) and free extractant.

@@ -40,6 +40,7 @@ mod simulate;
 pub use chain::Algorithm;
 pub use results::{SimOptions, SimResult};
 mod linalg;
+mod reduced;
 
 use serde::Serialize;
 

@@ -1,0 +1,467 @@
+//! Reduced-space Newton for chains whose stage equilibrium is a per-element ratio times one
+//! scalar state per stage: the separation-factor model (`o_i = theta beta_i a_i`, with
+//! `theta = Y / sum_k beta_k a_k`) next to constant-D stages, Murphree efficiency 1.
+//!
+//! For given stage states `theta_j` the element balances are linear and decouple: one
+//! conservative tridiagonal solve per element ([`gth_chain_solve`]) gives flows that are
+//! non-negative and balanced to rounding however stiff the chain. What remains is one equation
+//! per stage, the loading `G_j = ln theta_j + ln sum_i beta_i a_ji - ln Y_j = 0` (the organic REE
+//! flow the model fixes: `E_j` times the aqueous REE flow, or the capacity times the organic
+//! flow). Its Newton step is the stage-state part of the full-space Newton step taken from a
+//! balanced point, so it comes out of one block-tridiagonal solve (blocks of `m + 1`: element
+//! flows and `ln theta`), linear in the number of stages. The line search works on
+//! `sum_j G_j^2`; where it fails, the fixed-point step `ln theta <- ln theta - G` (Xu's
+//! normalized substitution) is taken instead.
+
+// Index loops mirror the stage/element algebra.
+#![allow(clippy::needless_range_loop)]
+
+use crate::chain::{Chain, ChainSolution};
+use crate::equilibrium::{SfLoading, StageModel};
+use crate::linalg::{gth_chain_solve, BlockTridiag};
+
+/// Largest change of `ln theta` in one step.
+const MAX_STEP: f64 = 3.0;
+/// Loading residual (log scale) that counts as solved; the chain's own check decides the status.
+const G_TOL: f64 = 1e-13;
+const MAX_ITER: usize = 200;
+
+/// How a stage's organic/aqueous ratios are fixed.
+enum Kind {
+    /// Fixed ratio per element (constant D, or a separation-factor stage without loading).
+    Fixed(Vec<f64>),
+    /// Separation factor: `k_i = theta beta_i`, `theta` from the loading equation.
+    Sf {
+        beta: Vec<f64>,
+        /// `Some(E)`: organic REE flow = E x aqueous REE flow; `None`: fixed flow `y_fixed`.
+        ratio: Option<f64>,
+        y_fixed: f64,
+    },
+}
+
+pub(crate) struct Reduced<'c> {
+    chain: &'c Chain,
+    kinds: Vec<Kind>,
+    link: Vec<bool>,
+}
+
+impl<'c> Reduced<'c> {
+    /// The reduced problem of a chain, or `None` when the chain has other models or a Murphree
+    /// efficiency below 1.
+    pub(crate) fn new(chain: &'c Chain) -> Option<Reduced<'c>> {
+        let (n, m) = (chain.n_stages, chain.n_elements);
+        if chain.murphree.iter().any(|&e| e < 1.0) {
+            return None;
+        }
+        let mut kinds = Vec::with_capacity(n);
+        let mut any_sf = false;
+        for j in 0..n {
+            let ratio_vol = chain.flow_vol_org[j] / chain.flow_vol_aq[j];
+            let kind = match &chain.models[chain.model_of_stage[j]] {
+                StageModel::Linear { d_ratio } => {
+                    Kind::Fixed(d_ratio.iter().map(|d| d * ratio_vol).collect())
+                }
+                StageModel::SeparationFactor { beta, loading } => {
+                    let (ratio, y_fixed) = match *loading {
+                        SfLoading::Ratio(e) => (Some(e), 0.0),
+                        SfLoading::Capacity(l) => (None, l * chain.flow_vol_org[j]),
+                        SfLoading::None => (None, 0.0),
+                    };
+                    let active =
+                        ratio.is_some_and(|e| e > 0.0) || (ratio.is_none() && y_fixed > 0.0);
+                    if active && beta.iter().any(|&b| b > 0.0) {
+                        any_sf = true;
+                        Kind::Sf {
+                            beta: beta.clone(),
+                            ratio,
+                            y_fixed,
+                        }
+                    } else {
+                        Kind::Fixed(vec![0.0; m])
+                    }
+                }
+                _ => return None,
+            };
+            kinds.push(kind);
+        }
+        if !any_sf {
+            return None;
+        }
+        let link = (0..n).map(|j| chain.aq_from_next[j] && j + 1 < n).collect();
+        Some(Reduced { chain, kinds, link })
+    }
+
+    fn n(&self) -> usize {
+        self.chain.n_stages
+    }
+
+    fn m(&self) -> usize {
+        self.chain.n_elements
+    }
+
+    /// Stage ratios `k` (n * m) for stage states `phi = ln theta`.
+    fn ratios(&self, phi: &[f64], k: &mut [f64]) {
+        let m = self.m();
+        for (j, kind) in self.kinds.iter().enumerate() {
+            match kind {
+                Kind::Fixed(v) => k[j * m..(j + 1) * m].copy_from_slice(v),
+                Kind::Sf { beta, .. } => {
+                    let t = phi[j].exp();
+                    for i in 0..m {
+                        k[j * m + i] = t * beta[i];
+                    }
+                }
+            }
+        }
+    }
+
+    /// Element flows for stage ratios `k`: one conservative solve per element.
+    fn flows(&self, k: &[f64], a: &mut [f64]) -> bool {
+        let (n, m) = (self.n(), self.m());
+        let mut kk = vec![0.0; n];
+        let mut rhs = vec![0.0; n];
+        let mut x = vec![0.0; n];
+        for i in 0..m {
+            for j in 0..n {
+                kk[j] = k[j * m + i];
+                rhs[j] = self.chain.aq_ext[j * m + i] + self.chain.org_ext[j * m + i];
+            }
+            if gth_chain_solve(&kk, &self.link, &rhs, &mut x).is_none() {
+                return false;
+            }
+            for j in 0..n {
+                a[j * m + i] = x[j];
+            }
+        }
+        true
+    }
+
+    /// Loading residuals `G_j` (0 for stages without a state or without REE to load).
+    fn loading_residuals(&self, phi: &[f64], a: &[f64], g: &mut [f64]) -> f64 {
+        let m = self.m();
+        let mut merit = 0.0;
+        for (j, kind) in self.kinds.iter().enumerate() {
+            g[j] = 0.0;
+            if let Kind::Sf {
+                beta,
+                ratio,
+                y_fixed,
+            } = kind
+            {
+                let aj = &a[j * m..(j + 1) * m];
+                let sigma: f64 = (0..m).map(|i| beta[i] * aj[i]).sum();
+                let target = match ratio {
+                    Some(e) => {
+                        e * (0..m)
+                            .filter(|&i| beta[i] > 0.0)
+                            .map(|i| aj[i])
+                            .sum::<f64>()
+                    }
+                    None => *y_fixed,
+                };
+                if sigma > 0.0 && target > 0.0 {
+                    g[j] = phi[j] + sigma.ln() - target.ln();
+                }
+            }
+            merit += g[j] * g[j];
+        }
+        merit
+    }
+
+    /// Initial stage states: the feed-weighted mean extractability in every stage, or the
+    /// states implied by a previous solution of the same shape.
+    fn initial(&self, start: Option<&ChainSolution>) -> Vec<f64> {
+        let (n, m) = (self.n(), self.m());
+        let mut tot = vec![0.0; m];
+        for j in 0..n {
+            for i in 0..m {
+                tot[i] += self.chain.aq_ext[j * m + i] + self.chain.org_ext[j * m + i];
+            }
+        }
+        let mut phi = vec![0.0; n];
+        for (j, kind) in self.kinds.iter().enumerate() {
+            let Kind::Sf {
+                beta,
+                ratio,
+                y_fixed,
+            } = kind
+            else {
+                continue;
+            };
+            if let Some(s) = start {
+                let aj = &s.a[j * m..(j + 1) * m];
+                let sigma: f64 = (0..m).map(|i| beta[i] * aj[i]).sum();
+                let y: f64 = s.o[j * m..(j + 1) * m].iter().sum();
+                if sigma > 0.0 && y > 0.0 && (y / sigma).is_finite() {
+                    phi[j] = (y / sigma).ln();
+                    continue;
+                }
+            }
+            let sum_t: f64 = (0..m).filter(|&i| beta[i] > 0.0).map(|i| tot[i]).sum();
+            let bbar = if sum_t > 0.0 {
+                (0..m).map(|i| beta[i] * tot[i]).sum::<f64>() / sum_t
+            } else {
+                1.0
+            };
+            let theta = match ratio {
+                Some(e) => e / bbar,
+                None if sum_t > 0.0 => y_fixed / (bbar * sum_t),
+                None => 1.0,
+            };
+            phi[j] = if theta > 0.0 && theta.is_finite() {
+                theta.ln()
+            } else {
+                0.0
+            };
+        }
+        phi
+    }
+
+    /// Newton step in `phi` at a balanced point (a, k), or None when the linear solve fails.
+    fn newton_step(&self, a: &[f64], k: &[f64], g: &[f64]) -> Option<Vec<f64>> {
+        let (n, m) = (self.n(), self.m());
+        let b = m + 1;
+        let bb = b * b;
+        let mut jac = BlockTridiag::zeros(n, b);
+        let mut rhs = vec![0.0; n * b];
+        let ch = self.chain;
+        // Flows below 1e-30 of the stage's total throughput are scaled against that floor (an
+        // element that has decayed to underflow must not produce an infinite row scale).
+        let floors: Vec<f64> = (0..n)
+            .map(|j| {
+                let tot: f64 = (0..m).map(|i| a[j * m + i] * (1.0 + k[j * m + i])).sum();
+                (1e-30 * tot).max(1e-290)
+            })
+            .collect();
+        let col = |q: usize| a[q].max(floors[q / m]);
+        for j in 0..n {
+            let floor = floors[j];
+            let sf = matches!(self.kinds[j], Kind::Sf { .. });
+            let sf_prev = j > 0 && matches!(self.kinds[j - 1], Kind::Sf { .. });
+            for i in 0..m {
+                let a_in = ch.aq_ext[j * m + i]
+                    + ch.org_ext[j * m + i]
+                    + if self.link[j] {
+                        a[(j + 1) * m + i]
+                    } else {
+                        0.0
+                    }
+                    + if j > 0 {
+                        k[(j - 1) * m + i] * a[(j - 1) * m + i]
+                    } else {
+                        0.0
+                    };
+                let out = a[j * m + i] * (1.0 + k[j * m + i]);
+                let thr = a_in + out;
+                let rs = 1.0 / (thr + floor);
+                rhs[j * b + i] = -(a_in - out) * rs;
+                let d = &mut jac.diag[j * bb..(j + 1) * bb];
+                d[i * b + i] = -(1.0 + k[j * m + i]) * col(j * m + i) * rs;
+                if sf {
+                    d[i * b + m] = -k[j * m + i] * a[j * m + i] * rs;
+                }
+                if j > 0 {
+                    let l = &mut jac.lower[j * bb..(j + 1) * bb];
+                    l[i * b + i] = k[(j - 1) * m + i] * col((j - 1) * m + i) * rs;
+                    if sf_prev {
+                        l[i * b + m] = k[(j - 1) * m + i] * a[(j - 1) * m + i] * rs;
+                    }
+                }
+                if self.link[j] {
+                    let u = &mut jac.upper[j * bb..(j + 1) * bb];
+                    u[i * b + i] = col((j + 1) * m + i) * rs;
+                }
+            }
+            let d = &mut jac.diag[j * bb..(j + 1) * bb];
+            d[m * b + m] = 1.0;
+            if let Kind::Sf { beta, ratio, .. } = &self.kinds[j] {
+                if g[j] != 0.0 {
+                    let aj = &a[j * m..(j + 1) * m];
+                    let sigma: f64 = (0..m).map(|i| beta[i] * aj[i]).sum();
+                    let total: f64 = (0..m).filter(|&i| beta[i] > 0.0).map(|i| aj[i]).sum();
+                    for i in 0..m {
+                        let mut dg = beta[i] / sigma;
+                        if ratio.is_some() && beta[i] > 0.0 {
+                            dg -= 1.0 / total;
+                        }
+                        d[m * b + i] = dg * aj[i].max(floor);
+                    }
+                    rhs[j * b + m] = -g[j];
+                }
+            }
+        }
+        let step = jac.solve(&rhs)?;
+        Some((0..n).map(|j| step[j * b + m]).collect())
+    }
+
+    /// Solves the chain; the status is decided by the chain's residual check.
+    pub(crate) fn solve(&self, start: Option<&ChainSolution>) -> ChainSolution {
+        let (n, m) = (self.n(), self.m());
+        let mut phi = self.initial(start);
+        let mut k = vec![0.0; n * m];
+        let mut a = vec![0.0; n * m];
+        let mut g = vec![0.0; n];
+        self.ratios(&phi, &mut k);
+        if !self.flows(&k, &mut a) {
+            return self.fail(a, k);
+        }
+        let mut merit = self.loading_residuals(&phi, &a, &mut g);
+        let mut iterations = 0;
+        let mut phi_t = vec![0.0; n];
+        let mut k_t = vec![0.0; n * m];
+        let mut a_t = vec![0.0; n * m];
+        let mut g_t = vec![0.0; n];
+        let mut stall = 0;
+        while iterations < MAX_ITER {
+            let gmax = g.iter().fold(0.0f64, |w, v| w.max(v.abs()));
+            if gmax <= G_TOL || !merit.is_finite() {
+                break;
+            }
+            iterations += 1;
+            let mut accepted = false;
+            let step_opt = self.newton_step(&a, &k, &g);
+            if let Some(step) = step_opt {
+                let mut lambda = 1.0;
+                for _ in 0..12 {
+                    for j in 0..n {
+                        phi_t[j] = phi[j] + (lambda * step[j]).clamp(-MAX_STEP, MAX_STEP);
+                    }
+                    self.ratios(&phi_t, &mut k_t);
+                    if self.flows(&k_t, &mut a_t) {
+                        let mt = self.loading_residuals(&phi_t, &a_t, &mut g_t);
+                        if mt.is_finite() && mt < (1.0 - 1e-4 * lambda) * merit {
+                            accepted = true;
+                            break;
+                        }
+                    }
+                    lambda *= 0.5;
+                }
+            }
+            if !accepted {
+                // Fixed-point step: theta_j = Y_j / sigma_j at the current flows.
+                for j in 0..n {
+                    phi_t[j] = phi[j] - g[j].clamp(-MAX_STEP, MAX_STEP);
+                }
+                self.ratios(&phi_t, &mut k_t);
+                if !self.flows(&k_t, &mut a_t) {
+                    break;
+                }
+                let mt = self.loading_residuals(&phi_t, &a_t, &mut g_t);
+                if mt >= merit || mt.is_nan() {
+                    stall += 1;
+                    if stall > 20 && gmax < 1e-9 {
+                        // Rounding floor reached.
+                        break;
+                    }
+                }
+            }
+            std::mem::swap(&mut phi, &mut phi_t);
+            std::mem::swap(&mut k, &mut k_t);
+            std::mem::swap(&mut a, &mut a_t);
+            std::mem::swap(&mut g, &mut g_t);
+            merit = self.loading_residuals(&phi, &a, &mut g);
+        }
+        let o: Vec<f64> = a.iter().zip(&k).map(|(x, r)| x * r).collect();
+        self.chain.finish_public(iterations, a, o)
+    }
+
+    fn fail(&self, a: Vec<f64>, k: Vec<f64>) -> ChainSolution {
+        let o: Vec<f64> = a.iter().zip(&k).map(|(x, r)| x * r).collect();
+        self.chain.finish_failed(a, o)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linalg::dense_solve;
+
+    /// A 3-section chain: extraction (ratio), scrub (ratio), strip (no loading).
+    fn chain(ne: usize, ns: usize, nt: usize, beta: Vec<f64>, feed: Vec<f64>) -> Chain {
+        let n = ne + ns + nt;
+        let m = beta.len();
+        let mut aq_ext = vec![0.0; n * m];
+        aq_ext[(ne - 1) * m..ne * m].copy_from_slice(&feed);
+        let models = vec![
+            StageModel::SeparationFactor {
+                beta: beta.clone(),
+                loading: SfLoading::Ratio(0.8),
+            },
+            StageModel::SeparationFactor {
+                beta: beta.clone(),
+                loading: SfLoading::Ratio(1.6),
+            },
+            StageModel::SeparationFactor {
+                beta,
+                loading: SfLoading::None,
+            },
+        ];
+        let model_of_stage = (0..n)
+            .map(|j| {
+                if j < ne {
+                    0
+                } else if j < ne + ns {
+                    1
+                } else {
+                    2
+                }
+            })
+            .collect();
+        Chain {
+            n_stages: n,
+            n_elements: m,
+            flow_vol_aq: vec![1.0; n],
+            flow_vol_org: vec![1.0; n],
+            aq_from_next: (0..n).map(|j| j + 1 != ne + ns).collect(),
+            aq_ext,
+            org_ext: vec![0.0; n * m],
+            acid_ext: vec![0.0; n],
+            base_ext: vec![0.0; n],
+            murphree: vec![1.0; n],
+            models,
+            model_of_stage,
+            z_exchange: vec![3.0; m],
+        }
+    }
+
+    #[test]
+    fn newton_step_matches_finite_differences() {
+        let c = chain(6, 5, 3, vec![1.0, 2.0, 5.0], vec![0.3, 0.5, 0.2]);
+        let r = Reduced::new(&c).unwrap();
+        let n = c.n_stages;
+        let m = c.n_elements;
+        let phi: Vec<f64> = (0..n).map(|j| -0.5 + 0.05 * j as f64).collect();
+        let eval = |phi: &[f64]| {
+            let mut k = vec![0.0; n * m];
+            let mut a = vec![0.0; n * m];
+            let mut g = vec![0.0; n];
+            r.ratios(phi, &mut k);
+            assert!(r.flows(&k, &mut a));
+            r.loading_residuals(phi, &a, &mut g);
+            (k, a, g)
+        };
+        let (k, a, g) = eval(&phi);
+        let step = r.newton_step(&a, &k, &g).unwrap();
+        let mut jac = vec![0.0; n * n];
+        for q in 0..n {
+            let mut p = phi.clone();
+            p[q] += 1e-6;
+            let (_, _, gp) = eval(&p);
+            let mut p2 = phi.clone();
+            p2[q] -= 1e-6;
+            let (_, _, gm) = eval(&p2);
+            for r in 0..n {
+                jac[r * n + q] = (gp[r] - gm[r]) / 2e-6;
+            }
+        }
+        // Stages without a state: identity rows (G = 0 there).
+        for j in 11..n {
+            jac[j * n + j] = 1.0;
+        }
+        let rhs: Vec<f64> = g.iter().map(|v| -v).collect();
+        let fd = dense_solve(n, &jac, &rhs).unwrap();
+        for (p, q) in step.iter().zip(&fd) {
+            assert!((p - q).abs() < 1e-6 * (1.0 + q.abs()), "{p} vs {q}");
+        }
+    }
+}
