@@ -383,59 +383,87 @@ impl ExtractantSystem {
     /// The first separation-factor set that connects every element of `elements` (so that all
     /// their relative extractabilities follow from it); `None` if no single set does.
     pub fn sep_factor_set_for(&self, elements: &[Element]) -> Option<&SeparationFactorSet> {
-        self.separation_factors.iter().find(|set| {
-            let rel = set.relative_extractabilities();
-            elements.iter().all(|e| rel.iter().any(|(x, _)| x == e))
-        })
+        first_covering(self.separation_factors, elements)
     }
 
     /// The first mass-action set with a term for every element of `elements`.
     pub fn mass_action_set_for(&self, elements: &[Element]) -> Option<&MassActionSet> {
-        self.mass_action.iter().find(|set| {
-            elements
-                .iter()
-                .all(|e| set.terms.iter().any(|t| t.element == *e))
-        })
+        first_covering(self.mass_action, elements)
     }
 
     /// The first empirical set with coefficients for every element of `elements`.
     pub fn empirical_set_for(&self, elements: &[Element]) -> Option<&EmpiricalSet> {
-        self.empirical.iter().find(|set| {
-            elements
-                .iter()
-                .all(|e| set.coefficients.iter().any(|k| k.element == *e))
-        })
+        first_covering(self.empirical, elements)
     }
 
     /// The first distribution set with a D for every element of `elements`.
     pub fn distribution_set_for(&self, elements: &[Element]) -> Option<&DistributionSet> {
-        self.distribution
-            .iter()
-            .find(|set| elements.iter().all(|e| set.d_ratio(*e).is_some()))
+        first_covering(self.distribution, elements)
     }
 
     /// Elements for which any table of this system has a value.
     pub fn elements_with_data(&self) -> Vec<Element> {
+        fn any<T: ElementTable>(sets: &[T], e: Element) -> bool {
+            sets.iter().any(|s| s.mentions(e))
+        }
         Element::ALL
             .iter()
             .copied()
             .filter(|e| {
-                self.distribution.iter().any(|s| s.d_ratio(*e).is_some())
-                    || self
-                        .separation_factors
-                        .iter()
-                        .any(|s| s.pairs.iter().any(|p| p.more == *e || p.less == *e))
-                    || self
-                        .mass_action
-                        .iter()
-                        .any(|s| s.terms.iter().any(|t| t.element == *e))
-                    || self
-                        .empirical
-                        .iter()
-                        .any(|s| s.coefficients.iter().any(|k| k.element == *e))
+                any(self.distribution, *e)
+                    || any(self.separation_factors, *e)
+                    || any(self.mass_action, *e)
+                    || any(self.empirical, *e)
             })
             .collect()
     }
+}
+
+/// A table of per-element data: which elements it gives a value for.
+trait ElementTable {
+    /// True when the table mentions `e` at all.
+    fn mentions(&self, e: Element) -> bool;
+
+    /// True when every element of `elements` gets a value from this table alone.
+    fn covers(&self, elements: &[Element]) -> bool {
+        elements.iter().all(|e| self.mentions(*e))
+    }
+}
+
+impl ElementTable for DistributionSet {
+    fn mentions(&self, e: Element) -> bool {
+        self.d_ratio(e).is_some()
+    }
+}
+
+impl ElementTable for MassActionSet {
+    fn mentions(&self, e: Element) -> bool {
+        self.terms.iter().any(|t| t.element == e)
+    }
+}
+
+impl ElementTable for EmpiricalSet {
+    fn mentions(&self, e: Element) -> bool {
+        self.coefficients.iter().any(|k| k.element == e)
+    }
+}
+
+impl ElementTable for SeparationFactorSet {
+    fn mentions(&self, e: Element) -> bool {
+        self.pairs.iter().any(|p| p.more == e || p.less == e)
+    }
+
+    /// A separation-factor set covers elements its pair chain connects (mentioned in some pair
+    /// is not enough: their ratios must follow from the set).
+    fn covers(&self, elements: &[Element]) -> bool {
+        let rel = self.relative_extractabilities();
+        elements.iter().all(|e| rel.iter().any(|(x, _)| x == e))
+    }
+}
+
+/// The first of `sets` that covers every element of `elements`.
+fn first_covering<'a, T: ElementTable>(sets: &'a [T], elements: &[Element]) -> Option<&'a T> {
+    sets.iter().find(|set| set.covers(elements))
 }
 
 /// Lowercases ASCII and keeps only letters and digits: `"HEH(EHP)"` -> `"hehehp"`,
@@ -539,16 +567,35 @@ const ACIDIC_DIMER_STOICHIOMETRY: Stoichiometry = Stoichiometry {
     extractant_per_ion: 6.0,
     protons_per_charge: 1.0,
     reaction: "RE3+ + 3 (HA)2(org) = RE(HA2)3(org) + 3 H+",
-    provenance: Provenance {
-        source: "cation exchange with the dimeric extractant; inverse third-power [H+] dependence \
+    provenance: prov(
+        "cation exchange with the dimeric extractant; inverse third-power [H+] dependence \
                  reported for HDEHP (Peppard, Mason & Giffin 1965, J. Inorg. Nucl. Chem. 27:1683, \
                  introduction); stoichiometry as written in Xie, Zhang, Dreisinger & Doyle 2014, \
                  Miner. Eng. 56:10 (via KitchinHUB ree-book ch. 3)",
-        quality: Quality::Measured,
-    },
+        Quality::Measured,
+    ),
 };
 
 use Element::*;
+
+/// A provenance of the tables below (keeps each entry to one line).
+const fn prov(source: &'static str, quality: Quality) -> Provenance {
+    Provenance { source, quality }
+}
+
+// Sources cited by more than one entry.
+const LI_2020: &str = "Li Hongyang et al. 2020, Chinese Society of Rare Earths conference \
+                             (cpfd.cnki.com.cn abstract)";
+const SCIENCEPAPER_2012: &str = "Sciencepaper Online 2012(12):907-912, abstract";
+const YB_LU_2022: &str = "Separation of ytterbium and lutetium with solutions of \
+                             (2-ethylhexyl)phosphonic acid mono-2-ethylhexyl ester in hydrocarbons \
+                             from nitric acid solutions and its simulation, Radiochemistry 64(3) 2022, \
+                             doi 10.1134/S1066362222030067, abstract (authors not captured)";
+const YB_LU_2022_SHORT: &str = "Radiochemistry 64(3) 2022, doi 10.1134/S1066362222030067, abstract";
+const NIU_WANG_2014: &str = "Niu & Wang 2014, CIESC Journal 65(1):258-263, abstract";
+const INNER_MONGOLIA_1979: &str =
+    "Journal of Inner Mongolia University (Natural Science) 1979(1):65-69, abstract";
+const QI_2018: &str = "Qi 2018, Eq. 2.88, via jkitchin/differentiable-flowsheets issue #267";
 
 static SYSTEMS: &[ExtractantSystem] = &[
     ExtractantSystem {
@@ -571,31 +618,22 @@ static SYSTEMS: &[ExtractantSystem] = &[
         separation_factors: &[SeparationFactorSet {
             conditions: "0.05 mol/L P507 in kerosene with n-octanol modifier, 40 % saponified, \
                          HCl medium, pH 3-4, feed 0.5 g/L REE; batch",
-            provenance: Provenance {
-                source: "Sciencepaper Online (Zhongguo Keji Lunwen) 2012(12):907-912, abstract",
-                quality: Quality::Measured,
-            },
+            provenance: prov("Sciencepaper Online (Zhongguo Keji Lunwen) 2012(12):907-912, abstract", Quality::Measured),
             pairs: &[sf(Pr, Ce, 2.28)],
         },
         SeparationFactorSet {
             conditions: "1 mol/L P507 (review table; medium and acidity not captured)",
-            provenance: Provenance {
-                source: "review of acidic phosphorus extractants on SciEngine (table with 1 mol/L \
+            provenance: prov("review of acidic phosphorus extractants on SciEngine (table with 1 mol/L \
                          P507), via QuantumDrizzy/QuBLAR docs/adr/ADR-013-ree-separation-qubo.md; \
-                         primary not read, authors and table number not captured",
-                quality: Quality::Measured,
-            },
+                         primary not read, authors and table number not captured", Quality::Measured),
             pairs: &[sf(Pr, Ce, 1.84), sf(Nd, Pr, 1.50)],
         }],
         mass_action: &[MassActionSet {
             conditions: "chloride-acetate aqueous medium, P507 alone; extracted species PrL3·3HL \
                          (HL = P507 monomer); constant for Pr3+ + 3 (HL)2 = PrL3·3HL + 3 H+",
-            provenance: Provenance {
-                source: "Wu, Zhang & Bao 2007, Synergistic effects in extraction and separation of \
+            provenance: prov("Wu, Zhang & Bao 2007, Synergistic effects in extraction and separation of \
                          praseodymium(III) and neodymium(III) with 8-hydroxyquinoline in the presence \
-                         of P507, Ind. Eng. Chem. Res. 46:6320, abstract (log K1 = -1.98)",
-                quality: Quality::Fitted,
-            },
+                         of P507, Ind. Eng. Chem. Res. 46:6320, abstract (log K1 = -1.98)", Quality::Fitted),
             basis: ExtractantBasis::Dimer,
             terms: &[term(Pr, -1.98, 3.0)],
         }],
@@ -606,11 +644,8 @@ static SYSTEMS: &[ExtractantSystem] = &[
                 value: 1.50,
                 unit: "mol/L",
                 conditions: "HEH(EHP) in kerosene, HCl and HNO3 media",
-                provenance: Provenance {
-                    source: "Chinese journal abstract, H+(HNO3, HCl)-H2O-1.50F HEH(EHP)-kerosene \
-                             system (soulun.net mirror), via shared/reference/chemistry.md section 3",
-                    quality: Quality::Measured,
-                },
+                provenance: prov("Chinese journal abstract, H+(HNO3, HCl)-H2O-1.50F HEH(EHP)-kerosene \
+                             system (soulun.net mirror), via shared/reference/chemistry.md section 3", Quality::Measured),
             },
             Fact {
                 quantity: "loaded organic REE concentration, lower end of achievable range",
@@ -618,42 +653,28 @@ static SYSTEMS: &[ExtractantSystem] = &[
                 unit: "mol/L",
                 conditions: "P507-kerosene saponified with RE(OH)3; loading rises with lower O/A, \
                              higher aqueous REE and more stages; extractant concentration not stated",
-                provenance: Provenance {
-                    source: "Li Hongyang et al. 2020, Chinese Society of Rare Earths conference \
-                             (cpfd.cnki.com.cn abstract)",
-                    quality: Quality::Measured,
-                },
+                provenance: prov(LI_2020, Quality::Measured),
             },
             Fact {
                 quantity: "loaded organic REE concentration, upper end of achievable range",
                 value: 0.24,
                 unit: "mol/L",
                 conditions: "P507-kerosene saponified with RE(OH)3; extractant concentration not stated",
-                provenance: Provenance {
-                    source: "Li Hongyang et al. 2020, Chinese Society of Rare Earths conference \
-                             (cpfd.cnki.com.cn abstract)",
-                    quality: Quality::Measured,
-                },
+                provenance: prov(LI_2020, Quality::Measured),
             },
             Fact {
                 quantity: "maximum saponification degree to avoid emulsification",
                 value: 0.50,
                 unit: "fraction",
                 conditions: "0.05 mol/L P507, laboratory",
-                provenance: Provenance {
-                    source: "Sciencepaper Online 2012(12):907-912, abstract",
-                    quality: Quality::Measured,
-                },
+                provenance: prov(SCIENCEPAPER_2012, Quality::Measured),
             },
             Fact {
                 quantity: "HCl concentration giving complete stripping of Ce and Pr",
                 value: 2.0,
                 unit: "mol/L",
                 conditions: "0.05 mol/L P507 loaded with Ce/Pr, laboratory",
-                provenance: Provenance {
-                    source: "Sciencepaper Online 2012(12):907-912, abstract",
-                    quality: Quality::Measured,
-                },
+                provenance: prov(SCIENCEPAPER_2012, Quality::Measured),
             },
             Fact {
                 quantity: "separation factor Lu/Yb, lower end of reported range",
@@ -662,23 +683,14 @@ static SYSTEMS: &[ExtractantSystem] = &[
                 conditions: "EHEHPA in Isopar-M or m-nitrobenzotrifluoride, and Cyanex 272 in \
                              Isopar-M, nitric acid (cation exchange, Ln[HA2]3, up to 3 mol/L HNO3); \
                              the abstract gives 1.4-1.6 over the systems studied",
-                provenance: Provenance {
-                    source: "Separation of ytterbium and lutetium with solutions of \
-                             (2-ethylhexyl)phosphonic acid mono-2-ethylhexyl ester in hydrocarbons \
-                             from nitric acid solutions and its simulation, Radiochemistry 64(3) 2022, \
-                             doi 10.1134/S1066362222030067, abstract (authors not captured)",
-                    quality: Quality::Measured,
-                },
+                provenance: prov(YB_LU_2022, Quality::Measured),
             },
             Fact {
                 quantity: "separation factor Lu/Yb, upper end of reported range",
                 value: 1.6,
                 unit: "-",
                 conditions: "as for the lower end",
-                provenance: Provenance {
-                    source: "Radiochemistry 64(3) 2022, doi 10.1134/S1066362222030067, abstract",
-                    quality: Quality::Measured,
-                },
+                provenance: prov(YB_LU_2022_SHORT, Quality::Measured),
             },
             Fact {
                 quantity: "separation factor Er/Ca, lower bound",
@@ -686,12 +698,9 @@ static SYSTEMS: &[ExtractantSystem] = &[
                 unit: "-",
                 conditions: "P507 and saponified P507, nitric acid medium; the source reports \
                              beta(Er/Ca) 'generally above 10'",
-                provenance: Provenance {
-                    source: "Niu & Wang 2014, Solvent extraction of erbium(III) with P507 in nitric \
+                provenance: prov("Niu & Wang 2014, Solvent extraction of erbium(III) with P507 in nitric \
                              acid solution and its separation from calcium(II) and ferrum(III), CIESC \
-                             Journal 65(1):258-263, abstract",
-                    quality: Quality::Measured,
-                },
+                             Journal 65(1):258-263, abstract", Quality::Measured),
             },
             Fact {
                 quantity: "separation factor Er/Fe(III), lower bound at initial pH about 3.0",
@@ -699,31 +708,22 @@ static SYSTEMS: &[ExtractantSystem] = &[
                 unit: "-",
                 conditions: "P507, nitric acid medium, initial aqueous pH about 3.0 only; lower \
                              elsewhere (no number given)",
-                provenance: Provenance {
-                    source: "Niu & Wang 2014, CIESC Journal 65(1):258-263, abstract",
-                    quality: Quality::Measured,
-                },
+                provenance: prov(NIU_WANG_2014, Quality::Measured),
             },
             Fact {
                 quantity: "initial aqueous pH of maximum Er extraction (> 95 %)",
                 value: 2.0,
                 unit: "pH",
                 conditions: "P507, nitric acid medium; extraction falls at higher pH from Er hydrolysis",
-                provenance: Provenance {
-                    source: "Niu & Wang 2014, CIESC Journal 65(1):258-263, abstract",
-                    quality: Quality::Measured,
-                },
+                provenance: prov(NIU_WANG_2014, Quality::Measured),
             },
             Fact {
                 quantity: "acid concentration needed to strip Er, Tm, Yb, Lu",
                 value: 5.0,
                 unit: "mol/L",
                 conditions: "HEH(EHP)",
-                provenance: Provenance {
-                    source: "J. Nucl. Radiochem. paper on H(DEHP)-Er kinetics, abstract, via \
-                             shared/reference/chemistry.md section 1.2",
-                    quality: Quality::Measured,
-                },
+                provenance: prov("J. Nucl. Radiochem. paper on H(DEHP)-Er kinetics, abstract, via \
+                             shared/reference/chemistry.md section 1.2", Quality::Measured),
             },
         ],
         notes: &[
@@ -754,33 +754,24 @@ static SYSTEMS: &[ExtractantSystem] = &[
         distribution: &[DistributionSet {
             conditions: "impurities in the UKy coal-byproduct leachate with D2EHPA + TBP modifier; \
                          assumed independent of pH and dosage",
-            provenance: Provenance {
-                source: "PrOMMiS (prommis/prommis) solvent_extraction_reaction_package.py, \
-                         constants 'calculated from REESim file and assumed constant'",
-                quality: Quality::Estimated,
-            },
+            provenance: prov("PrOMMiS (prommis/prommis) solvent_extraction_reaction_package.py, \
+                         constants 'calculated from REESim file and assumed constant'", Quality::Estimated),
             values: &[(Sc, 632.4976), (Al, 0.0531), (Ca, 0.0658), (Fe, 0.1496)],
         }],
         separation_factors: &[SeparationFactorSet {
             conditions: "LaCl3/CeCl3 with D2EHPA in kerosene, 25 °C, mixed La-Ce system; reported \
                          as beta(Ce/La) = 3.0625 [H2A2]^-0.16 (value here at [H2A2] = 1 mol/L)",
-            provenance: Provenance {
-                source: "National Taipei University of Technology, Institute of Chemical \
+            provenance: prov("National Taipei University of Technology, Institute of Chemical \
                          Engineering master's thesis (academic year 102), equilibrium of La(III)/Ce(III) \
-                         separation with D2EHPA, abstract (NDLTD record ndltd-TW-102TIT05063081)",
-                quality: Quality::Fitted,
-            },
+                         separation with D2EHPA, abstract (NDLTD record ndltd-TW-102TIT05063081)", Quality::Fitted),
             pairs: &[sf(Ce, La, 3.0625)],
         }],
         mass_action: &[MassActionSet {
             conditions: "single-metal LaCl3 or CeCl3 with D2EHPA in kerosene, 25 °C; two extracted \
                          species MA3(HA)2 (K32, (kmol/m3)^0.5) and MA3(HA)3 (K33)",
-            provenance: Provenance {
-                source: "National Taipei University of Technology master's thesis (academic year 102), \
+            provenance: prov("National Taipei University of Technology master's thesis (academic year 102), \
                          abstract (NDLTD ndltd-TW-102TIT05063081): K_La32 = 0.0013, K_La33 = 0.029, \
-                         K_Ce32 = 0.0202, K_Ce33 = 0.075",
-                quality: Quality::Fitted,
-            },
+                         K_Ce32 = 0.0202, K_Ce33 = 0.075", Quality::Fitted),
             basis: ExtractantBasis::Dimer,
             terms: &[
                 // log10(0.0013), log10(0.029), log10(0.0202), log10(0.075)
@@ -794,12 +785,9 @@ static SYSTEMS: &[ExtractantSystem] = &[
             conditions: "D2EHPA with TBP phase modifier, kerosene, acidic leachate of coal \
                          byproducts (UKy); x = D2EHPA dosage in vol %; log10 D = (m0 + m1 x) pH + B0 + \
                          B1 log10 x; slopes far below 3 (loaded, mixed-impurity liquor)",
-            provenance: Provenance {
-                source: "PrOMMiS (prommis/prommis) solvent_extraction_reaction_package.py, fitted to \
+            provenance: prov("PrOMMiS (prommis/prommis) solvent_extraction_reaction_package.py, fitted to \
                          'Production of salable rare earths products from coal and coal byproducts \
-                         using advanced separation processes, Phase 1' (UKy report)",
-                quality: Quality::Fitted,
-            },
+                         using advanced separation processes, Phase 1' (UKy report)", Quality::Fitted),
             measure: ExtractantMeasure::VolumePercent,
             coefficients: &[
                 emp(La, 0.54, 0.0, -1.93, 0.0),
@@ -817,10 +805,7 @@ static SYSTEMS: &[ExtractantSystem] = &[
             value: 3.0,
             unit: "mol/L",
             conditions: "10 vol % D2EHPA in kerosene, apatite-derived liquor, pH 1.5-3.2, hollow-fibre pilot",
-            provenance: Provenance {
-                source: "Alemrajabi et al. 2022, via KitchinHUB ree-book ch. 3",
-                quality: Quality::Measured,
-            },
+            provenance: prov("Alemrajabi et al. 2022, via KitchinHUB ree-book ch. 3", Quality::Measured),
         }],
         notes: &[
             "D increases from La to Lu; Fe3+ binds D2EHPA more strongly than any REE and must be \
@@ -841,10 +826,7 @@ static SYSTEMS: &[ExtractantSystem] = &[
         separation_factors: &[SeparationFactorSet {
             conditions: "D2EHPA (H2A2), chloride medium with lactic acid complexant; the abstract \
                          writes the pairs as La/Ce, Ce/Pr, Pr/Nd",
-            provenance: Provenance {
-                source: "Yin, Li, Xie, Zhang & Peng 2015, RSC Adv. 5 (c5ra09928e), abstract",
-                quality: Quality::Measured,
-            },
+            provenance: prov("Yin, Li, Xie, Zhang & Peng 2015, RSC Adv. 5 (c5ra09928e), abstract", Quality::Measured),
             pairs: &[sf(Ce, La, 3.24), sf(Pr, Ce, 2.04), sf(Nd, Pr, 1.58)],
         }],
         mass_action: &[],
@@ -876,23 +858,14 @@ static SYSTEMS: &[ExtractantSystem] = &[
                 conditions: "EHEHPA in Isopar-M or m-nitrobenzotrifluoride, and Cyanex 272 in \
                              Isopar-M, nitric acid (cation exchange, Ln[HA2]3, up to 3 mol/L HNO3); \
                              the abstract gives 1.4-1.6 over the systems studied",
-                provenance: Provenance {
-                    source: "Separation of ytterbium and lutetium with solutions of \
-                             (2-ethylhexyl)phosphonic acid mono-2-ethylhexyl ester in hydrocarbons \
-                             from nitric acid solutions and its simulation, Radiochemistry 64(3) 2022, \
-                             doi 10.1134/S1066362222030067, abstract (authors not captured)",
-                    quality: Quality::Measured,
-                },
+                provenance: prov(YB_LU_2022, Quality::Measured),
             },
             Fact {
                 quantity: "separation factor Lu/Yb, upper end of reported range",
                 value: 1.6,
                 unit: "-",
                 conditions: "as for the lower end",
-                provenance: Provenance {
-                    source: "Radiochemistry 64(3) 2022, doi 10.1134/S1066362222030067, abstract",
-                    quality: Quality::Measured,
-                },
+                provenance: prov(YB_LU_2022_SHORT, Quality::Measured),
             },
         ],
         notes: &[
@@ -934,11 +907,8 @@ static SYSTEMS: &[ExtractantSystem] = &[
         separation_factors: &[SeparationFactorSet {
             conditions: "25 % TBP + 75 % Cyanex 572, chloride medium, initial pH 1.5; Er and Tb \
                          extracted as MCl2R(HR)3TBP; non-adjacent pairs only",
-            provenance: Provenance {
-                source: "Cyanex 572 + TBP synergistic extraction of Nd, Pr, Sm, Eu, Tb, Er from \
-                         chloride, abstract (discovery.researcher.life); authors and year not captured",
-                quality: Quality::Measured,
-            },
+            provenance: prov("Cyanex 572 + TBP synergistic extraction of Nd, Pr, Sm, Eu, Tb, Er from \
+                         chloride, abstract (discovery.researcher.life); authors and year not captured", Quality::Measured),
             pairs: &[
                 sf(Er, Pr, 30.08),
                 sf(Er, Nd, 29.95),
@@ -979,20 +949,14 @@ static SYSTEMS: &[ExtractantSystem] = &[
             extractant_per_ion: 3.0,
             protons_per_charge: 1.0,
             reaction: "RE3+ + 3 HA(org) = REA3(org) + 3 H+; free extractant (HA)o = [HA]0 - 3 (REA3)",
-            provenance: Provenance {
-                source: "Qi 2018, Hydrometallurgy of Rare Earths (Elsevier), Eqs. 2.87-2.89, via \
-                         jkitchin/differentiable-flowsheets issue #267",
-                quality: Quality::Measured,
-            },
+            provenance: prov("Qi 2018, Hydrometallurgy of Rare Earths (Elsevier), Eqs. 2.87-2.89, via \
+                         jkitchin/differentiable-flowsheets issue #267", Quality::Measured),
         }),
         distribution: &[],
         separation_factors: &[SeparationFactorSet {
             conditions: "1.8 mol/L naphthenic acid in kerosene, 48 % ammoniated, mixed La-Ce-Pr-Nd \
                          chloride 0.51 mol/L; single-stage equilibrium; values given as approximate (~)",
-            provenance: Provenance {
-                source: "Journal of Inner Mongolia University (Natural Science) 1979(1):65-69, abstract",
-                quality: Quality::Measured,
-            },
+            provenance: prov(INNER_MONGOLIA_1979, Quality::Measured),
             pairs: &[sf(Ce, La, 2.5), sf(Pr, Ce, 1.2), sf(Nd, Pr, 1.3)],
         }],
         mass_action: &[],
@@ -1004,30 +968,21 @@ static SYSTEMS: &[ExtractantSystem] = &[
                 unit: "mol/L",
                 conditions: "kerosene, 45 % ammoniated, RECl3 0.62 mol/L (La, Pr, Nd), pH 3.4-3.7; \
                              20 countercurrent stages gave La2O3 > 99.96 % at > 90 % recovery",
-                provenance: Provenance {
-                    source: "Journal of Inner Mongolia University (Natural Science) 1979(1):65-69, abstract",
-                    quality: Quality::Measured,
-                },
+                provenance: prov(INNER_MONGOLIA_1979, Quality::Measured),
             },
             Fact {
                 quantity: "validity of log D = log K + 3 log (HA)o + 3 pH, lower pH",
                 value: 3.8,
                 unit: "pH",
                 conditions: "0.1-0.8 mol/L Y in 20 % naphthenic acid / 15 % alcohol / 65 % kerosene",
-                provenance: Provenance {
-                    source: "Qi 2018, Eq. 2.88, via jkitchin/differentiable-flowsheets issue #267",
-                    quality: Quality::Measured,
-                },
+                provenance: prov(QI_2018, Quality::Measured),
             },
             Fact {
                 quantity: "validity of log D = log K + 3 log (HA)o + 3 pH, upper pH",
                 value: 5.0,
                 unit: "pH",
                 conditions: "0.1-0.8 mol/L Y in 20 % naphthenic acid / 15 % alcohol / 65 % kerosene",
-                provenance: Provenance {
-                    source: "Qi 2018, Eq. 2.88, via jkitchin/differentiable-flowsheets issue #267",
-                    quality: Quality::Measured,
-                },
+                provenance: prov(QI_2018, Quality::Measured),
             },
         ],
         notes: &[
@@ -1050,23 +1005,17 @@ static SYSTEMS: &[ExtractantSystem] = &[
             extractant_per_ion: 3.0,
             protons_per_charge: 0.0,
             reaction: "RE3+ + 3 NO3- + 3 TBP(org) = RE(NO3)3·3TBP(org)",
-            provenance: Provenance {
-                source: "solvating stoichiometry as used for Kraikaew et al. 2005 data in \
+            provenance: prov("solvating stoichiometry as used for Kraikaew et al. 2005 data in \
                          jkitchin/differentiable-flowsheets extractants.yaml (TBP record); TBP order \
-                         2.81 measured for Sm (Ganesh & Pandey 2019, J. Rad. Nucl. Appl. 4(2):109, Fig. 1)",
-                quality: Quality::Estimated,
-            },
+                         2.81 measured for Sm (Ganesh & Pandey 2019, J. Rad. Nucl. Appl. 4(2):109, Fig. 1)", Quality::Estimated),
         }),
         distribution: &[DistributionSet {
             conditions: "3.0 mol/L nitrate from a neutral salt, free acid <= 0.5 mol/L, 1.0 mol/L TBP \
                          in kerosene, 25 °C; loading-suppressed process values, not trace D; Tb not \
                          measured (absent)",
-            provenance: Provenance {
-                source: "Kraikaew, Srinuttrakul & Chayavadhanakur 2005, J. Met. Mater. Miner. 15(2):89, \
+            provenance: prov("Kraikaew, Srinuttrakul & Chayavadhanakur 2005, J. Met. Mater. Miner. 15(2):89, \
                          Table 1 (35 °C, 0.2 N free acid), corrected to 3.0 M NO3- and 25 °C by \
-                         jkitchin/differentiable-flowsheets (TBP record), via shared/reference/chemistry.md 1.4c",
-                quality: Quality::Estimated,
-            },
+                         jkitchin/differentiable-flowsheets (TBP record), via shared/reference/chemistry.md 1.4c", Quality::Estimated),
             values: &[
                 (La, 0.023),
                 (Ce, 0.032),
@@ -1084,12 +1033,9 @@ static SYSTEMS: &[ExtractantSystem] = &[
         empirical: &[EmpiricalSet {
             conditions: "Sm(III), 1.1 mol/L TBP in n-dodecane, 3.8-3.89 mol/L HNO3; x = free TBP \
                          in mol/L; log10 D = 2.8055 log10 x - 2.8503 (R^2 = 0.992)",
-            provenance: Provenance {
-                source: "Ganesh & Pandey 2019, Thermodynamics of extraction of samarium(III) by \
+            provenance: prov("Ganesh & Pandey 2019, Thermodynamics of extraction of samarium(III) by \
                          tri-n-butyl phosphate, J. Rad. Nucl. Appl. 4(2):109, Fig. 1, via \
-                         jkitchin/differentiable-flowsheets extractants.yaml (TBP record)",
-                quality: Quality::Fitted,
-            },
+                         jkitchin/differentiable-flowsheets extractants.yaml (TBP record)", Quality::Fitted),
             measure: ExtractantMeasure::MolPerL,
             coefficients: &[emp(Sm, 0.0, 0.0, -2.8503, 2.8055)],
         }],
@@ -1099,11 +1045,8 @@ static SYSTEMS: &[ExtractantSystem] = &[
             unit: "kJ/mol",
             conditions: "1.1 mol/L TBP in n-dodecane, 3.8-3.89 mol/L HNO3, 283-326 K (the paper's \
                          table may have two columns transposed; -61.2 kJ/mol is the alternative)",
-            provenance: Provenance {
-                source: "Ganesh & Pandey 2019, J. Rad. Nucl. Appl. 4(2):109, Table 1, via \
-                         jkitchin/differentiable-flowsheets extractants.yaml (TBP record)",
-                quality: Quality::Measured,
-            },
+            provenance: prov("Ganesh & Pandey 2019, J. Rad. Nucl. Appl. 4(2):109, Table 1, via \
+                         jkitchin/differentiable-flowsheets extractants.yaml (TBP record)", Quality::Measured),
         }],
         notes: &[
             "Y's place in the TBP-nitrate series moves with acidity: Ho-like at high acidity, La-like \

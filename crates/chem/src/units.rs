@@ -67,55 +67,46 @@ impl Dimension {
         Dimension::Dimensionless,
     ];
 
+    /// Noun phrase with article for messages, internal unit, and a typical written value: one
+    /// row per dimension, so the three stay together.
+    const fn info(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Dimension::VolumetricFlow => ("a volumetric flow", "L/h", "1.2 m3/h"),
+            Dimension::MolarConcentration => ("a molar concentration", "mol/L", "0.5 mol/L"),
+            Dimension::MassConcentration => ("a mass concentration", "g/L", "4 g/L"),
+            Dimension::Fraction => ("a fraction", "fraction", "36 %"),
+            Dimension::MassFlow => ("a mass flow", "kg/h", "15 t/h"),
+            Dimension::MolarFlow => ("a molar flow", "mol/h", "10 mol/h"),
+            Dimension::Volume => ("a volume", "L", "2 m3"),
+            Dimension::Time => ("a time", "h", "3 min"),
+            Dimension::Mass => ("a mass", "kg", "1 t"),
+            Dimension::PricePerMass => ("a price per mass", "US$/kg", "56 USD/kg"),
+            Dimension::Dimensionless => ("a plain number", "1", "0.5"),
+        }
+    }
+
     /// Noun phrase with article for messages: "a volumetric flow".
     pub fn describe(self) -> &'static str {
-        match self {
-            Dimension::VolumetricFlow => "a volumetric flow",
-            Dimension::MolarConcentration => "a molar concentration",
-            Dimension::MassConcentration => "a mass concentration",
-            Dimension::Fraction => "a fraction",
-            Dimension::MassFlow => "a mass flow",
-            Dimension::MolarFlow => "a molar flow",
-            Dimension::Volume => "a volume",
-            Dimension::Time => "a time",
-            Dimension::Mass => "a mass",
-            Dimension::PricePerMass => "a price per mass",
-            Dimension::Dimensionless => "a plain number",
-        }
+        self.info().0
     }
 
     /// The internal unit values of this dimension are expressed in ("L/h", "mol/L", ...).
     pub fn internal_unit(self) -> &'static str {
-        match self {
-            Dimension::VolumetricFlow => "L/h",
-            Dimension::MolarConcentration => "mol/L",
-            Dimension::MassConcentration => "g/L",
-            Dimension::Fraction => "fraction",
-            Dimension::MassFlow => "kg/h",
-            Dimension::MolarFlow => "mol/h",
-            Dimension::Volume => "L",
-            Dimension::Time => "h",
-            Dimension::Mass => "kg",
-            Dimension::PricePerMass => "US$/kg",
-            Dimension::Dimensionless => "1",
-        }
+        self.info().1
     }
 
     /// A typical value as it would be written in a flowsheet, for help texts (`"1.2 m3/h"`).
     pub fn example(self) -> &'static str {
-        match self {
-            Dimension::VolumetricFlow => "1.2 m3/h",
-            Dimension::MolarConcentration => "0.5 mol/L",
-            Dimension::MassConcentration => "4 g/L",
-            Dimension::Fraction => "36 %",
-            Dimension::MassFlow => "15 t/h",
-            Dimension::MolarFlow => "10 mol/h",
-            Dimension::Volume => "2 m3",
-            Dimension::Time => "3 min",
-            Dimension::Mass => "1 t",
-            Dimension::PricePerMass => "56 USD/kg",
-            Dimension::Dimensionless => "0.5",
-        }
+        self.info().2
+    }
+
+    /// The first unit of [`UNITS`] of this dimension with factor 1: the internal unit as the
+    /// parser spells it (`None` for fractions and plain numbers, which have no such unit).
+    fn unit_symbol(self) -> Option<&'static str> {
+        UNITS
+            .iter()
+            .find(|u| u.dimension == self && u.factor == 1.0)
+            .map(|u| u.symbol)
     }
 
     /// Help text listing the accepted units: `accepted units: m3/h, L/h, ...`.
@@ -585,25 +576,7 @@ fn convert(
 /// assert_eq!(err.span(), 2..10);
 /// ```
 pub fn parse_quantity(text: &str) -> Result<Quantity, UnitError> {
-    let (value, num_span, unit_span) = split(text, all_units_help)?;
-    let unit_text = &text[unit_span.clone()];
-    if unit_text.is_empty() {
-        return Ok(Quantity {
-            value,
-            dimension: Dimension::Dimensionless,
-        });
-    }
-    match lookup_unit(unit_text) {
-        Some(def) => Ok(Quantity {
-            value: convert(text, value, def, num_span)?,
-            dimension: def.dimension,
-        }),
-        None => Err(UnitError::UnknownUnit {
-            unit: unit_text.to_string(),
-            span: unit_span,
-            help: all_units_help(),
-        }),
-    }
+    parse(text, None)
 }
 
 /// Parses `text` and requires dimension `expected`; returns the value in the internal unit.
@@ -618,35 +591,48 @@ pub fn parse_quantity(text: &str) -> Result<Quantity, UnitError> {
 /// assert_eq!(err.span(), 4..8);
 /// ```
 pub fn expect(text: &str, expected: Dimension) -> Result<f64, UnitError> {
-    let help = || expected.help();
+    parse(text, Some(expected)).map(|q| q.value)
+}
+
+/// [`parse_quantity`] (`expected` = `None`: any unit, help lists every unit) and [`expect`]
+/// (a quantity of `expected`, help lists its units) in one.
+fn parse(text: &str, expected: Option<Dimension>) -> Result<Quantity, UnitError> {
+    let help = || expected.map_or_else(all_units_help, Dimension::help);
     let (value, num_span, unit_span) = split(text, help)?;
     let unit_text = &text[unit_span.clone()];
     if unit_text.is_empty() {
-        return if expected.accepts(Dimension::Dimensionless) {
-            Ok(value)
-        } else {
-            Err(UnitError::WrongDimension {
-                expected,
+        return match expected {
+            Some(d) if !d.accepts(Dimension::Dimensionless) => Err(UnitError::WrongDimension {
+                expected: d,
                 found: Dimension::Dimensionless,
                 unit: String::new(),
                 span: num_span,
-                help: expected.help(),
-            })
+                help: help(),
+            }),
+            _ => Ok(Quantity {
+                value,
+                dimension: Dimension::Dimensionless,
+            }),
         };
     }
     match lookup_unit(unit_text) {
-        Some(def) if expected.accepts(def.dimension) => convert(text, value, def, num_span),
-        Some(def) => Err(UnitError::WrongDimension {
-            expected,
-            found: def.dimension,
-            unit: unit_text.to_string(),
-            span: unit_span,
-            help: expected.help(),
-        }),
+        Some(def) => match expected {
+            Some(d) if !d.accepts(def.dimension) => Err(UnitError::WrongDimension {
+                expected: d,
+                found: def.dimension,
+                unit: unit_text.to_string(),
+                span: unit_span,
+                help: help(),
+            }),
+            _ => Ok(Quantity {
+                value: convert(text, value, def, num_span)?,
+                dimension: def.dimension,
+            }),
+        },
         None => Err(UnitError::UnknownUnit {
             unit: unit_text.to_string(),
             span: unit_span,
-            help: expected.help(),
+            help: help(),
         }),
     }
 }
@@ -654,18 +640,10 @@ pub fn expect(text: &str, expected: Dimension) -> Result<f64, UnitError> {
 /// Formats a value given in the internal unit of `dimension` as text that [`parse_quantity`]
 /// reads back to the same value (shortest round-trip float formatting).
 pub fn format_quantity(value: f64, dimension: Dimension) -> String {
-    match dimension {
-        Dimension::Dimensionless => format!("{value:?}"),
-        Dimension::Fraction => format!("{:?} %", value * 100.0),
-        Dimension::VolumetricFlow => format!("{value:?} L/h"),
-        Dimension::MolarConcentration => format!("{value:?} mol/L"),
-        Dimension::MassConcentration => format!("{value:?} g/L"),
-        Dimension::MassFlow => format!("{value:?} kg/h"),
-        Dimension::MolarFlow => format!("{value:?} mol/h"),
-        Dimension::Volume => format!("{value:?} L"),
-        Dimension::Time => format!("{value:?} h"),
-        Dimension::Mass => format!("{value:?} kg"),
-        Dimension::PricePerMass => format!("{value:?} USD/kg"),
+    match (dimension, dimension.unit_symbol()) {
+        (Dimension::Fraction, _) => format!("{:?} %", value * 100.0),
+        (_, Some(unit)) => format!("{value:?} {unit}"),
+        (_, None) => format!("{value:?}"),
     }
 }
 
@@ -794,6 +772,31 @@ mod tests {
         assert!(close(flow.value, 1.0e6 / 88.905838));
         assert!(q("1 L/h").to_molar(Element::Y).is_none());
         assert!(q("1e305 t/h").to_molar(Element::Y).is_none());
+    }
+
+    #[test]
+    fn formatted_quantities_use_the_internal_unit() {
+        let cases = [
+            (Dimension::VolumetricFlow, "2.0 L/h"),
+            (Dimension::MolarConcentration, "2.0 mol/L"),
+            (Dimension::MassConcentration, "2.0 g/L"),
+            (Dimension::Fraction, "200.0 %"),
+            (Dimension::MassFlow, "2.0 kg/h"),
+            (Dimension::MolarFlow, "2.0 mol/h"),
+            (Dimension::Volume, "2.0 L"),
+            (Dimension::Time, "2.0 h"),
+            (Dimension::Mass, "2.0 kg"),
+            (Dimension::PricePerMass, "2.0 USD/kg"),
+            (Dimension::Dimensionless, "2.0"),
+        ];
+        assert_eq!(cases.len(), Dimension::ALL.len());
+        for (d, text) in cases {
+            assert_eq!(format_quantity(2.0, d), text, "{d:?}");
+            // the internal unit converts with factor 1
+            if let Some(u) = lookup_unit(d.internal_unit()) {
+                assert_eq!((u.dimension, u.factor), (d, 1.0), "{d:?}");
+            }
+        }
     }
 
     #[test]

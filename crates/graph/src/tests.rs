@@ -2,233 +2,116 @@
 
 use std::collections::BTreeMap;
 
-use sxplan_chem::Element;
 use sxplan_model::*;
 
 use super::*;
 
-fn section(
-    kind: SectionKind,
-    n: usize,
-    first: usize,
-    to_prev: bool,
-    sol: Option<AqueousSolution>,
-) -> Section {
-    Section {
-        kind,
-        name: kind.as_str().to_string(),
-        n_stages: n,
-        first_stage: first,
-        aqueous_to_previous: to_prev,
-        solution: sol,
-    }
+/// A flowsheet written in the language and checked: the fixtures are built the way users build
+/// them, so they stay valid as the model grows (no hand-assembled `Flowsheet` structs).
+fn checked(src: &str) -> Flowsheet {
+    let out = check_str(src);
+    assert!(
+        out.diagnostics.iter().all(|d| !d.is_error()),
+        "{}",
+        render_text("fixture.toml", src, &out.diagnostics)
+    );
+    out.flowsheet.unwrap_or_else(|| panic!("fixture rejected"))
 }
 
-fn acid(flow: f64, stage: usize) -> Option<AqueousSolution> {
-    Some(AqueousSolution {
-        acid: Some(Acid::HCl),
-        conc_mol: 1.0,
-        flow_vol: flow,
-        stage,
-    })
-}
+const FEED: &str = r#"schema = 1
+name = "fixture"
 
-fn circuit(id: usize, name: &str, n_ext: usize, n_scrub: usize, n_strip: usize) -> Circuit {
-    let mut sections = vec![section(SectionKind::Extraction, n_ext, 1, false, None)];
-    sections.push(section(
-        SectionKind::Scrub,
-        n_scrub,
-        n_ext + 1,
-        true,
-        acid(10.0, n_ext + n_scrub),
-    ));
-    if n_strip > 0 {
-        sections.push(section(
-            SectionKind::Strip,
-            n_strip,
-            n_ext + n_scrub + 1,
-            false,
-            acid(5.0, n_ext + n_scrub + n_strip),
-        ));
-    }
-    let d: BTreeMap<Element, StageValues> = [
-        (Element::Pr, StageValues::Uniform(0.8)),
-        (Element::Nd, StageValues::Uniform(1.6)),
-    ]
-    .into();
-    Circuit {
-        id: CircuitId(id),
-        name: name.into(),
-        murphree: vec![1.0; sections.len()],
-        sections,
-        feed_points: vec![FeedPoint {
-            name: "feed".into(),
-            stage: n_ext,
-            phase: Phase::Aqueous,
-        }],
-        organic: Organic {
-            extractant: "P507".into(),
-            conc_mol: 1.5,
-            saponification: None,
-            flow_vol: 20.0,
-        },
-        equilibrium: Equilibrium::Distribution(DistributionModel { d_ratio: d }),
-    }
-}
+[[feed]]
+name = "liquor"
+flow = "10 L/h"
+acid = "HCl"
+acidity = "0.01 mol/L"
+conc = { Pr = "0.1 mol/L", Nd = "0.3 mol/L", quality = "illustrative" }
+to = "A.feed"
+"#;
 
-fn empty(name: &str) -> Flowsheet {
-    Flowsheet {
-        name: name.into(),
-        schema: SCHEMA_VERSION,
-        description: None,
-        elements: vec![Element::Pr, Element::Nd],
-        feeds: vec![Feed {
-            id: FeedId(0),
-            name: "liquor".into(),
-            kind: FeedKind::Aqueous(SolutionFeed {
-                flow_vol: 10.0,
-                conc_mol: [(Element::Pr, 0.1), (Element::Nd, 0.3)].into(),
-                acid: Some(Acid::HCl),
-                conc_h: 0.01,
-            }),
-        }],
-        circuits: Vec::new(),
-        units: Vec::new(),
-        splitters: Vec::new(),
-        mixers: Vec::new(),
-        purges: Vec::new(),
-        products: Vec::new(),
-        links: Vec::new(),
-        capacities: Vec::new(),
-        prices: None,
-        optimize: None,
-        data_used: Vec::new(),
-        data_overrides: Vec::new(),
-    }
-}
-
-fn port(node: NodeRef, kind: PortKind) -> Port {
-    Port { node, kind }
-}
-
-fn link(from: Port, to: Port, phase: Phase) -> Link {
-    Link { from, to, phase }
+/// `[[circuit]]` named `name` with extraction, scrub (fresh acid at its top) and, when
+/// `n_strip > 0`, strip sections; Pr/Nd distribution model.
+fn circuit(name: &str, n_ext: usize, n_scrub: usize, n_strip: usize) -> String {
+    let strip = if n_strip > 0 {
+        format!(", {{ kind = \"strip\", stages = {n_strip} }}")
+    } else {
+        String::new()
+    };
+    let strip_solution = if n_strip > 0 {
+        "strip = { acid = \"HCl\", conc = \"1 mol/L\", flow = \"5 L/h\" }\n"
+    } else {
+        ""
+    };
+    format!(
+        r#"
+[[circuit]]
+name = "{name}"
+sections = [{{ kind = "extraction", stages = {n_ext} }}, {{ kind = "scrub", stages = {n_scrub} }}{strip}]
+organic = {{ extractant = "P507", conc = "1.5 mol/L", flow = "20 L/h" }}
+scrub = {{ acid = "HCl", conc = "1 mol/L", flow = "10 L/h" }}
+{strip_solution}equilibrium = {{ model = "distribution", d = {{ Pr = 0.8, Nd = 1.6 }}, quality = "illustrative" }}
+"#
+    )
 }
 
 /// One circuit (4 extraction + 3 scrub), feed linked, outlets unlinked.
 pub(crate) fn one_circuit() -> Flowsheet {
-    let mut fs = empty("one");
-    fs.circuits.push(circuit(0, "PrNd", 4, 3, 0));
-    fs.links.push(link(
-        port(NodeRef::Feed(FeedId(0)), PortKind::Outlet(0)),
-        port(NodeRef::Circuit(CircuitId(0)), PortKind::FeedPoint(0)),
-        Phase::Aqueous,
-    ));
-    fs
+    checked(&format!("{FEED}{}", circuit("A", 4, 3, 0)))
 }
 
 /// Two circuits: the first with a strip whose liquor is split, part refluxed to its own scrub;
 /// stripped organic recirculated through a splitter (purge) and a mixer (make-up) to stage 1;
 /// the raffinate feeds the second circuit.
 pub(crate) fn two_circuits() -> Flowsheet {
-    let mut fs = empty("two");
-    fs.circuits.push(circuit(0, "A", 3, 2, 2));
-    fs.circuits.push(circuit(1, "B", 2, 2, 0));
-    fs.feeds.push(Feed {
-        id: FeedId(1),
-        name: "makeup".into(),
-        kind: FeedKind::Organic(SolutionFeed {
-            flow_vol: 1.0,
-            conc_mol: BTreeMap::new(),
-            acid: None,
-            conc_h: 0.0,
-        }),
-    });
-    fs.splitters.push(Splitter {
-        id: SplitterId(0),
-        name: "reflux".into(),
-        outlets: vec![("back".into(), 0.3), ("product".into(), 0.7)],
-    });
-    fs.splitters.push(Splitter {
-        id: SplitterId(1),
-        name: "bleed".into(),
-        outlets: vec![("keep".into(), 0.95), ("purge".into(), 0.05)],
-    });
-    fs.mixers.push(Mixer {
-        id: MixerId(0),
-        name: "orgmix".into(),
-        n_inlets: 2,
-    });
-    fs.purges.push(Purge {
-        id: PurgeId(0),
-        name: "orgbleed".into(),
-    });
-    fs.products.push(Product {
-        id: ProductId(0),
-        name: "Nd".into(),
-        from: port(NodeRef::Splitter(SplitterId(0)), PortKind::Outlet(1)),
-        kind: ProductKind::Aqueous,
-        purity: None,
-        recovery: Vec::new(),
-    });
-    let c0 = NodeRef::Circuit(CircuitId(0));
-    let c1 = NodeRef::Circuit(CircuitId(1));
-    let sp0 = NodeRef::Splitter(SplitterId(0));
-    let sp1 = NodeRef::Splitter(SplitterId(1));
-    let mx = NodeRef::Mixer(MixerId(0));
-    fs.links = vec![
-        link(
-            port(NodeRef::Feed(FeedId(0)), PortKind::Outlet(0)),
-            port(c0, PortKind::FeedPoint(0)),
-            Phase::Aqueous,
-        ),
-        link(
-            port(c0, PortKind::StripLiquor),
-            port(sp0, PortKind::Inlet(0)),
-            Phase::Aqueous,
-        ),
-        link(
-            port(sp0, PortKind::Outlet(0)),
-            port(c0, PortKind::ScrubInlet),
-            Phase::Aqueous,
-        ),
-        link(
-            port(sp0, PortKind::Outlet(1)),
-            port(NodeRef::Product(ProductId(0)), PortKind::Inlet(0)),
-            Phase::Aqueous,
-        ),
-        link(
-            port(c0, PortKind::StrippedOrganic),
-            port(sp1, PortKind::Inlet(0)),
-            Phase::Organic,
-        ),
-        link(
-            port(sp1, PortKind::Outlet(0)),
-            port(mx, PortKind::Inlet(0)),
-            Phase::Organic,
-        ),
-        link(
-            port(sp1, PortKind::Outlet(1)),
-            port(NodeRef::Purge(PurgeId(0)), PortKind::Inlet(0)),
-            Phase::Organic,
-        ),
-        link(
-            port(NodeRef::Feed(FeedId(1)), PortKind::Outlet(0)),
-            port(mx, PortKind::Inlet(1)),
-            Phase::Organic,
-        ),
-        link(
-            port(mx, PortKind::Outlet(0)),
-            port(c0, PortKind::OrganicInlet),
-            Phase::Organic,
-        ),
-        link(
-            port(c0, PortKind::Raffinate),
-            port(c1, PortKind::FeedPoint(0)),
-            Phase::Aqueous,
-        ),
-    ];
-    fs
+    let plant = r#"
+[[feed]]
+name = "makeup"
+phase = "organic"
+flow = "1 L/h"
+conc = {}
+to = "orgmix.inlet2"
+
+[[splitter]]
+name = "reflux"
+from = "A.strip_liquor"
+outlets = { back = 0.3, product = 0.7 }
+
+[[link]]
+from = "reflux.back"
+to = "A.scrub_inlet"
+
+[[product]]
+name = "Nd"
+from = "reflux.product"
+
+[[splitter]]
+name = "bleed"
+from = "A.stripped_organic"
+outlets = { keep = 0.95, purge = 0.05 }
+
+[[purge]]
+name = "orgbleed"
+from = "bleed.purge"
+
+[[mixer]]
+name = "orgmix"
+inlets = 2
+to = "A.organic_inlet"
+
+[[link]]
+from = "bleed.keep"
+to = "orgmix.inlet1"
+
+[[link]]
+from = "A.raffinate"
+to = "B.feed"
+"#;
+    checked(&format!(
+        "{FEED}{}{}{plant}",
+        circuit("A", 3, 2, 2),
+        circuit("B", 2, 2, 0)
+    ))
 }
 
 #[test]
