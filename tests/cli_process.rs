@@ -67,3 +67,37 @@ fn every_shipped_flowsheet_checks_clean() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn progress_is_silent_when_stderr_is_not_a_terminal() {
+    let args = [
+        "design",
+        "--beta",
+        "2",
+        "--feed",
+        "A=0.5,B=0.5",
+        "--purity-a",
+        "0.999",
+        "--purity-b",
+        "0.9999",
+        "--sensitivity",
+    ];
+    let out = sxplan().args(args).output().expect("binary runs");
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "stderr is a pipe, yet: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // --verbose writes plain lines, never the bar's terminal escapes
+    let out = sxplan()
+        .arg("--verbose")
+        .args(args)
+        .output()
+        .expect("binary runs");
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("rigorous search: found"), "{err}");
+    assert!(err.contains("sensitivity: 7 + 5 points"), "{err}");
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+}

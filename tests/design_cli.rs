@@ -269,3 +269,124 @@ fn kremser_calculator() {
     assert_eq!(exit, Exit::Usage);
     assert!(err.contains("D,OA,FRACTION"), "{err}");
 }
+
+fn names_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn svg_texts(name: &str, svg: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(svg)
+        .unwrap_or_else(|e| panic!("{name}: not well-formed XML: {e}"));
+    assert_eq!(doc.root_element().tag_name().name(), "svg", "{name}");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or("").trim().to_string())
+        .collect()
+}
+
+#[test]
+fn out_writes_the_report_with_the_mccabe_thiele_diagram() {
+    let base = std::env::temp_dir().join(format!("sxplan-design-report-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let dir = base.join("rep");
+    let mut args = ZHANG.to_vec();
+    args.extend_from_slice(&["--sensitivity", "--out", dir.to_str().unwrap()]);
+    let (exit, out, err) = design(&args);
+    assert_eq!(exit, Exit::Ok, "{err}");
+    assert!(out.contains("design.txt"), "{out}");
+    assert!(out.contains("report.html"), "{out}");
+    assert_eq!(
+        names_in(&dir),
+        [
+            "design.txt",
+            "mccabe_thiele.svg",
+            "report.html",
+            "report.md",
+            "result.json",
+            "sensitivity.svg"
+        ]
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("result.json")).unwrap()).unwrap();
+    let (n, m) = (v["n"].as_u64().unwrap(), v["m"].as_u64().unwrap());
+    let texts = svg_texts(
+        "mccabe_thiele.svg",
+        &std::fs::read_to_string(dir.join("mccabe_thiele.svg")).unwrap(),
+    );
+    for series in [
+        "equilibrium (beta 2.0000)".to_string(),
+        "operating line, extraction".to_string(),
+        "operating line, scrub".to_string(),
+        format!("stage steps ({n} + {m} stages)"),
+    ] {
+        assert!(texts.contains(&series), "{series}: {texts:?}");
+    }
+    let texts = svg_texts(
+        "sensitivity.svg",
+        &std::fs::read_to_string(dir.join("sensitivity.svg")).unwrap(),
+    );
+    for series in ["rigorous n + m", "Xu shortcut n + m", "Fenske N_min"] {
+        assert!(texts.iter().any(|t| t == series), "{series}: {texts:?}");
+    }
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.starts_with("# sxplan report: cut A | B"), "{md}");
+    // `sxplan report result.json` renders the same report
+    let again = base.join("again");
+    let mut all = vec!["sxplan", "report"];
+    let result = dir.join("result.json");
+    all.extend_from_slice(&[result.to_str().unwrap(), "--out", again.to_str().unwrap()]);
+    let mut o = Vec::new();
+    let mut e = Vec::new();
+    assert_eq!(run(all, &mut o, &mut e), Exit::Ok);
+    for name in names_in(&again) {
+        assert_eq!(
+            std::fs::read_to_string(dir.join(&name)).unwrap(),
+            std::fs::read_to_string(again.join(&name)).unwrap(),
+            "{name}"
+        );
+    }
+    assert_eq!(names_in(&base), ["again", "rep"], "no temporaries left");
+    // --out on a path that is a file: exit 2, nothing left behind
+    let blocker = base.join("blocker");
+    std::fs::write(&blocker, "x").unwrap();
+    let mut args = ZHANG.to_vec();
+    args.extend_from_slice(&["--out", blocker.to_str().unwrap()]);
+    let (exit, out, err) = design(&args);
+    assert_eq!(exit, Exit::Usage, "{out}{err}");
+    assert!(err.contains("blocker"), "{err}");
+    assert_eq!(names_in(&base), ["again", "blocker", "rep"]);
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+#[test]
+fn a_circuit_of_a_split_flowsheet_is_designed() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/ok/include_main.toml"
+    );
+    // the circuit (its separation factors) comes from the included file
+    let (exit, out, err) = design(&[
+        file,
+        "--circuit",
+        "PrNd",
+        "--key-a",
+        "Nd",
+        "--key-b",
+        "Pr",
+        "--purity-a",
+        "0.99",
+        "--purity-b",
+        "0.99",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(exit, Exit::Ok, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["key_a"], "Nd");
+    assert!((v["sep_factor"].as_f64().unwrap() - 1.5).abs() < 1e-12);
+}

@@ -166,3 +166,90 @@ fn bad_input_fails_cleanly_and_writes_nothing() {
     assert_eq!(code, Exit::Usage);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The rule for unreadable input, the same in every command that reads a file: a file that
+/// cannot be read is exit 2; a file read whose bytes are not UTF-8 is an error in the input,
+/// exit 1, located at its line and column.
+#[test]
+fn invalid_utf8_is_an_input_error_in_every_command() {
+    let dir = tmpdir("utf8");
+    let bad = dir.join("latin1.toml");
+    std::fs::write(&bad, b"schema = 1\nname = \"caf\xe9\"\n").unwrap();
+    let b = bad.to_str().unwrap();
+    let design = dir.join("design.json");
+    let (code, json, err) = cli(&[
+        "design",
+        "--beta",
+        "2",
+        "--feed",
+        "A=0.5,B=0.5",
+        "--purity-a",
+        "0.999",
+        "--purity-b",
+        "0.9999",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, Exit::Ok, "{err}");
+    std::fs::write(&design, json).unwrap();
+    let bad_json = dir.join("latin1.json");
+    std::fs::write(&bad_json, b"{\"kind\": \"d\xe9sign\"}").unwrap();
+    let located = format!("--> {b}:2:12");
+    for args in [
+        vec!["check", b],
+        vec!["simulate", b],
+        vec!["simulate", b, "--format", "json"],
+        vec!["design", b, "--circuit", "PrNd"],
+        vec!["report", design.to_str().unwrap(), "--flowsheet", b],
+    ] {
+        let (code, out, err) = cli(&args);
+        assert_eq!(code, Exit::Failure, "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        assert!(
+            err.contains("is not valid UTF-8 (invalid byte at offset 22)"),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains(&located), "{args:?}: {err}");
+        assert!(
+            err.contains("2 | name = \"caf\u{fffd}\""),
+            "{args:?}: {err}"
+        );
+    }
+    let (code, _, err) = cli(&["report", bad_json.to_str().unwrap()]);
+    assert_eq!(code, Exit::Failure, "{err}");
+    assert!(err.contains(":1:12"), "{err}");
+    // the same commands on a file that does not exist: exit 2
+    let missing = dir.join("missing.toml");
+    let m = missing.to_str().unwrap();
+    for args in [
+        vec!["check", m],
+        vec!["simulate", m],
+        vec!["design", m, "--circuit", "PrNd"],
+        vec!["report", design.to_str().unwrap(), "--flowsheet", m],
+        vec!["report", m],
+    ] {
+        let (code, out, err) = cli(&args);
+        assert_eq!(code, Exit::Usage, "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        assert!(err.contains("missing.toml"), "{args:?}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn report_reads_a_flowsheet_split_over_files() {
+    let dir = tmpdir("include");
+    let fs = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/ok/include_main.toml")
+        .display()
+        .to_string();
+    let (code, json, err) = cli(&["simulate", &fs, "--format", "json"]);
+    assert_eq!(code, Exit::Ok, "{err}");
+    let result = dir.join("result.json");
+    std::fs::write(&result, json).unwrap();
+    let (code, md, err) = cli(&["report", result.to_str().unwrap(), "--flowsheet", &fs]);
+    assert_eq!(code, Exit::Ok, "{err}");
+    assert!(md.contains("## Data provenance"), "{md}");
+    assert!(!md.contains("No provenance list was given"), "{md}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

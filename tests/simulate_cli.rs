@@ -122,3 +122,206 @@ fn usage_and_input_errors() {
     assert!(err.contains("could not simulate"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Names of the files in `dir`, sorted.
+fn names_in(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// Parses an SVG (panics naming the file when it is not well-formed) and returns its texts.
+fn svg_texts(name: &str, svg: &str) -> Vec<String> {
+    let doc = roxmltree::Document::parse(svg)
+        .unwrap_or_else(|e| panic!("{name}: not well-formed XML: {e}"));
+    assert_eq!(doc.root_element().tag_name().name(), "svg", "{name}");
+    doc.descendants()
+        .filter(|n| n.has_tag_name("text"))
+        .map(|n| n.text().unwrap_or("").trim().to_string())
+        .collect()
+}
+
+#[test]
+fn out_writes_the_report_and_report_rerenders_it_identically() {
+    let f = root().join("flowsheets/reflux.toml");
+    let fs = f.to_str().unwrap();
+    let base = std::env::temp_dir().join(format!("sxplan-simulate-report-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let dir = base.join("rep");
+    let (code, out, err) = run(&["simulate", fs, "--out", dir.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains(": converged"), "{out}");
+    let result: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("result.json")).unwrap()).unwrap();
+    let names = names_in(&dir);
+    let mut want = vec![
+        "flowsheet.dot".to_string(),
+        "flowsheet.svg".to_string(),
+        "products.svg".to_string(),
+        "reagents.svg".to_string(),
+        "report.html".to_string(),
+        "report.md".to_string(),
+        "result.json".to_string(),
+        "streams.csv".to_string(),
+    ];
+    let circuits = result["circuits"].as_array().unwrap();
+    assert!(circuits.len() >= 2, "reflux.toml has several circuits");
+    for c in circuits {
+        let name = c["name"].as_str().unwrap();
+        want.push(format!("profile_{name}.svg"));
+        want.push(format!("ph_loading_{name}.svg"));
+        want.push(format!("stages_{name}.csv"));
+    }
+    want.sort();
+    assert_eq!(names, want);
+    // every SVG is well-formed; each profile names every element its circuit carries
+    for n in names.iter().filter(|n| n.ends_with(".svg")) {
+        let texts = svg_texts(n, &std::fs::read_to_string(dir.join(n)).unwrap());
+        if let Some(circuit) = n
+            .strip_prefix("profile_")
+            .and_then(|x| x.strip_suffix(".svg"))
+        {
+            let c = circuits.iter().find(|c| c["name"] == circuit).unwrap();
+            for e in result["elements"].as_array().unwrap() {
+                let e = e.as_str().unwrap();
+                let present = c["stages"].as_array().unwrap().iter().any(|s| {
+                    s["conc_aq"][e].as_f64().unwrap_or(0.0) > 0.0
+                        || s["conc_org"][e].as_f64().unwrap_or(0.0) > 0.0
+                });
+                assert_eq!(
+                    texts.iter().any(|t| t == e),
+                    present,
+                    "{n}: legend entry {e}"
+                );
+            }
+        }
+        if n == "flowsheet.svg" {
+            for c in circuits {
+                let name = c["name"].as_str().unwrap().to_string();
+                assert!(texts.contains(&name), "flowsheet.svg lacks {name}");
+            }
+        }
+    }
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(!html.contains("<script") && !html.contains("<link"));
+    let csv = std::fs::read_to_string(dir.join("streams.csv")).unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        result["streams"].as_array().unwrap().len() + 1
+    );
+    // `sxplan report` on the saved result (with the flowsheet for provenance) gives the same files
+    let again = base.join("again");
+    let (code, _, err) = run(&[
+        "report",
+        dir.join("result.json").to_str().unwrap(),
+        "--flowsheet",
+        fs,
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let re = names_in(&again);
+    assert_eq!(re.len(), names.len() - 1, "all but result.json: {re:?}");
+    for n in &re {
+        assert_eq!(
+            std::fs::read_to_string(dir.join(n)).unwrap(),
+            std::fs::read_to_string(again.join(n)).unwrap(),
+            "{n} differs when re-rendered"
+        );
+    }
+    // no temporary directory left beside the reports
+    assert_eq!(names_in(&base), ["again", "rep"]);
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+#[test]
+fn a_flowsheet_with_errors_writes_no_report() {
+    let base = std::env::temp_dir().join(format!("sxplan-simulate-reject-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    std::fs::create_dir_all(&base).unwrap();
+    let bad = base.join("bad.toml");
+    std::fs::write(&bad, "schema = 1\nname = \"x\"\n[[circuit]]\nname = 3\n").unwrap();
+    let out = base.join("rep");
+    let (code, stdout, err) = run(&[
+        "simulate",
+        bad.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(stdout.is_empty());
+    assert!(!out.exists(), "a flowsheet with errors writes no report");
+    assert_eq!(names_in(&base), ["bad.toml"]);
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+#[test]
+fn a_flowsheet_split_over_included_files_simulates() {
+    let f = root().join("tests/data/ok/include_main.toml");
+    let (code, out, err) = run(&["simulate", f.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("E0801"), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["flowsheet"], "split-files");
+    assert_eq!(v["status"], "converged");
+    // the circuit and the products come from the included files
+    assert_eq!(v["circuits"][0]["name"], "PrNd");
+    assert!(!v["products"].as_array().unwrap().is_empty());
+    // an error in an included file is reported against that file, exit 1
+    let base = std::env::temp_dir().join(format!("sxplan-simulate-include-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    std::fs::create_dir_all(base.join("parts")).unwrap();
+    std::fs::write(base.join("main.toml"), std::fs::read_to_string(&f).unwrap()).unwrap();
+    let circuit = std::fs::read_to_string(root().join("tests/data/ok/parts/prnd_circuit.toml"))
+        .unwrap()
+        .replace(
+            "stages = 20 }, { kind = \"scrub\"",
+            "stages = -1 }, { kind = \"scrub\"",
+        );
+    std::fs::write(base.join("parts/prnd_circuit.toml"), circuit).unwrap();
+    std::fs::copy(
+        root().join("tests/data/ok/parts/prnd_products.toml"),
+        base.join("parts/prnd_products.toml"),
+    )
+    .unwrap();
+    let main = base.join("main.toml");
+    let (code, out, err) = run(&["simulate", main.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("prnd_circuit.toml:"), "{err}");
+    assert!(err.contains("could not simulate"), "{err}");
+    // a missing included file is an I/O error, exit 2
+    std::fs::remove_file(base.join("parts/prnd_products.toml")).unwrap();
+    let (code, _, err) = run(&["simulate", main.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("prnd_products.toml") && err.contains("included by"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+#[test]
+fn verbose_adds_lines_quiet_removes_them_stdout_unchanged() {
+    let f = root().join("flowsheets/pr-nd.toml");
+    let fs = f.to_str().unwrap();
+    let (code, plain, plain_err) = run(&["simulate", fs]);
+    assert_eq!(code, 0);
+    let (code, verbose, verbose_err) = run(&["--verbose", "simulate", fs]);
+    assert_eq!(code, 0);
+    let (code, quiet, quiet_err) = run(&["simulate", fs, "-q", "-v"]);
+    assert_eq!(code, 0);
+    assert_eq!(plain, verbose);
+    assert_eq!(plain, quiet);
+    assert!(plain_err.is_empty(), "{plain_err}");
+    assert!(quiet_err.is_empty(), "{quiet_err}");
+    assert!(
+        verbose_err.contains("simulating pr-nd: 1 circuit(s), 51 stages"),
+        "{verbose_err}"
+    );
+    assert!(verbose_err.contains("simulated in "), "{verbose_err}");
+}

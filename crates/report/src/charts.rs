@@ -107,6 +107,19 @@ fn error_svg(w: u32, h: u32, msg: &str) -> String {
     )
 }
 
+/// Font sizes, in plotters' units (its SVG backend writes `size / 1.24` px): the figures are
+/// 900 to 1200 px wide and shown scaled to the page (about 1060 px), where plotters' default of
+/// 12 became 8 px text; these keep tick labels and legends near 12 px on the page.
+const CAPTION: u32 = 22;
+/// Axis descriptions.
+const AXIS: u32 = 17;
+/// Tick labels.
+const TICK: u32 = 16;
+/// Legend entries and value labels.
+const LEGEND: u32 = 16;
+/// Section names inside a profile.
+const SECTION: u32 = 15;
+
 fn font(size: u32) -> TextStyle<'static> {
     ("sans-serif", size).into_font().into()
 }
@@ -154,6 +167,19 @@ fn int_tick(v: f64) -> String {
         format!("{:.0}", v.round())
     } else {
         String::new()
+    }
+}
+
+/// Tick label of a linear axis: at most four decimals, trailing zeros dropped, never `-0`.
+fn lin_tick(v: f64) -> String {
+    if !v.is_finite() {
+        return String::new();
+    }
+    let t = format!("{v:.4}");
+    let t = t.trim_end_matches('0').trim_end_matches('.');
+    match t {
+        "-0" | "" => "0".to_string(),
+        t => t.to_string(),
     }
 }
 
@@ -205,7 +231,7 @@ fn draw_sections<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
             .draw_series(std::iter::once(Text::new(
                 kind.clone(),
                 (mid, y_hi),
-                font(11).pos(Pos::new(HPos::Center, VPos::Top)),
+                font(SECTION).pos(Pos::new(HPos::Center, VPos::Top)),
             )))
             .map_err(err)?;
     }
@@ -214,10 +240,10 @@ fn draw_sections<DB: DrawingBackend, Y: Ranged<ValueType = f64>>(
 
 /// A column legend drawn into `area`: coloured line and label per entry.
 fn draw_legend(area: &Area<'_>, title: &str, entries: &[(String, RGBColor)]) -> Drawn {
-    area.draw(&Text::new(title.to_string(), (6, 30), font(13)))
+    area.draw(&Text::new(title.to_string(), (6, 30), font(AXIS)))
         .map_err(err)?;
     for (i, (label, color)) in entries.iter().enumerate() {
-        let y = 52 + 17 * i as i32;
+        let y = 56 + 21 * i as i32;
         area.draw(&PathElement::new(
             vec![(6, y), (30, y)],
             color.stroke_width(3),
@@ -226,7 +252,7 @@ fn draw_legend(area: &Area<'_>, title: &str, entries: &[(String, RGBColor)]) -> 
         area.draw(&Text::new(
             label.clone(),
             (36, y),
-            font(12).pos(Pos::new(HPos::Left, VPos::Center)),
+            font(LEGEND).pos(Pos::new(HPos::Left, VPos::Center)),
         ))
         .map_err(err)?;
     }
@@ -264,15 +290,17 @@ pub fn concentration_profiles_svg(c: &CircuitView, elements: &[String]) -> Strin
             let mut chart = ChartBuilder::on(panel)
                 .caption(
                     format!("circuit {}: {phase} phase concentration", c.name),
-                    font(16),
+                    font(CAPTION),
                 )
                 .margin(8)
-                .x_label_area_size(34)
-                .y_label_area_size(64)
+                .x_label_area_size(46)
+                .y_label_area_size(80)
                 .build_cartesian_2d(x0..x1, (lo..hi).log_scale())
                 .map_err(err)?;
             chart
                 .configure_mesh()
+                .label_style(font(TICK))
+                .axis_desc_style(font(AXIS))
                 .x_desc("stage")
                 .y_desc(format!("{phase} conc, mol/L"))
                 .y_label_formatter(&|v| sci(*v))
@@ -332,17 +360,20 @@ pub fn ph_loading_svg(c: &CircuitView) -> String {
             let pts: Vec<(f64, f64)> = pts.into_iter().filter(|p| p.1.is_finite()).collect();
             let (lo, hi) = lin_range(pts.iter().map(|p| p.1));
             let mut chart = ChartBuilder::on(panel)
-                .caption(format!("circuit {}: {name}", c.name), font(16))
+                .caption(format!("circuit {}: {name}", c.name), font(CAPTION))
                 .margin(8)
-                .x_label_area_size(34)
-                .y_label_area_size(64)
+                .x_label_area_size(46)
+                .y_label_area_size(80)
                 .build_cartesian_2d(x0..x1, lo..hi)
                 .map_err(err)?;
             chart
                 .configure_mesh()
+                .label_style(font(TICK))
+                .axis_desc_style(font(AXIS))
                 .x_desc("stage")
                 .y_desc(desc)
                 .x_label_formatter(&|v| int_tick(*v))
+                .y_label_formatter(&|v| lin_tick(*v))
                 .draw()
                 .map_err(err)?;
             chart
@@ -361,7 +392,7 @@ pub fn ph_loading_svg(c: &CircuitView) -> String {
                 .position(SeriesLabelPosition::UpperRight)
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK.mix(0.4))
-                .label_font(font(12))
+                .label_font(font(LEGEND))
                 .draw()
                 .map_err(err)?;
         }
@@ -397,11 +428,11 @@ pub fn mccabe_thiele_svg(d: &McCabeThiele, key_a: &str) -> String {
                     } else {
                         format!("McCabe-Thiele, mole fraction of {key_a}")
                     },
-                    font(16),
+                    font(CAPTION),
                 )
                 .margin(10)
-                .x_label_area_size(40)
-                .y_label_area_size(56)
+                .x_label_area_size(50)
+                .y_label_area_size(72)
                 .build_cartesian_2d(lo..hi, lo..hi)
                 .map_err(err)?;
             let (xd, yd) = if logs {
@@ -417,8 +448,12 @@ pub fn mccabe_thiele_svg(d: &McCabeThiele, key_a: &str) -> String {
             };
             chart
                 .configure_mesh()
+                .label_style(font(TICK))
+                .axis_desc_style(font(AXIS))
                 .x_desc(xd)
                 .y_desc(yd)
+                .x_label_formatter(&|v| lin_tick(*v))
+                .y_label_formatter(&|v| lin_tick(*v))
                 .draw()
                 .map_err(err)?;
             let gray = RGBColor(150, 150, 150);
@@ -502,7 +537,7 @@ pub fn mccabe_thiele_svg(d: &McCabeThiele, key_a: &str) -> String {
                 .position(SeriesLabelPosition::LowerRight)
                 .background_style(WHITE.mix(0.9))
                 .border_style(BLACK.mix(0.4))
-                .label_font(font(11))
+                .label_font(font(LEGEND))
                 .draw()
                 .map_err(err)?;
         }
@@ -520,8 +555,8 @@ pub fn bar_chart_svg(title: &str, unit: &str, bars: &[(String, f64)]) -> String 
         .max()
         .unwrap_or(4)
         .clamp(4, 48) as u32
-        * 7
-        + 16;
+        * 8
+        + 20;
     render(900, h, |root| {
         let max = bars
             .iter()
@@ -530,29 +565,36 @@ pub fn bar_chart_svg(title: &str, unit: &str, bars: &[(String, f64)]) -> String 
             .fold(0.0f64, f64::max);
         let xmax = if max > 0.0 { max * 1.25 } else { 1.0 };
         let mut chart = ChartBuilder::on(root)
-            .caption(title, font(16))
+            .caption(title, font(CAPTION))
             .margin(10)
-            .x_label_area_size(36)
+            .x_label_area_size(46)
             .y_label_area_size(label_w)
             .build_cartesian_2d(0f64..xmax, (0usize..n).into_segmented())
             .map_err(err)?;
         let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
         chart
             .configure_mesh()
+            .label_style(font(TICK))
+            .axis_desc_style(font(AXIS))
             .disable_y_mesh()
             .y_labels(n)
             .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
-                    labels.get(*i).cloned().unwrap_or_default()
-                }
+                // segment 0 is at the bottom: the first bar goes on top, in reading order
+                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => n
+                    .checked_sub(i + 1)
+                    .and_then(|k| labels.get(k))
+                    .cloned()
+                    .unwrap_or_default(),
                 SegmentValue::Last => String::new(),
             })
+            .x_label_formatter(&|v| lin_tick(*v))
             .x_desc(unit)
             .draw()
             .map_err(err)?;
-        for (i, (label, v)) in bars.iter().enumerate() {
+        for (k, (label, v)) in bars.iter().enumerate() {
             let v = if v.is_finite() { v.max(0.0) } else { 0.0 };
-            let color = series_color(i);
+            let color = series_color(k);
+            let i = n - 1 - k;
             chart
                 .draw_series(std::iter::once(Rectangle::new(
                     [
@@ -567,7 +609,7 @@ pub fn bar_chart_svg(title: &str, unit: &str, bars: &[(String, f64)]) -> String 
                 .draw_series(std::iter::once(Text::new(
                     fmt_sig(v),
                     (v, SegmentValue::CenterOf(i)),
-                    font(12).pos(Pos::new(HPos::Left, VPos::Center)),
+                    font(LEGEND).pos(Pos::new(HPos::Left, VPos::Center)),
                 )))
                 .map_err(err)?;
         }
@@ -630,16 +672,20 @@ pub fn sensitivity_svg(
             let (x0, x1) = lin_range(pts.iter().map(xf));
             let (_, y1) = lin_range(rig.iter().chain(&xu).chain(&fen).map(|p| p.1));
             let mut chart = ChartBuilder::on(panel)
-                .caption(format!("total stages against {xdesc}"), font(16))
+                .caption(format!("total stages against {xdesc}"), font(CAPTION))
                 .margin(8)
-                .x_label_area_size(34)
-                .y_label_area_size(56)
+                .x_label_area_size(46)
+                .y_label_area_size(72)
                 .build_cartesian_2d(x0..x1, 0f64..y1.max(1.0))
                 .map_err(err)?;
             chart
                 .configure_mesh()
+                .label_style(font(TICK))
+                .axis_desc_style(font(AXIS))
                 .x_desc(xdesc)
                 .y_desc("stages")
+                .x_label_formatter(&|v| lin_tick(*v))
+                .y_label_formatter(&|v| lin_tick(*v))
                 .draw()
                 .map_err(err)?;
             for (data, name, color) in [
@@ -663,6 +709,7 @@ pub fn sensitivity_svg(
                 .position(SeriesLabelPosition::LowerRight)
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK.mix(0.4))
+                .label_font(font(LEGEND))
                 .draw()
                 .map_err(err)?;
         }
@@ -705,17 +752,20 @@ pub fn passes_svg(passes: &[PassView], objective_label: &str) -> String {
         {
             let (lo, hi) = lin_range(obj.iter().map(|p| p.1));
             let mut chart = ChartBuilder::on(&panels[0])
-                .caption("objective per pass", font(16))
+                .caption("objective per pass", font(CAPTION))
                 .margin(8)
-                .x_label_area_size(34)
-                .y_label_area_size(72)
+                .x_label_area_size(46)
+                .y_label_area_size(88)
                 .build_cartesian_2d(x0..x1, lo..hi)
                 .map_err(err)?;
             chart
                 .configure_mesh()
+                .label_style(font(TICK))
+                .axis_desc_style(font(AXIS))
                 .x_desc("pass")
                 .y_desc(objective_label)
                 .x_label_formatter(&|v| int_tick(*v))
+                .y_label_formatter(&|v| lin_tick(*v))
                 .draw()
                 .map_err(err)?;
             chart
@@ -743,19 +793,22 @@ pub fn passes_svg(passes: &[PassView], objective_label: &str) -> String {
                 .position(SeriesLabelPosition::LowerRight)
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK.mix(0.4))
+                .label_font(font(LEGEND))
                 .draw()
                 .map_err(err)?;
         }
         {
             let mut chart = ChartBuilder::on(&panels[1])
-                .caption("largest spec violation per pass (simulated)", font(16))
+                .caption("largest spec violation per pass (simulated)", font(CAPTION))
                 .margin(8)
-                .x_label_area_size(34)
+                .x_label_area_size(46)
                 .y_label_area_size(72)
                 .build_cartesian_2d(x0..x1, (vlo..vhi).log_scale())
                 .map_err(err)?;
             chart
                 .configure_mesh()
+                .label_style(font(TICK))
+                .axis_desc_style(font(AXIS))
                 .x_desc("pass")
                 .y_desc("max violation")
                 .y_label_formatter(&|v| sci(*v))
@@ -787,6 +840,7 @@ pub fn passes_svg(passes: &[PassView], objective_label: &str) -> String {
                 .position(SeriesLabelPosition::UpperRight)
                 .background_style(WHITE.mix(0.85))
                 .border_style(BLACK.mix(0.4))
+                .label_font(font(LEGEND))
                 .draw()
                 .map_err(err)?;
         }
@@ -889,6 +943,11 @@ mod tests {
         assert_eq!(log_range([1e-3, 0.5].into_iter(), 12.0), (1e-3, 1.0));
         assert_eq!(log_range([0.0].into_iter(), 12.0), (1e-6, 1.0));
         assert_eq!(fmt_sig(1234.5), "1234.5");
+        assert_eq!(lin_tick(-0.0), "0");
+        assert_eq!(lin_tick(-1e-9), "0");
+        assert_eq!(lin_tick(50.0), "50");
+        assert_eq!(lin_tick(0.0025), "0.0025");
+        assert_eq!(lin_tick(-0.7), "-0.7");
         assert_eq!(fmt_sig(0.000_12), "1.200e-4");
     }
 }

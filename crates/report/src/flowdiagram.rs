@@ -273,15 +273,16 @@ impl Diagram {
 
     /// The diagram as SVG.
     pub fn to_svg(&self, title: &str) -> String {
-        // wide enough for the longest label (about 7 px per character at 12 px)
+        // wide enough for the longest label (about 8.5 px per character at plotters size 15,
+        // which its SVG backend writes as 12 px)
         let longest = self
             .nodes
             .iter()
             .map(|n| n.label.chars().count())
             .max()
             .unwrap_or(0);
-        let box_w_px = (7 * longest as i32 + 14).clamp(150, 230);
-        let max_chars = ((box_w_px - 14) / 7) as usize;
+        let box_w_px = (17 * longest as i32 / 2 + 14).clamp(150, 250);
+        let max_chars = ((box_w_px - 14) * 2 / 17) as usize;
         let col_w = box_w_px + 55;
         let cols = self.columns();
         // boxes tall enough for their ports (one arrow every 14 px on a side)
@@ -292,7 +293,7 @@ impl Diagram {
         }
         let hgt: Vec<i32> = ports
             .iter()
-            .map(|p| (14 * (p.0.max(p.1) + 1)).max(42))
+            .map(|p| (14 * (p.0.max(p.1) + 1)).max(46))
             .collect();
         let n_cols = cols.iter().copied().max().map_or(1, |m| m + 1);
         let mut next_y = vec![70i32; n_cols];
@@ -312,12 +313,12 @@ impl Diagram {
         render(w, h, |root| {
             let e = |x: plotters::drawing::DrawingAreaErrorKind<_>| x.to_string();
             let f = |s: u32| -> TextStyle<'static> { ("sans-serif", s).into_font().into() };
-            root.draw(&Text::new(format!("flowsheet {title}"), (20, 16), f(18)))
+            root.draw(&Text::new(format!("flowsheet {title}"), (20, 16), f(22)))
                 .map_err(e)?;
             root.draw(&Text::new(
                 "aqueous: blue, organic: orange, solids: grey; dashed: recycle (tear) stream; arrow labels: stage ports",
                 (20, 42),
-                f(12),
+                f(15),
             ))
             .map_err(e)?;
             let mut back = 0i32;
@@ -388,7 +389,7 @@ impl Diagram {
                     } else {
                         (pts[0].0 + 4, pts[0].1 - 11)
                     };
-                    root.draw(&Text::new(ed.label.clone(), (lx, ly), f(10)))
+                    root.draw(&Text::new(ed.label.clone(), (lx, ly), f(12)))
                         .map_err(e)?;
                 }
             }
@@ -424,14 +425,14 @@ impl Diagram {
                 } else {
                     nd.label.clone()
                 };
-                root.draw(&Text::new(label, (x + 6, y + 6), f(12)))
+                root.draw(&Text::new(label, (x + 6, y + 6), f(15)))
                     .map_err(e)?;
                 let detail = if nd.detail.is_empty() {
                     nd.kind.as_str().to_string()
                 } else {
                     nd.detail.clone()
                 };
-                root.draw(&Text::new(detail, (x + 6, y + 26), f(10)))
+                root.draw(&Text::new(detail, (x + 6, y + 27), f(13)))
                     .map_err(e)?;
             }
             Ok(())
