@@ -6,12 +6,7 @@ use std::path::PathBuf;
 
 use sxplan_sim::{simulate, Algorithm, SimOptions, SimResult, SolveStatus};
 
-/// Flowsheets above this many stages (the 700-stage Minamitorishima plant) run only with
-/// `SXPLAN_SLOW=1`: the flagship does not yet converge in seconds (open issues 3 and 6).
-const FAST_MAX_STAGES: usize = 300;
-
 fn shipped() -> Vec<(String, sxplan_model::Flowsheet)> {
-    let slow = std::env::var_os("SXPLAN_SLOW").is_some_and(|v| v == "1");
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("flowsheets");
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .unwrap()
@@ -29,7 +24,6 @@ fn shipped() -> Vec<(String, sxplan_model::Flowsheet)> {
                 .unwrap_or_else(|| panic!("{} does not check clean", f.display()));
             (f.display().to_string(), fs)
         })
-        .filter(|(_, fs)| slow || fs.total_stages() <= FAST_MAX_STAGES)
         .collect()
 }
 

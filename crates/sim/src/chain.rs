@@ -38,6 +38,8 @@ const MAX_NEWTON: usize = 60;
 const MAX_LOG_STEP: f64 = 5.0;
 /// Largest stage ratio o*/a used by substitution (beyond it the element is all in the organic).
 const MAX_RATIO: f64 = 1e30;
+/// Largest chain the cross-check solves with dense reduced Newton (O(n^3) per iteration).
+const DENSE_REDUCED_MAX: usize = 400;
 /// Substitution passes before Newton takes over.
 const WARM_PASSES: usize = 200;
 /// Lowest net acidity (mol/L) assumed when building the initial estimate.
@@ -187,7 +189,7 @@ impl Chain {
             Algorithm::Newton => {
                 if self.all_linear() {
                     self.solve_linear()
-                } else if let Some(red) = Reduced::new(self) {
+                } else if let Some(red) = Reduced::new(self, false) {
                     let sol = red.solve(start);
                     if sol.status == SolveStatus::Converged {
                         sol
@@ -198,7 +200,17 @@ impl Chain {
                     self.solve_newton_continuation(start)
                 }
             }
-            Algorithm::Substitution => self.solve_substitution(start),
+            Algorithm::Substitution => match Reduced::new(self, true) {
+                Some(red) if self.n_stages <= DENSE_REDUCED_MAX => {
+                    let sol = red.solve(start);
+                    if sol.status == SolveStatus::Converged {
+                        sol
+                    } else {
+                        self.solve_substitution(start)
+                    }
+                }
+                _ => self.solve_substitution(start),
+            },
         }
     }
 

@@ -18,7 +18,7 @@
 
 use crate::chain::{Chain, ChainSolution};
 use crate::equilibrium::{SfLoading, StageModel};
-use crate::linalg::{gth_chain_solve, BlockTridiag};
+use crate::linalg::{dense_solve, gth_chain_solve, thomas, BlockTridiag, Lu};
 
 /// Largest change of `ln theta` in one step.
 const MAX_STEP: f64 = 3.0;
@@ -43,12 +43,16 @@ pub(crate) struct Reduced<'c> {
     chain: &'c Chain,
     kinds: Vec<Kind>,
     link: Vec<bool>,
+    /// Independent cross-check: element flows by classical Thomas elimination and the Newton
+    /// step from the dense reduced Jacobian (exact sensitivities from dense LU of each
+    /// element's chain matrix), instead of conservative solves and the block-tridiagonal step.
+    dense: bool,
 }
 
 impl<'c> Reduced<'c> {
     /// The reduced problem of a chain, or `None` when the chain has other models or a Murphree
     /// efficiency below 1.
-    pub(crate) fn new(chain: &'c Chain) -> Option<Reduced<'c>> {
+    pub(crate) fn new(chain: &'c Chain, dense: bool) -> Option<Reduced<'c>> {
         let (n, m) = (chain.n_stages, chain.n_elements);
         if chain.murphree.iter().any(|&e| e < 1.0) {
             return None;
@@ -88,7 +92,12 @@ impl<'c> Reduced<'c> {
             return None;
         }
         let link = (0..n).map(|j| chain.aq_from_next[j] && j + 1 < n).collect();
-        Some(Reduced { chain, kinds, link })
+        Some(Reduced {
+            chain,
+            kinds,
+            link,
+            dense,
+        })
     }
 
     fn n(&self) -> usize {
@@ -115,9 +124,50 @@ impl<'c> Reduced<'c> {
         }
     }
 
-    /// Element flows for stage ratios `k`: one conservative solve per element.
+    /// Dense matrix of element `i`'s chain for ratios `k` (row-major n x n).
+    fn dense_matrix(&self, k: &[f64], i: usize) -> Vec<f64> {
+        let (n, m) = (self.n(), self.m());
+        let mut mat = vec![0.0; n * n];
+        for j in 0..n {
+            mat[j * n + j] = 1.0 + k[j * m + i];
+            if j > 0 {
+                mat[j * n + j - 1] = -k[(j - 1) * m + i];
+            }
+            if self.link[j] {
+                mat[j * n + j + 1] = -1.0;
+            }
+        }
+        mat
+    }
+
+    /// Element flows for stage ratios `k`: one conservative solve per element (dense LU in
+    /// the cross-check).
     fn flows(&self, k: &[f64], a: &mut [f64]) -> bool {
         let (n, m) = (self.n(), self.m());
+        if self.dense {
+            // Classical Thomas elimination (pivots by subtraction): independent of the
+            // conservative solve, and accurate wherever no element is trapped.
+            let mut lower = vec![0.0; n];
+            let mut diag = vec![0.0; n];
+            let upper: Vec<f64> = (0..n)
+                .map(|j| if self.link[j] { -1.0 } else { 0.0 })
+                .collect();
+            let mut rhs = vec![0.0; n];
+            for i in 0..m {
+                for j in 0..n {
+                    diag[j] = 1.0 + k[j * m + i];
+                    lower[j] = if j > 0 { -k[(j - 1) * m + i] } else { 0.0 };
+                    rhs[j] = self.chain.aq_ext[j * m + i] + self.chain.org_ext[j * m + i];
+                }
+                let Some(x) = thomas(&lower, &diag, &upper, &rhs) else {
+                    return false;
+                };
+                for j in 0..n {
+                    a[j * m + i] = x[j].max(0.0);
+                }
+            }
+            return true;
+        }
         let mut kk = vec![0.0; n];
         let mut rhs = vec![0.0; n];
         let mut x = vec![0.0; n];
@@ -217,8 +267,71 @@ impl<'c> Reduced<'c> {
         phi
     }
 
+    /// `d G_j / d a_ji` (zero where `G_j` is not an equation).
+    fn loading_gradient(&self, a: &[f64], g: &[f64], j: usize) -> Vec<f64> {
+        let m = self.m();
+        let mut dg = vec![0.0; m];
+        if let Kind::Sf { beta, ratio, .. } = &self.kinds[j] {
+            if g[j] != 0.0 {
+                let aj = &a[j * m..(j + 1) * m];
+                let sigma: f64 = (0..m).map(|i| beta[i] * aj[i]).sum();
+                let total: f64 = (0..m).filter(|&i| beta[i] > 0.0).map(|i| aj[i]).sum();
+                for i in 0..m {
+                    dg[i] = beta[i] / sigma;
+                    if ratio.is_some() && beta[i] > 0.0 {
+                        dg[i] -= 1.0 / total;
+                    }
+                }
+            }
+        }
+        dg
+    }
+
+    /// Newton step from the dense reduced Jacobian `dG/dphi = I + dG/da da/dphi`, with
+    /// `da_i/dphi_k = -o_ki M_i^-1 (e_k - e_(k+1))` (the organic of stage k leaves it and enters
+    /// stage k + 1).
+    fn dense_step(&self, a: &[f64], k: &[f64], g: &[f64]) -> Option<Vec<f64>> {
+        let (n, m) = (self.n(), self.m());
+        let mut jac = vec![0.0; n * n];
+        let grads: Vec<Vec<f64>> = (0..n).map(|j| self.loading_gradient(a, g, j)).collect();
+        for j in 0..n {
+            jac[j * n + j] = 1.0;
+        }
+        let has_state: Vec<bool> = self
+            .kinds
+            .iter()
+            .map(|kd| matches!(kd, Kind::Sf { .. }))
+            .collect();
+        let mut col = vec![0.0; n];
+        for i in 0..m {
+            let lu = Lu::factor(n, &self.dense_matrix(k, i))?;
+            for q in 0..n {
+                let o = k[q * m + i] * a[q * m + i];
+                if !has_state[q] || o == 0.0 {
+                    continue;
+                }
+                col.iter_mut().for_each(|v| *v = 0.0);
+                col[q] = -o;
+                if q + 1 < n {
+                    col[q + 1] = o;
+                }
+                lu.solve_in_place(&mut col);
+                for j in 0..n {
+                    if g[j] != 0.0 {
+                        jac[j * n + q] += grads[j][i] * col[j];
+                    }
+                }
+            }
+        }
+        let rhs: Vec<f64> = g.iter().map(|v| -v).collect();
+        dense_solve(n, &jac, &rhs)
+    }
+
     /// Newton step in `phi` at a balanced point (a, k), or None when the linear solve fails.
     fn newton_step(&self, a: &[f64], k: &[f64], g: &[f64]) -> Option<Vec<f64>> {
+        if self.dense {
+            return self.dense_step(a, k, g);
+        }
         let (n, m) = (self.n(), self.m());
         let b = m + 1;
         let bb = b * b;
@@ -374,7 +487,6 @@ impl<'c> Reduced<'c> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::linalg::dense_solve;
 
     /// A 3-section chain: extraction (ratio), scrub (ratio), strip (no loading).
     fn chain(ne: usize, ns: usize, nt: usize, beta: Vec<f64>, feed: Vec<f64>) -> Chain {
@@ -427,7 +539,7 @@ mod tests {
     #[test]
     fn newton_step_matches_finite_differences() {
         let c = chain(6, 5, 3, vec![1.0, 2.0, 5.0], vec![0.3, 0.5, 0.2]);
-        let r = Reduced::new(&c).unwrap();
+        let r = Reduced::new(&c, false).unwrap();
         let n = c.n_stages;
         let m = c.n_elements;
         let phi: Vec<f64> = (0..n).map(|j| -0.5 + 0.05 * j as f64).collect();

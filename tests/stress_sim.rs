@@ -156,6 +156,20 @@ fn extreme_distribution_ratios() {
     }
 }
 
+/// Found by the hardening property test (formerly pending): a linear cascade with D(Ho) = 2.2e5
+/// in extraction and an organic flow 7,000 times below the scrub flow traps Ho between the
+/// sections; it used to end `iteration_limit` with a raffinate recovery of 1.42.
+#[test]
+fn distribution_stiff_trap_converges_and_closes() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/hardening/distribution_stiff.toml"
+    );
+    let src = std::fs::read_to_string(path).expect("reproducer");
+    let r = assert_repeatable("distribution stiff", &src, Algorithm::Newton);
+    assert_sound("distribution stiff", &r);
+}
+
 #[test]
 fn tiny_and_huge_flows() {
     let d = [(2.0, 2.0, 0.01), (0.5, 0.5, 0.001)];
