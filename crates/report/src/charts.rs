@@ -124,6 +124,30 @@ fn font(size: u32) -> TextStyle<'static> {
     ("sans-serif", size).into_font().into()
 }
 
+/// Legend swatch of a series: a short line in the series' style.
+fn swatch(style: ShapeStyle) -> impl Fn((i32, i32)) -> PathElement<(i32, i32)> {
+    move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style)
+}
+
+/// Draws the series legend of `chart` at `position` (white box, grey border, legend font).
+fn series_legend<'a, DB, CT>(
+    chart: &mut ChartContext<'a, DB, CT>,
+    position: SeriesLabelPosition,
+) -> Drawn
+where
+    DB: DrawingBackend + 'a,
+    CT: plotters::coord::CoordTranslate,
+{
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.88))
+        .border_style(BLACK.mix(0.4))
+        .label_font(font(LEGEND))
+        .draw()
+        .map_err(err)
+}
+
 /// Log-axis range `[lo, hi]` covering the positive values, at most `decades` decades deep.
 fn log_range(values: impl Iterator<Item = f64>, decades: f64) -> (f64, f64) {
     let (mut lo, mut hi) = (f64::INFINITY, 0.0f64);
@@ -380,21 +404,12 @@ pub fn ph_loading_svg(c: &CircuitView) -> String {
                 .draw_series(LineSeries::new(pts.clone(), color.stroke_width(2)))
                 .map_err(err)?
                 .label(name)
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                });
+                .legend(swatch(color.stroke_width(2)));
             chart
                 .draw_series(pts.iter().map(|p| Circle::new(*p, 2, color.filled())))
                 .map_err(err)?;
             draw_sections(&mut chart, c, lo, hi)?;
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.4))
-                .label_font(font(LEGEND))
-                .draw()
-                .map_err(err)?;
+            series_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         }
         Ok(())
     })
@@ -464,7 +479,7 @@ pub fn mccabe_thiele_svg(d: &McCabeThiele, key_a: &str) -> String {
                 ))
                 .map_err(err)?
                 .label("diagonal y = x")
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], gray));
+                .legend(swatch(gray.stroke_width(1)));
             let curves: Vec<(f64, &str, RGBColor)> = if d.components > 2 {
                 vec![(d.beta, "key-pair equilibrium", RGBColor(44, 160, 44))]
             } else if d.beta_scrub == d.beta {
@@ -492,9 +507,7 @@ pub fn mccabe_thiele_svg(d: &McCabeThiele, key_a: &str) -> String {
                     .draw_series(LineSeries::new(pts, color.stroke_width(2)))
                     .map_err(err)?
                     .label(format!("{name} (beta {beta:.4})"))
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                    });
+                    .legend(swatch(color.stroke_width(2)));
             }
             for (pts, name, color) in [
                 (
@@ -513,15 +526,13 @@ pub fn mccabe_thiele_svg(d: &McCabeThiele, key_a: &str) -> String {
                     .draw_series(LineSeries::new(pts, color.stroke_width(2)))
                     .map_err(err)?
                     .label(name)
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                    });
+                    .legend(swatch(color.stroke_width(2)));
             }
             chart
                 .draw_series(LineSeries::new(steps, BLACK.stroke_width(1)))
                 .map_err(err)?
                 .label(format!("stage steps ({} + {} stages)", d.n, d.m))
-                .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLACK));
+                .legend(swatch(BLACK.stroke_width(1)));
             let xf = tr((d.x_feed, d.x_feed)).0;
             let purple = RGBColor(148, 103, 189);
             chart
@@ -531,15 +542,8 @@ pub fn mccabe_thiele_svg(d: &McCabeThiele, key_a: &str) -> String {
                 ))
                 .map_err(err)?
                 .label(format!("feed x = {:.4}", d.x_feed))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], purple));
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .background_style(WHITE.mix(0.9))
-                .border_style(BLACK.mix(0.4))
-                .label_font(font(LEGEND))
-                .draw()
-                .map_err(err)?;
+                .legend(swatch(purple.stroke_width(1)));
+            series_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         }
         Ok(())
     })
@@ -697,21 +701,12 @@ pub fn sensitivity_svg(
                     .draw_series(LineSeries::new(data.clone(), color.stroke_width(2)))
                     .map_err(err)?
                     .label(name)
-                    .legend(move |(x, y)| {
-                        PathElement::new(vec![(x, y), (x + 20, y)], color.stroke_width(2))
-                    });
+                    .legend(swatch(color.stroke_width(2)));
                 chart
                     .draw_series(data.iter().map(|p| Circle::new(*p, 3, color.filled())))
                     .map_err(err)?;
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.4))
-                .label_font(font(LEGEND))
-                .draw()
-                .map_err(err)?;
+            series_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         }
         Ok(())
     })
@@ -775,9 +770,7 @@ pub fn passes_svg(passes: &[PassView], objective_label: &str) -> String {
                 ))
                 .map_err(err)?
                 .label("objective")
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], blue.stroke_width(2))
-                });
+                .legend(swatch(blue.stroke_width(2)));
             chart
                 .draw_series(obj.iter().map(|p| {
                     let style = if p.2 {
@@ -788,14 +781,7 @@ pub fn passes_svg(passes: &[PassView], objective_label: &str) -> String {
                     Circle::new((p.0, p.1), 4, style)
                 }))
                 .map_err(err)?;
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.4))
-                .label_font(font(LEGEND))
-                .draw()
-                .map_err(err)?;
+            series_legend(&mut chart, SeriesLabelPosition::LowerRight)?;
         }
         {
             let mut chart = ChartBuilder::on(&panels[1])
@@ -822,9 +808,7 @@ pub fn passes_svg(passes: &[PassView], objective_label: &str) -> String {
                 ))
                 .map_err(err)?
                 .label("max violation")
-                .legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 20, y)], red.stroke_width(2))
-                });
+                .legend(swatch(red.stroke_width(2)));
             chart
                 .draw_series(viol.iter().map(|p| {
                     let style = if p.2 {
@@ -835,14 +819,7 @@ pub fn passes_svg(passes: &[PassView], objective_label: &str) -> String {
                     Circle::new((p.0, p.1), 4, style)
                 }))
                 .map_err(err)?;
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK.mix(0.4))
-                .label_font(font(LEGEND))
-                .draw()
-                .map_err(err)?;
+            series_legend(&mut chart, SeriesLabelPosition::UpperRight)?;
         }
         Ok(())
     })

@@ -6,6 +6,13 @@
 //! through one code path and cannot disagree. Fields the report does not need are not mirrored;
 //! optional fields default when absent, so an older or newer document of the same
 //! `schema_version` still renders.
+//!
+//! Why views and not the result types themselves: `sxplan_sim::SimResult`,
+//! `sxplan_design::CutDesign` and `sxplan_opt::OptimizeResult` are `Serialize` only (typed
+//! element keys, status enums, borrowed specs), and `sxplan report RESULT.json` must read saved
+//! documents back. The views are the read side of the documented JSON (docs/json-schema.md),
+//! which `tests/report_schema.rs` and `simulate_report_of_the_result_and_of_its_json_agree`
+//! hold to what the result types write.
 
 use std::collections::BTreeMap;
 
@@ -187,12 +194,7 @@ impl ReportInput {
 
     /// A report of a simulation result.
     pub fn from_sim(result: &sxplan_sim::SimResult) -> Result<ReportInput, ReportError> {
-        let doc = serde_json::to_value(result).map_err(|e| ReportError::Malformed {
-            index: 1,
-            kind: "simulate",
-            message: e.to_string(),
-        })?;
-        ReportInput::from_documents(&[doc])
+        ReportInput::from_documents(&[sim_document(result, 1)?])
     }
 
     /// A report of a design (with its sensitivity curves, when computed).
@@ -212,11 +214,7 @@ impl ReportInput {
     ) -> Result<ReportInput, ReportError> {
         let mut docs = vec![crate::optimize::to_json(name, result)];
         if let Some(s) = sim {
-            docs.push(serde_json::to_value(s).map_err(|e| ReportError::Malformed {
-                index: 2,
-                kind: "simulate",
-                message: e.to_string(),
-            })?);
+            docs.push(sim_document(s, 2)?);
         }
         ReportInput::from_documents(&docs)
     }
@@ -247,6 +245,16 @@ impl ReportInput {
         }
         String::from("sxplan")
     }
+}
+
+/// The JSON document of a simulation result, as `sxplan simulate --format json` writes it
+/// (document `index` of a report, for the error message).
+fn sim_document(result: &sxplan_sim::SimResult, index: usize) -> Result<Value, ReportError> {
+    serde_json::to_value(result).map_err(|e| ReportError::Malformed {
+        index,
+        kind: "simulate",
+        message: e.to_string(),
+    })
 }
 
 /// View of a simulation result (`sxplan simulate --format json`).
