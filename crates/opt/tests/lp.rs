@@ -334,6 +334,8 @@ fn every_enabled_backend_agrees() {
     ];
     let backends = Backend::enabled();
     assert!(!backends.is_empty());
+    #[cfg(all(feature = "clarabel", feature = "highs"))]
+    assert_eq!(backends, vec![Backend::Clarabel, Backend::Highs]);
     for p in &problems {
         let objs: Vec<f64> = backends
             .iter()
