@@ -813,7 +813,8 @@ tr:nth-child(even) td{background:#fafbfc}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 figure{margin:1em 0 1.6em}
 figure svg{max-width:100%;height:auto;border:1px solid #e3e6ea}
-figure.wide{overflow-x:auto}
+figure.wide{overflow-x:auto;width:calc(100vw - 48px);margin-left:calc(50% - 50vw + 24px)}
+figure.wide figcaption{max-width:1056px;margin-left:auto;margin-right:auto}
 figure.wide svg{max-width:none}
 figcaption{font-size:.85em;color:#4a5161;margin-top:.3em}
 nav{font-size:.9em;margin:.5em 0 1em}
