@@ -455,3 +455,639 @@ fn lp_infeasible_unbounded_and_invalid_are_told_apart() {
     assert!(e.to_string().contains("organic_flow PrNd"), "{e}");
     assert!(e.to_string().contains("lower bound 2"), "{e}");
 }
+
+// ------------------------------------------------------------- every failure mode, by table
+
+/// One failure mode of the CLI: the arguments (`{dir}` is a scratch directory holding the
+/// files below, `{out}` an output directory that must stay empty), the exit code, and words
+/// stderr (or stdout) must contain.
+struct Mode {
+    what: &'static str,
+    args: &'static [&'static str],
+    exit: Exit,
+    stderr: &'static [&'static str],
+    stdout: &'static [&'static str],
+}
+
+/// Files every mode may use, written into the scratch directory.
+fn mode_files(dir: &Path) {
+    write(dir, "base.toml", BASE);
+    std::fs::write(dir.join("latin1.toml"), b"schema = 1\nname = \"caf\xe9\"\n").unwrap();
+    write(
+        dir,
+        "syntax.toml",
+        &BASE.replace("name = \"base\"", "name = \"base"),
+    );
+    write(
+        dir,
+        "huge.toml",
+        &BASE.replace("stages = 5 }", "stages = 1000000 }"),
+    );
+    write(
+        dir,
+        "dry.toml",
+        &BASE
+            .replace("feed_stage = 20", "feed_stage = 3")
+            .replace(
+                "    { kind = \"scrub\", stages = 20 },\n    { kind = \"strip\", stages = 5 },\n",
+                "",
+            )
+            .replace(
+                "scrub = { acid = \"HCl\", conc = \"4 mol/L\", flow = \"0.45 m3/h\" }\n",
+                "",
+            )
+            .replace(
+                "strip = { acid = \"HCl\", conc = \"2 mol/L\", flow = \"0.6 m3/h\" }\n",
+                "",
+            )
+            .replace(
+                "extraction_ratio = { extraction = 0.8, scrub = 1.2 }",
+                "extraction_ratio = { extraction = 0.8 }",
+            )
+            .replace(
+                "from = \"PrNd.strip_liquor\"",
+                "from = \"PrNd.loaded_organic\"\nkind = \"organic\"",
+            ),
+    );
+    write(
+        dir,
+        "nodata.toml",
+        &BASE.replace(
+            "beta = { Pr = 1.0, Nd = 1.5, quality",
+            "beta = { Pr = 1.0, quality",
+        ),
+    );
+    write(dir, "blocker", "a file where a directory is expected");
+    let opt = std::fs::read_to_string(root().join("crates/opt/tests/data/prnd_distribution.toml"))
+        .unwrap();
+    write(dir, "opt.toml", &opt);
+    write(
+        dir,
+        "tight.toml",
+        &opt.replace("min = 0.9 }", "min = 0.9999 }"),
+    );
+    std::fs::write(
+        dir.join("opt_latin1.toml"),
+        [opt.as_bytes(), b"# caf\xe9\n"].concat(),
+    )
+    .unwrap();
+}
+
+const MODES: &[Mode] = &[
+    // check
+    Mode {
+        what: "check: file missing",
+        args: &["check", "{dir}/missing.toml"],
+        exit: Exit::Usage,
+        stderr: &["cannot read", "missing.toml", "no such file"],
+        stdout: &[],
+    },
+    Mode {
+        what: "check: a directory",
+        args: &["check", "{dir}"],
+        exit: Exit::Usage,
+        stderr: &["it is a directory"],
+        stdout: &[],
+    },
+    Mode {
+        what: "check: no file given",
+        args: &["check"],
+        exit: Exit::Usage,
+        stderr: &["FILES"],
+        stdout: &[],
+    },
+    Mode {
+        what: "check: not UTF-8",
+        args: &["check", "{dir}/latin1.toml"],
+        exit: Exit::Failure,
+        stderr: &[
+            "latin1.toml",
+            "is not valid UTF-8 (invalid byte at offset 22)",
+            ":2:12",
+        ],
+        stdout: &[],
+    },
+    Mode {
+        what: "check: TOML syntax",
+        args: &["check", "{dir}/syntax.toml"],
+        exit: Exit::Failure,
+        stderr: &["error[E0001]", "invalid TOML", "syntax.toml:2:"],
+        stdout: &[],
+    },
+    Mode {
+        what: "check: over a size limit",
+        args: &["check", "{dir}/huge.toml"],
+        exit: Exit::Failure,
+        stderr: &[
+            "error[E0004]",
+            "circuit \"PrNd\" has 1000040 stages",
+            "max_stages_per_circuit",
+        ],
+        stdout: &[],
+    },
+    Mode {
+        what: "check: stages no aqueous reaches",
+        args: &["check", "{dir}/dry.toml"],
+        exit: Exit::Failure,
+        stderr: &[
+            "error[E0507]",
+            "circuit \"PrNd\" stages 4..=20",
+            "feed point \"feed\" enters at stage 3",
+        ],
+        stdout: &[],
+    },
+    Mode {
+        what: "check: element without model data",
+        args: &["check", "{dir}/nodata.toml"],
+        exit: Exit::Failure,
+        stderr: &["error[E0602]", "PrNd", "Nd"],
+        stdout: &[],
+    },
+    // simulate
+    Mode {
+        what: "simulate: file missing",
+        args: &["simulate", "{dir}/missing.toml", "--out", "{out}"],
+        exit: Exit::Usage,
+        stderr: &["missing.toml"],
+        stdout: &[],
+    },
+    Mode {
+        what: "simulate: not UTF-8",
+        args: &["simulate", "{dir}/latin1.toml", "--out", "{out}"],
+        exit: Exit::Failure,
+        stderr: &["is not valid UTF-8", ":2:12"],
+        stdout: &[],
+    },
+    Mode {
+        what: "simulate: flowsheet errors",
+        args: &["simulate", "{dir}/dry.toml", "--out", "{out}"],
+        exit: Exit::Failure,
+        stderr: &["error[E0507]", "circuit \"PrNd\" stages 4..=20"],
+        stdout: &[],
+    },
+    Mode {
+        what: "simulate: --out is a file",
+        args: &["simulate", "{dir}/base.toml", "--out", "{dir}/blocker"],
+        exit: Exit::Usage,
+        stderr: &["blocker", "exists and is not a directory"],
+        stdout: &[],
+    },
+    // design
+    Mode {
+        what: "design: flowsheet missing",
+        args: &[
+            "design",
+            "{dir}/missing.toml",
+            "--circuit",
+            "PrNd",
+            "--out",
+            "{out}",
+        ],
+        exit: Exit::Usage,
+        stderr: &["cannot read", "missing.toml"],
+        stdout: &[],
+    },
+    Mode {
+        what: "design: flowsheet errors",
+        args: &[
+            "design",
+            "{dir}/dry.toml",
+            "--circuit",
+            "PrNd",
+            "--out",
+            "{out}",
+        ],
+        exit: Exit::Failure,
+        stderr: &["error[E0507]"],
+        stdout: &[],
+    },
+    Mode {
+        what: "design: unknown circuit",
+        args: &[
+            "design",
+            "{dir}/base.toml",
+            "--circuit",
+            "Nope",
+            "--out",
+            "{out}",
+        ],
+        exit: Exit::Failure,
+        stderr: &["circuit \"Nope\" is not in flowsheet \"base\"", "PrNd"],
+        stdout: &[],
+    },
+    Mode {
+        what: "design: flowsheet without --circuit",
+        args: &["design", "{dir}/base.toml", "--out", "{out}"],
+        exit: Exit::Usage,
+        stderr: &["--circuit"],
+        stdout: &[],
+    },
+    Mode {
+        what: "design: --beta missing",
+        args: &[
+            "design",
+            "--feed",
+            "A=0.5,B=0.5",
+            "--purity-a",
+            "0.99",
+            "--purity-b",
+            "0.99",
+            "--out",
+            "{out}",
+        ],
+        exit: Exit::Usage,
+        stderr: &["--beta is required"],
+        stdout: &[],
+    },
+    Mode {
+        what: "design: one purity only",
+        args: &[
+            "design",
+            "--beta",
+            "2",
+            "--feed",
+            "A=0.5,B=0.5",
+            "--purity-a",
+            "0.99",
+            "--out",
+            "{out}",
+        ],
+        exit: Exit::Usage,
+        stderr: &["give --purity-a and --purity-b"],
+        stdout: &[],
+    },
+    Mode {
+        what: "design: beta <= 1",
+        args: &[
+            "design",
+            "--beta",
+            "0.5",
+            "--feed",
+            "A=0.5,B=0.5",
+            "--purity-a",
+            "0.99",
+            "--purity-b",
+            "0.99",
+            "--out",
+            "{out}",
+        ],
+        exit: Exit::Usage,
+        stderr: &["0.5"],
+        stdout: &[],
+    },
+    Mode {
+        what: "design: recovery outside (0, 1)",
+        args: &[
+            "design",
+            "--beta",
+            "2",
+            "--feed",
+            "A=0.5,B=0.5",
+            "--purity-a",
+            "0.99",
+            "--recovery-a",
+            "1.5",
+            "--out",
+            "{out}",
+        ],
+        exit: Exit::Usage,
+        stderr: &["recovery_a: 1.5 is invalid"],
+        stdout: &[],
+    },
+    Mode {
+        what: "design: negative feed",
+        args: &[
+            "design",
+            "--beta",
+            "2",
+            "--feed",
+            "A=-1,B=2",
+            "--purity-a",
+            "0.99",
+            "--purity-b",
+            "0.99",
+            "--out",
+            "{out}",
+        ],
+        exit: Exit::Usage,
+        stderr: &["A = -1 must be a finite number >= 0"],
+        stdout: &[],
+    },
+    Mode {
+        what: "design: key missing from the feed",
+        args: &[
+            "design",
+            "--beta",
+            "2",
+            "--feed",
+            "A=1,B=0",
+            "--purity-a",
+            "0.99",
+            "--purity-b",
+            "0.99",
+            "--out",
+            "{out}",
+        ],
+        exit: Exit::Usage,
+        stderr: &["both keys must be in the feed (A = 1, B = 0)"],
+        stdout: &[],
+    },
+    Mode {
+        what: "design: Kremser input out of range",
+        args: &["design", "--kremser", "10,0.3333,1.5", "--out", "{out}"],
+        exit: Exit::Usage,
+        stderr: &["needs D > 0, O/A > 0 and a fraction in (0, 1)"],
+        stdout: &[],
+    },
+    Mode {
+        what: "design: --out is a file",
+        args: &[
+            "design",
+            "--beta",
+            "2",
+            "--feed",
+            "A=0.5,B=0.5",
+            "--purity-a",
+            "0.999",
+            "--purity-b",
+            "0.9999",
+            "--out",
+            "{dir}/blocker",
+        ],
+        exit: Exit::Usage,
+        stderr: &["blocker exists and is not a directory"],
+        stdout: &[],
+    },
+    // optimize
+    Mode {
+        what: "optimize: file missing",
+        args: &["optimize", "{dir}/missing.toml", "--out", "{out}"],
+        exit: Exit::Usage,
+        stderr: &["cannot read", "missing.toml"],
+        stdout: &[],
+    },
+    Mode {
+        what: "optimize: flowsheet errors",
+        args: &["optimize", "{dir}/dry.toml", "--out", "{out}"],
+        exit: Exit::Failure,
+        stderr: &["error[E0507]"],
+        stdout: &[],
+    },
+    Mode {
+        what: "optimize: no [optimize] table",
+        args: &["optimize", "{dir}/base.toml", "--out", "{out}"],
+        exit: Exit::Failure,
+        stderr: &["the flowsheet has no [optimize] table"],
+        stdout: &[],
+    },
+    Mode {
+        what: "optimize: unknown backend",
+        args: &[
+            "optimize",
+            "{dir}/opt.toml",
+            "--backend",
+            "simplex",
+            "--out",
+            "{out}",
+        ],
+        exit: Exit::Usage,
+        stderr: &["unknown backend \"simplex\" (clarabel, highs)"],
+        stdout: &[],
+    },
+    Mode {
+        what: "optimize: infeasible specs",
+        args: &["optimize", "{dir}/tight.toml", "--out", "{out}"],
+        exit: Exit::Failure,
+        stderr: &["status infeasible: no optimized flowsheet written"],
+        stdout: &[": infeasible", "conflicting specs", "purity Nd_organic"],
+    },
+    Mode {
+        what: "optimize: pass budget exhausted",
+        args: &[
+            "optimize",
+            "{dir}/opt.toml",
+            "--max-passes",
+            "1",
+            "--out",
+            "{out}",
+        ],
+        exit: Exit::Failure,
+        stderr: &["status iteration_limit: no optimized flowsheet written"],
+        stdout: &[": iteration_limit"],
+    },
+    Mode {
+        what: "optimize: --out is a file",
+        args: &["optimize", "{dir}/opt.toml", "--out", "{dir}/blocker"],
+        exit: Exit::Usage,
+        stderr: &["cannot create", "blocker"],
+        stdout: &[],
+    },
+];
+
+/// Runs one mode; returns (exit, stdout, stderr) and the files left in its output directory.
+fn run_mode(dir: &Path, k: usize, m: &Mode) -> (Exit, String, String, Vec<PathBuf>) {
+    let out = dir.join(format!("out{k}"));
+    let args: Vec<String> = m
+        .args
+        .iter()
+        .map(|a| {
+            a.replace("{dir}", dir.to_str().unwrap_or(""))
+                .replace("{out}", out.to_str().unwrap_or(""))
+        })
+        .collect();
+    let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (exit, stdout, stderr) = cli(&argv);
+    let left = files_in(&out);
+    (exit, stdout, stderr, left)
+}
+
+#[test]
+fn every_cli_failure_mode_exits_as_documented_names_the_place_and_writes_nothing() {
+    let dir = scratch("modes");
+    mode_files(&dir);
+    let before = files_in(&dir);
+    let mut failures = Vec::new();
+    let dump = std::env::var_os("SXPLAN_FAIL_DUMP").is_some();
+    for (k, m) in MODES.iter().enumerate() {
+        let (exit, stdout, stderr, left) = run_mode(&dir, k, m);
+        if dump {
+            let first = stderr
+                .lines()
+                .find(|l| {
+                    l.starts_with("error") || l.starts_with("note") || l.starts_with("design")
+                })
+                .unwrap_or("");
+            println!("| {} | {} | `{first}` |", m.what, exit.code());
+        }
+        if exit != m.exit {
+            failures.push(format!(
+                "{}: exit {exit:?}, expected {:?}\n{stderr}",
+                m.what, m.exit
+            ));
+        }
+        for w in m.stderr {
+            if !stderr.contains(w) {
+                failures.push(format!("{}: stderr lacks `{w}`:\n{stderr}", m.what));
+            }
+        }
+        for w in m.stdout {
+            if !stdout.contains(w) {
+                failures.push(format!("{}: stdout lacks `{w}`:\n{stdout}", m.what));
+            }
+        }
+        if !left.is_empty() {
+            failures.push(format!("{}: output left behind: {left:?}", m.what));
+        }
+    }
+    // No command wrote next to its inputs either (no stray temporaries in the scratch dir).
+    let after: Vec<PathBuf> = files_in(&dir)
+        .into_iter()
+        .filter(|p| !before.contains(p))
+        .collect();
+    if !after.is_empty() {
+        failures.push(format!("files appeared beside the inputs: {after:?}"));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn simulate_non_convergence_is_exit_1_with_the_status_and_never_looks_converged() {
+    // A stiff linear cascade (D 2.2e5 against 1 over 12 elements, organic 1.3e-3 m3/h against
+    // 9.6 m3/h scrub): found by the property test ending `iteration_limit`. Whether today's
+    // simulator converges it or not, the contract holds: exit 0 only with a converged result;
+    // exit 1 with the status and both residuals on stderr, and nothing in --out that says
+    // converged; never a temporary file.
+    let dir = scratch("nonconv");
+    let f = write(&dir, "stiff.toml", STIFF);
+    let out = dir.join("out");
+    let (exit, stdout, stderr) = cli(&[
+        "simulate",
+        f.to_str().unwrap(),
+        "--format",
+        "json",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_default();
+    match exit {
+        Exit::Ok => assert_eq!(v["status"], "converged", "{stdout}"),
+        Exit::Failure => {
+            assert!(
+                stderr.contains("the simulation did not converge (")
+                    && stderr.contains("max stage residual")
+                    && stderr.contains("recycle residual"),
+                "{stderr}"
+            );
+            assert_ne!(v["status"], "converged", "{stdout}");
+            if let Ok(j) = std::fs::read_to_string(out.join("result.json")) {
+                assert!(!j.contains("\"status\": \"converged\""), "{j}");
+            }
+        }
+        Exit::Usage => panic!("usage error on a valid flowsheet: {stderr}"),
+    }
+    for p in files_in(&dir) {
+        let name = p
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        assert!(!name.contains(".tmp"), "temporary left: {}", p.display());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+const STIFF: &str = r#"schema = 1
+name = "stiff"
+
+[[feed]]
+name = "liquor"
+flow = "1e0 m3/h"
+acid = "HCl"
+ph = 2.0
+conc = { La = "1 mol/L", Ce = "1 mol/L", Pr = "1 mol/L", Eu = "1 mol/L", Gd = "1 mol/L", Tb = "1 mol/L", Dy = "1 mol/L", Ho = "1 mol/L", Er = "1 mol/L", Tm = "1 mol/L", Yb = "1 mol/L", Lu = "0.3156282814391229 mol/L", quality = "illustrative" }
+to = "C.feed"
+
+[[circuit]]
+name = "C"
+sections = [{ kind = "extraction", stages = 10 }, { kind = "scrub", stages = 45 }]
+feed_stage = 1
+organic = { extractant = "P507", conc = "1.5 mol/L", flow = "1.3409777145760562e-3 m3/h" }
+scrub = { acid = "HCl", conc = "1 mol/L", flow = "9.594972581633632 m3/h" }
+
+[circuit.equilibrium]
+model = "distribution"
+quality = "illustrative"
+d = { La = 1, Ce = 1, Pr = 1, Eu = 1, Gd = 1, Tb = 1, Dy = 1, Ho = { extraction = 2.2479398550523657e5, scrub = 1 }, Er = 1, Tm = 1, Yb = 1, Lu = 1 }
+
+[[product]]
+name = "raff"
+from = "C.raffinate"
+
+[[product]]
+name = "org"
+kind = "organic"
+from = "C.loaded_organic"
+"#;
+
+// ------------------------------------------------ findings: modes that miss the bar today
+// Each fails today because of code outside the hardening paths (docs/hardening.md, "Failures
+// found"); run with `--ignored` to see them; remove the `ignore` once fixed.
+
+#[test]
+#[ignore = "finding: design --out writes report.html/md, design.txt, result.json for a failed design (src/cli/design.rs)"]
+fn design_failure_leaves_no_report_directory() {
+    let dir = scratch("designfail");
+    let out = dir.join("out");
+    let (exit, _, err) = cli(&[
+        "design",
+        "--beta",
+        "1.2",
+        "--feed",
+        "A=0.5,B=0.5",
+        "--purity-a",
+        "0.99999",
+        "--purity-b",
+        "0.99999",
+        "--max-stages",
+        "20",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(exit, Exit::Failure, "{err}");
+    let left = files_in(&out);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(left.is_empty(), "a failed design left {left:?}");
+}
+
+#[test]
+#[ignore = "finding: an unreachable Kremser target is exit 2 (usage), STYLE.md says infeasible is 1 (src/cli/design.rs)"]
+fn kremser_target_out_of_reach_is_exit_1() {
+    let (exit, out, err) = cli(&["design", "--kremser", "0.5,0.3333,0.999"]);
+    assert!(err.contains("cannot reduce the solute"), "{err}");
+    assert!(out.is_empty());
+    assert_eq!(exit, Exit::Failure, "{err}");
+}
+
+#[test]
+#[ignore = "finding: optimize reads with read_to_string: invalid UTF-8 is exit 2 with no location, check/simulate/design say 1 located (src/cli/optimize.rs)"]
+fn optimize_invalid_utf8_is_exit_1_located_like_the_other_commands() {
+    let dir = scratch("optutf8");
+    let f = dir.join("latin1.toml");
+    std::fs::write(&f, b"schema = 1\nname = \"caf\xe9\"\n").unwrap();
+    let (exit, _, err) = cli(&["optimize", f.to_str().unwrap()]);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(exit, Exit::Failure, "{err}");
+    assert!(err.contains(":2:12"), "{err}");
+}
+
+#[test]
+#[ignore = "finding: optimize checks with check_str, so a flowsheet with `include` fails E0801 there while check and simulate read it (src/cli/optimize.rs)"]
+fn optimize_reads_included_files_like_the_other_commands() {
+    let f = root().join("tests/data/ok/include_main.toml");
+    let (exit, _, err) = cli(&["optimize", f.to_str().unwrap()]);
+    assert!(!err.contains("E0801"), "{err}");
+    // the flowsheet has no [optimize] table: the reason must be that, not the includes
+    assert_eq!(exit, Exit::Failure, "{err}");
+    assert!(err.contains("no [optimize] table"), "{err}");
+}
