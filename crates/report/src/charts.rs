@@ -549,7 +549,9 @@ pub fn mccabe_thiele_svg(d: &McCabeThiele, key_a: &str) -> String {
     })
 }
 
-/// Horizontal bar chart: one bar per `(label, value)`, with the value written at the bar end.
+/// Horizontal bar chart: one bar per `(label, value)`, first bar on top, with the value written
+/// at the bar end. Bars whose labels start with the same word before ` (` share a colour (the
+/// reagent of `HCl (circuit X strip)`), so colour means something; other labels get their own.
 pub fn bar_chart_svg(title: &str, unit: &str, bars: &[(String, f64)]) -> String {
     let n = bars.len().max(1);
     let h = (90 + 34 * n) as u32;
@@ -595,9 +597,16 @@ pub fn bar_chart_svg(title: &str, unit: &str, bars: &[(String, f64)]) -> String 
             .x_desc(unit)
             .draw()
             .map_err(err)?;
+        let group = |l: &str| l.split(" (").next().unwrap_or(l).to_string();
+        let mut groups: Vec<String> = Vec::new();
+        for (l, _) in bars {
+            if !groups.contains(&group(l)) {
+                groups.push(group(l));
+            }
+        }
         for (k, (label, v)) in bars.iter().enumerate() {
             let v = if v.is_finite() { v.max(0.0) } else { 0.0 };
-            let color = series_color(k);
+            let color = series_color(groups.iter().position(|g| *g == group(label)).unwrap_or(k));
             let i = n - 1 - k;
             chart
                 .draw_series(std::iter::once(Rectangle::new(
@@ -901,6 +910,30 @@ mod tests {
             lp_status: "optimal".into(),
         };
         parse(&passes_svg(&[p], "objective"));
+    }
+
+    #[test]
+    fn bars_of_one_reagent_share_a_colour() {
+        let svg = bar_chart_svg(
+            "reagents",
+            "t/t",
+            &[
+                ("HCl (circuit A strip)".into(), 1.0),
+                ("NaOH (circuit A saponification)".into(), 2.0),
+                ("HCl (unit leach)".into(), 3.0),
+            ],
+        );
+        let doc = roxmltree::Document::parse(&svg).expect("well-formed SVG");
+        // the bars: filled rectangles with the palette's colours at opacity 0.85
+        let fills: Vec<String> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("rect") && n.attribute("opacity") == Some("0.85"))
+            .filter_map(|n| n.attribute("fill").map(str::to_string))
+            .collect();
+        assert_eq!(fills.len(), 3, "{svg}");
+        assert_eq!(fills[0], fills[2], "HCl bars");
+        assert_ne!(fills[0], fills[1], "NaOH bar");
+        assert_eq!(fills[0], color_hex(series_color(0)));
     }
 
     #[test]
