@@ -154,6 +154,8 @@ fn out_writes_the_report_and_report_rerenders_it_identically() {
     let (code, out, err) = run(&["simulate", fs, "--out", dir.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains(": converged"), "{out}");
+    assert!(err.starts_with("note: wrote the report ("), "{err}");
+    assert!(err.contains("report.html"), "{err}");
     let result: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("result.json")).unwrap()).unwrap();
     let names = names_in(&dir);

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use sxplan_report::simulate as render;
 use sxplan_sim::{SimOptions, SolveStatus};
 
-use super::progress::{verbose_line, GlobalOpts, Progress};
+use super::progress::{note_line, verbose_line, GlobalOpts, Progress};
 use super::Exit;
 
 /// Output format of `sxplan simulate`.
@@ -130,11 +130,12 @@ pub fn run(
             let _ = writeln!(stderr, "error: {e}");
             return Exit::Usage;
         }
-        verbose_line(
+        // stdout holds the result (JSON must stay parseable): the note goes to stderr
+        note_line(
             global,
             stderr,
             &format!(
-                "wrote {} files to {} (open {})",
+                "note: wrote the report ({} files) to {}; open {}",
                 files.len(),
                 dir.display(),
                 dir.join("report.html").display()
