@@ -34,7 +34,8 @@ const REY15: [Element; 15] = [
     Element::Lu,
 ];
 
-fn model(name: &str) -> Equilibrium {
+/// The benchmark equilibrium model called `name`.
+pub fn model(name: &str) -> Equilibrium {
     let k = REY15.len();
     match name {
         "distribution" => {

@@ -25,6 +25,24 @@ const MAX_STEP: f64 = 3.0;
 /// Loading residual (log scale) that counts as solved; the chain's own check decides the status.
 const G_TOL: f64 = 1e-13;
 const MAX_ITER: usize = 200;
+/// Iterations of the direct attempt before continuation takes over.
+const MAX_ITER_DIRECT: usize = 60;
+/// Iterations per continuation step.
+const MAX_ITER_STEP: usize = 30;
+/// Iterations over all continuation steps.
+const MAX_TOTAL: usize = 4000;
+/// Loading residual below which a continuation step counts as solved.
+const G_CONVERGED: f64 = 1e-11;
+
+/// State of a reduced Newton solve.
+struct Iterate {
+    phi: Vec<f64>,
+    a: Vec<f64>,
+    k: Vec<f64>,
+    iterations: usize,
+    converged: bool,
+    failed: bool,
+}
 
 /// How a stage's organic/aqueous ratios are fixed.
 enum Kind {
@@ -407,16 +425,102 @@ impl<'c> Reduced<'c> {
         Some((0..n).map(|j| step[j * b + m]).collect())
     }
 
-    /// Solves the chain; the status is decided by the chain's residual check.
+    /// The same problem with every separation factor raised to the power `t` (continuation:
+    /// at `t = 0` all elements load alike and the loading equations are solved by
+    /// `theta = E` or `Y / A`).
+    fn with_beta_power(&self, t: f64) -> Reduced<'c> {
+        let kinds = self
+            .kinds
+            .iter()
+            .map(|kd| match kd {
+                Kind::Fixed(v) => Kind::Fixed(v.clone()),
+                Kind::Sf {
+                    beta,
+                    ratio,
+                    y_fixed,
+                } => Kind::Sf {
+                    beta: beta
+                        .iter()
+                        .map(|&b| if b > 0.0 { b.powf(t) } else { 0.0 })
+                        .collect(),
+                    ratio: *ratio,
+                    y_fixed: *y_fixed,
+                },
+            })
+            .collect();
+        Reduced {
+            chain: self.chain,
+            kinds,
+            link: self.link.clone(),
+            dense: self.dense,
+        }
+    }
+
+    /// Solves the chain; the status is decided by the chain's residual check. Newton from the
+    /// initial states; when it does not converge, continuation in the separation factors
+    /// (`beta^t`, `t` from 0 to 1), each step started from the previous solution.
     pub(crate) fn solve(&self, start: Option<&ChainSolution>) -> ChainSolution {
+        let phi0 = self.initial(start);
+        let mut its = 0;
+        let first = self.newton_from(phi0, MAX_ITER_DIRECT);
+        its += first.iterations;
+        if first.converged {
+            return self.finish(first, its);
+        }
+        let mut t: f64 = 0.0;
+        let mut dt: f64 = 0.25;
+        let mut cur = self
+            .with_beta_power(0.0)
+            .newton_from(self.initial(None), MAX_ITER);
+        its += cur.iterations;
+        if !cur.converged {
+            return self.finish(first, its);
+        }
+        while t < 1.0 && dt > 1e-4 && its < MAX_TOTAL {
+            let next = (t + dt).min(1.0);
+            let trial = self
+                .with_beta_power(next)
+                .newton_from(cur.phi.clone(), MAX_ITER_STEP);
+            its += trial.iterations;
+            if trial.converged {
+                t = next;
+                cur = trial;
+                dt = (dt * 2.0).min(0.5);
+            } else {
+                dt *= 0.5;
+            }
+        }
+        if t >= 1.0 {
+            self.finish(cur, its)
+        } else {
+            self.finish(first, its)
+        }
+    }
+
+    fn finish(&self, it: Iterate, iterations: usize) -> ChainSolution {
+        if it.failed {
+            return self.fail(it.a, it.k);
+        }
+        let o: Vec<f64> = it.a.iter().zip(&it.k).map(|(x, r)| x * r).collect();
+        self.chain.finish_public(iterations, it.a, o)
+    }
+
+    /// Newton with line search on `sum G^2` (fixed-point steps where it fails) from `phi`.
+    fn newton_from(&self, mut phi: Vec<f64>, max_iter: usize) -> Iterate {
         let (n, m) = (self.n(), self.m());
-        let mut phi = self.initial(start);
         let mut k = vec![0.0; n * m];
         let mut a = vec![0.0; n * m];
         let mut g = vec![0.0; n];
         self.ratios(&phi, &mut k);
         if !self.flows(&k, &mut a) {
-            return self.fail(a, k);
+            return Iterate {
+                phi,
+                a,
+                k,
+                iterations: 0,
+                converged: false,
+                failed: true,
+            };
         }
         let mut merit = self.loading_residuals(&phi, &a, &mut g);
         let mut iterations = 0;
@@ -425,7 +529,7 @@ impl<'c> Reduced<'c> {
         let mut a_t = vec![0.0; n * m];
         let mut g_t = vec![0.0; n];
         let mut stall = 0;
-        while iterations < MAX_ITER {
+        while iterations < max_iter {
             let gmax = g.iter().fold(0.0f64, |w, v| w.max(v.abs()));
             if gmax <= G_TOL || !merit.is_finite() {
                 break;
@@ -474,8 +578,15 @@ impl<'c> Reduced<'c> {
             std::mem::swap(&mut g, &mut g_t);
             merit = self.loading_residuals(&phi, &a, &mut g);
         }
-        let o: Vec<f64> = a.iter().zip(&k).map(|(x, r)| x * r).collect();
-        self.chain.finish_public(iterations, a, o)
+        let gmax = g.iter().fold(0.0f64, |w, v| w.max(v.abs()));
+        Iterate {
+            phi,
+            a,
+            k,
+            iterations,
+            converged: gmax <= G_CONVERGED,
+            failed: false,
+        }
     }
 
     fn fail(&self, a: Vec<f64>, k: Vec<f64>) -> ChainSolution {
