@@ -200,7 +200,14 @@ impl GenFlowsheet {
                 s += &format!(", {{ kind = \"strip\", stages = {nt} }}");
             }
             s += "]\n";
-            s += &format!("feed_stage = {}\n", 1 + usize::from(c.feed_stage) % ne);
+            // Without a scrub the aqueous enters only at the feed, so stages above it would be
+            // dry (E0507): feed at the top then, anywhere in the extraction section otherwise.
+            let feed_stage = if ns == 0 {
+                ne
+            } else {
+                1 + usize::from(c.feed_stage) % ne
+            };
+            s += &format!("feed_stage = {feed_stage}\n");
             let sap = u32::from(c.saponification % 91);
             s += &format!(
                 "organic = {{ extractant = \"P507\", conc = \"1.5 mol/L\", flow = \"{:e} m3/h\"{} }}\n",
