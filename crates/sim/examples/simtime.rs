@@ -48,7 +48,17 @@ fn main() {
                     r.diagnostics.recycle_residual,
                     r.mass_balance.max_relative_error
                 );
+                for w in &r.diagnostics.warnings {
+                    println!("  warning: {w}");
+                }
                 for c in &r.circuits {
+                    let ph_min = c.stages.iter().map(|s| s.ph).fold(f64::INFINITY, f64::min);
+                    let ph_max = c
+                        .stages
+                        .iter()
+                        .map(|s| s.ph)
+                        .fold(f64::NEG_INFINITY, f64::max);
+                    println!("  {:<10} pH {ph_min:.2}..{ph_max:.2}", c.name);
                     println!(
                         "  {:<10} {:<18} {:<16} its {:>6} residual {:.2e}",
                         c.name,

@@ -190,12 +190,9 @@ impl Chain {
                 if self.all_linear() {
                     self.solve_linear()
                 } else if let Some(red) = Reduced::new(self, false) {
-                    let sol = red.solve(start);
-                    if sol.status == SolveStatus::Converged {
-                        sol
-                    } else {
-                        self.solve_newton_continuation(start)
-                    }
+                    // Separation-factor chains: reduced Newton with its own continuation (the
+                    // general path below is orders of magnitude slower on them).
+                    red.solve(start)
                 } else {
                     self.solve_newton_continuation(start)
                 }
