@@ -25,6 +25,7 @@ const CONFINED: &[(&str, &[&str])] = &[
     ("good_lp", &["sxplan-opt", "sxplan"]),
     ("toml", &["sxplan-model"]),
     ("clap", &["sxplan"]),
+    ("indicatif", &["sxplan"]),
 ];
 
 /// Workspace crates that must not pull in an external crate even transitively.
