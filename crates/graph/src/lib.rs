@@ -237,6 +237,12 @@ struct Builder<'a> {
     blocks: Vec<Block>,
     circuit_stages: Vec<Vec<StageId>>,
     node_of: BTreeMap<NodeRef, NodeId>,
+    /// Ports some stream already leaves (kept with `streams` so lookups are not scans).
+    from_ports: std::collections::BTreeSet<Port>,
+    /// (node, aqueous?) of external streams leaving a circuit stage through a named port.
+    circuit_outflows: std::collections::BTreeSet<(NodeId, bool)>,
+    /// Phase of the first stream entering each node.
+    first_inflow: BTreeMap<NodeId, Phase>,
 }
 
 impl Builder<'_> {
@@ -268,6 +274,14 @@ impl Builder<'_> {
     ) -> StreamId {
         let id = StreamId(self.streams.len());
         let name = format!("{} -> {}", self.nodes[from.0].name, self.nodes[to.0].name);
+        if let Some(p) = from_port {
+            self.from_ports.insert(p);
+            if !internal && matches!(p.node, NodeRef::Circuit(_)) {
+                self.circuit_outflows
+                    .insert((from, phase == Phase::Aqueous));
+            }
+        }
+        self.first_inflow.entry(to).or_insert(phase);
         self.streams.push(Stream {
             id,
             phase,
@@ -362,6 +376,9 @@ impl StageGraph {
             blocks: Vec::new(),
             circuit_stages: Vec::new(),
             node_of: BTreeMap::new(),
+            from_ports: std::collections::BTreeSet::new(),
+            circuit_outflows: std::collections::BTreeSet::new(),
+            first_inflow: BTreeMap::new(),
         };
         // Circuits: stage nodes and internal streams.
         for (ci, c) in fs.circuits.iter().enumerate() {
@@ -483,7 +500,7 @@ impl StageGraph {
         // Products draw from a port: when no link already ends at the product, connect it.
         for p in &fs.products {
             let pnode = b.node_of[&NodeRef::Product(p.id)];
-            let linked = b.streams.iter().any(|s| s.to == pnode);
+            let linked = b.first_inflow.contains_key(&pnode);
             let from_used = fs.link_from(p.from).is_some();
             if !linked && !from_used {
                 let from = b.port_node(p.from)?;
@@ -568,8 +585,7 @@ impl StageGraph {
                     kind,
                 };
                 // A port may also be named through an equivalent section-outlet index.
-                let taken = b.streams.iter().any(|s| s.from_port == Some(port))
-                    || aqueous_outlet_taken(&b, c, cid, kind);
+                let taken = b.from_ports.contains(&port) || aqueous_outlet_taken(&b, cid, kind);
                 if !taken {
                     let from = b.port_node(port)?;
                     let phase = b.phase_of_circuit_port(port);
@@ -643,7 +659,7 @@ impl StageGraph {
             ));
         }
         for (port, node, phase) in extra {
-            if !b.streams.iter().any(|s| s.from_port == Some(port)) {
+            if !b.from_ports.contains(&port) {
                 let sink = b.add_node(
                     NodeKind::Outlet { port },
                     format!(
@@ -959,12 +975,7 @@ fn port_label(kind: PortKind) -> String {
 
 /// True when a stream already leaves the same stage's aqueous outlet through another name
 /// of the port (e.g. `SectionOutlet(i)` of a strip section vs `StripLiquor`).
-fn aqueous_outlet_taken(
-    b: &Builder<'_>,
-    c: &sxplan_model::Circuit,
-    cid: CircuitId,
-    kind: PortKind,
-) -> bool {
+fn aqueous_outlet_taken(b: &Builder<'_>, cid: CircuitId, kind: PortKind) -> bool {
     let Ok(node) = b.port_node(Port {
         node: NodeRef::Circuit(cid),
         kind,
@@ -972,21 +983,12 @@ fn aqueous_outlet_taken(
         return false;
     };
     let is_aq = !matches!(kind, PortKind::LoadedOrganic | PortKind::StrippedOrganic);
-    let _ = c;
-    b.streams.iter().any(|s| {
-        s.from == node
-            && !s.internal
-            && s.from_port.is_some()
-            && (s.phase == Phase::Aqueous) == is_aq
-            && matches!(s.from_port.map(|p| p.node), Some(NodeRef::Circuit(_)))
-    })
+    b.circuit_outflows.contains(&(node, is_aq))
 }
 
+/// Phase of the first stream entering `node` (aqueous when none does).
 fn inlet_phase(b: &Builder<'_>, node: NodeId) -> Phase {
-    b.streams
-        .iter()
-        .find(|s| s.to == node)
-        .map_or(Phase::Aqueous, |s| s.phase)
+    b.first_inflow.get(&node).copied().unwrap_or(Phase::Aqueous)
 }
 
 #[cfg(test)]

@@ -353,9 +353,14 @@ impl Circuit {
 
     /// Index into `sections` of the section that holds circuit-wide stage `stage` (1-based).
     pub fn section_of_stage(&self, stage: usize) -> Option<usize> {
-        self.sections
-            .iter()
-            .position(|s| stage >= s.first_stage && stage <= s.last_stage())
+        let holds = |s: &Section| stage >= s.first_stage && stage <= s.last_stage();
+        // Sections are laid out in stage order: a binary search, checked (a hand-built circuit
+        // with sections out of order falls back to a scan).
+        let k = self.sections.partition_point(|s| s.last_stage() < stage);
+        match self.sections.get(k) {
+            Some(s) if holds(s) => Some(k),
+            _ => self.sections.iter().position(holds),
+        }
     }
 
     /// The first section of the given kind.

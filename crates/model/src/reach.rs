@@ -332,9 +332,12 @@ fn dry_cause(
         if let Some(s) = sources[stage - 1].first() {
             return match s {
                 Source::Solution { section } => (
-                    raw.spans.solutions[*section]
-                        .as_ref()
-                        .map(|sp| sp.flow.clone()),
+                    raw.spans
+                        .solutions
+                        .get(*section)
+                        .cloned()
+                        .flatten()
+                        .map(|sp| sp.flow),
                     format!("the {} solution has flow 0", c.sections[*section].name),
                     "give the solution a flow above zero".to_string(),
                 ),
@@ -432,9 +435,12 @@ fn dry_cause(
         };
         return match s {
             Source::Solution { section } => (
-                raw.spans.solutions[*section]
-                    .as_ref()
-                    .and_then(|sp| sp.stage.clone()),
+                raw.spans
+                    .solutions
+                    .get(*section)
+                    .cloned()
+                    .flatten()
+                    .and_then(|sp| sp.stage),
                 format!(
                     "the {} solution enters at stage {stage}, below",
                     c.sections[*section].name
