@@ -188,3 +188,50 @@ fn bad_feed_stage_is_an_error() {
     let err = StageGraph::build(&fs).unwrap_err().to_string();
     assert!(err.contains("stage 40 is outside 1..=7"), "{err}");
 }
+
+#[test]
+fn every_unlinked_section_outlet_gets_one_sink_and_a_linked_one_none() {
+    // Extraction + three wash sections, each with water; the second wash's outlet is linked to a
+    // purge, the others leave the plant through outlet sinks.
+    let src = format!(
+        r#"{FEED}
+[[circuit]]
+name = "A"
+sections = [{{ kind = "extraction", stages = 2 }}, {{ kind = "wash", stages = 1, name = "w1" }}, {{ kind = "wash", stages = 2, name = "w2" }}, {{ kind = "wash", stages = 1, name = "w3" }}]
+organic = {{ extractant = "P507", conc = "1.5 mol/L", flow = "20 L/h" }}
+w1 = {{ flow = "1 L/h" }}
+w2 = {{ flow = "1 L/h" }}
+w3 = {{ flow = "1 L/h" }}
+equilibrium = {{ model = "distribution", d = {{ Pr = 0.8, Nd = 1.6 }}, quality = "illustrative" }}
+
+[[purge]]
+name = "bleed"
+from = "A.w2_outlet"
+"#
+    );
+    let g = StageGraph::build(&checked(&src)).unwrap();
+    let sinks: Vec<&str> = g
+        .nodes()
+        .iter()
+        .filter(|n| matches!(n.kind, NodeKind::Outlet { .. }))
+        .map(|n| n.name.as_str())
+        .collect();
+    // raffinate, w1 and w3 outlets, loaded organic; w2 goes to the purge
+    assert_eq!(sinks.len(), 4, "{sinks:?}");
+    assert!(!sinks.iter().any(|s| s.contains("section2")), "{sinks:?}");
+    assert_eq!(
+        g.nodes()
+            .iter()
+            .filter(|n| matches!(n.kind, NodeKind::Purge { .. }))
+            .count(),
+        1
+    );
+    // Aqueous passes down only inside w2 (stages 4 -> 3) and inside the extraction section.
+    let down: Vec<usize> = g
+        .stages()
+        .iter()
+        .filter(|s| s.aqueous_from_next)
+        .map(|s| s.number)
+        .collect();
+    assert_eq!(down, [1, 4]);
+}
