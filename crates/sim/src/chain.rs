@@ -86,6 +86,19 @@ pub struct Chain {
     pub z_exchange: Vec<f64>,
 }
 
+/// Acidity of a chain whose equilibrium does not depend on it, with the saponification soap.
+#[derive(Debug, Clone)]
+pub(crate) struct SoapBalance {
+    /// Net acidity outflow per stage, mol/h (negative only where the acid fed cannot cover
+    /// what stripping consumes).
+    pub h: Vec<f64>,
+    /// Soap (base) still on the organic leaving the last stage, mol/h.
+    pub soap_out: f64,
+    /// Base released into the aqueous per stage, mol/h.
+    #[allow(dead_code)]
+    pub released: Vec<f64>,
+}
+
 /// Solution of a chain.
 #[derive(Debug, Clone)]
 pub struct ChainSolution {
@@ -123,7 +136,7 @@ impl Layout {
 }
 
 impl Chain {
-    fn uses_acidity(&self) -> bool {
+    pub(crate) fn uses_acidity(&self) -> bool {
         self.models.iter().any(StageModel::uses_acidity)
     }
 
@@ -326,6 +339,68 @@ impl Chain {
             }
         }
         true
+    }
+
+    /// Acidity for models whose equilibrium does not depend on it (distribution, separation
+    /// factor), with the saponification base carried by the organic as soap (Na or NH4 salt
+    /// of the extractant) rather than released at once: in each stage the soap takes up the
+    /// protons that loading releases (the ion exchanges Na+/NH4+ instead of H+) and the free
+    /// acid of the aqueous, down to neutral and no further, and what is left goes on with the
+    /// organic. Passes alternate until the released base stops changing (the soap moves one
+    /// stage forward per pass at most).
+    pub(crate) fn soap_balance(&self, o: &[f64]) -> SoapBalance {
+        let (n, m) = (self.n_stages, self.n_elements);
+        let mut load = vec![0.0; n];
+        if m > 0 && !o.is_empty() {
+            for j in 0..n {
+                for i in 0..m {
+                    let o_in =
+                        self.org_ext[j * m + i] + if j > 0 { o[(j - 1) * m + i] } else { 0.0 };
+                    load[j] += self.z_exchange[i] * (o[j * m + i] - o_in);
+                }
+            }
+        }
+        let base_tot: f64 = self.base_ext.iter().sum();
+        let mut released = vec![0.0; n];
+        let mut h = vec![0.0; n];
+        let mut soap_out = 0.0;
+        let backward = |released: &[f64], h: &mut [f64]| {
+            for j in (0..n).rev() {
+                let mut v = self.acid_ext[j] + load[j] - released[j];
+                if self.aq_from_next[j] && j + 1 < n {
+                    v += h[j + 1];
+                }
+                h[j] = v;
+            }
+        };
+        backward(&released, &mut h);
+        if base_tot > 0.0 {
+            for _ in 0..n + 2 {
+                let mut soap = 0.0;
+                let mut change: f64 = 0.0;
+                for j in 0..n {
+                    soap += self.base_ext[j];
+                    let mut p = self.acid_ext[j] + load[j];
+                    if self.aq_from_next[j] && j + 1 < n {
+                        p += h[j + 1];
+                    }
+                    let r = soap.min(p.max(0.0));
+                    change = change.max((r - released[j]).abs());
+                    released[j] = r;
+                    soap -= r;
+                }
+                soap_out = soap;
+                backward(&released, &mut h);
+                if change <= 1e-15 * base_tot {
+                    break;
+                }
+            }
+        }
+        SoapBalance {
+            h,
+            soap_out,
+            released,
+        }
     }
 
     /// Net acidity outflow per stage from the proton balance, for given element flows.
@@ -953,9 +1028,12 @@ impl Chain {
         h: Option<Vec<f64>>,
     ) -> ChainSolution {
         let failed = iterations == usize::MAX;
-        let h = h.unwrap_or_else(|| self.acidity_profile(&a, &o));
-        let lay = self.make_layout(true, true);
-        // Check the balances in the full layout (a, o, h) whatever the solver used.
+        let h = h.unwrap_or_else(|| self.soap_balance(&o).h);
+        // Check the balances in the full layout (a, o, and h when the equilibrium depends on
+        // it) whatever the solver used. Models without acidity get theirs from the soap
+        // balance, which holds by construction.
+        let has_h = self.uses_acidity();
+        let lay = self.make_layout(true, has_h);
         let (n, m, b) = (self.n_stages, self.n_elements, lay.block());
         let mut u = vec![0.0; n * b];
         for j in 0..n {
@@ -963,7 +1041,9 @@ impl Chain {
                 u[j * b + i] = a[j * m + i];
                 u[j * b + m + i] = o[j * m + i];
             }
-            u[j * b + b - 1] = h[j];
+            if has_h {
+                u[j * b + b - 1] = h[j];
+            }
         }
         let mut o_eq = vec![0.0; n * m];
         let mut free_dimer = vec![0.0; n];
@@ -1023,7 +1103,7 @@ impl Chain {
         let h = if lay.has_h {
             h
         } else {
-            self.acidity_profile(&a, &o)
+            self.soap_balance(&o).h
         };
         self.finish(passes, a, o, Some(h))
     }

@@ -55,37 +55,51 @@ impl Lu {
 
     /// Solves `A x = b` in place (`b` has length `n`).
     pub(crate) fn solve_in_place(&self, b: &mut [f64]) {
+        let mut x = vec![0.0; self.n];
+        self.solve_with(b, &mut x);
+    }
+
+    /// Solves `A x = b` in place with a scratch vector of length `n` (no allocation).
+    fn solve_with(&self, b: &mut [f64], x: &mut [f64]) {
         let n = self.n;
-        let mut x = vec![0.0; n];
         for i in 0..n {
             x[i] = b[self.piv[i]];
         }
         for i in 0..n {
+            let row = &self.lu[i * n..i * n + i];
             let mut s = x[i];
-            for k in 0..i {
-                s -= self.lu[i * n + k] * x[k];
+            for (k, l) in row.iter().enumerate() {
+                s -= l * x[k];
             }
             x[i] = s;
         }
         for i in (0..n).rev() {
+            let row = &self.lu[i * n..(i + 1) * n];
             let mut s = x[i];
             for k in (i + 1)..n {
-                s -= self.lu[i * n + k] * x[k];
+                s -= row[k] * x[k];
             }
-            x[i] = s / self.lu[i * n + i];
+            x[i] = s / row[i];
         }
-        b.copy_from_slice(&x);
+        b.copy_from_slice(x);
     }
 
-    /// Solves `A X = B` for a row-major `n x m` right-hand side, in place.
+    /// Solves `A X = B` for a row-major `n x m` right-hand side, in place (zero columns of
+    /// `B` stay zero and cost nothing).
     pub(crate) fn solve_matrix_in_place(&self, m: usize, b: &mut [f64]) {
         let n = self.n;
         let mut col = vec![0.0; n];
+        let mut x = vec![0.0; n];
         for c in 0..m {
+            let mut any = false;
             for i in 0..n {
                 col[i] = b[i * m + c];
+                any |= col[i] != 0.0;
             }
-            self.solve_in_place(&mut col);
+            if !any {
+                continue;
+            }
+            self.solve_with(&mut col, &mut x);
             for i in 0..n {
                 b[i * m + c] = col[i];
             }

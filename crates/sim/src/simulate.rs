@@ -1220,6 +1220,7 @@ impl Engine<'_> {
         }
         // Circuits.
         let mut circuits = Vec::new();
+        let mut warnings = self.warnings.clone();
         let mut max_stage: f64 = 0.0;
         let mut status = recycle_status;
         for (ci, c) in self.fs.circuits.iter().enumerate() {
@@ -1229,6 +1230,48 @@ impl Engine<'_> {
             status = worst(status, sol.status);
             max_stage = max_stage.max(sol.max_residual);
             let data = &self.circuits[ci];
+            // Acidity of models that do not depend on it: say when the acid and the base fed
+            // do not match (the pH of such stages would be meaningless).
+            let acid_free = !chain.uses_acidity();
+            if acid_free && chain.n_stages > 0 {
+                let sb = chain.soap_balance(&sol.o);
+                let base: f64 = chain.base_ext.iter().sum();
+                if base > 0.0 && sb.soap_out > 1e-6 * base {
+                    warnings.push(format!(
+                        "circuit \"{}\": {:.4e} mol/h of the saponification base ({:.1} %) leaves stage {} still on the organic: there is more base than acid and loading to meet it; lower the saponification",
+                        c.name,
+                        sb.soap_out,
+                        100.0 * sb.soap_out / base,
+                        chain.n_stages
+                    ));
+                }
+                let scale: f64 = chain.acid_ext.iter().map(|v| v.abs()).sum::<f64>() + base;
+                let short: Vec<usize> = (0..chain.n_stages)
+                    .filter(|&j| sol.h[j] < -1e-9 * scale)
+                    .collect();
+                // Acid the circuit receives (feeds, scrub and strip solutions, released base).
+                let acid_in: f64 = chain.acid_ext.iter().filter(|v| **v > 0.0).sum::<f64>() + base;
+                let deficit = short.iter().map(|&j| -sol.h[j]).fold(0.0f64, f64::max);
+                // Below 1 % of the acid received the deficit is design rounding (scrub acid
+                // sized at exactly 3 H+ per ion scrubbed); such stages are near neutral.
+                let significant = deficit > 0.01 * acid_in;
+                if let (true, Some(first), Some(last)) = (significant, short.first(), short.last())
+                {
+                    let worst_acid = short
+                        .iter()
+                        .map(|&j| sol.h[j] / chain.flow_vol_aq[j])
+                        .fold(0.0f64, f64::min);
+                    warnings.push(format!(
+                        "circuit \"{}\" stages {}..={}: the acid fed does not cover what scrubbing and stripping consume ({:.4e} mol/h short, {:.1} % of the acid received; net acidity down to {:.3e} mol/L); raise the scrub or strip acid; pH is reported as 7 there",
+                        c.name,
+                        first + 1,
+                        last + 1,
+                        deficit,
+                        100.0 * deficit / acid_in,
+                        worst_acid
+                    ));
+                }
+            }
             let mut stages = Vec::with_capacity(chain.n_stages);
             for j in 0..chain.n_stages {
                 let qa = chain.flow_vol_aq[j];
@@ -1260,7 +1303,9 @@ impl Engine<'_> {
                     conc_aq: emap(&x),
                     conc_org: emap(&y),
                     acidity_mol_per_l: if acidity.is_finite() { acidity } else { 0.0 },
-                    ph: if hp > 0.0 && hp.is_finite() {
+                    ph: if acid_free && acidity < 0.0 {
+                        7.0
+                    } else if hp > 0.0 && hp.is_finite() {
                         -hp.log10()
                     } else {
                         0.0
@@ -1415,7 +1460,7 @@ impl Engine<'_> {
                 max_stage_residual: max_stage,
                 recycle_residual,
                 chain_iterations,
-                warnings: self.warnings.clone(),
+                warnings,
             },
         }
     }
