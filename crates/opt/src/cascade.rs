@@ -37,6 +37,9 @@ use crate::plant::{inflows, layout, var_name, OperatingPoint, Plant, PlantPoint}
 pub enum Meaning {
     /// Purity spec of a product: `(product index, min purity, specified-element flow at the point)`.
     Purity(usize, f64, f64),
+    /// Purity spec in logarithmic form (reduced-space LP): `(product index, min purity)`; the row's
+    /// right-hand side is `ln((1 - p) / p)` plus constants.
+    PurityLog(usize, f64),
     /// Recovery spec: `(product index, element, element flow in the feeds at the point)`.
     Recovery(usize, Element, f64),
     /// Capacity entry of the flowsheet (index into `Flowsheet::capacities`).
@@ -168,7 +171,8 @@ pub const LOADING_SCREEN: f64 = 0.5;
 /// Penalty of a soft row: `PENALTY x (objective scale) / (row scale)` per unit of violation.
 pub const PENALTY: f64 = 1e4;
 
-/// Builds the LP of one pass at `(point, sim)` with trust-region half-widths `radius[k]`.
+/// Builds the LP of one pass at `(point, sim)` with trust-region half-widths `radius[k]`, in the
+/// full space (every link and stage flow a variable, balances exact, equilibria linearized).
 #[allow(clippy::too_many_arguments)]
 pub fn build(
     plant: &Plant,
@@ -178,6 +182,136 @@ pub fn build(
     objective: LpObjective,
     econ: &Economics,
     objective_scale: f64,
+) -> Result<CascadeLp, OptError> {
+    build_with(
+        plant,
+        point,
+        sim,
+        radius,
+        objective,
+        econ,
+        objective_scale,
+        None,
+    )
+}
+
+/// Sensitivities of the simulated plant to the operating variables, by finite differences of
+/// warm-started simulations: `[k]` is the derivative with respect to `u_k`.
+#[derive(Debug, Clone)]
+pub struct Responses {
+    /// d(link element flow)/du_k, `[k][link][element]`.
+    pub link: Vec<Vec<Vec<f64>>>,
+    /// d(organic REY flow leaving each stage)/du_k, `[k][circuit][stage]`.
+    pub loading: Vec<Vec<Vec<f64>>>,
+    /// Simulations used.
+    pub simulations: usize,
+}
+
+/// Relative finite-difference step of [`responses`].
+pub const FD_STEP: f64 = 1e-6;
+
+/// Central finite differences of the plant simulation in every operating variable, each
+/// simulation warm-started from the point (a handful of milliseconds per simulation for the
+/// separation-factor chains).
+pub fn responses(
+    plant: &Plant,
+    point: &OperatingPoint,
+    sim: &PlantPoint,
+) -> Result<Responses, OptError> {
+    let fs = &plant.fs;
+    let m = fs.elements.len();
+    let rey: Vec<bool> = fs.elements.iter().map(|e| e.is_rey()).collect();
+    let org_rey = |p: &PlantPoint| -> Vec<Vec<f64>> {
+        p.circuits
+            .iter()
+            .map(|c| {
+                c.o.iter()
+                    .map(|o| (0..m).filter(|&i| rey[i]).map(|i| o[i]).sum())
+                    .collect()
+            })
+            .collect()
+    };
+    let mut link = Vec::new();
+    let mut loading = Vec::new();
+    let mut simulations = 0;
+    for (k, f) in plant.free.iter().enumerate() {
+        let x0 = point.values[k].1;
+        let h = FD_STEP * x0.abs().max(1e-3 * (f.upper - f.lower).abs()).max(1e-9);
+        let mut pp = point.clone();
+        pp.values[k].1 = x0 + h;
+        let sp = plant.simulate_from(&pp, Some(sim))?;
+        let mut pm = point.clone();
+        pm.values[k].1 = x0 - h;
+        let sm = plant.simulate_from(&pm, Some(sim))?;
+        simulations += 2;
+        if !sp.status.is_converged() || !sm.status.is_converged() {
+            return Err(OptError::Simulation(format!(
+                "the plant does not converge next to the point ({} {} +- {h})",
+                crate::plant::var_name(fs, f.var),
+                x0
+            )));
+        }
+        let dl: Vec<Vec<f64>> = sp
+            .link_flow
+            .iter()
+            .zip(&sm.link_flow)
+            .map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y) / (2.0 * h)).collect())
+            .collect();
+        let (op, om) = (org_rey(&sp), org_rey(&sm));
+        let dload: Vec<Vec<f64>> = op
+            .iter()
+            .zip(&om)
+            .map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y) / (2.0 * h)).collect())
+            .collect();
+        link.push(dl);
+        loading.push(dload);
+    }
+    Ok(Responses {
+        link,
+        loading,
+        simulations,
+    })
+}
+
+/// Builds the LP of one pass in the reduced space: the operating variables, the link element flows
+/// as first-order responses of the simulated plant (`x = x0 + J (u - u0)`, `J` from [`responses`]),
+/// the specs, stage capacities and screened organic loading rows, reagents and the objective.
+/// Exact to first order for any equilibrium model (the full-space LP holds each stage's apparent
+/// extraction factors for the pass, which misses how a separation-factor cascade's cut moves with
+/// its feed composition).
+#[allow(clippy::too_many_arguments)]
+pub fn build_reduced(
+    plant: &Plant,
+    point: &OperatingPoint,
+    sim: &PlantPoint,
+    radius: &[f64],
+    objective: LpObjective,
+    econ: &Economics,
+    objective_scale: f64,
+    resp: &Responses,
+) -> Result<CascadeLp, OptError> {
+    build_with(
+        plant,
+        point,
+        sim,
+        radius,
+        objective,
+        econ,
+        objective_scale,
+        Some(resp),
+    )
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_with(
+    plant: &Plant,
+    point: &OperatingPoint,
+    sim: &PlantPoint,
+    radius: &[f64],
+    objective: LpObjective,
+    econ: &Economics,
+    objective_scale: f64,
+    reduced: Option<&Responses>,
 ) -> Result<CascadeLp, OptError> {
     let fs = crate::plant::apply(&plant.fs, point)?;
     let m = fs.elements.len();
@@ -263,198 +397,51 @@ pub fn build(
             .position(|l| l.to.node == node && l.to.kind == PortKind::Inlet(k))
     };
 
-    // Feeds, units, splitters, mixers.
-    for (li, l) in fs.links.iter().enumerate() {
-        let name = |i: usize| {
-            format!(
-                "balance {} -> {} {}",
-                fs.node_name(l.from.node),
-                fs.node_name(l.to.node),
-                fs.elements[i].symbol()
-            )
-        };
-        match l.from.node {
-            NodeRef::Feed(f) => {
-                let feed = &fs.feeds[f.0];
-                let k = u_of(OperatingVar::FeedRate(f));
-                for (i, e) in fs.elements.iter().enumerate() {
-                    let (rate, conc) = match &feed.kind {
-                        FeedKind::Aqueous(s) | FeedKind::Organic(s) => {
-                            (s.flow_vol, s.conc_mol.get(e).copied().unwrap_or(0.0))
-                        }
-                        FeedKind::Mud(mu) => (mu.flow_mass, crate::plant::mud_mol_per_t(mu, *e)),
-                    };
-                    let mut terms = vec![(link_vars[li][i], 1.0)];
-                    let rhs = match k {
-                        Some(k) => {
-                            terms.push((u[k], -conc));
-                            0.0
-                        }
-                        None => rate * conc,
-                    };
-                    lp.add_row(name(i), RowKind::Balance, terms, Relation::Eq, rhs);
-                }
-            }
-            NodeRef::Unit(id) => {
-                let unit = &fs.units[id.0];
-                let Some(inl) = in_link(l.from.node, 0) else {
-                    for i in 0..m {
-                        lp.add_row(
-                            name(i),
-                            RowKind::Balance,
-                            vec![(link_vars[li][i], 1.0)],
-                            Relation::Eq,
-                            0.0,
-                        );
-                    }
-                    continue;
-                };
-                for (i, e) in fs.elements.iter().enumerate() {
-                    let f = unit.fraction_to_outlet(*e);
-                    let frac = if l.from.kind == PortKind::Residue {
-                        1.0 - f
-                    } else {
-                        f
-                    };
-                    lp.add_row(
-                        name(i),
-                        RowKind::Balance,
-                        vec![(link_vars[li][i], 1.0), (link_vars[inl][i], -frac)],
-                        Relation::Eq,
-                        0.0,
-                    );
-                }
-            }
-            NodeRef::Splitter(id) => {
-                let s = &fs.splitters[id.0];
-                let k = match l.from.kind {
-                    PortKind::Outlet(k) => k,
-                    _ => 0,
-                };
-                let frac = s.outlets.get(k).map_or(0.0, |o| o.1);
-                let inl = in_link(l.from.node, 0);
-                for i in 0..m {
-                    let mut terms = vec![(link_vars[li][i], 1.0)];
-                    if let Some(inl) = inl {
-                        terms.push((link_vars[inl][i], -frac));
-                    }
-                    lp.add_row(name(i), RowKind::Balance, terms, Relation::Eq, 0.0);
-                }
-            }
-            NodeRef::Mixer(id) => {
-                let mx = &fs.mixers[id.0];
-                for i in 0..m {
-                    let mut terms = vec![(link_vars[li][i], 1.0)];
-                    for k in 0..mx.n_inlets {
-                        if let Some(inl) = in_link(l.from.node, k) {
-                            terms.push((link_vars[inl][i], -1.0));
-                        }
-                    }
-                    lp.add_row(name(i), RowKind::Balance, terms, Relation::Eq, 0.0);
-                }
-            }
-            NodeRef::Circuit(_) | NodeRef::Purge(_) | NodeRef::Product(_) => {}
-        }
-    }
-
-    // Circuits.
     let mut loading_rows = Vec::new();
-    for (ci, c) in fs.circuits.iter().enumerate() {
-        let cp = &sim.circuits[ci];
-        let n = cp.n_stages;
-        let lay = layout(c);
-        let inf = inflows(&fs, ci, &sim.link_flow, &sim.link_vol);
-        let a: Vec<Vec<VarId>> = (0..n)
-            .map(|j| {
-                (0..m)
-                    .map(|i| {
-                        lp.add_scaled_var(
-                            format!("{} stage {} aq {}", c.name, j + 1, fs.elements[i].symbol()),
-                            0.0,
-                            f64::INFINITY,
-                            cp.a[j][i].max(floor[i]),
-                        )
-                    })
-                    .collect()
-            })
-            .collect();
-        let o: Vec<Vec<VarId>> = (0..n)
-            .map(|j| {
-                (0..m)
-                    .map(|i| {
-                        lp.add_scaled_var(
-                            format!("{} stage {} org {}", c.name, j + 1, fs.elements[i].symbol()),
-                            0.0,
-                            f64::INFINITY,
-                            cp.o[j][i].max(floor[i]),
-                        )
-                    })
-                    .collect()
-            })
-            .collect();
-        for j in 0..n {
-            let a0 = hyd.aq0[ci][j];
-            let o0 = hyd.org0[ci][j];
-            // Apparent equilibrium: D from the model at the point (exact for distribution).
-            let e0 = extraction_factors(&fs, ci, lay.section_of[j], j, cp, a0, o0);
-            let eta = cp.murphree[j];
-            for i in 0..m {
-                // Balance.
-                let mut terms = vec![(a[j][i], -1.0), (o[j][i], -1.0)];
-                if lay.aq_from_next[j] && j + 1 < n {
-                    terms.push((a[j + 1][i], 1.0));
-                }
-                if j > 0 {
-                    terms.push((o[j - 1][i], 1.0));
-                }
-                for &(st, li, _) in &inf.links {
-                    if st == j {
-                        terms.push((link_vars[li][i], 1.0));
-                    }
-                }
-                lp.add_row(
-                    format!(
-                        "balance {} stage {} {}",
-                        c.name,
-                        j + 1,
-                        fs.elements[i].symbol()
-                    ),
-                    RowKind::Balance,
-                    terms,
-                    Relation::Eq,
-                    0.0,
+    // Deviations of the operating variables, d_k = u_k - u0_k: the response rows are written in
+    // them, so that a row's terms are as small as the change they describe (writing them in u
+    // puts J u0 on both sides and the solver's round-off on the tails of the flows).
+    let du: Vec<VarId> = if reduced.is_none() {
+        Vec::new()
+    } else {
+        u.iter()
+            .enumerate()
+            .map(|(k, &uk)| {
+                let (v, x0) = point.values[k];
+                let d = lp.add_scaled_var(
+                    format!("change of {}", var_name(&fs, v)),
+                    -radius[k].abs(),
+                    radius[k].abs(),
+                    radius[k].abs().max(1e-12 * x0.abs()).max(1e-300),
                 );
-                // Equilibrium: o = (1 - eta) o_in + eta E a, E = E0 (1 + dO/O0 - dA/A0).
-                let mut terms = vec![(o[j][i], 1.0), (a[j][i], -eta * e0[i])];
-                if eta < 1.0 {
-                    if j > 0 {
-                        terms.push((o[j - 1][i], -(1.0 - eta)));
-                    }
-                    for &(st, li, ph) in &inf.links {
-                        if st == j && ph == sxplan_model::Phase::Organic {
-                            terms.push((link_vars[li][i], -(1.0 - eta)));
-                        }
-                    }
-                }
-                let mut rhs = 0.0;
-                let a_pt = cp.a[j][i];
-                if e0[i] > 0.0 && a_pt > 0.0 && a0 > 0.0 && o0 > 0.0 {
-                    for (k, &uk) in u.iter().enumerate() {
-                        let g = eta
-                            * e0[i]
-                            * a_pt
-                            * (hyd.d_org[ci][j][k] / o0 - hyd.d_aq[ci][j][k] / a0);
-                        if g != 0.0 {
-                            terms.push((uk, -g));
-                            rhs -= g * point.values[k].1;
-                        }
+                lp.add_row(
+                    format!("definition change of {}", var_name(&fs, v)),
+                    RowKind::Other,
+                    vec![(uk, 1.0), (d, -1.0)],
+                    Relation::Eq,
+                    x0,
+                );
+                d
+            })
+            .collect()
+    };
+    if let Some(resp) = reduced {
+        // Link element flows as first-order responses of the simulated plant.
+        for (li, l) in fs.links.iter().enumerate() {
+            for i in 0..m {
+                let mut terms = vec![(link_vars[li][i], 1.0)];
+                let rhs = sim.link_flow[li][i];
+                for (k, &dk) in du.iter().enumerate() {
+                    let g = resp.link[k][li][i];
+                    if g != 0.0 && g.is_finite() {
+                        terms.push((dk, -g));
                     }
                 }
                 lp.add_row(
                     format!(
-                        "equilibrium {} stage {} {}",
-                        c.name,
-                        j + 1,
+                        "response {} -> {} {}",
+                        fs.node_name(l.from.node),
+                        fs.node_name(l.to.node),
                         fs.elements[i].symbol()
                     ),
                     RowKind::Equilibrium,
@@ -463,71 +450,326 @@ pub fn build(
                     rhs,
                 );
             }
-            // Organic loading: sum_i o_ji <= C O_j(u).
-            if let Some(cmax) = cp.loading_limit[j].map(|c| c * (1.0 - SPEC_MARGIN)) {
+        }
+        // Organic loading of the screened stages: L_j(u) <= C O_j(u), both to first order.
+        for (ci, c) in fs.circuits.iter().enumerate() {
+            let cp = &sim.circuits[ci];
+            let lay = layout(c);
+            for j in 0..cp.n_stages {
+                let Some(cmax) = cp.loading_limit[j].map(|x| x * (1.0 - SPEC_MARGIN)) else {
+                    continue;
+                };
                 let sf_capacity = matches!(&c.equilibrium, Equilibrium::SeparationFactor(sf)
                     if matches!(sf.loading.get(lay.section_of[j]), Some(Some(sxplan_model::SectionLoading::Capacity(_)))));
-                let load0: f64 = (0..m)
+                let o0 = hyd.org0[ci][j];
+                let l0: f64 = (0..m)
                     .filter(|&i| fs.elements[i].is_rey())
                     .map(|i| cp.o[j][i])
-                    .sum::<f64>()
-                    / o0.max(1e-300);
-                // Screening: a loading row couples every element of its stage and widens the band
-                // of the KKT factor 2m-fold; only stages loaded to LOADING_SCREEN of the limit get one.
-                // Every stage is still checked in simulation before a point is accepted.
-                if !sf_capacity && o0 > 0.0 && load0 >= LOADING_SCREEN * cmax {
-                    let mut terms: Vec<(VarId, f64)> = (0..m)
-                        .filter(|&i| fs.elements[i].is_rey())
-                        .map(|i| (o[j][i], 1.0))
-                        .collect();
-                    let mut rhs = cmax * o0;
-                    for (k, &uk) in u.iter().enumerate() {
-                        let g = cmax * hyd.d_org[ci][j][k];
-                        if g != 0.0 {
-                            terms.push((uk, -g));
-                            rhs -= g * point.values[k].1;
-                        }
-                    }
-                    let r = lp.add_row(
-                        format!("loading {} stage {}", c.name, j + 1),
-                        RowKind::Loading,
-                        terms,
-                        Relation::Le,
-                        rhs,
-                    );
-                    loading_rows.push((r, ci, o0, cmax));
+                    .sum();
+                if sf_capacity || o0 <= 0.0 || l0 < LOADING_SCREEN * cmax * o0 {
+                    continue;
                 }
+                let mut terms = Vec::new();
+                let rhs = cmax * o0 - l0;
+                for (k, &dk) in du.iter().enumerate() {
+                    let g = resp.loading[k][ci][j] - cmax * hyd.d_org[ci][j][k];
+                    if g != 0.0 && g.is_finite() {
+                        terms.push((dk, g));
+                    }
+                }
+                if terms.is_empty() {
+                    continue;
+                }
+                let r = lp.add_row(
+                    format!("loading {} stage {}", c.name, j + 1),
+                    RowKind::Loading,
+                    terms,
+                    Relation::Le,
+                    rhs,
+                );
+                loading_rows.push((r, ci, o0, cmax));
             }
         }
-        // Circuit outlet links.
+    } else {
+        // Feeds, units, splitters, mixers.
         for (li, l) in fs.links.iter().enumerate() {
-            if l.from.node != NodeRef::Circuit(c.id) {
-                continue;
-            }
-            let src: Option<&Vec<VarId>> = match l.from.kind {
-                PortKind::LoadedOrganic | PortKind::StrippedOrganic => o.last(),
-                kind => lay
-                    .aq_outlet
-                    .iter()
-                    .position(|p| *p == Some(kind))
-                    .map(|j| &a[j]),
+            let name = |i: usize| {
+                format!(
+                    "balance {} -> {} {}",
+                    fs.node_name(l.from.node),
+                    fs.node_name(l.to.node),
+                    fs.elements[i].symbol()
+                )
             };
-            for i in 0..m {
-                let mut terms = vec![(link_vars[li][i], 1.0)];
-                if let Some(s) = src {
-                    terms.push((s[i], -1.0));
+            match l.from.node {
+                NodeRef::Feed(f) => {
+                    let feed = &fs.feeds[f.0];
+                    let k = u_of(OperatingVar::FeedRate(f));
+                    for (i, e) in fs.elements.iter().enumerate() {
+                        let (rate, conc) = match &feed.kind {
+                            FeedKind::Aqueous(s) | FeedKind::Organic(s) => {
+                                (s.flow_vol, s.conc_mol.get(e).copied().unwrap_or(0.0))
+                            }
+                            FeedKind::Mud(mu) => {
+                                (mu.flow_mass, crate::plant::mud_mol_per_t(mu, *e))
+                            }
+                        };
+                        let mut terms = vec![(link_vars[li][i], 1.0)];
+                        let rhs = match k {
+                            Some(k) => {
+                                terms.push((u[k], -conc));
+                                0.0
+                            }
+                            None => rate * conc,
+                        };
+                        lp.add_row(name(i), RowKind::Balance, terms, Relation::Eq, rhs);
+                    }
                 }
-                lp.add_row(
-                    format!(
-                        "balance {} {}",
-                        fs.node_name(l.from.node),
-                        fs.elements[i].symbol()
-                    ),
-                    RowKind::Balance,
-                    terms,
-                    Relation::Eq,
-                    0.0,
-                );
+                NodeRef::Unit(id) => {
+                    let unit = &fs.units[id.0];
+                    let Some(inl) = in_link(l.from.node, 0) else {
+                        for i in 0..m {
+                            lp.add_row(
+                                name(i),
+                                RowKind::Balance,
+                                vec![(link_vars[li][i], 1.0)],
+                                Relation::Eq,
+                                0.0,
+                            );
+                        }
+                        continue;
+                    };
+                    for (i, e) in fs.elements.iter().enumerate() {
+                        let f = unit.fraction_to_outlet(*e);
+                        let frac = if l.from.kind == PortKind::Residue {
+                            1.0 - f
+                        } else {
+                            f
+                        };
+                        lp.add_row(
+                            name(i),
+                            RowKind::Balance,
+                            vec![(link_vars[li][i], 1.0), (link_vars[inl][i], -frac)],
+                            Relation::Eq,
+                            0.0,
+                        );
+                    }
+                }
+                NodeRef::Splitter(id) => {
+                    let s = &fs.splitters[id.0];
+                    let k = match l.from.kind {
+                        PortKind::Outlet(k) => k,
+                        _ => 0,
+                    };
+                    let frac = s.outlets.get(k).map_or(0.0, |o| o.1);
+                    let inl = in_link(l.from.node, 0);
+                    for i in 0..m {
+                        let mut terms = vec![(link_vars[li][i], 1.0)];
+                        if let Some(inl) = inl {
+                            terms.push((link_vars[inl][i], -frac));
+                        }
+                        lp.add_row(name(i), RowKind::Balance, terms, Relation::Eq, 0.0);
+                    }
+                }
+                NodeRef::Mixer(id) => {
+                    let mx = &fs.mixers[id.0];
+                    for i in 0..m {
+                        let mut terms = vec![(link_vars[li][i], 1.0)];
+                        for k in 0..mx.n_inlets {
+                            if let Some(inl) = in_link(l.from.node, k) {
+                                terms.push((link_vars[inl][i], -1.0));
+                            }
+                        }
+                        lp.add_row(name(i), RowKind::Balance, terms, Relation::Eq, 0.0);
+                    }
+                }
+                NodeRef::Circuit(_) | NodeRef::Purge(_) | NodeRef::Product(_) => {}
+            }
+        }
+
+        // Circuits.
+        for (ci, c) in fs.circuits.iter().enumerate() {
+            let cp = &sim.circuits[ci];
+            let n = cp.n_stages;
+            let lay = layout(c);
+            let inf = inflows(&fs, ci, &sim.link_flow, &sim.link_vol);
+            let a: Vec<Vec<VarId>> = (0..n)
+                .map(|j| {
+                    (0..m)
+                        .map(|i| {
+                            lp.add_scaled_var(
+                                format!(
+                                    "{} stage {} aq {}",
+                                    c.name,
+                                    j + 1,
+                                    fs.elements[i].symbol()
+                                ),
+                                0.0,
+                                f64::INFINITY,
+                                cp.a[j][i].max(floor[i]),
+                            )
+                        })
+                        .collect()
+                })
+                .collect();
+            let o: Vec<Vec<VarId>> = (0..n)
+                .map(|j| {
+                    (0..m)
+                        .map(|i| {
+                            lp.add_scaled_var(
+                                format!(
+                                    "{} stage {} org {}",
+                                    c.name,
+                                    j + 1,
+                                    fs.elements[i].symbol()
+                                ),
+                                0.0,
+                                f64::INFINITY,
+                                cp.o[j][i].max(floor[i]),
+                            )
+                        })
+                        .collect()
+                })
+                .collect();
+            for j in 0..n {
+                let a0 = hyd.aq0[ci][j];
+                let o0 = hyd.org0[ci][j];
+                // Apparent equilibrium: D from the model at the point (exact for distribution).
+                let e0 = extraction_factors(&fs, ci, lay.section_of[j], j, cp, a0, o0);
+                let dlog = flow_exponents(&fs, ci, lay.section_of[j]);
+                let eta = cp.murphree[j];
+                for i in 0..m {
+                    // Balance.
+                    let mut terms = vec![(a[j][i], -1.0), (o[j][i], -1.0)];
+                    if lay.aq_from_next[j] && j + 1 < n {
+                        terms.push((a[j + 1][i], 1.0));
+                    }
+                    if j > 0 {
+                        terms.push((o[j - 1][i], 1.0));
+                    }
+                    for &(st, li, _) in &inf.links {
+                        if st == j {
+                            terms.push((link_vars[li][i], 1.0));
+                        }
+                    }
+                    lp.add_row(
+                        format!(
+                            "balance {} stage {} {}",
+                            c.name,
+                            j + 1,
+                            fs.elements[i].symbol()
+                        ),
+                        RowKind::Balance,
+                        terms,
+                        Relation::Eq,
+                        0.0,
+                    );
+                    // Equilibrium: o = (1 - eta) o_in + eta E a, E = E0 (1 + dO/O0 - dA/A0).
+                    let mut terms = vec![(o[j][i], 1.0), (a[j][i], -eta * e0[i])];
+                    if eta < 1.0 {
+                        if j > 0 {
+                            terms.push((o[j - 1][i], -(1.0 - eta)));
+                        }
+                        for &(st, li, ph) in &inf.links {
+                            if st == j && ph == sxplan_model::Phase::Organic {
+                                terms.push((link_vars[li][i], -(1.0 - eta)));
+                            }
+                        }
+                    }
+                    let mut rhs = 0.0;
+                    let a_pt = cp.a[j][i];
+                    if e0[i] > 0.0 && a_pt > 0.0 && a0 > 0.0 && o0 > 0.0 {
+                        for (k, &uk) in u.iter().enumerate() {
+                            let g = eta
+                                * e0[i]
+                                * a_pt
+                                * (dlog.0 * hyd.d_org[ci][j][k] / o0
+                                    - dlog.1 * hyd.d_aq[ci][j][k] / a0);
+                            if g != 0.0 {
+                                terms.push((uk, -g));
+                                rhs -= g * point.values[k].1;
+                            }
+                        }
+                    }
+                    lp.add_row(
+                        format!(
+                            "equilibrium {} stage {} {}",
+                            c.name,
+                            j + 1,
+                            fs.elements[i].symbol()
+                        ),
+                        RowKind::Equilibrium,
+                        terms,
+                        Relation::Eq,
+                        rhs,
+                    );
+                }
+                // Organic loading: sum_i o_ji <= C O_j(u).
+                if let Some(cmax) = cp.loading_limit[j].map(|c| c * (1.0 - SPEC_MARGIN)) {
+                    let sf_capacity = matches!(&c.equilibrium, Equilibrium::SeparationFactor(sf)
+                        if matches!(sf.loading.get(lay.section_of[j]), Some(Some(sxplan_model::SectionLoading::Capacity(_)))));
+                    let load0: f64 = (0..m)
+                        .filter(|&i| fs.elements[i].is_rey())
+                        .map(|i| cp.o[j][i])
+                        .sum::<f64>()
+                        / o0.max(1e-300);
+                    // Screening: a loading row couples every element of its stage and widens the band
+                    // of the KKT factor 2m-fold; only stages loaded to LOADING_SCREEN of the limit get one.
+                    // Every stage is still checked in simulation before a point is accepted.
+                    if !sf_capacity && o0 > 0.0 && load0 >= LOADING_SCREEN * cmax {
+                        let mut terms: Vec<(VarId, f64)> = (0..m)
+                            .filter(|&i| fs.elements[i].is_rey())
+                            .map(|i| (o[j][i], 1.0))
+                            .collect();
+                        let mut rhs = cmax * o0;
+                        for (k, &uk) in u.iter().enumerate() {
+                            let g = cmax * hyd.d_org[ci][j][k];
+                            if g != 0.0 {
+                                terms.push((uk, -g));
+                                rhs -= g * point.values[k].1;
+                            }
+                        }
+                        let r = lp.add_row(
+                            format!("loading {} stage {}", c.name, j + 1),
+                            RowKind::Loading,
+                            terms,
+                            Relation::Le,
+                            rhs,
+                        );
+                        loading_rows.push((r, ci, o0, cmax));
+                    }
+                }
+            }
+            // Circuit outlet links.
+            for (li, l) in fs.links.iter().enumerate() {
+                if l.from.node != NodeRef::Circuit(c.id) {
+                    continue;
+                }
+                let src: Option<&Vec<VarId>> = match l.from.kind {
+                    PortKind::LoadedOrganic | PortKind::StrippedOrganic => o.last(),
+                    kind => lay
+                        .aq_outlet
+                        .iter()
+                        .position(|p| *p == Some(kind))
+                        .map(|j| &a[j]),
+                };
+                for i in 0..m {
+                    let mut terms = vec![(link_vars[li][i], 1.0)];
+                    if let Some(s) = src {
+                        terms.push((s[i], -1.0));
+                    }
+                    lp.add_row(
+                        format!(
+                            "balance {} {}",
+                            fs.node_name(l.from.node),
+                            fs.elements[i].symbol()
+                        ),
+                        RowKind::Balance,
+                        terms,
+                        Relation::Eq,
+                        0.0,
+                    );
+                }
             }
         }
     }
@@ -560,7 +802,64 @@ pub fn build(
         .collect();
     for (pi, p) in fs.products.iter().enumerate() {
         let flows = &sim.products[pi];
-        if let Some(spec) = &p.purity {
+        let product_link = fs
+            .links
+            .iter()
+            .position(|l| l.to.node == NodeRef::Product(p.id));
+        if let (Some(spec), Some(resp), Some(li)) = (&p.purity, reduced, product_link) {
+            // Reduced space: the purity row in logarithmic form,
+            // ln(impurities) - ln(specified) <= ln((1 - p) / p), linearized. Impurity flows along a
+            // cascade change geometrically with its operating ratios, so the log form follows them
+            // far beyond the point where the linear form is already wrong.
+            let pmin = (spec.min + SPEC_MARGIN * (1.0 - spec.min)).clamp(1e-12, 1.0 - 1e-15);
+            let (mut imp0, mut spec0) = (0.0, 0.0);
+            for (i, e) in fs.elements.iter().enumerate() {
+                if !e.is_rey() {
+                    continue;
+                }
+                let w = purity_weight(*e, spec.basis);
+                if spec.elements.contains(e) {
+                    spec0 += w * flows[i];
+                } else {
+                    imp0 += w * flows[i];
+                }
+            }
+            let names: Vec<&str> = spec.elements.iter().map(|e| e.symbol()).collect();
+            let name = format!(
+                "purity {} {} >= {:.4} %",
+                p.name,
+                names.join("+"),
+                100.0 * spec.min
+            );
+            if spec0 > 0.0 && imp0 > 0.0 {
+                let mut terms = Vec::new();
+                let rhs = ((1.0 - pmin) / pmin * spec0 / imp0).ln();
+                for (k, &dk) in du.iter().enumerate() {
+                    let (mut di, mut ds) = (0.0, 0.0);
+                    for (i, e) in fs.elements.iter().enumerate() {
+                        if !e.is_rey() {
+                            continue;
+                        }
+                        let w = purity_weight(*e, spec.basis);
+                        if spec.elements.contains(e) {
+                            ds += w * resp.link[k][li][i];
+                        } else {
+                            di += w * resp.link[k][li][i];
+                        }
+                    }
+                    let g = di / imp0 - ds / spec0;
+                    if g != 0.0 && g.is_finite() {
+                        terms.push((dk, g));
+                    }
+                }
+                if !terms.is_empty() && rhs.is_finite() {
+                    let r = lp.add_row(name, RowKind::Purity, terms, Relation::Le, rhs);
+                    // A violation of 1 in log units is the impurity e times its allowance.
+                    lp.soften(r, PENALTY * obj_scale);
+                    meanings.push((r, Meaning::PurityLog(pi, spec.min)));
+                }
+            }
+        } else if let Some(spec) = &p.purity {
             let pmin = (spec.min + SPEC_MARGIN * (1.0 - spec.min)).clamp(1e-12, 1.0);
             let k = (1.0 - pmin) / pmin;
             let mut terms = Vec::new();
@@ -749,6 +1048,21 @@ pub fn build(
         products,
         meanings,
     })
+}
+
+/// How a stage's extraction factors scale with the phase flows, `(d ln E / d ln O, -d ln E / d ln A)`:
+/// `E = D O / A` with constant `D` (distribution) gives (1, 1); Xu's model with the organic loaded
+/// to a capacity (`sum o = L O`) gives (1, 0); with a fixed mixed extraction ratio
+/// (`sum o = E_M sum a`) the flows do not enter at all, (0, 0).
+fn flow_exponents(fs: &Flowsheet, ci: usize, section: usize) -> (f64, f64) {
+    match &fs.circuits[ci].equilibrium {
+        Equilibrium::SeparationFactor(sf) => match sf.loading.get(section).and_then(|l| l.as_ref())
+        {
+            Some(sxplan_model::SectionLoading::Capacity(_)) => (1.0, 0.0),
+            _ => (0.0, 0.0),
+        },
+        _ => (1.0, 1.0),
+    }
 }
 
 /// Extraction factors E_i = D_i O / A of stage `j` at the point.

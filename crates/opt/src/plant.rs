@@ -370,14 +370,24 @@ impl Plant {
 
     /// Simulates the plant at `point`.
     pub fn simulate(&self, point: &OperatingPoint) -> Result<PlantPoint, OptError> {
+        self.simulate_from(point, None)
+    }
+
+    /// Simulates the plant at `point`, starting every circuit solve from `warm` (a point of the
+    /// same plant, e.g. the previous iterate) when given.
+    pub fn simulate_from(
+        &self,
+        point: &OperatingPoint,
+        warm: Option<&PlantPoint>,
+    ) -> Result<PlantPoint, OptError> {
         let fs = apply(&self.fs, point)?;
-        simulate_network(&fs, &self.order, true)
+        simulate_network(&fs, &self.order, true, warm)
     }
 
     /// Volumetric flows only (no element solve): per circuit `(aq per stage, org per stage)`.
     pub fn hydraulics(&self, point: &OperatingPoint) -> Result<Vec<PhaseFlows>, OptError> {
         let fs = apply(&self.fs, point)?;
-        let p = simulate_network(&fs, &self.order, false)?;
+        let p = simulate_network(&fs, &self.order, false, None)?;
         Ok(p.circuits
             .into_iter()
             .map(|c| (c.flow_vol_aq, c.flow_vol_org))
@@ -458,6 +468,7 @@ fn simulate_network(
     fs: &Flowsheet,
     order: &[NodeRef],
     elements: bool,
+    warm: Option<&PlantPoint>,
 ) -> Result<PlantPoint, OptError> {
     let m = fs.elements.len();
     let nl = fs.links.len();
@@ -485,6 +496,7 @@ fn simulate_network(
                 fs,
                 node,
                 elements,
+                warm,
                 &mut flow,
                 &mut vol,
                 &mut circuits,
@@ -547,10 +559,12 @@ fn simulate_network(
     })
 }
 
+#[allow(clippy::too_many_arguments)]
 fn eval_node(
     fs: &Flowsheet,
     node: NodeRef,
     elements: bool,
+    warm: Option<&PlantPoint>,
     flow: &mut [Vec<f64>],
     vol: &mut [f64],
     circuits: &mut [Option<CircuitPoint>],
@@ -632,7 +646,17 @@ fn eval_node(
                         .unwrap_or(0.0);
                     liquid_to_solid * mass_kg_h
                 }
+                // Both outlets aqueous (solid-liquid separation): the liquor divides like the
+                // unit's default recovery; one aqueous outlet takes all of it (as sxplan_sim).
+                k if k.outlet_phase() == Phase::Aqueous && k.residue_phase() == Phase::Aqueous => {
+                    u.default_to_outlet * iv
+                }
                 k if k.outlet_phase() == Phase::Aqueous => iv,
+                _ => 0.0,
+            };
+            let res_vol = match &u.kind {
+                UnitKind::Leach { .. } => 0.0,
+                k if k.residue_phase() == Phase::Aqueous => iv - out_vol,
                 _ => 0.0,
             };
             for (li, l) in out_links(fs, node) {
@@ -641,8 +665,7 @@ fn eval_node(
                     let f = u.fraction_to_outlet(*e);
                     flow[li][i] = ie[i] * if to_out { f } else { 1.0 - f };
                 }
-                // Residues (solids, entrained liquor) carry no volume into SX.
-                vol[li] = if to_out { out_vol } else { 0.0 };
+                vol[li] = if to_out { out_vol } else { res_vol };
             }
         }
         NodeRef::Splitter(id) => {
@@ -681,7 +704,16 @@ fn eval_node(
             }
         }
         NodeRef::Circuit(id) => {
-            let cp = eval_circuit(fs, id.0, elements, flow, vol)?;
+            let cp = eval_circuit(
+                fs,
+                id.0,
+                elements,
+                flow,
+                vol,
+                circuits[id.0]
+                    .as_ref()
+                    .or(warm.and_then(|w| w.circuits.iter().find(|c| c.circuit == id))),
+            )?;
             let lay = layout(&fs.circuits[id.0]);
             for (li, l) in out_links(fs, node) {
                 match l.from.kind {
@@ -791,6 +823,7 @@ fn eval_circuit(
     elements: bool,
     flow: &[Vec<f64>],
     vol: &[f64],
+    warm: Option<&CircuitPoint>,
 ) -> Result<CircuitPoint, OptError> {
     let c = &fs.circuits[ci];
     let n = c.n_stages();
@@ -864,9 +897,44 @@ fn eval_circuit(
         model_of_stage,
         z_exchange: fs.elements.iter().map(|e| f64::from(e.charge())).collect(),
     };
-    let sol = chain.solve(Algorithm::Newton);
-    let a: Vec<Vec<f64>> = (0..n).map(|j| sol.a[j * m..(j + 1) * m].to_vec()).collect();
-    let o: Vec<Vec<f64>> = (0..n).map(|j| sol.o[j * m..(j + 1) * m].to_vec()).collect();
+    // Warm start of the stage scalars from a previous point of the same circuit.
+    let warm_s: Option<Vec<f64>> = warm.filter(|w| w.n_stages == n).map(|w| {
+        (0..n)
+            .map(|j| match &chain.models[chain.model_of_stage[j]] {
+                StageModel::SeparationFactor { beta, .. } => {
+                    let sigma: f64 = (0..m).map(|i| beta[i] * w.a[j][i]).sum();
+                    let org: f64 = w.o[j].iter().sum();
+                    if sigma > 0.0 && org > 0.0 {
+                        org / sigma
+                    } else {
+                        f64::NAN
+                    }
+                }
+                _ => f64::NAN,
+            })
+            .collect()
+    });
+    let scalar = solve_stage_scalar(&chain, warm_s.as_deref());
+    let (status, max_residual, flat_a, flat_o) = match scalar {
+        Some(s) if s.status == SolveStatus::Converged => (s.status, s.max_residual, s.a, s.o),
+        other => {
+            // Not covered by the stage-scalar method, or it failed: the simulation crate's chain
+            // solver; keep whichever result has the smaller residual.
+            let sol = chain.solve(Algorithm::Newton);
+            match other {
+                Some(s) if s.max_residual < sol.max_residual => {
+                    (s.status, s.max_residual, s.a, s.o)
+                }
+                _ => (sol.status, sol.max_residual, sol.a, sol.o),
+            }
+        }
+    };
+    let a: Vec<Vec<f64>> = (0..n)
+        .map(|j| flat_a[j * m..(j + 1) * m].to_vec())
+        .collect();
+    let o: Vec<Vec<f64>> = (0..n)
+        .map(|j| flat_o[j * m..(j + 1) * m].to_vec())
+        .collect();
     Ok(CircuitPoint {
         circuit: c.id,
         n_stages: n,
@@ -877,7 +945,466 @@ fn eval_circuit(
         o,
         murphree,
         loading_limit: loading,
-        status: sol.status,
-        max_residual: sol.max_residual,
+        status,
+        max_residual,
     })
+}
+
+/// How the organic REE flow of one stage is determined in the stage-scalar solver.
+enum ScalarStage {
+    /// Partition coefficients `o_i = K_i a_i` fixed (distribution model, or a stage that loads nothing).
+    Fixed(Vec<f64>),
+    /// Separation factor: `o_i = beta_i s a_i` with the stage scalar `s` chosen so that the organic
+    /// REE flow `s sigma` equals `E X` (ratio loading) or `L O` (capacity loading).
+    Sf {
+        beta: Vec<f64>,
+        /// `Some(E)`: ratio loading; `None`: capacity loading with `target` mol/h.
+        ratio: Option<f64>,
+        target: f64,
+    },
+}
+
+/// Result of [`solve_stage_scalar`].
+pub(crate) struct ScalarSolution {
+    pub status: SolveStatus,
+    pub max_residual: f64,
+    /// `n * m`, mol/h.
+    pub a: Vec<f64>,
+    /// `n * m`, mol/h.
+    pub o: Vec<f64>,
+}
+
+/// Largest log-step of a stage scalar per Newton iteration.
+const SCALAR_MAX_STEP: f64 = 5.0;
+/// Convergence: every loading relation met to this relative error (ln units).
+const SCALAR_TOL: f64 = 1e-12;
+const SCALAR_MAX_ITER: usize = 40;
+
+/// Partition coefficients of every stage for the scalars `t = ln s`.
+fn scalar_k(stages: &[ScalarStage], t: &[f64], m: usize) -> Vec<f64> {
+    let n = stages.len();
+    let mut k = vec![0.0; n * m];
+    for (j, st) in stages.iter().enumerate() {
+        match st {
+            ScalarStage::Fixed(kk) => k[j * m..(j + 1) * m].copy_from_slice(kk),
+            ScalarStage::Sf { beta, .. } => {
+                let s = t[j].exp();
+                for i in 0..m {
+                    k[j * m + i] = beta[i] * s;
+                }
+            }
+        }
+    }
+    k
+}
+
+/// Thomas factors of one element's chain matrix, computed without subtraction:
+/// `den_j = K_j + g_j` with `g_j = g_(j-1) / den_(j-1)` (`g_0 = 1`) when stage j - 1 receives the aqueous of j.
+fn chain_factor(k: &[f64], m: usize, i: usize, aq_from_next: &[bool], den: &mut [f64]) {
+    let n = den.len();
+    let mut g = 1.0;
+    for j in 0..n {
+        if j > 0 {
+            g = if aq_from_next[j - 1] {
+                g / den[j - 1]
+            } else {
+                1.0
+            };
+        }
+        den[j] = k[j * m + i] + g;
+    }
+}
+
+/// Solves one element's balances for given partition coefficients (subtraction-free, so every
+/// flow keeps full relative accuracy down to the tails of a long cascade).
+fn chain_solve(
+    k: &[f64],
+    m: usize,
+    i: usize,
+    aq_from_next: &[bool],
+    den: &[f64],
+    b: &[f64],
+    a: &mut [f64],
+) {
+    let n = den.len();
+    let mut d = vec![0.0; n];
+    for j in 0..n {
+        let carry = if j > 0 {
+            k[(j - 1) * m + i] * d[j - 1]
+        } else {
+            0.0
+        };
+        d[j] = (b[j * m + i] + carry) / den[j];
+    }
+    for j in (0..n).rev() {
+        let up = if aq_from_next[j] && j + 1 < n {
+            a[(j + 1) * m + i] / den[j]
+        } else {
+            0.0
+        };
+        a[j * m + i] = d[j] + up;
+    }
+}
+
+/// The chain reduced to what the stage-scalar Newton needs.
+struct ScalarChain<'a> {
+    n: usize,
+    m: usize,
+    aq_from_next: &'a [bool],
+    /// External inflow (aqueous + organic) per stage and element, `n * m`.
+    inflow: Vec<f64>,
+    stages: Vec<ScalarStage>,
+    /// Stages whose scalar is unknown.
+    unknown: Vec<usize>,
+}
+
+impl ScalarChain<'_> {
+    /// Element flows for the scalars `t`, and the residuals `F_j = ln(s_j sigma_j / target_j)`.
+    fn eval(&self, t: &[f64], a: &mut [f64], den: &mut [Vec<f64>]) -> Vec<f64> {
+        let m = self.m;
+        let k = scalar_k(&self.stages, t, m);
+        for i in 0..m {
+            chain_factor(&k, m, i, self.aq_from_next, &mut den[i]);
+            chain_solve(&k, m, i, self.aq_from_next, &den[i], &self.inflow, a);
+        }
+        self.unknown
+            .iter()
+            .map(|&j| {
+                let ScalarStage::Sf {
+                    beta,
+                    ratio,
+                    target,
+                } = &self.stages[j]
+                else {
+                    return 0.0;
+                };
+                let sigma: f64 = (0..m).map(|i| beta[i] * a[j * m + i]).sum();
+                let goal = match ratio {
+                    Some(e) => {
+                        e * (0..m)
+                            .filter(|&i| beta[i] > 0.0)
+                            .map(|i| a[j * m + i])
+                            .sum::<f64>()
+                    }
+                    None => *target,
+                };
+                if sigma <= 0.0 || goal <= 0.0 || !sigma.is_finite() {
+                    0.0
+                } else {
+                    t[j] + sigma.ln() - goal.ln()
+                }
+            })
+            .collect()
+    }
+
+    /// Newton with a backtracking line search from `t` (updated in place). Returns the status,
+    /// the element flows, the residuals and the iterations.
+    fn newton(&self, t: &mut [f64], max_iter: usize) -> (SolveStatus, Vec<f64>, Vec<f64>, usize) {
+        let (n, m) = (self.n, self.m);
+        let nu = self.unknown.len();
+        let mut a = vec![0.0; n * m];
+        let mut den = vec![vec![0.0; n]; m];
+        let norm = |f: &[f64]| f.iter().map(|v| v * v).sum::<f64>();
+        let fmax = |f: &[f64]| f.iter().fold(0.0_f64, |x, v| x.max(v.abs()));
+        let mut f = self.eval(t, &mut a, &mut den);
+        let mut iterations = 0;
+        let mut w = vec![0.0; n];
+        let mut d = vec![0.0; n];
+        loop {
+            let fm = fmax(&f);
+            if !fm.is_finite() {
+                return (SolveStatus::Diverged, a, f, iterations);
+            }
+            if fm <= SCALAR_TOL {
+                return (SolveStatus::Converged, a, f, iterations);
+            }
+            if iterations >= max_iter {
+                return (SolveStatus::IterationLimit, a, f, iterations);
+            }
+            iterations += 1;
+            // Jacobian dF_j/dt_k = delta_jk + sum_i c_ji da_ji/dt_k, with
+            // da_i/dt_k = -K_ki a_ki T_i^-1 (e_k - e_(k+1)).
+            let k = scalar_k(&self.stages, t, m);
+            let mut jac = vec![0.0; nu * nu];
+            let mut coef = vec![0.0; nu * m];
+            for (r, &j) in self.unknown.iter().enumerate() {
+                jac[r * nu + r] = 1.0;
+                if let ScalarStage::Sf { beta, ratio, .. } = &self.stages[j] {
+                    let sigma: f64 = (0..m).map(|i| beta[i] * a[j * m + i]).sum();
+                    let x: f64 = (0..m)
+                        .filter(|&i| beta[i] > 0.0)
+                        .map(|i| a[j * m + i])
+                        .sum();
+                    if sigma <= 0.0 {
+                        continue;
+                    }
+                    for i in 0..m {
+                        coef[r * m + i] = beta[i] / sigma
+                            - if ratio.is_some() && beta[i] > 0.0 && x > 0.0 {
+                                1.0 / x
+                            } else {
+                                0.0
+                            };
+                    }
+                }
+            }
+            for i in 0..m {
+                let dn = &den[i];
+                for (c, &kk) in self.unknown.iter().enumerate() {
+                    let g = k[kk * m + i] * a[kk * m + i];
+                    if g == 0.0 || !g.is_finite() {
+                        continue;
+                    }
+                    // w = T_i^-1 (e_kk - e_(kk+1)); forward sweep is zero above kk.
+                    for v in d.iter_mut().take(kk) {
+                        *v = 0.0;
+                    }
+                    for j in kk..n {
+                        let src = if j == kk {
+                            1.0
+                        } else if j == kk + 1 {
+                            -1.0
+                        } else {
+                            0.0
+                        };
+                        let carry = if j > kk {
+                            k[(j - 1) * m + i] * d[j - 1]
+                        } else {
+                            0.0
+                        };
+                        d[j] = (src + carry) / dn[j];
+                    }
+                    for j in (0..n).rev() {
+                        let up = if self.aq_from_next[j] && j + 1 < n {
+                            w[j + 1] / dn[j]
+                        } else {
+                            0.0
+                        };
+                        w[j] = d[j] + up;
+                    }
+                    for (r, &j) in self.unknown.iter().enumerate() {
+                        let cf = coef[r * m + i];
+                        if cf != 0.0 {
+                            jac[r * nu + c] -= cf * g * w[j];
+                        }
+                    }
+                }
+            }
+            let rhs: Vec<f64> = f.iter().map(|v| -v).collect();
+            let Some(mut step) = dense_lu_solve(nu, &mut jac, &rhs) else {
+                return (SolveStatus::Diverged, a, f, iterations);
+            };
+            let big = fmax(&step);
+            if !big.is_finite() {
+                return (SolveStatus::Diverged, a, f, iterations);
+            }
+            if big > SCALAR_MAX_STEP {
+                step.iter_mut().for_each(|v| *v *= SCALAR_MAX_STEP / big);
+            }
+            let f0 = norm(&f);
+            let mut lambda = 1.0;
+            let mut trial_t = t.to_vec();
+            let mut trial_a = a.clone();
+            let mut accepted = false;
+            for _ in 0..12 {
+                for (r, &j) in self.unknown.iter().enumerate() {
+                    trial_t[j] = t[j] + lambda * step[r];
+                }
+                let ft = self.eval(&trial_t, &mut trial_a, &mut den);
+                let fnew = norm(&ft);
+                if fnew.is_finite() && fnew <= (1.0 - 1e-4 * lambda) * f0 {
+                    t.copy_from_slice(&trial_t);
+                    a.copy_from_slice(&trial_a);
+                    f = ft;
+                    accepted = true;
+                    break;
+                }
+                lambda *= 0.5;
+            }
+            if !accepted {
+                // No descent: a stationary point of the residual norm, not a solution.
+                f = self.eval(t, &mut a, &mut den);
+                let status = if fmax(&f) <= SCALAR_TOL {
+                    SolveStatus::Converged
+                } else {
+                    SolveStatus::Diverged
+                };
+                return (status, a, f, iterations);
+            }
+        }
+    }
+
+    /// Starting scalars: the loading relation at the composition of everything entering the chain.
+    fn initial(&self) -> Vec<f64> {
+        let m = self.m;
+        let mut z = vec![0.0; m];
+        for j in 0..self.n {
+            for i in 0..m {
+                z[i] += self.inflow[j * m + i];
+            }
+        }
+        let mut t = vec![0.0; self.n];
+        for &j in &self.unknown {
+            if let ScalarStage::Sf {
+                beta,
+                ratio,
+                target,
+            } = &self.stages[j]
+            {
+                let bz: f64 = (0..m).map(|i| beta[i] * z[i]).sum::<f64>().max(1e-300);
+                let x: f64 = (0..m).filter(|&i| beta[i] > 0.0).map(|i| z[i]).sum();
+                let s0 = match ratio {
+                    Some(e) => e * x.max(1e-300) / bz,
+                    None => target / bz,
+                };
+                t[j] = s0.max(1e-300).ln();
+            }
+        }
+        t
+    }
+}
+
+/// Solves a countercurrent chain whose stages are all linear or separation-factor models at full
+/// Murphree efficiency by Newton on one unknown per loaded separation-factor stage, `t_j = ln s_j`
+/// (`o_ji = beta_i s_j a_ji`). Given the scalars, each element's balances are one tridiagonal
+/// solve; the Newton matrix (n x n) comes from the exact sensitivities of those solves. Starts from
+/// the warm scalars or the feed composition; a chain it does not converge (a ratio-loaded cascade
+/// near its breakthrough makes the Newton matrix nearly singular) is left to the caller. Returns
+/// `None` when the chain has a model or efficiency this method does not cover.
+pub(crate) fn solve_stage_scalar(chain: &Chain, warm: Option<&[f64]>) -> Option<ScalarSolution> {
+    let (n, m) = (chain.n_stages, chain.n_elements);
+    if n == 0 || m == 0 || chain.murphree.iter().any(|&e| e < 1.0) {
+        return None;
+    }
+    let inflow: Vec<f64> = (0..n * m)
+        .map(|q| chain.aq_ext[q] + chain.org_ext[q])
+        .collect();
+    let mut stages = Vec::with_capacity(n);
+    for j in 0..n {
+        let model = chain.models.get(*chain.model_of_stage.get(j)?)?;
+        stages.push(match model {
+            StageModel::Linear { d_ratio } => {
+                let r = if chain.flow_vol_aq[j] > 0.0 {
+                    chain.flow_vol_org[j] / chain.flow_vol_aq[j]
+                } else {
+                    0.0
+                };
+                ScalarStage::Fixed(d_ratio.iter().map(|d| d * r).collect())
+            }
+            StageModel::SeparationFactor { beta, loading } => match *loading {
+                SfLoading::Ratio(e) if e > 0.0 => ScalarStage::Sf {
+                    beta: beta.clone(),
+                    ratio: Some(e),
+                    target: 0.0,
+                },
+                SfLoading::Capacity(l) if l > 0.0 && chain.flow_vol_org[j] > 0.0 => {
+                    ScalarStage::Sf {
+                        beta: beta.clone(),
+                        ratio: None,
+                        target: l * chain.flow_vol_org[j],
+                    }
+                }
+                _ => ScalarStage::Fixed(vec![0.0; m]),
+            },
+            _ => return None,
+        });
+    }
+    let unknown: Vec<usize> = (0..n)
+        .filter(|&j| matches!(stages[j], ScalarStage::Sf { .. }))
+        .collect();
+    let sc = ScalarChain {
+        n,
+        m,
+        aq_from_next: &chain.aq_from_next,
+        inflow,
+        stages,
+        unknown,
+    };
+    let mut t = sc.initial();
+    if let Some(w) = warm {
+        for &j in &sc.unknown {
+            if let Some(s) = w.get(j).filter(|s| s.is_finite() && **s > 0.0) {
+                t[j] = s.ln();
+            }
+        }
+    }
+    let (mut status, a, f, iterations) = sc.newton(&mut t, SCALAR_MAX_ITER);
+    let k = scalar_k(&sc.stages, &t, m);
+    let o: Vec<f64> = (0..n * m).map(|q| k[q] * a[q]).collect();
+    // Balance residual of the returned flows, relative to what passes the stage (floor 1e-13 of
+    // the chain's inflow of that element), and the loading relations.
+    let mut z = vec![0.0; m];
+    for j in 0..n {
+        for i in 0..m {
+            z[i] += sc.inflow[j * m + i];
+        }
+    }
+    let mut res: f64 = f.iter().fold(0.0_f64, |x, v| x.max(v.abs()));
+    for j in 0..n {
+        for i in 0..m {
+            let inn = sc.inflow[j * m + i]
+                + if j > 0 { o[(j - 1) * m + i] } else { 0.0 }
+                + if chain.aq_from_next[j] && j + 1 < n {
+                    a[(j + 1) * m + i]
+                } else {
+                    0.0
+                };
+            let out = a[j * m + i] + o[j * m + i];
+            let scale = inn.max(out).max(1e-13 * z[i]).max(1e-300);
+            res = res.max((out - inn).abs() / scale);
+        }
+    }
+    if !res.is_finite() {
+        status = SolveStatus::Diverged;
+        res = f64::MAX;
+    }
+    let _ = iterations;
+    Some(ScalarSolution {
+        status,
+        max_residual: res,
+        a,
+        o,
+    })
+}
+
+/// Dense LU solve with partial pivoting (`a` row-major `n x n`, overwritten).
+fn dense_lu_solve(n: usize, a: &mut [f64], b: &[f64]) -> Option<Vec<f64>> {
+    let mut x = b.to_vec();
+    for c in 0..n {
+        let mut p = c;
+        for r in c + 1..n {
+            if a[r * n + c].abs() > a[p * n + c].abs() {
+                p = r;
+            }
+        }
+        if a[p * n + c] == 0.0 || !a[p * n + c].is_finite() {
+            return None;
+        }
+        if p != c {
+            for q in 0..n {
+                a.swap(c * n + q, p * n + q);
+            }
+            x.swap(c, p);
+        }
+        let piv = a[c * n + c];
+        for r in c + 1..n {
+            let l = a[r * n + c] / piv;
+            if l == 0.0 {
+                continue;
+            }
+            a[r * n + c] = 0.0;
+            for q in c + 1..n {
+                a[r * n + q] -= l * a[c * n + q];
+            }
+            x[r] -= l * x[c];
+        }
+    }
+    for c in (0..n).rev() {
+        let mut s = x[c];
+        for q in c + 1..n {
+            s -= a[c * n + q] * x[q];
+        }
+        x[c] = s / a[c * n + c];
+    }
+    x.iter().all(|v| v.is_finite()).then_some(x)
 }

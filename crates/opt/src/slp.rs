@@ -11,7 +11,9 @@
 use sxplan_chem::Element;
 use sxplan_model::{Flowsheet, Objective, OperatingVar, PurityBasis, Reagent};
 
-use crate::cascade::{build, CascadeLp, Economics, LpObjective, Meaning, PENALTY};
+use crate::cascade::{
+    build, build_reduced, responses, CascadeLp, Economics, LpObjective, Meaning, PENALTY,
+};
 use crate::error::OptError;
 use crate::lp::RowKind;
 use crate::plant::{apply, layout, var_name, var_unit, OperatingPoint, Plant, PlantPoint};
@@ -64,6 +66,9 @@ pub struct OptimizeOptions {
     pub lp: LpOptions,
     /// Relative step below which the recursion counts as converged.
     pub step_tol: f64,
+    /// Relative objective change over three accepted feasible passes below which the recursion
+    /// counts as converged (default 1e-4).
+    pub objective_tol: f64,
     /// Largest accepted relative spec violation in simulation (default 0: specs are met strictly;
     /// the LP aims [`crate::cascade::SPEC_MARGIN`] inside them).
     pub spec_tol: f64,
@@ -81,6 +86,7 @@ impl Default for OptimizeOptions {
             max_passes: None,
             lp: LpOptions::default(),
             step_tol: 1e-7,
+            objective_tol: 1e-4,
             spec_tol: 0.0,
             initial_radius: 0.5,
             clock: None,
@@ -791,15 +797,33 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
     let mut last_lp: Option<(CascadeLp, LpSolution)> = None;
     let mut newton_budget = f64::INFINITY;
     let mut viol_history: Vec<f64> = Vec::new();
+    let mut feasible_history: Vec<f64> = Vec::new();
     let mut tiny_steps = 0usize;
     let mut best: Option<(OperatingPoint, PlantPoint, f64, Vec<SpecCheck>)> =
         (max_violation(&checks) <= opts.spec_tol)
             .then(|| (point.clone(), sim.clone(), obj, checks.clone()));
     let mut lp_opts = opts.lp.clone();
     lp_opts.elastic = true;
+    // Separation-factor circuits respond to their feed composition in a way the full-space LP
+    // (apparent extraction factors held for the pass) cannot see: use the reduced-space LP there.
+    let reduced = fs.circuits.iter().any(|c| {
+        matches!(
+            c.equilibrium,
+            sxplan_model::Equilibrium::SeparationFactor(_)
+        )
+    });
+    let mut resp: Option<(OperatingPoint, crate::cascade::Responses)> = None;
     for pass in 1..=max_passes {
         let rad: Vec<f64> = range.iter().map(|r| r * radius).collect();
-        let clp = build(&plant, &point, &sim, &rad, lp_obj, &econ, obj_scale)?;
+        if reduced && resp.as_ref().is_none_or(|(p, _)| *p != point) {
+            resp = Some((point.clone(), responses(&plant, &point, &sim)?));
+        }
+        let clp = match &resp {
+            Some((_, r)) if reduced => {
+                build_reduced(&plant, &point, &sim, &rad, lp_obj, &econ, obj_scale, r)?
+            }
+            _ => build(&plant, &point, &sim, &rad, lp_obj, &econ, obj_scale)?,
+        };
         let t0 = opts.clock.map(|c| c());
         let sol = solve(&clp.lp, &lp_opts)?;
         let lp_time = match (opts.clock, t0) {
@@ -862,7 +886,7 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
         // A tiny step from a point that still violates a spec (by less than the LP's margin can
         // absorb in one linearization) is applied: it is the second-order correction.
         tiny_steps = if small { tiny_steps + 1 } else { 0 };
-        let cand_sim = plant.simulate(&cand)?;
+        let cand_sim = plant.simulate_from(&cand, Some(&sim))?;
         let cand_fs = apply(fs, &cand)?;
         let cand_checks = check_specs(&cand_fs, &cand_sim);
         let cand_obj = objective_at(objective, &cand, fs, &cand_sim, &econ);
@@ -917,6 +941,33 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
                 status = OptStatus::Optimal;
                 break;
             }
+            // Stagnation on a feasible path: the objective moved less than `objective_tol`
+            // (relative) over the last three accepted feasible passes. Typical of a plant whose
+            // optimum sits on a strongly curved spec (a ratio-loaded cascade at its breakthrough),
+            // where the trust region keeps the steps tiny.
+            if max_violation(&checks) <= opts.spec_tol {
+                feasible_history.push(obj);
+                let k = feasible_history.len();
+                if k >= 4 {
+                    let gain = sense * (feasible_history[k - 1] - feasible_history[k - 4]);
+                    if gain.abs() <= opts.objective_tol * obj.abs().max(1e-300) {
+                        // Sensitivities at the final point itself.
+                        let rad: Vec<f64> = range.iter().map(|r| r * radius).collect();
+                        let clp = if reduced {
+                            let r = responses(&plant, &point, &sim)?;
+                            build_reduced(&plant, &point, &sim, &rad, lp_obj, &econ, obj_scale, &r)?
+                        } else {
+                            build(&plant, &point, &sim, &rad, lp_obj, &econ, obj_scale)?
+                        };
+                        let sol = solve(&clp.lp, &lp_opts)?;
+                        if sol.status.is_usable() {
+                            last_lp = Some((clp, sol));
+                        }
+                        status = OptStatus::Optimal;
+                        break;
+                    }
+                }
+            }
             // Infeasible plants creep: the elastic LP keeps trading a little violation for a little
             // objective. Stop when three accepted passes in a row left the violation where it was.
             viol_history.push(max_violation(&checks));
@@ -957,7 +1008,12 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             status = OptStatus::Infeasible;
         }
         let wide: Vec<f64> = range.iter().map(|r| r * 1e3).collect();
-        let clp = build(&plant, &point, &sim, &wide, lp_obj, &econ, obj_scale)?;
+        let clp = if reduced {
+            let r = responses(&plant, &point, &sim)?;
+            build_reduced(&plant, &point, &sim, &wide, lp_obj, &econ, obj_scale, &r)?
+        } else {
+            build(&plant, &point, &sim, &wide, lp_obj, &econ, obj_scale)?
+        };
         let d = diagnose(&clp.lp, &opts.lp)?;
         for c in d.conflicts {
             if c.kind == RowKind::Other || c.kind == RowKind::FeedAvailability {
@@ -1223,6 +1279,16 @@ fn shadow(
                 // Relaxing the spec by dp moves the rhs by spec_flow dp / p^2.
                 let v = y * spec_flow / (pmin * pmin) * 1e-3 * ofac;
                 let _ = pi;
+                push(
+                    row.name.clone(),
+                    row.kind,
+                    v,
+                    format!("{ou} per 0.1 % lower purity"),
+                );
+            }
+            Meaning::PurityLog(_, pmin) => {
+                // Relaxing the spec by dp raises the rhs ln((1 - p)/p) by dp / (p (1 - p)).
+                let v = y / (pmin * (1.0 - pmin)).max(1e-300) * 1e-3 * ofac;
                 push(
                     row.name.clone(),
                     row.kind,

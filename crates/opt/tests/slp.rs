@@ -225,3 +225,59 @@ fn max_margin_improves_on_the_start_and_keeps_specs() {
         r.price_sources
     );
 }
+
+/// Two algorithms agreeing on the 708-stage flagship: the optimizer's own network simulation
+/// (stage-scalar Newton for the separation-factor chains, crates/opt/src/plant.rs) and the product
+/// simulator `sxplan_sim::simulate` give the same products and stage profiles.
+#[test]
+fn flagship_network_simulation_agrees_with_the_simulator() {
+    let src = include_str!("../../../flowsheets/minamitorishima.toml");
+    let fs = load(src);
+    let plant = Plant::new(&fs).unwrap();
+    let point = plant.base_point().unwrap();
+    let sim = plant.simulate(&point).unwrap();
+    assert!(sim.status.is_converged(), "{:?}", sim.status);
+    for (ci, c) in sim.circuits.iter().enumerate() {
+        assert!(
+            c.max_residual < 1e-9,
+            "{} {:e}",
+            fs.circuits[ci].name,
+            c.max_residual
+        );
+    }
+    // A warm start from the point reproduces it.
+    let again = plant.simulate_from(&point, Some(&sim)).unwrap();
+    assert!(again.status.is_converged());
+    let r = sxplan_sim::simulate(&fs, &sxplan_sim::SimOptions::default()).unwrap();
+    assert!(r.status.is_converged(), "{:?}", r.status);
+    for (pi, p) in fs.products.iter().enumerate() {
+        let pr = r.products.iter().find(|x| x.id == p.name).unwrap();
+        let tot: f64 = sim.products[pi].iter().sum();
+        for (i, e) in fs.elements.iter().enumerate() {
+            let v = pr.flow_mol_per_h.get(e).copied().unwrap_or(0.0);
+            let d = (v - sim.products[pi][i]).abs() / tot;
+            assert!(
+                d < 1e-9,
+                "{} {}: {v} vs {}",
+                p.name,
+                e.symbol(),
+                sim.products[pi][i]
+            );
+            let d2 = (again.products[pi][i] - sim.products[pi][i]).abs() / tot;
+            assert!(d2 < 1e-9, "warm start {} {}", p.name, e.symbol());
+        }
+    }
+    for (ci, c) in fs.circuits.iter().enumerate() {
+        let cr = r.circuits.iter().find(|x| x.name == c.name).unwrap();
+        let cp = &sim.circuits[ci];
+        for (j, st) in cr.stages.iter().enumerate() {
+            let tot: f64 = cp.a[j].iter().sum::<f64>() + cp.o[j].iter().sum::<f64>();
+            for (i, e) in fs.elements.iter().enumerate() {
+                let va = st.conc_aq.get(e).copied().unwrap_or(0.0) * st.flow_vol_aq;
+                let vo = st.conc_org.get(e).copied().unwrap_or(0.0) * st.flow_vol_org;
+                let d = ((va - cp.a[j][i]).abs() + (vo - cp.o[j][i]).abs()) / tot.max(1e-300);
+                assert!(d < 1e-8 || va + vo + tot == 0.0, "{} stage {} {}: {d:e}", c.name, j + 1, e.symbol());
+            }
+        }
+    }
+}
