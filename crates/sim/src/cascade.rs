@@ -27,7 +27,10 @@
 // Index loops mirror the stage/component algebra.
 #![allow(clippy::needless_range_loop)]
 
+use crate::chain::Chain;
+use crate::equilibrium::{SfLoading, StageModel};
 use crate::linalg::{thomas, BlockTridiag};
+use crate::reduced::Reduced;
 use crate::{SimError, SolveStatus};
 
 /// Phase of the cascade feed.
@@ -399,6 +402,11 @@ impl Setup {
 /// `s <= w` for an aqueous feed, ...). Non-convergence is a status in the result.
 pub fn solve_sf_cascade(spec: &SfCascadeSpec) -> Result<SfCascadeResult, SimError> {
     let st = setup(spec)?;
+    if let Some(it) = reduced(&st) {
+        if it.status == SolveStatus::Converged {
+            return Ok(st.result(spec.beta.len(), it));
+        }
+    }
     let sub = substitution(&st, MAX_HYBRID_SWEEPS);
     if sub.status == SolveStatus::Converged {
         return Ok(st.result(spec.beta.len(), sub));
@@ -436,6 +444,65 @@ pub fn solve_sf_cascade_substitution(spec: &SfCascadeSpec) -> Result<SfCascadeRe
     let st = setup(spec)?;
     let sub = substitution(&st, MAX_SUBSTITUTION);
     Ok(st.result(spec.beta.len(), sub))
+}
+
+/// The cascade as a chain of separation-factor stages with fixed organic REE flows, solved by
+/// the simulator's reduced-space Newton (one loading state per stage, exact component solves);
+/// the cascade's own residuals decide the status.
+fn reduced(st: &Setup) -> Option<Iterate> {
+    let (n, nc) = (st.n_stages, st.nc());
+    // The feed enters the feed stage's balance whatever its phase.
+    let mut aq_ext = vec![0.0; n * nc];
+    let org_ext = vec![0.0; n * nc];
+    aq_ext[st.feed_stage * nc..(st.feed_stage + 1) * nc].copy_from_slice(&st.feed);
+    let mut models: Vec<StageModel> = Vec::new();
+    let mut model_of_stage = Vec::with_capacity(n);
+    for j in 0..n {
+        let model = StageModel::SeparationFactor {
+            beta: st.beta[j].clone(),
+            loading: SfLoading::Capacity(st.y_flow[j]),
+        };
+        if models.last() != Some(&model) {
+            models.push(model);
+        }
+        model_of_stage.push(models.len() - 1);
+    }
+    let chain = Chain {
+        n_stages: n,
+        n_elements: nc,
+        flow_vol_aq: vec![1.0; n],
+        flow_vol_org: vec![1.0; n],
+        aq_from_next: vec![true; n],
+        aq_ext,
+        org_ext,
+        acid_ext: vec![0.0; n],
+        base_ext: vec![0.0; n],
+        murphree: vec![1.0; n],
+        models,
+        model_of_stage,
+        z_exchange: vec![3.0; nc],
+    };
+    let red = Reduced::new(&chain, false)?;
+    let sol = red.solve(None);
+    let a = sol.a;
+    let mut o = vec![0.0; n * nc];
+    st.all_organic(&a, &mut o);
+    let mut r = vec![0.0; n * nc];
+    let (res, _) = st.residuals_both(&a, &o, &mut r);
+    let status = if !res.is_finite() {
+        SolveStatus::Diverged
+    } else if res <= TOLERANCE {
+        SolveStatus::Converged
+    } else {
+        SolveStatus::IterationLimit
+    };
+    Some(Iterate {
+        status,
+        iterations: sol.iterations,
+        a,
+        o,
+        res,
+    })
 }
 
 /// State of an iteration: aqueous and organic flows, residual, status.
@@ -793,6 +860,33 @@ mod tests {
             .zip(r2.org_profile.iter().flatten())
         {
             assert!((p - q).abs() <= 1e-8 * p.abs().max(1e-300), "{p} vs {q}");
+        }
+    }
+
+    #[test]
+    fn high_reflux_cascade_found_by_property_test_converges() {
+        // beta 2.18, x_A 0.749, S 2.0109, W 1.2620, 17-25 extraction + 33 scrub stages: the
+        // substitution/Newton hybrid stalled here (iteration limit, residual 2e-5).
+        for ne in 17..=25 {
+            let spec = SfCascadeSpec {
+                beta: vec![2.18, 1.0],
+                feed: vec![0.749, 0.251],
+                feed_phase: FeedPhase::Aqueous,
+                n_extraction: ne,
+                n_scrub: 33,
+                s: 2.0109,
+                w: 1.2620,
+                beta_scrub: None,
+            };
+            let r = solve_sf_cascade(&spec).unwrap();
+            assert_eq!(r.status, SolveStatus::Converged, "{ne}: {}", r.max_residual);
+            for i in 0..2 {
+                let out = r.organic_product[i] + r.aqueous_product[i];
+                assert!(
+                    (out - spec.feed[i]).abs() <= 1e-9 * spec.feed[i],
+                    "{ne} {i}"
+                );
+            }
         }
     }
 
