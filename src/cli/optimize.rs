@@ -1,12 +1,15 @@
 //! `sxplan optimize FILE [--objective ...] [--format text|json] [--out DIR]`: successive-LP
-//! optimization of a flowsheet's operating point, with the optimized flowsheet written as TOML.
+//! optimization of a flowsheet's operating point; for a plant flowsheet (one with a mud feed) the
+//! main job: check, simulate, optimize, plant summary, full report written to a folder it names.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sxplan_model::{Flowsheet, Objective, OperatingVar};
 use sxplan_opt::{Backend, OptStatus, OptimizeOptions, OptimizeResult};
+use sxplan_report::plant::{plant_summary, PlantOptions};
 
+use super::progress::{note_line, verbose_line, GlobalOpts, Progress};
 use super::Exit;
 
 /// Output format.
@@ -41,7 +44,9 @@ pub struct OptimizeArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
-    /// Directory to write the optimized flowsheet (`<name>.optimized.toml`) into.
+    /// Directory to write the full report into (optimized flowsheet `<name>.optimized.toml`,
+    /// result.json, HTML/Markdown report, figures, and the plant summary for a plant flowsheet);
+    /// default for a plant flowsheet (one with a mud feed): `reports/<name>/`.
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// LP backend (`clarabel`, or `highs` when built with the feature).
@@ -50,6 +55,9 @@ pub struct OptimizeArgs {
     /// Maximum successive-LP passes (overrides `[optimize] max_passes`).
     #[arg(long)]
     pub max_passes: Option<usize>,
+    /// `--quiet` / `--verbose` (also accepted before the subcommand).
+    #[command(flatten)]
+    pub global: GlobalOpts,
 }
 
 fn clock() -> f64 {
@@ -60,27 +68,29 @@ fn clock() -> f64 {
         .as_secs_f64()
 }
 
+fn has_mud_feed(fs: &Flowsheet) -> bool {
+    fs.feeds
+        .iter()
+        .any(|f| matches!(f.kind, sxplan_model::FeedKind::Mud(_)))
+}
+
+/// Default report folder of a plant flowsheet (one with a mud feed): `reports/<stem>`.
+fn default_report_dir(input: &Path) -> PathBuf {
+    let stem = input
+        .file_stem()
+        .map_or("flowsheet".into(), |s| s.to_string_lossy().into_owned());
+    Path::new("reports").join(stem)
+}
+
 /// Runs `sxplan optimize`.
+///
+/// A plant flowsheet (one with a mud feed) is the main job: check, simulate the written point,
+/// optimize, print the pass table and the plant summary, and write the full report to `--out DIR`
+/// (default `reports/<stem>/`). Any other flowsheet writes its report only with `--out`.
 pub fn run(args: &OptimizeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Exit {
+    let global = &args.global;
+    let t_start = clock();
     let file = args.file.display().to_string();
-    let src = match std::fs::read_to_string(&args.file) {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = writeln!(stderr, "error: cannot read {file}: {e}");
-            return Exit::Usage;
-        }
-    };
-    let checked = sxplan_model::check_str(&src);
-    if !checked.diagnostics.is_empty() {
-        let _ = write!(
-            stderr,
-            "{}",
-            sxplan_model::render_text(&file, &src, &checked.diagnostics)
-        );
-    }
-    let Some(fs) = checked.flowsheet else {
-        return Exit::Failure;
-    };
     let Some(backend) = Backend::parse(&args.backend) else {
         let _ = writeln!(
             stderr,
@@ -89,6 +99,38 @@ pub fn run(args: &OptimizeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
         );
         return Exit::Usage;
     };
+    let fs = match super::check::load_flowsheet(&args.file, "optimize", global, stderr) {
+        Ok(fs) => fs,
+        Err(e) => return e,
+    };
+    let plant = has_mud_feed(&fs);
+    let text = args.format == Format::Text;
+    let stages: usize = fs.circuits.iter().map(|c| c.n_stages()).sum();
+    if plant && text {
+        let _ = writeln!(
+            stdout,
+            "check {file}: ok ({} circuits, {stages} stages, {} units, {} products)",
+            fs.circuits.len(),
+            fs.units.len(),
+            fs.products.len()
+        );
+        // The written operating point, simulated by the product simulator.
+        let t0 = clock();
+        match sxplan_sim::simulate(&fs, &sxplan_sim::SimOptions::default()) {
+            Ok(r) => {
+                let _ = writeln!(
+                    stdout,
+                    "simulate (written point): {}, mass balance closure {:.1e}",
+                    r.status.as_str(),
+                    r.mass_balance.max_relative_error
+                );
+            }
+            Err(e) => {
+                let _ = writeln!(stdout, "simulate (written point): error: {e}");
+            }
+        }
+        verbose_line(global, stderr, &format!("simulate: {:.2} s", clock() - t0));
+    }
     let mut opts = OptimizeOptions {
         objective: args.objective.map(|o| match o {
             ObjectiveArg::MaxThroughput => Objective::MaxThroughput,
@@ -100,7 +142,11 @@ pub fn run(args: &OptimizeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
         ..OptimizeOptions::default()
     };
     opts.lp.backend = backend;
-    let result = match sxplan_opt::optimize(&fs, &opts) {
+    let spinner = Progress::spinner(global, "optimize");
+    spinner.message("successive LP");
+    let result = sxplan_opt::optimize(&fs, &opts);
+    spinner.finish();
+    let result = match result {
         Ok(r) => r,
         Err(e @ sxplan_opt::OptError::BackendUnavailable(_)) => {
             let _ = writeln!(stderr, "error: {e}");
@@ -111,56 +157,177 @@ pub fn run(args: &OptimizeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             return Exit::Failure;
         }
     };
+    for p in &result.passes {
+        verbose_line(
+            global,
+            stderr,
+            &format!(
+                "pass {}: objective {:.6}, step {:.2e}, max violation {:.2e}, {}, lp {} x {} {} in {}",
+                p.pass,
+                p.objective,
+                p.step,
+                p.max_violation,
+                if p.accepted { "accepted" } else { "rejected" },
+                p.lp_cols,
+                p.lp_rows,
+                p.lp_status.as_str(),
+                p.lp_time_s.map_or("-".to_string(), |t| format!("{t:.3} s"))
+            ),
+        );
+    }
     let out = match args.format {
         Format::Text => sxplan_report::optimize::render_text(&fs.name, &result),
         Format::Json => sxplan_report::optimize::render_json(&fs.name, &result),
     };
     let _ = write!(stdout, "{out}");
-    if let Some(dir) = &args.out {
-        if result.status == OptStatus::Optimal {
-            match write_optimized(dir, &args.file, &src, &result) {
-                Ok(path) => {
-                    let _ = writeln!(stderr, "wrote {}", path.display());
+    let optimal = result.status == OptStatus::Optimal;
+    let dir = match (&args.out, plant) {
+        (Some(d), _) => Some(d.clone()),
+        (None, true) => Some(default_report_dir(&args.file)),
+        (None, false) => None,
+    };
+    // The plant summary at the optimized point, simulated by the product simulator.
+    let mut summary = None;
+    let mut sim_at_point = None;
+    if plant || (dir.is_some() && optimal) {
+        match sxplan_sim::simulate(&result.flowsheet, &sxplan_sim::SimOptions::default()) {
+            Ok(r) => sim_at_point = Some(r),
+            Err(e) => {
+                let _ = writeln!(stderr, "error: simulating the optimized point: {e}");
+            }
+        }
+    }
+    if plant {
+        if let Some(sim) = &sim_at_point {
+            let s = plant_summary(
+                &result.flowsheet,
+                sim,
+                Some(&result),
+                &PlantOptions::default(),
+            );
+            if text {
+                let _ = write!(stdout, "\n{}", sxplan_report::plant::render_text(&s));
+            }
+            summary = Some(s);
+        }
+    }
+    if let Some(dir) = dir {
+        if !optimal {
+            note_line(
+                global,
+                stderr,
+                &format!(
+                    "note: status {}: no optimized flowsheet written",
+                    result.status.as_str()
+                ),
+            );
+        } else {
+            let written = write_report(
+                dir.as_path(),
+                args,
+                &fs,
+                &result,
+                sim_at_point.as_ref(),
+                summary.as_ref(),
+                stderr,
+            );
+            match written {
+                Ok(n) => {
+                    let line = format!(
+                        "report: wrote {n} files to {}/ (open {})",
+                        dir.display(),
+                        dir.join("report.html").display()
+                    );
+                    if text {
+                        let _ = writeln!(stdout, "\n{line}");
+                    } else {
+                        let _ = writeln!(stderr, "{line}");
+                    }
                 }
                 Err(e) => {
                     let _ = writeln!(stderr, "error: {e}");
                     return Exit::Usage;
                 }
             }
-        } else {
-            let _ = writeln!(
-                stderr,
-                "note: status {}: no optimized flowsheet written",
-                result.status.as_str()
-            );
         }
     }
-    match result.status {
-        OptStatus::Optimal => Exit::Ok,
-        _ => Exit::Failure,
+    verbose_line(
+        global,
+        stderr,
+        &format!("optimize: {:.2} s in total", clock() - t_start),
+    );
+    if optimal {
+        Exit::Ok
+    } else {
+        Exit::Failure
     }
 }
 
-/// Writes `<stem>.optimized.toml` into `dir` through a temporary file and a rename.
-fn write_optimized(
+/// Writes the full report of an optimal point into `dir` (through a temporary directory and a
+/// rename): the optimized flowsheet `<stem>.optimized.toml`, `result.json` (the optimize JSON),
+/// the report files of `sxplan_report` (HTML, Markdown, SVG figures, stage CSVs) and, for a plant,
+/// `plant_summary.{txt,md,json}`. Returns the number of files.
+fn write_report(
     dir: &Path,
-    input: &Path,
-    src: &str,
+    args: &OptimizeArgs,
+    fs: &Flowsheet,
     result: &OptimizeResult,
-) -> Result<PathBuf, String> {
-    let text = optimized_toml(src, &result.flowsheet, &result.point.values)?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    let stem = input
+    sim: Option<&sxplan_sim::SimResult>,
+    summary: Option<&sxplan_report::plant::PlantSummary>,
+    stderr: &mut dyn Write,
+) -> Result<usize, String> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(format!(
+            "cannot create {}: it exists and is not a directory",
+            dir.display()
+        ));
+    }
+    let stem = args
+        .file
         .file_stem()
         .map_or("flowsheet".into(), |s| s.to_string_lossy().into_owned());
-    let path = dir.join(format!("{stem}.optimized.toml"));
-    let tmp = dir.join(format!(".{stem}.optimized.toml.tmp"));
-    std::fs::write(&tmp, text).map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).map_err(|e| {
-        let _ = std::fs::remove_file(&tmp);
-        format!("cannot rename {} to {}: {e}", tmp.display(), path.display())
-    })?;
-    Ok(path)
+    let mut files: Vec<(String, String)> = Vec::new();
+    let src = std::fs::read_to_string(&args.file)
+        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    match optimized_toml(&src, &result.flowsheet, &result.point.values) {
+        Ok(t) => files.push((format!("{stem}.optimized.toml"), t)),
+        Err(e) => {
+            let _ = writeln!(
+                stderr,
+                "warning: no {stem}.optimized.toml in the report: {e}"
+            );
+        }
+    }
+    files.push((
+        "result.json".to_string(),
+        sxplan_report::optimize::render_json(&fs.name, result),
+    ));
+    match sxplan_report::ReportInput::from_optimize(&fs.name, result, sim) {
+        Ok(input) => {
+            let input = input.with_provenance(&fs.data_used);
+            files.extend(sxplan_report::write_report_files(&input));
+        }
+        Err(e) => {
+            let _ = writeln!(stderr, "warning: report pages not written: {e}");
+        }
+    }
+    if let Some(s) = summary {
+        files.push((
+            "plant_summary.txt".to_string(),
+            sxplan_report::plant::render_text(s),
+        ));
+        files.push((
+            "plant_summary.md".to_string(),
+            sxplan_report::plant::render_markdown(s),
+        ));
+        files.push((
+            "plant_summary.json".to_string(),
+            serde_json::to_string_pretty(&sxplan_report::plant::to_json(s)).unwrap_or_default()
+                + "\n",
+        ));
+    }
+    super::report::write_report_dir(dir, &files)?;
+    Ok(files.len())
 }
 
 /// The flowsheet source with every optimized operating variable rewritten, checked by re-reading it.

@@ -1252,10 +1252,15 @@ fn shadow(
         let row = &clp.lp.rows[r.index()];
         // Only binding rows carry a shadow price; an interior-point dual of a slack row is noise.
         let act = sol.activity.get(r.index()).copied().unwrap_or(0.0);
+        // Size of the row's terms at the solution or at their declared magnitudes (rows written
+        // in deviations of the operating variables have a right-hand side near zero).
         let size = row
             .terms
             .iter()
-            .map(|&(v, a)| (a * sol.value(v)).abs())
+            .map(|&(v, a)| {
+                let scale = clp.lp.vars.get(v.index()).map_or(0.0, |x| x.scale);
+                (a * sol.value(v).abs().max(scale)).abs()
+            })
             .fold(row.rhs.abs(), f64::max);
         if (act - row.rhs).abs() > 1e-6 * size.max(1e-300) {
             continue;
