@@ -14,8 +14,10 @@
 //! - proton balance: `h_j = H_j + [link] h_(j+1) - B_j + sum_i z_i (o_ji - o_in,i)` (every ion
 //!   loaded releases z_i protons; base B_j from saponified organic neutralizes acid).
 //!
-//! Linear models (`distribution`) are solved directly per element (Thomas algorithm, or 2 x 2
-//! block Thomas with Murphree efficiency). Nonlinear models use Newton's method on the
+//! Linear models (`distribution`) are solved directly per element (a conservative GTH-style
+//! Thomas elimination, or 2 x 2 block Thomas with Murphree efficiency). Separation-factor chains
+//! (Murphree 1) go to the reduced-space Newton of the `reduced` module. Other nonlinear models
+//! use Newton's method on the
 //! block-tridiagonal Jacobian with row/column scaling, damped log-space steps, and continuation in
 //! the feed scale when Newton stalls. [`Algorithm::Substitution`] is an independent successive
 //! substitution on stage distribution ratios with dense linear solves, used to cross-check.
@@ -50,8 +52,10 @@ const INITIAL_ACIDITY_FLOOR: f64 = 0.01;
 pub enum Algorithm {
     /// Block-tridiagonal Newton (direct solve for linear models).
     Newton,
-    /// Successive substitution of stage distribution ratios, each pass a dense linear solve per
-    /// element (or Thomas above a size limit); slower, independent cross-check.
+    /// Independent cross-check: successive substitution of stage distribution ratios, each
+    /// pass a dense linear solve per element (or Thomas above a size limit); for
+    /// separation-factor chains of up to 400 stages, Newton on the stage loading states with a
+    /// dense Jacobian from LU factors and classical Thomas solves for the element flows.
     Substitution,
 }
 
