@@ -15,6 +15,7 @@ use sxplan_opt::{OptStatus, OptimizeOptions};
 use sxplan_report::plant::{plant_summary, render_text, PlantOptions, PlantSummary};
 use sxplan_sim::{SimOptions, SimResult};
 
+use super::progress::{verbose_line, GlobalOpts, Progress};
 use super::Exit;
 
 /// Output format.
@@ -54,6 +55,9 @@ pub struct ScenariosArgs {
     /// Output format of the table.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// `--quiet` / `--verbose` (also accepted before the subcommand).
+    #[command(flatten)]
+    pub global: GlobalOpts,
 }
 
 fn mud_rate(fs: &Flowsheet) -> Option<f64> {
@@ -154,28 +158,11 @@ fn specs(s: &PlantSummary) -> String {
 /// Runs `sxplan scenarios`.
 pub fn run(args: &ScenariosArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Exit {
     let name = args.file.display().to_string();
-    let src = match std::fs::read_to_string(&args.file) {
-        Ok(s) => s,
-        Err(e) => {
-            let _ = writeln!(stderr, "error: cannot read {name}: {e}");
-            return Exit::Usage;
-        }
-    };
-    let checked = sxplan_model::check_str(&src);
-    if !checked.diagnostics.is_empty() {
-        let _ = write!(
-            stderr,
-            "{}",
-            sxplan_model::render_text(&name, &src, &checked.diagnostics)
-        );
-    }
-    let Some(base) = checked.flowsheet else {
-        let _ = writeln!(
-            stderr,
-            "error: {name}: flowsheet has errors; no scenarios run"
-        );
-        return Exit::Failure;
-    };
+    let base =
+        match super::check::load_flowsheet(&args.file, "run scenarios of", &args.global, stderr) {
+            Ok(fs) => fs,
+            Err(e) => return e,
+        };
     let Some(base_rate) = mud_rate(&base) else {
         let _ = writeln!(
             stderr,
@@ -241,6 +228,8 @@ pub fn run(args: &ScenariosArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
 
     let mut rows = Vec::new();
     let mut failed = false;
+    let total = (muds.len() * grades.len() * prices.len()) as u64;
+    let bar = Progress::new(&args.global, Some(total), "scenarios");
     for m in &muds {
         for g in &grades {
             for p in &prices {
@@ -249,8 +238,14 @@ pub fn run(args: &ScenariosArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
                     "{m:.0} t/d, {g}, {}",
                     p.clone().unwrap_or_else(|| "flowsheet prices".to_string())
                 );
+                bar.message(label.clone());
                 match run_one(&fs, args.optimize, &popts) {
                     Ok(mut r) => {
+                        verbose_line(
+                            &args.global,
+                            stderr,
+                            &format!("scenario {label}: {}", r.status),
+                        );
                         r.label = label;
                         rows.push(r);
                     }
@@ -259,6 +254,7 @@ pub fn run(args: &ScenariosArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
                         let _ = writeln!(stderr, "error: scenario {label}: {e}");
                     }
                 }
+                bar.inc();
             }
         }
     }
@@ -342,6 +338,7 @@ pub fn run(args: &ScenariosArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
             o.push_str(&format!("\n== {}\n{}", r.label, render_text(&r.summary)));
         }
     }
+    bar.finish();
     if let Err(e) = stdout.write_all(o.as_bytes()) {
         let _ = writeln!(stderr, "error: writing the table: {e}");
         return Exit::Usage;
