@@ -3,8 +3,8 @@
 //! summary is pinned by a golden (tests/data/plant/minamitorishima.summary.txt, fixed float
 //! formatting; rewrite with UPDATE_EXPECT=1); and it optimizes to a point the simulator confirms.
 //!
-//! The simulation and optimization of 600+ stages take minutes in a debug build (the workspace
-//! crates are not optimized there), so they run only with SXPLAN_SLOW=1; the check runs always.
+//! The main job runs here as the README gives it (`sxplan optimize` on the flagship, in-process,
+//! report into a temporary folder): about 10 s with the optimized test profile.
 
 use std::path::PathBuf;
 
@@ -25,10 +25,6 @@ fn flagship() -> sxplan_model::Flowsheet {
         out.diagnostics
     );
     out.flowsheet.expect("the flagship checks clean")
-}
-
-fn slow() -> bool {
-    std::env::var_os("SXPLAN_SLOW").is_some_and(|v| v == "1")
 }
 
 fn update() -> bool {
@@ -114,10 +110,6 @@ fn every_datum_of_the_flagship_carries_a_quality_tag() {
 
 #[test]
 fn flagship_simulates_closed_and_its_summary_matches_the_golden() {
-    if !slow() {
-        eprintln!("skipped: set SXPLAN_SLOW=1 (600+ stages take minutes in a debug build)");
-        return;
-    }
     let fs = flagship();
     let sim = sxplan_sim::simulate(&fs, &sxplan_sim::SimOptions::default())
         .expect("the flagship simulates");
@@ -142,30 +134,76 @@ fn flagship_simulates_closed_and_its_summary_matches_the_golden() {
     assert_eq!(text, expected, "summary differs from {}", golden.display());
 }
 
+/// The main job: check, simulate, optimize, plant summary, report folder.
 #[test]
-fn flagship_optimizes_to_a_simulator_confirmed_point() {
-    if !slow() {
-        eprintln!("skipped: set SXPLAN_SLOW=1 (600+ stages take minutes in a debug build)");
-        return;
+fn main_job_optimizes_to_a_simulator_confirmed_point_and_writes_the_report() {
+    let dir = std::env::temp_dir().join(format!("sxplan-main-job-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let file = root().join("flowsheets/minamitorishima.toml");
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let code = run(
+        [
+            "sxplan",
+            "optimize",
+            file.to_str().expect("utf-8 path"),
+            "--out",
+            dir.to_str().expect("utf-8 path"),
+        ],
+        &mut out,
+        &mut err,
+    );
+    let out = String::from_utf8_lossy(&out).into_owned();
+    let err = String::from_utf8_lossy(&err).into_owned();
+    assert_eq!(code, Exit::Ok, "{out}{err}");
+    for needle in [
+        "check ",
+        "simulate (written point): converged",
+        ": optimal (max_margin)",
+        "confirmed by sxplan_sim::simulate: converged",
+        "plant summary: minamitorishima",
+        "mud throughput:",
+        "oxide products",
+        "reagents:",
+        "stages: 708 in total",
+        "bottlenecks (shadow prices at the optimum):",
+        "margin at usgs_2024",
+        "report: wrote",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in\n{out}");
     }
-    let fs = flagship();
-    let r = sxplan_opt::optimize(&fs, &sxplan_opt::OptimizeOptions::default())
-        .expect("the optimizer runs");
-    assert_eq!(
-        r.status,
-        sxplan_opt::OptStatus::Optimal,
-        "conflicts: {:?}",
-        r.conflicts
-    );
-    let c = r.confirmation.as_ref().expect("confirmed by sxplan_sim");
+    for f in [
+        "plant_summary.txt",
+        "plant_summary.md",
+        "plant_summary.json",
+        "report.html",
+        "report.md",
+        "result.json",
+        "minamitorishima.optimized.toml",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} not written");
+    }
+    let v: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.join("result.json")).expect("result.json"),
+    )
+    .expect("json");
+    assert_eq!(v["status"], "optimal");
+    assert_eq!(v["confirmation"]["status"], "converged");
+    assert!(v["confirmation"]["max_violation"].as_f64().expect("number") <= 1e-6);
     assert!(
-        c.mass_balance_error <= 1e-9,
-        "closure {:e}",
-        c.mass_balance_error
+        v["confirmation"]["mass_balance_error"]
+            .as_f64()
+            .expect("number")
+            <= 1e-9
     );
-    assert!(c.max_violation <= 1e-6, "violation {:e}", c.max_violation);
-    let sim = sxplan_sim::simulate(&r.flowsheet, &sxplan_sim::SimOptions::default())
-        .expect("the optimized point simulates");
-    let summary = plant_summary(&r.flowsheet, &sim, Some(&r), &PlantOptions::default());
+    // The optimized flowsheet checks clean and every product meets its spec in simulation.
+    let text = std::fs::read_to_string(dir.join("minamitorishima.optimized.toml")).expect("toml");
+    let fs2 = sxplan_model::check_str(&text)
+        .flowsheet
+        .expect("optimized flowsheet checks clean");
+    let sim = sxplan_sim::simulate(&fs2, &sxplan_sim::SimOptions::default()).expect("simulates");
+    assert_eq!(sim.status, sxplan_sim::SolveStatus::Converged);
+    let summary = plant_summary(&fs2, &sim, None, &PlantOptions::default());
     assert!(summary.products.iter().all(|p| p.spec_met != Some(false)));
+    let _ = std::fs::remove_dir_all(&dir);
 }
