@@ -26,9 +26,7 @@ fn sim_input(name: &str) -> ReportInput {
         .with_provenance(&fs.data_used)
 }
 
-/// The flagship's report input, simulated once per test run (several hundred stages: minutes
-/// in an unoptimised build, so the tests that need it run with SXPLAN_SLOW=1, as CI does, or
-/// SXPLAN_CHROMIUM=1).
+/// The flagship's report input (708 stages), simulated once per test run.
 fn flagship() -> &'static ReportInput {
     static CELL: std::sync::OnceLock<ReportInput> = std::sync::OnceLock::new();
     CELL.get_or_init(|| sim_input("minamitorishima.toml"))
@@ -38,16 +36,13 @@ fn env_is(name: &str) -> bool {
     std::env::var(name).ok().as_deref() == Some("1")
 }
 
-/// Shipped flowsheets to render: the small ones always, the flagship with SXPLAN_SLOW=1.
+/// Shipped flowsheets to render.
 fn shipped() -> Vec<(&'static str, ReportInput)> {
-    let mut v = vec![
+    vec![
         ("pr-nd.toml", sim_input("pr-nd.toml")),
         ("reflux.toml", sim_input("reflux.toml")),
-    ];
-    if env_is("SXPLAN_SLOW") {
-        v.push(("minamitorishima.toml", flagship().clone()));
-    }
-    v
+        ("minamitorishima.toml", flagship().clone()),
+    ]
 }
 
 /// The binary design example: beta 2, equimolar aqueous feed, 99.9 / 99.99 %.
@@ -185,12 +180,7 @@ fn simulate_figures_are_xml_and_hold_their_series() {
 
 #[test]
 fn html_is_self_contained_and_inlines_every_figure() {
-    let sim = if env_is("SXPLAN_SLOW") {
-        flagship().clone()
-    } else {
-        sim_input("reflux.toml")
-    };
-    for input in [sim, binary_design_input()] {
+    for input in [flagship().clone(), binary_design_input()] {
         let files = write_report_files(&input);
         let html = file(&files, "report.html");
         let n_svg = files.iter().filter(|(n, _)| n.ends_with(".svg")).count();

@@ -19,15 +19,13 @@ fn run(args: &[&str]) -> (u8, String, String) {
     )
 }
 
-/// The shipped flowsheets; the 700-stage Minamitorishima plant only with `SXPLAN_SLOW=1`, because
-/// it does not yet converge in seconds (open issues 3 and 6).
+/// The shipped flowsheets, the 700-stage Minamitorishima plant included (it simulates in about a
+/// second in the test profile).
 fn shipped() -> Vec<PathBuf> {
-    let slow = std::env::var_os("SXPLAN_SLOW").is_some_and(|v| v == "1");
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("flowsheets"))
         .unwrap()
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-        .filter(|p| slow || !p.ends_with("minamitorishima.toml"))
         .collect();
     v.sort();
     v
