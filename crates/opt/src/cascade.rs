@@ -110,7 +110,14 @@ pub(crate) fn hydraulics(plant: &Plant, point: &OperatingPoint) -> Result<Hydrau
     let mut d_org = d_aq.clone();
     for k in 0..nu {
         let mut p = point.clone();
-        let h = p.values[k].1.abs().max(1.0);
+        // Volumes are linear in the flows (a unit step is exact) but not in split fractions.
+        let h = match p.values[k].0 {
+            OperatingVar::FeedRate(_)
+            | OperatingVar::OrganicFlow(_)
+            | OperatingVar::ScrubFlow(_)
+            | OperatingVar::StripFlow(_) => p.values[k].1.abs().max(1.0),
+            _ => 1e-6 * p.values[k].1.abs().max(1e-3),
+        };
         p.values[k].1 += h;
         let pert = plant.hydraulics(&p)?;
         for (c, ((a0, o0), (a1, o1))) in base.iter().zip(&pert).enumerate() {
@@ -1147,7 +1154,8 @@ fn reagent_terms(
     };
     for c in &fs.circuits {
         if let Some(sap) = &c.organic.saponification {
-            // mol base per L organic = fraction x extractant (monomer) concentration.
+            // mol base per L organic = fraction x extractant (monomer) concentration; with the
+            // fraction free too, base = f C O is linearized: f0 C O + C O0 f - f0 C O0.
             let per_l = sap.fraction * c.organic.conc_mol;
             let var = u_of(OperatingVar::OrganicFlow(c.id));
             let cst = if var.is_some() {
@@ -1162,6 +1170,10 @@ fn reagent_terms(
                 cst,
                 per_l * c.organic.flow_vol,
             );
+            if let Some(fv) = u_of(OperatingVar::Saponification(c.id)) {
+                let g = c.organic.conc_mol * c.organic.flow_vol;
+                add(sap.agent.into(), Some(fv), g, -g * sap.fraction, 0.0);
+            }
         }
         for s in &c.sections {
             let Some(sol) = &s.solution else { continue };
@@ -1178,6 +1190,21 @@ fn reagent_terms(
                 per_l * sol.flow_vol
             };
             add(acid.into(), var, per_l, cst, per_l * sol.flow_vol);
+            // Free acid strength: acid = c V linearized, V0 c - V0 c0.
+            let strength = match s.kind {
+                sxplan_model::SectionKind::Scrub => u_of(OperatingVar::ScrubAcid(c.id)),
+                sxplan_model::SectionKind::Strip => u_of(OperatingVar::StripAcid(c.id)),
+                _ => None,
+            };
+            if let Some(cv) = strength {
+                add(
+                    acid.into(),
+                    Some(cv),
+                    sol.flow_vol,
+                    -sol.flow_vol * per_l,
+                    0.0,
+                );
+            }
         }
     }
     for unit in &fs.units {

@@ -92,7 +92,9 @@ pub fn get_var(fs: &Flowsheet, v: OperatingVar) -> Result<f64, OptError> {
             FeedKind::Aqueous(s) | FeedKind::Organic(s) => Ok(s.flow_vol),
             FeedKind::Mud(m) => Ok(m.flow_mass),
         },
-        OperatingVar::OrganicFlow(c) => Ok(fs.circuits.get(c.0).ok_or_else(missing)?.organic.flow_vol),
+        OperatingVar::OrganicFlow(c) => {
+            Ok(fs.circuits.get(c.0).ok_or_else(missing)?.organic.flow_vol)
+        }
         OperatingVar::ScrubFlow(c) => fs
             .circuits
             .get(c.0)
@@ -105,10 +107,35 @@ pub fn get_var(fs: &Flowsheet, v: OperatingVar) -> Result<f64, OptError> {
             .and_then(|c| c.strip_solution())
             .map(|s| s.flow_vol)
             .ok_or_else(missing),
-        other => Err(OptError::InvalidProblem(format!(
-            "{}: this operating variable is not supported by optimize yet (supported: feed rates, organic, scrub and strip flows)",
-            var_name(fs, other)
-        ))),
+        OperatingVar::SplitFraction(sp, k) => fs
+            .splitters
+            .get(sp.0)
+            .and_then(|s| s.outlets.get(k))
+            .map(|o| o.1)
+            .ok_or_else(missing),
+        OperatingVar::Saponification(c) => fs
+            .circuits
+            .get(c.0)
+            .and_then(|c| c.organic.saponification.as_ref())
+            .map(|s| s.fraction)
+            .ok_or_else(missing),
+        OperatingVar::ScrubAcid(c) | OperatingVar::StripAcid(c) => {
+            let kind = if matches!(v, OperatingVar::ScrubAcid(_)) {
+                SectionKind::Scrub
+            } else {
+                SectionKind::Strip
+            };
+            fs.circuits
+                .get(c.0)
+                .and_then(|c| {
+                    c.sections
+                        .iter()
+                        .filter(|s| s.kind == kind)
+                        .find_map(|s| s.solution.as_ref())
+                })
+                .map(|s| s.conc_mol)
+                .ok_or_else(missing)
+        }
     }
 }
 
@@ -143,11 +170,52 @@ pub fn set_var(fs: &mut Flowsheet, v: OperatingVar, value: f64) -> Result<(), Op
                 .ok_or_else(missing)?;
             sol.flow_vol = value;
         }
-        other => {
-            return Err(OptError::InvalidProblem(format!(
-                "{}: this operating variable is not supported by optimize yet",
-                var_name(fs, other)
-            )))
+        OperatingVar::SplitFraction(sp, k) => {
+            // The other outlets keep their proportions so that the fractions still sum to 1.
+            let s = fs.splitters.get_mut(sp.0).ok_or_else(missing)?;
+            if k >= s.outlets.len() {
+                return Err(missing());
+            }
+            let x = value.clamp(0.0, 1.0);
+            let rest: f64 = s
+                .outlets
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != k)
+                .map(|(_, o)| o.1)
+                .sum();
+            let others = s.outlets.len() - 1;
+            for (i, o) in s.outlets.iter_mut().enumerate() {
+                if i == k {
+                    o.1 = x;
+                } else if rest > 0.0 {
+                    o.1 *= (1.0 - x) / rest;
+                } else if others > 0 {
+                    o.1 = (1.0 - x) / others as f64;
+                }
+            }
+        }
+        OperatingVar::Saponification(c) => {
+            fs.circuits
+                .get_mut(c.0)
+                .and_then(|c| c.organic.saponification.as_mut())
+                .ok_or_else(missing)?
+                .fraction = value
+        }
+        OperatingVar::ScrubAcid(c) | OperatingVar::StripAcid(c) => {
+            let kind = if matches!(v, OperatingVar::ScrubAcid(_)) {
+                SectionKind::Scrub
+            } else {
+                SectionKind::Strip
+            };
+            let circuit = fs.circuits.get_mut(c.0).ok_or_else(missing)?;
+            let sol = circuit
+                .sections
+                .iter_mut()
+                .filter(|s| s.kind == kind)
+                .find_map(|s| s.solution.as_mut())
+                .ok_or_else(missing)?;
+            sol.conc_mol = value;
         }
     }
     Ok(())
@@ -302,18 +370,6 @@ impl Plant {
         for (ci, c) in fs.circuits.iter().enumerate() {
             for (si, s) in c.sections.iter().enumerate() {
                 equilibrium_model(fs, ci, si, s.first_stage)?;
-            }
-            if fs
-                .link_to(Port {
-                    node: NodeRef::Circuit(c.id),
-                    kind: PortKind::OrganicInlet,
-                })
-                .is_some()
-            {
-                return Err(OptError::InvalidProblem(format!(
-                    "circuit \"{}\": linked organic inlets (organic recirculation) are not supported by optimize yet",
-                    c.name
-                )));
             }
         }
         for f in &fs.feeds {
@@ -485,6 +541,13 @@ fn simulate_network(
         })
     });
     let max_pass = if has_cycle { 500 } else { 1 };
+    // A closed organic loop keeps the volume it starts with: start every recirculated organic inlet
+    // at its circuit's organic flow (as sxplan_sim does for such tear streams).
+    for (li, l) in fs.links.iter().enumerate() {
+        if let (NodeRef::Circuit(c), PortKind::OrganicInlet) = (l.to.node, l.to.kind) {
+            vol[li] = fs.circuits.get(c.0).map_or(0.0, |c| c.organic.flow_vol);
+        }
+    }
     let mut iterations = 0;
     let mut converged = !has_cycle;
     for pass in 0..max_pass {
@@ -763,19 +826,27 @@ pub(crate) fn inflows(fs: &Flowsheet, ci: usize, flow: &[Vec<f64>], vol: &[f64])
     if n == 0 {
         return r;
     }
-    r.org_vol[0] += c.organic.flow_vol;
+    // Fresh organic, unless the organic inlet is linked (recirculated organic from another circuit).
+    let node = NodeRef::Circuit(c.id);
+    let recirculated = fs
+        .links
+        .iter()
+        .any(|l| l.to.node == node && l.to.kind == PortKind::OrganicInlet);
+    if !recirculated {
+        r.org_vol[0] += c.organic.flow_vol;
+    }
     for s in &c.sections {
         if let Some(sol) = &s.solution {
             let st = sol.stage.clamp(1, n) - 1;
             r.aq_vol[st] += sol.flow_vol;
         }
     }
-    let node = NodeRef::Circuit(c.id);
     for (li, l) in fs.links.iter().enumerate() {
         if l.to.node != node {
             continue;
         }
         let (stage, phase) = match l.to.kind {
+            PortKind::OrganicInlet => (1, Phase::Organic),
             PortKind::FeedPoint(k) => match c.feed_points.get(k) {
                 Some(fp) => (fp.stage, fp.phase),
                 None => continue,

@@ -303,7 +303,9 @@ pub struct OptimizeResult {
     pub backend: String,
     /// Data used for prices (source strings).
     pub price_sources: Vec<String>,
-    /// Largest element mass-balance closure error of the returned simulation (relative).
+    /// Largest element mass-balance closure error (relative) of the returned point: from the
+    /// confirming `sxplan_sim::simulate` run when there is one, else from the optimizer's own network
+    /// simulation (which counts only flows into products and purges as outlets).
     pub balance_closure: f64,
     /// LP size of the last pass: (columns, rows, nonzeros).
     pub lp_size: (usize, usize, usize),
@@ -806,10 +808,20 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
     lp_opts.elastic = true;
     // Separation-factor circuits respond to their feed composition in a way the full-space LP
     // (apparent extraction factors held for the pass) cannot see: use the reduced-space LP there.
+    // So do free split fractions, saponification degrees and acid strengths, which enter the
+    // full-space rows bilinearly: their effect comes from the simulated responses.
     let reduced = fs.circuits.iter().any(|c| {
         matches!(
             c.equilibrium,
             sxplan_model::Equilibrium::SeparationFactor(_)
+        )
+    }) || plant.free.iter().any(|f| {
+        !matches!(
+            f.var,
+            OperatingVar::FeedRate(_)
+                | OperatingVar::OrganicFlow(_)
+                | OperatingVar::ScrubFlow(_)
+                | OperatingVar::StripFlow(_)
         )
     });
     let mut resp: Option<(OperatingPoint, crate::cascade::Responses)> = None;
@@ -1058,6 +1070,9 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             if bad && result.status == OptStatus::Optimal {
                 result.status = OptStatus::Unconfirmed;
             }
+            // The rigorous simulator accounts for every outlet (unit residues and losses included),
+            // the optimizer's network only for links into products and purges: report its closure.
+            result.balance_closure = c.mass_balance_error;
             result.confirmation = Some(c);
         }
         Err(e) => {
