@@ -276,8 +276,31 @@ fn flagship_network_simulation_agrees_with_the_simulator() {
                 let va = st.conc_aq.get(e).copied().unwrap_or(0.0) * st.flow_vol_aq;
                 let vo = st.conc_org.get(e).copied().unwrap_or(0.0) * st.flow_vol_org;
                 let d = ((va - cp.a[j][i]).abs() + (vo - cp.o[j][i]).abs()) / tot.max(1e-300);
-                assert!(d < 1e-8 || va + vo + tot == 0.0, "{} stage {} {}: {d:e}", c.name, j + 1, e.symbol());
+                assert!(
+                    d < 1e-8 || va + vo + tot == 0.0,
+                    "{} stage {} {}: {d:e}",
+                    c.name,
+                    j + 1,
+                    e.symbol()
+                );
             }
         }
     }
+}
+
+/// The capacity-loaded Pr/Nd circuit written by `sxplan design` optimizes to a confirmed optimum
+/// (flowsheets/pr-nd.toml, ratio-loaded at Xu's published ratios, misses its Pr spec at any flows).
+#[test]
+fn designed_capacity_loaded_prnd_optimizes_feasibly() {
+    let fs = load(include_str!("data/prnd_designed.toml"));
+    let r = optimize(&fs, &OptimizeOptions::default()).unwrap();
+    assert_eq!(r.status, OptStatus::Optimal, "{:?}", r.passes);
+    let c = r.confirmation.as_ref().unwrap();
+    assert_eq!(c.status, "converged");
+    assert!(c.max_violation <= 1e-6, "{c:?}");
+    assert!(
+        r.checks.iter().all(|c| c.violation <= 1e-9),
+        "{:?}",
+        r.checks
+    );
 }
