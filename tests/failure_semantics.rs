@@ -1043,7 +1043,6 @@ from = "C.loaded_organic"
 // optimize tests were findings until df32414 (optimize reads through `load_flowsheet`).
 
 #[test]
-#[ignore = "finding: design --out writes report.html/md, design.txt, result.json for a failed design (src/cli/design.rs)"]
 fn design_failure_leaves_no_report_directory() {
     let dir = scratch("designfail");
     let out = dir.join("out");
@@ -1069,7 +1068,6 @@ fn design_failure_leaves_no_report_directory() {
 }
 
 #[test]
-#[ignore = "finding: an unreachable Kremser target is exit 2 (usage), STYLE.md says infeasible is 1 (src/cli/design.rs)"]
 fn kremser_target_out_of_reach_is_exit_1() {
     let (exit, out, err) = cli(&["design", "--kremser", "0.5,0.3333,0.999"]);
     assert!(err.contains("cannot reduce the solute"), "{err}");

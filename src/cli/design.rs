@@ -227,7 +227,21 @@ fn run_inner(
     let designed_toml = from_file.as_ref().and_then(|(fs, cut)| {
         designed_circuit_toml(fs, cut, &design).map(|t| (cut.circuit.clone(), t))
     });
-    match &args.out {
+    let exit = exit_for(&design, stderr);
+    let out_dir = match (&args.out, exit) {
+        (Some(dir), Exit::Ok) => Some(dir),
+        (Some(dir), _) => {
+            // a failed design leaves no report that could be taken for a finished one
+            let _ = writeln!(
+                stderr,
+                "note: no report written to {}: the design failed (result on stdout)",
+                dir.display()
+            );
+            None
+        }
+        (None, _) => None,
+    };
+    match out_dir {
         None => {
             let _ = stdout.write_all(report.as_bytes());
             if let Some((circuit, toml)) = &designed_toml {
@@ -273,7 +287,7 @@ fn run_inner(
             );
         }
     }
-    Ok(exit_for(&design, stderr))
+    Ok(exit)
 }
 
 /// The rigorous design and, when asked, its sensitivity curves, point by point so the progress
@@ -450,7 +464,8 @@ fn kremser(spec: &str, format: DesignFormat, stdout: &mut dyn Write) -> CliResul
         )));
     }
     let e = d * oa;
-    let n = kremser_stages(e, 1.0, 1.0 - frac, 0.0).map_err(|e| usage(e.to_string()))?;
+    // the inputs are valid here: a target no number of stages reaches is infeasible (exit 1)
+    let n = kremser_stages(e, 1.0, 1.0 - frac, 0.0).map_err(|e| (Exit::Failure, e.to_string()))?;
     let whole = n.ceil().max(1.0);
     let left = kremser_fraction_unextracted(e, whole).map_err(|e| usage(e.to_string()))?;
     match format {

@@ -6,8 +6,8 @@
 //! SVG figures, `stages_<circuit>.csv`, `streams.csv`, `flowsheet.dot` and `result.json` (the
 //! JSON result, which `sxplan report DIR/result.json` re-renders). The files are written into
 //! a temporary directory first and moved into place when all are complete, so a failed run
-//! leaves no half-written report. A simulation that did not converge still writes its report
-//! (the status is on its first lines), and exits 1.
+//! leaves no half-written report. A simulation that did not converge writes no report (its text
+//! or JSON result with the status and residuals is still printed), says so, and exits 1.
 //!
 //! Exit codes: 0 converged; 1 the flowsheet has errors (invalid UTF-8 included), the simulator
 //! refused it, or the simulation did not converge; 2 usage or I/O errors (unreadable file,
@@ -116,7 +116,15 @@ pub fn run(
         let _ = writeln!(stderr, "error: writing the result: {e}");
         return Exit::Usage;
     }
-    if let Some(dir) = &args.out {
+    let converged = result.status == SolveStatus::Converged;
+    if let (Some(dir), false) = (&args.out, converged) {
+        let _ = writeln!(
+            stderr,
+            "note: no report written to {}: the simulation did not converge",
+            dir.display()
+        );
+    }
+    if let (Some(dir), true) = (&args.out, converged) {
         let input = match sxplan_report::ReportInput::from_sim(&result) {
             Ok(i) => i.with_provenance(&flowsheet.data_used),
             Err(e) => {
@@ -142,7 +150,7 @@ pub fn run(
             ),
         );
     }
-    if result.status == SolveStatus::Converged {
+    if converged {
         Exit::Ok
     } else {
         let _ = writeln!(
