@@ -200,11 +200,10 @@ fn unreadable_input_is_exit_2_and_invalid_utf8_is_refused() {
     }
     let f = dir.join("latin1.toml");
     std::fs::write(&f, b"schema = 1\nname = \"caf\xe9\"\n").unwrap();
-    // Refused by every reader, naming the encoding. `check` exits 2 and `simulate` 1 for the
-    // same file (pending: tests/data/hardening/pending/README.md).
+    // Refused by every reader, naming the encoding: an error in the input, exit 1 everywhere.
     for sub in ["check", "simulate", "optimize"] {
         let (exit, out, err) = cli(&[sub, f.to_str().unwrap()]);
-        assert_ne!(exit, Exit::Ok, "{sub}: {err}");
+        assert_eq!(exit, Exit::Failure, "{sub}: {err}");
         assert!(out.is_empty(), "{sub}: {out}");
         assert!(err.contains("UTF-8"), "{sub}: {err}");
     }
