@@ -30,8 +30,11 @@ fi
 if [ -z "$browser" ]; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "report-screenshots: installing Debian's chromium package" >&2
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+        if ! { apt-get update -qq &&
+               DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }; then
+            echo "report-screenshots: SKIPPED: apt-get could not install chromium" >&2
+            exit 0
+        fi
         browser=chromium
     else
         echo "report-screenshots: SKIPPED: no chromium on PATH, and installing it needs root and apt-get" >&2
@@ -48,8 +51,7 @@ fi
 
 status=0
 
-# The flagship: several hundred stages. A simulation that does not converge (exit 1) still
-# writes its report, with the status in its first lines; exit 2 (no report) is a failure.
+# The flagship: 708 stages. It must converge: a simulation that does not (exit 1) writes no report.
 rm -rf "$out/minamitorishima" "$out/binary-design"
 set +e
 "$bin" --quiet simulate flowsheets/minamitorishima.toml --out "$out/minamitorishima" >"$out/minamitorishima.txt"
@@ -57,7 +59,7 @@ code=$?
 set -e
 case $code in
     0) echo "report-screenshots: minamitorishima: simulation converged" >&2 ;;
-    1) echo "report-screenshots: minamitorishima: simulation did NOT converge (exit 1); its report shows the status: $(head -1 "$out/minamitorishima.txt")" >&2 ;;
+    1) echo "report-screenshots: minamitorishima: simulation did NOT converge (exit 1, no report): $(head -1 "$out/minamitorishima.txt")" >&2; status=1 ;;
     *) echo "report-screenshots: minamitorishima: simulate failed with exit $code" >&2; status=1 ;;
 esac
 
