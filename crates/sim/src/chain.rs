@@ -28,6 +28,7 @@
 use crate::equilibrium::{EqJac, SfLoading, StageModel};
 use crate::linalg::{dense_solve, gth_chain_solve, thomas, BlockTridiag};
 use crate::reduced::Reduced;
+use crate::reduced_ma::ReducedMa;
 use crate::SolveStatus;
 
 /// Relative residual (per stage and element, over the stage throughput) that counts as converged.
@@ -42,6 +43,9 @@ const MAX_LOG_STEP: f64 = 5.0;
 const MAX_RATIO: f64 = 1e30;
 /// Largest chain the cross-check solves with dense reduced Newton (O(n^3) per iteration).
 const DENSE_REDUCED_MAX: usize = 400;
+/// Largest mass-action chain the general Newton retries when the reduced Newton fails (it
+/// grows much worse than linearly with the stage count).
+const GENERAL_MAX: usize = 60;
 /// Substitution passes before Newton takes over.
 const WARM_PASSES: usize = 200;
 /// Lowest net acidity (mol/L) assumed when building the initial estimate.
@@ -210,6 +214,22 @@ impl Chain {
                     // Separation-factor chains: reduced Newton with its own continuation (the
                     // general path below is orders of magnitude slower on them).
                     red.solve(start)
+                } else if let Some(red) = ReducedMa::new(self) {
+                    // Mass-action chains: reduced Newton in the stage free-dimer and [H+]
+                    // states; the general path only where it does not converge.
+                    let sol = red.solve(start);
+                    if sol.status == SolveStatus::Converged || self.n_stages > GENERAL_MAX {
+                        sol
+                    } else {
+                        let general = self.solve_newton_continuation(start);
+                        if general.status == SolveStatus::Converged
+                            || general.max_residual < sol.max_residual
+                        {
+                            general
+                        } else {
+                            sol
+                        }
+                    }
                 } else {
                     self.solve_newton_continuation(start)
                 }
@@ -1016,6 +1036,17 @@ impl Chain {
         o: Vec<f64>,
     ) -> ChainSolution {
         self.finish(iterations, a, o, None)
+    }
+
+    /// [`Chain::finish`] for element flows with their acidity profile.
+    pub(crate) fn finish_with_h(
+        &self,
+        iterations: usize,
+        a: Vec<f64>,
+        o: Vec<f64>,
+        h: Vec<f64>,
+    ) -> ChainSolution {
+        self.finish(iterations, a, o, Some(h))
     }
 
     /// [`Chain::finish`] for a solve that failed outright.

@@ -41,6 +41,7 @@ pub use chain::Algorithm;
 pub use results::{SimOptions, SimResult};
 mod linalg;
 mod reduced;
+mod reduced_ma;
 
 use serde::Serialize;
 
