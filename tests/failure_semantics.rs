@@ -1166,7 +1166,6 @@ fn fuzz_mass_action_diverged_says_so_with_finite_numbers() {
 }
 
 #[test]
-#[ignore = "finding 11 (sim): the diverged last iterate reports recovery 1.0000004 (crates/sim results)"]
 fn fuzz_mass_action_diverged_recoveries_stay_within_0_and_1() {
     let fs = sxplan_model::check_str(FUZZ_MASS_ACTION_DIVERGED)
         .flowsheet
