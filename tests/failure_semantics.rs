@@ -5,35 +5,18 @@
 
 use std::path::{Path, PathBuf};
 
-use sxplan::cli::{run, Exit};
+use sxplan::cli::Exit;
 use sxplan_opt::{
     diagnose, solve, Direction, LpOptions, LpProblem, LpStatus, OptError, Relation, RowKind,
 };
 use sxplan_sim::{simulate, SimOptions, SolveStatus};
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn cli(args: &[&str]) -> (Exit, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut all = vec!["sxplan"];
-    all.extend_from_slice(args);
-    let code = run(all, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8_lossy(&out).into_owned(),
-        String::from_utf8_lossy(&err).into_owned(),
-    )
-}
+mod common;
+use common::{cli, root};
 
 /// A fresh scratch directory for one test.
 fn scratch(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sxplan-fail-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::scratch("fail", tag)
 }
 
 /// Every file under `dir` (recursively), sorted.

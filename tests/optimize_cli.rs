@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use sxplan::cli::{run, Exit};
+use sxplan::cli::Exit;
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -11,18 +11,8 @@ fn data(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn cli(args: &[&str]) -> (Exit, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut all = vec!["sxplan"];
-    all.extend_from_slice(args);
-    let code = run(all, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8_lossy(&out).into_owned(),
-        String::from_utf8_lossy(&err).into_owned(),
-    )
-}
+mod common;
+use common::cli;
 
 fn tmpdir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("sxplan-opt-{tag}-{}", std::process::id()));
