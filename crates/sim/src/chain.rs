@@ -1343,11 +1343,14 @@ mod tests {
     }
 }
 
+/// Test fixtures shared by the chain solvers' unit tests.
 #[cfg(test)]
-mod jacobian_tests {
+pub(crate) mod test_fixtures {
     use super::*;
 
-    fn chain(murphree: f64) -> Chain {
+    /// A five-stage, three-element mass-action chain (extraction, feed at stage 3, strip acid at
+    /// stage 5, saponification base at stage 1) with Murphree efficiency `murphree`.
+    pub(crate) fn mass_action_chain(murphree: f64) -> Chain {
         let n = 5;
         let m = 3;
         let mut aq_ext = vec![0.0; n * m];
@@ -1373,6 +1376,13 @@ mod jacobian_tests {
             z_exchange: vec![3.0, 3.0, 2.0],
         }
     }
+}
+
+#[cfg(test)]
+mod jacobian_tests {
+    use super::*;
+
+    use super::test_fixtures::mass_action_chain as chain;
 
     #[test]
     fn chain_jacobian_matches_finite_differences() {

@@ -584,30 +584,7 @@ mod tests {
     use super::*;
 
     fn chain() -> Chain {
-        let n = 5;
-        let m = 3;
-        let mut aq_ext = vec![0.0; n * m];
-        aq_ext[2 * m..3 * m].copy_from_slice(&[1.0, 2.0, 0.5]);
-        Chain {
-            n_stages: n,
-            n_elements: m,
-            flow_vol_aq: vec![10.0, 10.0, 10.0, 4.0, 4.0],
-            flow_vol_org: vec![8.0; n],
-            aq_from_next: vec![true, true, true, true, false],
-            aq_ext,
-            org_ext: vec![0.0; n * m],
-            acid_ext: vec![0.0, 0.0, 0.5, 0.0, 1.0],
-            base_ext: vec![0.3, 0.0, 0.0, 0.0, 0.0],
-            murphree: vec![1.0; n],
-            models: vec![StageModel::MassAction {
-                k_ex: vec![0.1, 0.5, 2.0],
-                n_extractant: vec![3.0, 3.0, 2.5],
-                z_proton: vec![3.0, 3.0, 2.0],
-                conc_dimer: 0.4,
-            }],
-            model_of_stage: vec![0; n],
-            z_exchange: vec![3.0, 3.0, 2.0],
-        }
+        crate::chain::test_fixtures::mass_action_chain(1.0)
     }
 
     /// The Newton step solves the linearized state equations: a finite-difference directional
