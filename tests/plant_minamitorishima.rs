@@ -122,7 +122,13 @@ fn flagship_simulates_closed_and_its_summary_matches_the_golden() {
     let summary = plant_summary(&fs, &sim, None, &PlantOptions::default());
     assert!(summary.total_stages >= 500);
     assert!((summary.mud_t_per_day - 350.0).abs() < 1e-9);
-    let text = render_text(&summary);
+    // The closure figure is rounding noise (asserted <= 1e-9 above); the golden holds a
+    // placeholder for it so that a change of solver path does not read as a plant change.
+    let closure = format!(
+        "mass balance closure {:.2e}",
+        sim.mass_balance.max_relative_error
+    );
+    let text = render_text(&summary).replacen(&closure, "mass balance closure <= 1e-9", 1);
     let golden = root().join("tests/data/plant/minamitorishima.summary.txt");
     if update() {
         std::fs::create_dir_all(golden.parent().expect("parent")).expect("golden dir");

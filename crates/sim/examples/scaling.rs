@@ -1,5 +1,7 @@
 //! Developer tool: one timed simulation of the benchmark circuit per model and size, with the
 //! status and iterations (`cargo run --release -p sxplan-sim --example scaling -- MODEL N...`).
+//! `--compare` also simulates with the independent substitution algorithm and prints the
+//! largest relative difference of any stream's element flow between the two.
 //! The criterion benchmark (`benches/simulate.rs`) gives the figures for BENCHMARKS.md.
 
 #[allow(dead_code)]
@@ -8,12 +10,27 @@ mod bench;
 
 use std::time::Instant;
 
-use sxplan_sim::{simulate, SimOptions};
+use sxplan_sim::{simulate, Algorithm, SimOptions, SimResult};
+
+/// Largest relative difference of a stream's element flow (floor: 1e-12 of the element's feed).
+fn difference(a: &SimResult, b: &SimResult) -> f64 {
+    let mut worst: f64 = 0.0;
+    for (s, t) in a.streams.iter().zip(&b.streams) {
+        for (e, v) in &s.flow_mol_per_h {
+            let w = t.flow_mol_per_h[e];
+            let floor = 1e-12 * a.mass_balance.per_element[e].in_mol_per_h;
+            let d = (v - w).abs() / v.abs().max(w.abs()).max(floor).max(f64::MIN_POSITIVE);
+            worst = worst.max(d);
+        }
+    }
+    worst
+}
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    let compare = args.iter().any(|a| a == "--compare");
     let Some(name) = args.first() else {
-        eprintln!("usage: scaling MODEL N...");
+        eprintln!("usage: scaling MODEL N... [--compare]");
         return;
     };
     for n in args[1..].iter().filter_map(|a| a.parse::<usize>().ok()) {
@@ -21,18 +38,39 @@ fn main() {
         let t0 = Instant::now();
         let r = simulate(&fs, &SimOptions::default());
         let dt = t0.elapsed().as_secs_f64();
-        match r {
-            Ok(r) => println!(
-                "{name} {n}: {} in {:.4} s, chain its {}, stage residual {:.2e}, closure {:.2e}, pH {:.2}..{:.2}",
-                r.status,
-                dt,
-                r.diagnostics.chain_iterations,
-                r.diagnostics.max_stage_residual,
-                r.mass_balance.max_relative_error,
-                r.circuits[0].stages.iter().map(|s| s.ph).fold(f64::INFINITY, f64::min),
-                r.circuits[0].stages.iter().map(|s| s.ph).fold(f64::NEG_INFINITY, f64::max),
-            ),
-            Err(e) => println!("{name} {n}: error {e}"),
+        let r = match r {
+            Ok(r) => r,
+            Err(e) => {
+                println!("{name} {n}: error {e}");
+                continue;
+            }
+        };
+        println!(
+            "{name} {n}: {} in {:.4} s, chain its {}, stage residual {:.2e}, closure {:.2e}, pH {:.2}..{:.2}",
+            r.status,
+            dt,
+            r.diagnostics.chain_iterations,
+            r.diagnostics.max_stage_residual,
+            r.mass_balance.max_relative_error,
+            r.circuits[0].stages.iter().map(|s| s.ph).fold(f64::INFINITY, f64::min),
+            r.circuits[0].stages.iter().map(|s| s.ph).fold(f64::NEG_INFINITY, f64::max),
+        );
+        if compare {
+            let opts = SimOptions {
+                algorithm: Algorithm::Substitution,
+                ..SimOptions::default()
+            };
+            let t0 = Instant::now();
+            match simulate(&fs, &opts) {
+                Ok(s) => println!(
+                    "  substitution: {} in {:.4} s, chain its {}, largest stream flow difference {:.2e}",
+                    s.status,
+                    t0.elapsed().as_secs_f64(),
+                    s.diagnostics.chain_iterations,
+                    difference(&r, &s)
+                ),
+                Err(e) => println!("  substitution: error {e}"),
+            }
         }
     }
 }

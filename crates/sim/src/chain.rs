@@ -46,6 +46,9 @@ const DENSE_REDUCED_MAX: usize = 400;
 /// Largest mass-action chain the general Newton retries when the reduced Newton fails (it
 /// grows much worse than linearly with the stage count).
 const GENERAL_MAX: usize = 60;
+/// Stages kept at each end of a long section by the shorter chain that gives Newton its
+/// starting estimate ([`Chain::coarsened`]).
+const COARSE_KEEP: usize = 10;
 /// Substitution passes before Newton takes over.
 const WARM_PASSES: usize = 200;
 /// Lowest net acidity (mol/L) assumed when building the initial estimate.
@@ -209,30 +212,19 @@ impl Chain {
         match algorithm {
             Algorithm::Newton => {
                 if self.all_linear() {
-                    self.solve_linear()
-                } else if let Some(red) = Reduced::new(self, false) {
-                    // Separation-factor chains: reduced Newton with its own continuation (the
-                    // general path below is orders of magnitude slower on them).
-                    red.solve(start)
-                } else if let Some(red) = ReducedMa::new(self) {
-                    // Mass-action chains: reduced Newton in the stage free-dimer and [H+]
-                    // states; the general path only where it does not converge.
-                    let sol = red.solve(start);
-                    if sol.status == SolveStatus::Converged || self.n_stages > GENERAL_MAX {
-                        sol
-                    } else {
-                        let general = self.solve_newton_continuation(start);
-                        if general.status == SolveStatus::Converged
-                            || general.max_residual < sol.max_residual
-                        {
-                            general
-                        } else {
-                            sol
-                        }
-                    }
-                } else {
-                    self.solve_newton_continuation(start)
+                    return self.solve_linear();
                 }
+                // Without a warm start, long sections start from the solution of the chain
+                // with those sections shortened (recursively): Newton from a flat profile
+                // needs more iterations the longer the sections are.
+                let coarse = match start {
+                    Some(_) => None,
+                    None => self.coarse_start(),
+                };
+                let start = start.or(coarse.as_ref());
+                let mut sol = self.solve_newton_from(start);
+                sol.iterations += coarse.map_or(0, |c| c.iterations);
+                sol
             }
             Algorithm::Substitution => match Reduced::new(self, true) {
                 Some(red) if self.n_stages <= DENSE_REDUCED_MAX => {
@@ -246,6 +238,63 @@ impl Chain {
                 _ => self.solve_substitution(start),
             },
         }
+    }
+
+    /// Newton on a nonlinear chain from `start` (or its own initial estimate).
+    fn solve_newton_from(&self, start: Option<&ChainSolution>) -> ChainSolution {
+        if let Some(red) = Reduced::new(self, false) {
+            // Separation-factor chains: reduced Newton with its own continuation (the general
+            // path below is orders of magnitude slower on them).
+            red.solve(start)
+        } else if let Some(red) = ReducedMa::new(self) {
+            // Mass-action chains: reduced Newton in the stage free-dimer and [H+] states; the
+            // general path only where it does not converge.
+            let sol = red.solve(start);
+            if sol.status == SolveStatus::Converged || self.n_stages > GENERAL_MAX {
+                sol
+            } else {
+                let general = self.solve_newton_continuation(start);
+                if general.status == SolveStatus::Converged
+                    || general.max_residual < sol.max_residual
+                {
+                    general
+                } else {
+                    sol
+                }
+            }
+        } else {
+            self.solve_newton_continuation(start)
+        }
+    }
+
+    /// Starting estimate from the shorter chain of [`Chain::coarsened`], solved by Newton (from
+    /// its own shorter chain in turn): every stage takes the flows, acidity and free
+    /// extractant of the stage standing for it. `None` when no section is long enough or the
+    /// shorter chain does not converge. Its `iterations` are the shorter chains' iterations.
+    fn coarse_start(&self) -> Option<ChainSolution> {
+        let (coarse, map) = self.coarsened(COARSE_KEEP)?;
+        let sol = coarse.solve_from(Algorithm::Newton, None);
+        if sol.status != SolveStatus::Converged {
+            return None;
+        }
+        let rows = |v: &[f64], w: usize| -> Vec<f64> {
+            if v.len() != coarse.n_stages * w {
+                return vec![0.0; self.n_stages * w];
+            }
+            map.iter()
+                .flat_map(|&q| v[q * w..(q + 1) * w].iter().copied())
+                .collect()
+        };
+        let m = self.n_elements;
+        Some(ChainSolution {
+            status: sol.status,
+            iterations: sol.iterations,
+            max_residual: sol.max_residual,
+            a: rows(&sol.a, m),
+            o: rows(&sol.o, m),
+            h: rows(&sol.h, 1),
+            free_dimer: rows(&sol.free_dimer, 1),
+        })
     }
 
     /// Direct solve of a linear chain, then the acidity profile.
@@ -1049,6 +1098,102 @@ impl Chain {
         self.finish(iterations, a, o, Some(h))
     }
 
+    /// A shorter chain with the same sections, for a starting estimate. Inside every run of
+    /// plain stages (no external inflow, aqueous in from the next stage and out to the previous,
+    /// the same model, flows and efficiency as both neighbours) of `len` stages with
+    /// `len > 2 * max(keep, len / 4)`, only that many stages at each end are kept: long runs
+    /// halve, short ones stay. Away from feed points and chain ends a long section sits at a
+    /// pinch (its composition hardly changes from stage to stage), so the shorter chain has the
+    /// same profile near every feed point and end. Returns the shorter chain and, for every
+    /// stage of this chain, the stage of the shorter chain that stands for it (a removed stage
+    /// takes the nearest kept stage of its run), or `None` when no run is long enough.
+    pub(crate) fn coarsened(&self, keep: usize) -> Option<(Chain, Vec<usize>)> {
+        let (n, m) = (self.n_stages, self.n_elements);
+        let plain = |j: usize| -> bool {
+            j > 0
+                && j + 1 < n
+                && self.aq_from_next[j]
+                && self.aq_from_next[j - 1]
+                && self.aq_ext[j * m..(j + 1) * m].iter().all(|&v| v == 0.0)
+                && self.org_ext[j * m..(j + 1) * m].iter().all(|&v| v == 0.0)
+                && self.acid_ext[j] == 0.0
+                && self.base_ext[j] == 0.0
+                && [j - 1, j + 1].iter().all(|&q| {
+                    self.model_of_stage[q] == self.model_of_stage[j]
+                        && self.flow_vol_aq[q] == self.flow_vol_aq[j]
+                        && self.flow_vol_org[q] == self.flow_vol_org[j]
+                        && self.murphree[q] == self.murphree[j]
+                })
+        };
+        let mut kept: Vec<usize> = Vec::with_capacity(n);
+        // map[j] = index into `kept` standing for stage j.
+        let mut map = vec![0usize; n];
+        let mut j = 0;
+        let mut shortened = false;
+        while j < n {
+            if !plain(j) {
+                map[j] = kept.len();
+                kept.push(j);
+                j += 1;
+                continue;
+            }
+            let start = j;
+            while j < n && plain(j) {
+                j += 1;
+            }
+            let len = j - start;
+            let keep = keep.max(len / 4);
+            if len <= 2 * keep {
+                for q in start..j {
+                    map[q] = kept.len();
+                    kept.push(q);
+                }
+                continue;
+            }
+            shortened = true;
+            for q in start..start + keep {
+                map[q] = kept.len();
+                kept.push(q);
+            }
+            let head_last = kept.len() - 1;
+            let mid = start + len / 2;
+            for q in start + keep..mid {
+                map[q] = head_last;
+            }
+            for q in mid..j - keep {
+                map[q] = head_last + 1;
+            }
+            for q in j - keep..j {
+                map[q] = kept.len();
+                kept.push(q);
+            }
+        }
+        if !shortened {
+            return None;
+        }
+        let pick = |v: &[f64], w: usize| -> Vec<f64> {
+            kept.iter()
+                .flat_map(|&q| v[q * w..(q + 1) * w].iter().copied())
+                .collect()
+        };
+        let coarse = Chain {
+            n_stages: kept.len(),
+            n_elements: m,
+            flow_vol_aq: pick(&self.flow_vol_aq, 1),
+            flow_vol_org: pick(&self.flow_vol_org, 1),
+            aq_from_next: kept.iter().map(|&q| self.aq_from_next[q]).collect(),
+            aq_ext: pick(&self.aq_ext, m),
+            org_ext: pick(&self.org_ext, m),
+            acid_ext: pick(&self.acid_ext, 1),
+            base_ext: pick(&self.base_ext, 1),
+            murphree: pick(&self.murphree, 1),
+            models: self.models.clone(),
+            model_of_stage: kept.iter().map(|&q| self.model_of_stage[q]).collect(),
+            z_exchange: self.z_exchange.clone(),
+        };
+        Some((coarse, map))
+    }
+
     /// [`Chain::finish`] for a solve that failed outright.
     pub(crate) fn finish_failed(&self, a: Vec<f64>, o: Vec<f64>) -> ChainSolution {
         self.finish(usize::MAX, a, o, None)
@@ -1375,6 +1520,114 @@ pub(crate) mod test_fixtures {
             model_of_stage: vec![0; n],
             z_exchange: vec![3.0, 3.0, 2.0],
         }
+    }
+
+    /// A three-section mass-action circuit like the benchmark's, with four elements:
+    /// `ne` extraction stages (100 L/h feed, 0.01 mol/L of each element and 0.05 mol/L acid, at
+    /// stage `ne`), `ns` scrub stages (0.3 mol/L acid, 20 L/h, at the last scrub stage) and `nt`
+    /// strip stages (6 mol/L acid, 10 L/h, at the last stage); 100 L/h organic, 0.75 mol/L
+    /// dimer; extraction constants 0.5 x 1.15^(4 i) (illustrative test values).
+    pub(crate) fn three_section_mass_action(ne: usize, ns: usize, nt: usize) -> Chain {
+        let n = ne + ns + nt;
+        let m = 4;
+        let mut aq_ext = vec![0.0; n * m];
+        aq_ext[(ne - 1) * m..ne * m].copy_from_slice(&[1.0; 4]);
+        let mut acid_ext = vec![0.0; n];
+        acid_ext[ne - 1] = 5.0;
+        acid_ext[ne + ns - 1] = 6.0;
+        acid_ext[n - 1] = 60.0;
+        Chain {
+            n_stages: n,
+            n_elements: m,
+            flow_vol_aq: (0..n)
+                .map(|j| {
+                    if j < ne {
+                        120.0
+                    } else if j < ne + ns {
+                        20.0
+                    } else {
+                        10.0
+                    }
+                })
+                .collect(),
+            flow_vol_org: vec![100.0; n],
+            aq_from_next: (0..n).map(|j| j + 1 != ne + ns).collect(),
+            aq_ext,
+            org_ext: vec![0.0; n * m],
+            acid_ext,
+            base_ext: vec![0.0; n],
+            murphree: vec![1.0; n],
+            models: vec![StageModel::MassAction {
+                k_ex: (0..m).map(|i| 0.5 * 1.15f64.powi(4 * i as i32)).collect(),
+                n_extractant: vec![3.0; m],
+                z_proton: vec![3.0; m],
+                conc_dimer: 0.75,
+            }],
+            model_of_stage: vec![0; n],
+            z_exchange: vec![3.0; m],
+        }
+    }
+}
+
+#[cfg(test)]
+mod coarse_tests {
+    use super::test_fixtures::three_section_mass_action;
+    use super::*;
+
+    /// The shorter chain keeps every stage with an inflow and every section boundary, halves
+    /// long sections only, and maps stages in order.
+    #[test]
+    fn coarsened_keeps_inflows_and_section_ends() {
+        let c = three_section_mass_action(120, 60, 20);
+        let (s, map) = c.coarsened(10).expect("long sections shorten");
+        // Extraction: first and feed stage + 118 plain -> 2 x 29; scrub: its two end stages +
+        // 58 plain -> 2 x 14; strip: 18 plain stages <= 2 x 10 stay.
+        assert_eq!(s.n_stages, (2 + 58) + (2 + 28) + 20);
+        assert_eq!(map.len(), c.n_stages);
+        assert!(map.windows(2).all(|w| w[0] <= w[1] && w[1] - w[0] <= 1));
+        assert_eq!(map[c.n_stages - 1], s.n_stages - 1);
+        let m = c.n_elements;
+        for j in 0..c.n_stages {
+            let q = map[j];
+            let has_inflow = c.acid_ext[j] != 0.0
+                || c.aq_ext[j * m..(j + 1) * m].iter().any(|&v| v != 0.0)
+                || !c.aq_from_next[j];
+            if has_inflow {
+                assert_eq!(c.acid_ext[j], s.acid_ext[q], "stage {j}");
+                assert_eq!(c.aq_ext[j * m..(j + 1) * m], s.aq_ext[q * m..(q + 1) * m]);
+                assert_eq!(c.aq_from_next[j], s.aq_from_next[q]);
+            }
+            assert_eq!(c.flow_vol_aq[j], s.flow_vol_aq[q]);
+        }
+        let total = |v: &[f64]| v.iter().sum::<f64>();
+        assert_eq!(total(&c.acid_ext), total(&s.acid_ext));
+        assert_eq!(total(&c.aq_ext), total(&s.aq_ext));
+        // Nothing to shorten in a chain of short sections.
+        assert!(three_section_mass_action(20, 10, 5).coarsened(10).is_none());
+    }
+
+    /// Newton from the shorter chain's solution reaches the solution Newton reaches from its
+    /// own flat start (where that converges), and converges where the flat start does not.
+    #[test]
+    fn coarse_start_reaches_the_direct_solution() {
+        let c = three_section_mass_action(60, 30, 10);
+        let direct = c.solve_newton_from(None);
+        let coarse = c.solve(Algorithm::Newton);
+        assert_eq!(direct.status, SolveStatus::Converged);
+        assert_eq!(coarse.status, SolveStatus::Converged);
+        let scale: f64 = c.aq_ext.iter().sum();
+        for (x, y) in direct
+            .a
+            .iter()
+            .zip(&coarse.a)
+            .chain(direct.o.iter().zip(&coarse.o))
+        {
+            let d = (x - y).abs() / x.abs().max(y.abs()).max(1e-12 * scale);
+            assert!(d <= 1e-9, "{x} vs {y}");
+        }
+        let long = three_section_mass_action(600, 300, 100).solve(Algorithm::Newton);
+        assert_eq!(long.status, SolveStatus::Converged);
+        assert!(long.max_residual <= TOLERANCE);
     }
 }
 

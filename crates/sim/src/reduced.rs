@@ -647,6 +647,30 @@ mod tests {
         }
     }
 
+    /// The chain solve (Newton from the solution of the chain with shortened sections) and the
+    /// reduced Newton from its own flat start reach the same flows; the long chain converges.
+    #[test]
+    fn coarse_start_reaches_the_direct_solution() {
+        let beta = vec![1.0, 1.3, 1.7, 2.2, 2.9];
+        let feed = vec![0.2; 5];
+        let c = chain(60, 30, 10, beta.clone(), feed.clone());
+        let direct = Reduced::new(&c, false).unwrap().solve(None);
+        let coarse = c.solve(crate::chain::Algorithm::Newton);
+        assert_eq!(direct.status, crate::SolveStatus::Converged);
+        assert_eq!(coarse.status, crate::SolveStatus::Converged);
+        for (x, y) in direct
+            .a
+            .iter()
+            .zip(&coarse.a)
+            .chain(direct.o.iter().zip(&coarse.o))
+        {
+            let d = (x - y).abs() / x.abs().max(y.abs()).max(1e-12);
+            assert!(d <= 1e-9, "{x} vs {y}");
+        }
+        let long = chain(1200, 600, 200, beta, feed).solve(crate::chain::Algorithm::Newton);
+        assert_eq!(long.status, crate::SolveStatus::Converged);
+    }
+
     #[test]
     fn newton_step_matches_finite_differences() {
         let c = chain(6, 5, 3, vec![1.0, 2.0, 5.0], vec![0.3, 0.5, 0.2]);
