@@ -49,6 +49,11 @@ const GENERAL_MAX: usize = 60;
 /// Stages kept at each end of a long section by the shorter chain that gives Newton its
 /// starting estimate ([`Chain::coarsened`]).
 const COARSE_KEEP: usize = 10;
+/// Shortest chain that starts Newton from its shortened chain: shorter sections seldom reach
+/// a pinch, and a flat start converges as fast.
+const COARSE_MIN_STAGES: usize = 100;
+/// Newton iterations allowed from the shortened chain's solution before the usual start.
+const COARSE_DIRECT_MAX: usize = 25;
 /// Substitution passes before Newton takes over.
 const WARM_PASSES: usize = 200;
 /// Lowest net acidity (mol/L) assumed when building the initial estimate.
@@ -214,16 +219,24 @@ impl Chain {
                 if self.all_linear() {
                     return self.solve_linear();
                 }
-                // Without a warm start, long sections start from the solution of the chain
-                // with those sections shortened (recursively): Newton from a flat profile
-                // needs more iterations the longer the sections are.
-                let coarse = match start {
-                    Some(_) => None,
-                    None => self.coarse_start(),
-                };
-                let start = start.or(coarse.as_ref());
+                // Without a warm start, a long chain first tries Newton from the solution of
+                // the chain with its long sections shortened (recursively): from a flat
+                // profile Newton needs more iterations the longer the sections are. When that
+                // attempt does not converge quickly, the usual path takes over.
+                let mut spent = 0;
+                if start.is_none() && self.n_stages >= COARSE_MIN_STAGES {
+                    if let Some(coarse) = self.coarse_start() {
+                        match self.solve_newton_direct(&coarse) {
+                            Ok(mut sol) => {
+                                sol.iterations += coarse.iterations;
+                                return sol;
+                            }
+                            Err(its) => spent = coarse.iterations + its,
+                        }
+                    }
+                }
                 let mut sol = self.solve_newton_from(start);
-                sol.iterations += coarse.map_or(0, |c| c.iterations);
+                sol.iterations += spent;
                 sol
             }
             Algorithm::Substitution => match Reduced::new(self, true) {
@@ -267,11 +280,31 @@ impl Chain {
         }
     }
 
+    /// Newton from `start` without continuation (at most [`COARSE_DIRECT_MAX`] iterations for
+    /// the reduced solvers): the converged solution, else the iterations spent.
+    pub(crate) fn solve_newton_direct(
+        &self,
+        start: &ChainSolution,
+    ) -> Result<ChainSolution, usize> {
+        if let Some(red) = Reduced::new(self, false) {
+            red.solve_direct(start, COARSE_DIRECT_MAX)
+        } else if let Some(red) = ReducedMa::new(self) {
+            red.solve_direct(start, COARSE_DIRECT_MAX)
+        } else {
+            let sol = self.solve_newton_continuation(Some(start));
+            if sol.status == SolveStatus::Converged {
+                Ok(sol)
+            } else {
+                Err(sol.iterations)
+            }
+        }
+    }
+
     /// Starting estimate from the shorter chain of [`Chain::coarsened`], solved by Newton (from
     /// its own shorter chain in turn): every stage takes the flows, acidity and free
     /// extractant of the stage standing for it. `None` when no section is long enough or the
     /// shorter chain does not converge. Its `iterations` are the shorter chains' iterations.
-    fn coarse_start(&self) -> Option<ChainSolution> {
+    pub(crate) fn coarse_start(&self) -> Option<ChainSolution> {
         let (coarse, map) = self.coarsened(COARSE_KEEP)?;
         let sol = coarse.solve_from(Algorithm::Newton, None);
         if sol.status != SolveStatus::Converged {
@@ -1612,7 +1645,10 @@ mod coarse_tests {
     fn coarse_start_reaches_the_direct_solution() {
         let c = three_section_mass_action(60, 30, 10);
         let direct = c.solve_newton_from(None);
-        let coarse = c.solve(Algorithm::Newton);
+        let start = c.coarse_start().expect("the shortened chain converges");
+        let coarse = c
+            .solve_newton_direct(&start)
+            .expect("Newton converges from the shortened chain's solution");
         assert_eq!(direct.status, SolveStatus::Converged);
         assert_eq!(coarse.status, SolveStatus::Converged);
         let scale: f64 = c.aq_ext.iter().sum();
@@ -1625,9 +1661,11 @@ mod coarse_tests {
             let d = (x - y).abs() / x.abs().max(y.abs()).max(1e-12 * scale);
             assert!(d <= 1e-9, "{x} vs {y}");
         }
-        let long = three_section_mass_action(600, 300, 100).solve(Algorithm::Newton);
-        assert_eq!(long.status, SolveStatus::Converged);
-        assert!(long.max_residual <= TOLERANCE);
+        let long = three_section_mass_action(600, 300, 100);
+        let start = long.coarse_start().expect("the shortened chains converge");
+        let sol = long.solve_newton_direct(&start).expect("converges");
+        assert_eq!(sol.status, SolveStatus::Converged);
+        assert!(sol.max_residual <= TOLERANCE);
     }
 }
 

@@ -497,6 +497,27 @@ impl<'c> Reduced<'c> {
         }
     }
 
+    /// Newton from the states a previous solution implies, at most `max_iter` iterations and
+    /// no continuation: the solution when the chain's check accepts it, else the iterations
+    /// spent.
+    pub(crate) fn solve_direct(
+        &self,
+        start: &ChainSolution,
+        max_iter: usize,
+    ) -> Result<ChainSolution, usize> {
+        let it = self.newton_from(self.initial(Some(start)), max_iter);
+        let spent = it.iterations;
+        if !it.converged || it.failed {
+            return Err(spent);
+        }
+        let sol = self.finish(it, spent);
+        if sol.status == crate::SolveStatus::Converged {
+            Ok(sol)
+        } else {
+            Err(spent)
+        }
+    }
+
     fn finish(&self, it: Iterate, iterations: usize) -> ChainSolution {
         if it.failed {
             return self.fail(it.a, it.k);
@@ -655,7 +676,8 @@ mod tests {
         let feed = vec![0.2; 5];
         let c = chain(60, 30, 10, beta.clone(), feed.clone());
         let direct = Reduced::new(&c, false).unwrap().solve(None);
-        let coarse = c.solve(crate::chain::Algorithm::Newton);
+        let start = c.coarse_start().expect("the shortened chain converges");
+        let coarse = c.solve_newton_direct(&start).expect("converges from it");
         assert_eq!(direct.status, crate::SolveStatus::Converged);
         assert_eq!(coarse.status, crate::SolveStatus::Converged);
         for (x, y) in direct
@@ -667,8 +689,12 @@ mod tests {
             let d = (x - y).abs() / x.abs().max(y.abs()).max(1e-12);
             assert!(d <= 1e-9, "{x} vs {y}");
         }
-        let long = chain(1200, 600, 200, beta, feed).solve(crate::chain::Algorithm::Newton);
-        assert_eq!(long.status, crate::SolveStatus::Converged);
+        let long = chain(1200, 600, 200, beta, feed);
+        let start = long.coarse_start().expect("the shortened chains converge");
+        let sol = long
+            .solve_newton_direct(&start)
+            .expect("converges from them");
+        assert_eq!(sol.status, crate::SolveStatus::Converged);
     }
 
     #[test]

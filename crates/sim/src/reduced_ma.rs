@@ -570,6 +570,28 @@ impl<'c> ReducedMa<'c> {
         }
     }
 
+    /// Newton from the states a previous solution implies, at most `max_iter` iterations and
+    /// no continuation: the solution when the chain's check accepts it, else the iterations
+    /// spent.
+    pub(crate) fn solve_direct(
+        &self,
+        start: &ChainSolution,
+        max_iter: usize,
+    ) -> Result<ChainSolution, usize> {
+        let (phi, psi) = self.initial(Some(start));
+        let it = self.newton_from(phi, psi, max_iter);
+        let spent = it.iterations;
+        if !it.converged || it.failed {
+            return Err(spent);
+        }
+        let sol = self.finish(it, spent);
+        if sol.status == crate::SolveStatus::Converged {
+            Ok(sol)
+        } else {
+            Err(spent)
+        }
+    }
+
     fn finish(&self, it: Iterate, iterations: usize) -> ChainSolution {
         let o: Vec<f64> = it.a.iter().zip(&it.k).map(|(x, r)| x * r).collect();
         if it.failed {
