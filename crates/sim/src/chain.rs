@@ -224,15 +224,17 @@ impl Chain {
                 // profile Newton needs more iterations the longer the sections are. When that
                 // attempt does not converge quickly, the usual path takes over.
                 let mut spent = 0;
-                if start.is_none() && self.n_stages >= COARSE_MIN_STAGES {
-                    if let Some(coarse) = self.coarse_start() {
-                        match self.solve_newton_direct(&coarse) {
+                if start.is_none() {
+                    match self.coarse_start() {
+                        Ok(Some(coarse)) => match self.solve_newton_direct(&coarse) {
                             Ok(mut sol) => {
                                 sol.iterations += coarse.iterations;
                                 return sol;
                             }
                             Err(its) => spent = coarse.iterations + its,
-                        }
+                        },
+                        Ok(None) => {}
+                        Err(its) => spent = its,
                     }
                 }
                 let mut sol = self.solve_newton_from(start);
@@ -300,16 +302,19 @@ impl Chain {
         }
     }
 
-    /// Starting estimate from the shorter chain of [`Chain::coarsened`], solved by Newton (from
-    /// its own shorter chain in turn): every stage takes the flows, acidity and free
-    /// extractant of the stage standing for it. `None` when no section is long enough or the
-    /// shorter chain does not converge. Its `iterations` are the shorter chains' iterations.
-    pub(crate) fn coarse_start(&self) -> Option<ChainSolution> {
-        let (coarse, map) = self.coarsened(COARSE_KEEP)?;
-        let sol = coarse.solve_from(Algorithm::Newton, None);
-        if sol.status != SolveStatus::Converged {
-            return None;
+    /// Starting estimate from the shorter chain of [`Chain::coarsened`] (for chains of at
+    /// least [`COARSE_MIN_STAGES`]): every stage takes the flows, acidity and free extractant
+    /// of the stage standing for it. `Ok(None)` when the chain is too short or has no long
+    /// section; `Err(iterations spent)` when the shorter chain did not converge. The start's
+    /// `iterations` are the shorter chains' iterations.
+    pub(crate) fn coarse_start(&self) -> Result<Option<ChainSolution>, usize> {
+        if self.n_stages < COARSE_MIN_STAGES {
+            return Ok(None);
         }
+        let Some((coarse, map)) = self.coarsened(COARSE_KEEP) else {
+            return Ok(None);
+        };
+        let sol = coarse.solve_stand_in()?;
         let rows = |v: &[f64], w: usize| -> Vec<f64> {
             if v.len() != coarse.n_stages * w {
                 return vec![0.0; self.n_stages * w];
@@ -319,7 +324,7 @@ impl Chain {
                 .collect()
         };
         let m = self.n_elements;
-        Some(ChainSolution {
+        Ok(Some(ChainSolution {
             status: sol.status,
             iterations: sol.iterations,
             max_residual: sol.max_residual,
@@ -327,7 +332,28 @@ impl Chain {
             o: rows(&sol.o, m),
             h: rows(&sol.h, 1),
             free_dimer: rows(&sol.free_dimer, 1),
-        })
+        }))
+    }
+
+    /// Solves a shorter chain that stands in for a longer one: from its own shorter chain's
+    /// solution (at most [`COARSE_DIRECT_MAX`] Newton iterations) when it has one, else Newton
+    /// from the flat start with continuation. No other fallback: when a shorter chain fails,
+    /// the whole attempt ends and the longest chain takes its usual path, so a chain that
+    /// does not converge costs one failed solve per chain length, not a full solve each.
+    fn solve_stand_in(&self) -> Result<ChainSolution, usize> {
+        if let Some(start) = self.coarse_start()? {
+            let mut sol = self
+                .solve_newton_direct(&start)
+                .map_err(|its| its + start.iterations)?;
+            sol.iterations += start.iterations;
+            return Ok(sol);
+        }
+        let sol = self.solve_newton_from(None);
+        if sol.status == SolveStatus::Converged {
+            Ok(sol)
+        } else {
+            Err(sol.iterations)
+        }
     }
 
     /// Direct solve of a linear chain, then the acidity profile.
@@ -1645,7 +1671,11 @@ mod coarse_tests {
     fn coarse_start_reaches_the_direct_solution() {
         let c = three_section_mass_action(60, 30, 10);
         let direct = c.solve_newton_from(None);
-        let start = c.coarse_start().expect("the shortened chain converges");
+        let start = c
+            .coarse_start()
+            .ok()
+            .flatten()
+            .expect("the shortened chain converges");
         let coarse = c
             .solve_newton_direct(&start)
             .expect("Newton converges from the shortened chain's solution");
@@ -1662,7 +1692,11 @@ mod coarse_tests {
             assert!(d <= 1e-9, "{x} vs {y}");
         }
         let long = three_section_mass_action(600, 300, 100);
-        let start = long.coarse_start().expect("the shortened chains converge");
+        let start = long
+            .coarse_start()
+            .ok()
+            .flatten()
+            .expect("the shortened chains converge");
         let sol = long.solve_newton_direct(&start).expect("converges");
         assert_eq!(sol.status, SolveStatus::Converged);
         assert!(sol.max_residual <= TOLERANCE);

@@ -676,7 +676,11 @@ mod tests {
         let feed = vec![0.2; 5];
         let c = chain(60, 30, 10, beta.clone(), feed.clone());
         let direct = Reduced::new(&c, false).unwrap().solve(None);
-        let start = c.coarse_start().expect("the shortened chain converges");
+        let start = c
+            .coarse_start()
+            .ok()
+            .flatten()
+            .expect("the shortened chain converges");
         let coarse = c.solve_newton_direct(&start).expect("converges from it");
         assert_eq!(direct.status, crate::SolveStatus::Converged);
         assert_eq!(coarse.status, crate::SolveStatus::Converged);
@@ -690,7 +694,11 @@ mod tests {
             assert!(d <= 1e-9, "{x} vs {y}");
         }
         let long = chain(1200, 600, 200, beta, feed);
-        let start = long.coarse_start().expect("the shortened chains converge");
+        let start = long
+            .coarse_start()
+            .ok()
+            .flatten()
+            .expect("the shortened chains converge");
         let sol = long
             .solve_newton_direct(&start)
             .expect("converges from them");

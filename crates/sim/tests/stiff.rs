@@ -235,7 +235,7 @@ fn mass_action_long_cascade() {
 fn empirical_long_cascade() {
     // 40 stages in CI; 1,000 with SXPLAN_SLOW=1, where this fixture's 4 M strip acid is short
     // of what stripping the whole feed takes and the run may end with a non-converged status
-    // (about 3 minutes, `diverged`, on 2026-12-02) but never with a non-finite number.
+    // (`diverged` after about 40 s on 2026-12-02) but never with a non-finite number.
     let n = if slow() { 1000 } else { 40 };
     let em = Equilibrium::Empirical(EmpiricalModel {
         coef: REY16

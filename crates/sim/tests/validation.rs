@@ -49,6 +49,11 @@ fn kremser_through_the_flowsheet() {
     for ((e, d), feed) in cases.iter().zip([10.0, 20.0, 5.0]) {
         let exact = feed * raffinate_fraction(d * 50.0 / 100.0, n);
         let got = raff.flow_mol_per_h[e];
+        eprintln!(
+            "Kremser E = {}: raffinate {got:.15e} vs exact {exact:.15e}, relative error {:.1e}",
+            d * 50.0 / 100.0,
+            ((got - exact) / exact).abs()
+        );
         assert!(
             ((got - exact) / exact).abs() <= 1e-10,
             "{e}: {got} vs {exact}"
