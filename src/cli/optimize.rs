@@ -331,52 +331,106 @@ fn write_report(
 }
 
 /// The flowsheet source with every optimized operating variable rewritten, checked by re-reading it.
+/// `fs` is the optimized flowsheet (the point applied): split fractions are written for every
+/// outlet of the splitter, since moving one rescales the others.
 pub fn optimized_toml(
     src: &str,
     fs: &Flowsheet,
     values: &[(OperatingVar, f64)],
 ) -> Result<String, String> {
     let mut text = src.to_string();
+    let circuit = |c: sxplan_model::CircuitId| -> Result<&sxplan_model::Circuit, String> {
+        fs.circuits
+            .get(c.0)
+            .ok_or_else(|| "unknown circuit".to_string())
+    };
     for &(var, x) in values {
-        let (array, name, path): (&str, String, &[&str]) = match var {
+        // (array, element name, key path, value text) for every key to rewrite.
+        let mut edits: Vec<(&str, String, Vec<String>, String)> = Vec::new();
+        let flow = |x: f64| format!("\"{} m3/h\"", fmt_num(x / 1000.0));
+        match var {
             OperatingVar::FeedRate(f) => {
                 let feed = fs.feeds.get(f.0).ok_or("unknown feed")?;
-                ("feed", feed.name.clone(), &["flow"][..])
+                let value = if matches!(feed.kind, sxplan_model::FeedKind::Mud(_)) {
+                    format!("\"{} t/h\"", fmt_num(x))
+                } else {
+                    flow(x)
+                };
+                edits.push(("feed", feed.name.clone(), vec!["flow".into()], value));
             }
-            OperatingVar::OrganicFlow(c) => (
+            OperatingVar::OrganicFlow(c) => edits.push((
                 "circuit",
-                fs.circuits.get(c.0).ok_or("unknown circuit")?.name.clone(),
-                &["organic", "flow"],
-            ),
-            OperatingVar::ScrubFlow(c) => (
-                "circuit",
-                fs.circuits.get(c.0).ok_or("unknown circuit")?.name.clone(),
-                &["scrub", "flow"],
-            ),
-            OperatingVar::StripFlow(c) => (
-                "circuit",
-                fs.circuits.get(c.0).ok_or("unknown circuit")?.name.clone(),
-                &["strip", "flow"],
-            ),
-            _ => return Err("this operating variable cannot be written back yet".into()),
-        };
-        let value = match var {
-            OperatingVar::FeedRate(f)
-                if matches!(
-                    fs.feeds.get(f.0).map(|x| &x.kind),
-                    Some(sxplan_model::FeedKind::Mud(_))
-                ) =>
-            {
-                format!("\"{} t/h\"", fmt_num(x))
+                circuit(c)?.name.clone(),
+                vec!["organic".into(), "flow".into()],
+                flow(x),
+            )),
+            OperatingVar::ScrubFlow(c) | OperatingVar::StripFlow(c) => {
+                let table = if matches!(var, OperatingVar::ScrubFlow(_)) {
+                    "scrub"
+                } else {
+                    "strip"
+                };
+                edits.push((
+                    "circuit",
+                    circuit(c)?.name.clone(),
+                    vec![table.into(), "flow".into()],
+                    flow(x),
+                ));
             }
-            _ => format!("\"{} m3/h\"", fmt_num(x / 1000.0)),
-        };
-        text = patch(&text, array, &name, path, &value).ok_or_else(|| {
-            format!(
-                "cannot locate {} of {array} \"{name}\" in the source to write the optimized value",
-                path.join(".")
-            )
-        })?;
+            OperatingVar::ScrubAcid(c) | OperatingVar::StripAcid(c) => {
+                let table = if matches!(var, OperatingVar::ScrubAcid(_)) {
+                    "scrub"
+                } else {
+                    "strip"
+                };
+                edits.push((
+                    "circuit",
+                    circuit(c)?.name.clone(),
+                    vec![table.into(), "conc".into()],
+                    format!("\"{} mol/L\"", fmt_num(x)),
+                ));
+            }
+            OperatingVar::Saponification(c) => edits.push((
+                "circuit",
+                circuit(c)?.name.clone(),
+                vec!["organic".into(), "saponification".into()],
+                format!("\"{} %\"", fmt_num(100.0 * x)),
+            )),
+            OperatingVar::ExtractionRatio(c, k) => {
+                let cc = circuit(c)?;
+                let section = cc.sections.get(k).ok_or("unknown section")?;
+                edits.push((
+                    "circuit",
+                    cc.name.clone(),
+                    vec![
+                        "equilibrium".into(),
+                        "extraction_ratio".into(),
+                        section.name.clone(),
+                    ],
+                    fmt_num(x),
+                ));
+            }
+            OperatingVar::SplitFraction(sp, _) => {
+                let s = fs.splitters.get(sp.0).ok_or("unknown splitter")?;
+                for (outlet, frac) in &s.outlets {
+                    edits.push((
+                        "splitter",
+                        s.name.clone(),
+                        vec!["outlets".into(), outlet.clone()],
+                        fmt_num(*frac),
+                    ));
+                }
+            }
+        }
+        for (array, name, path, value) in edits {
+            let keys: Vec<&str> = path.iter().map(String::as_str).collect();
+            text = patch(&text, array, &name, &keys, &value).ok_or_else(|| {
+                format!(
+                    "cannot locate {} of {array} \"{name}\" in the source to write the optimized value",
+                    path.join(".")
+                )
+            })?;
+        }
     }
     // Re-read: the written file must check clean and carry the optimized values.
     let back = sxplan_model::check_str(&text);
@@ -401,9 +455,10 @@ fn fmt_num(x: f64) -> String {
     s.to_string()
 }
 
-/// Rewrites the string value at `path` inside the `[[array]]` element whose `name` is `name`.
-/// Handles `key = "..."` lines and inline tables (`organic = { ..., flow = "..." }`) and
-/// sub-table headers (`[circuit.organic]`).
+/// Rewrites the value at `path` inside the `[[array]]` element whose `name` is `name`.
+/// Handles `key = ...` lines, inline tables (`organic = { ..., flow = "..." }`), sub-table
+/// headers (`[circuit.organic]`), and for three-key paths an inline table inside a sub-table
+/// (`[circuit.equilibrium]` `extraction_ratio = { scrub = 1.41 }`) or a sub-sub-table header.
 fn patch(src: &str, array: &str, name: &str, path: &[&str], value: &str) -> Option<String> {
     // Split into blocks by table headers.
     let mut starts: Vec<usize> = Vec::new();
@@ -436,28 +491,49 @@ fn patch(src: &str, array: &str, name: &str, path: &[&str], value: &str) -> Opti
                 break;
             }
         }
-        // Candidate regions: the element body, then sub-tables.
-        if path.len() == 1 {
-            return replace_key(src, starts[w], starts[w + 1], path[0], value);
-        }
-        let (table, key) = (path[0], path[1]);
-        // Inline table in the element body.
-        let body = &src[starts[w]..starts[w + 1]];
-        if let Some(i) = find_key(body, table) {
-            let abs = starts[w] + i;
-            let open = src[abs..].find('{')? + abs;
-            let close = src[open..].find('}')? + open;
-            return replace_key(src, open, close + 1, key, value);
-        }
-        for k in w + 1..end {
-            let h = header(&src[starts[k]..starts[k + 1]]);
-            if h == format!("[{array}.{table}]") {
-                return replace_key(src, starts[k], starts[k + 1], key, value);
+        let sub = |table: &str| -> Option<(usize, usize)> {
+            (w + 1..end)
+                .find(|&k| header(&src[starts[k]..starts[k + 1]]) == format!("[{array}.{table}]"))
+                .map(|k| (starts[k], starts[k + 1]))
+        };
+        match path {
+            [key] => return replace_key(src, starts[w], starts[w + 1], key, value),
+            [table, key] => {
+                // Inline table in the element body, else a sub-table.
+                if let Some((lo, hi)) = inline_table(src, starts[w], starts[w + 1], table) {
+                    return replace_key(src, lo, hi, key, value);
+                }
+                let (lo, hi) = sub(table)?;
+                return replace_key(src, lo, hi, key, value);
             }
+            [table, inner, key] => {
+                let (lo, hi) = match sub(table) {
+                    Some(r) => r,
+                    None => inline_table(src, starts[w], starts[w + 1], table)?,
+                };
+                if let Some((a, b)) = inline_table(src, lo, hi, inner) {
+                    return replace_key(src, a, b, key, value);
+                }
+                let (a, b) = sub(&format!("{table}.{inner}"))?;
+                return replace_key(src, a, b, key, value);
+            }
+            _ => return None,
         }
-        return None;
     }
     None
+}
+
+/// The byte range `{ ... }` of the inline table `key = { ... }` inside `src[lo..hi]`.
+fn inline_table(src: &str, lo: usize, hi: usize, key: &str) -> Option<(usize, usize)> {
+    let i = find_key(&src[lo..hi], key)? + lo;
+    let eq = src[i..hi].find('=')? + i;
+    let rest = src[eq + 1..hi].trim_start();
+    if !rest.starts_with('{') {
+        return None;
+    }
+    let open = hi - rest.len();
+    let close = src[open..hi].find('}')? + open;
+    Some((open, close + 1))
 }
 
 /// Position of `key =` at a word boundary in `text` (not inside a string).
@@ -477,18 +553,85 @@ fn find_key(text: &str, key: &str) -> Option<usize> {
     None
 }
 
+/// Replaces the value of `key = ...` inside `src[lo..hi]`: a quoted string, or a bare token
+/// (a number) up to the next `,`, `}`, `#` or line end.
 fn replace_key(src: &str, lo: usize, hi: usize, key: &str, value: &str) -> Option<String> {
     let region = &src[lo..hi];
     let k = find_key(region, key)? + lo;
-    let eq = src[k..].find('=')? + k;
-    let q1 = src[eq..].find('"')? + eq;
-    let q2 = src[q1 + 1..].find('"')? + q1 + 1;
-    if q2 >= hi {
+    let eq = src[k..hi].find('=')? + k;
+    let after = &src[eq + 1..hi];
+    let start = eq + 1 + (after.len() - after.trim_start().len());
+    let end = if src[start..].starts_with('"') {
+        src[start + 1..hi].find('"')? + start + 2
+    } else {
+        let tail = &src[start..hi];
+        start + tail.find([',', '}', '#', '\n']).unwrap_or(tail.len())
+    };
+    let end = start + src[start..end].trim_end().len();
+    if end > hi || end == start {
         return None;
     }
     let mut out = String::with_capacity(src.len() + 16);
-    out.push_str(&src[..q1]);
+    out.push_str(&src[..start]);
     out.push_str(value);
-    out.push_str(&src[q2 + 1..]);
+    out.push_str(&src[end..]);
     Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sxplan_opt::plant::{apply, OperatingPoint};
+
+    fn root() -> std::path::PathBuf {
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    }
+
+    /// Writes `values` into the source of `file` and returns the rewritten text (which
+    /// `optimized_toml` has already re-read and compared value by value).
+    fn rewrite(file: &str, values: Vec<(OperatingVar, f64)>) -> String {
+        let src = std::fs::read_to_string(root().join(file)).unwrap();
+        let fs = sxplan_model::check_str(&src).flowsheet.unwrap();
+        let optimized = apply(
+            &fs,
+            &OperatingPoint {
+                values: values.clone(),
+            },
+        )
+        .unwrap();
+        optimized_toml(&src, &optimized, &values).unwrap()
+    }
+
+    #[test]
+    fn every_kind_of_operating_variable_is_written_back() {
+        use sxplan_model::{CircuitId, SplitterId};
+        let text = rewrite(
+            "flowsheets/reflux.toml",
+            vec![
+                (OperatingVar::SplitFraction(SplitterId(0), 0), 0.45),
+                (OperatingVar::Saponification(CircuitId(0)), 0.375),
+                (OperatingVar::StripAcid(CircuitId(0)), 2.25),
+                (OperatingVar::OrganicFlow(CircuitId(0)), 3500.0),
+            ],
+        );
+        assert!(
+            text.contains("outlets = { to_scrub = 0.45, forward = 0.55 }"),
+            "{text}"
+        );
+        assert!(text.contains("saponification = \"37.5 %\""));
+        assert!(text.contains("conc = \"2.25 mol/L\", flow = \"0.9 m3/h\""));
+        assert!(text.contains("flow = \"3.5 m3/h\" }"));
+        let text = rewrite(
+            "flowsheets/pr-nd.toml",
+            vec![
+                (OperatingVar::ExtractionRatio(CircuitId(0), 0), 0.8),
+                (OperatingVar::ExtractionRatio(CircuitId(0), 1), 1.35),
+                (OperatingVar::ScrubAcid(CircuitId(0)), 3.5),
+            ],
+        );
+        assert!(text.contains("extraction_ratio = { extraction = 0.8, scrub = 1.35 }"));
+        assert!(text.contains("conc = \"3.5 mol/L\""));
+        // Comments after a value survive.
+        assert!(text.contains("conc = \"3.5 mol/L\"            # illustrative"));
+    }
 }

@@ -1076,6 +1076,9 @@ pub enum OperatingVar {
     ScrubAcid(CircuitId),
     /// Strip acid concentration, mol/L.
     StripAcid(CircuitId),
+    /// Mixed extraction ratio E (organic REE flow / aqueous REE flow) of one section of a
+    /// separation-factor circuit: (circuit, section index).
+    ExtractionRatio(CircuitId, usize),
 }
 
 /// A free operating variable with bounds in internal units.

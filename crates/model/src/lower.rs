@@ -1356,7 +1356,53 @@ fn resolve_free(cx: &mut Cx<'_>, lw: &Lowerer<'_>, f: &RawFree) -> Option<Operat
                 }
             }
         }
-        (var, Some(NodeRef::Circuit(id))) if var != "feed_rate" && var != "split_fraction" => {
+        ("extraction_ratio", Some(NodeRef::Circuit(id))) => {
+            let c = &lw.doc.circuits[id.0].circuit;
+            let names: Vec<&str> = c.sections.iter().map(|s| s.name.as_str()).collect();
+            let Some(i) = outlet.and_then(|o| names.iter().position(|n| *n == o)) else {
+                bad(
+                    cx,
+                    format!(
+                        "`optimize.free` extraction_ratio: \"{}\" does not name a section of circuit \"{}\"",
+                        truncate(&f.of.v),
+                        c.name
+                    ),
+                    format!(
+                        "write \"{}.<section>\" with one of: {}",
+                        c.name,
+                        names.join(", ")
+                    ),
+                );
+                return None;
+            };
+            let ratio = match &c.equilibrium {
+                Equilibrium::SeparationFactor(sf) => {
+                    matches!(
+                        sf.loading.get(i),
+                        Some(Some(SectionLoading::ExtractionRatio(_)))
+                    )
+                }
+                _ => false,
+            };
+            if !ratio {
+                bad(
+                    cx,
+                    format!(
+                        "`optimize.free` extraction_ratio: section \"{}\" of circuit \"{}\" has no mixed extraction ratio to vary",
+                        names[i], c.name
+                    ),
+                    format!(
+                        "only a separation-factor circuit whose `extraction_ratio` gives this section a number (e.g. `extraction_ratio = {{ {} = 0.8 }}`) has one",
+                        names[i]
+                    ),
+                );
+                return None;
+            }
+            Some(OperatingVar::ExtractionRatio(id, i))
+        }
+        (var, Some(NodeRef::Circuit(id)))
+            if var != "feed_rate" && var != "split_fraction" && var != "extraction_ratio" =>
+        {
             let c = &lw.doc.circuits[id.0].circuit;
             let ok = match var {
                 "scrub_flow" | "scrub_acid" => c.scrub_solution().is_some(),
@@ -1393,6 +1439,7 @@ fn resolve_free(cx: &mut Cx<'_>, lw: &Lowerer<'_>, f: &RawFree) -> Option<Operat
             let wants = match var {
                 "feed_rate" => "a feed",
                 "split_fraction" => "a splitter outlet (\"splitter.outlet\")",
+                "extraction_ratio" => "a circuit section (\"circuit.section\")",
                 _ => "a circuit",
             };
             bad(

@@ -2143,6 +2143,7 @@ pub(crate) const FREE_VARS: &[&str] = &[
     "saponification",
     "scrub_acid",
     "strip_acid",
+    "extraction_ratio",
 ];
 
 fn parse_optimize(cx: &mut Cx<'_>, t: &Tbl<'_, '_>) -> Option<RawOptimize> {
@@ -2187,6 +2188,7 @@ fn parse_optimize(cx: &mut Cx<'_>, t: &Tbl<'_, '_>) -> Option<RawOptimize> {
             let dim = match var.as_ref().map(|v| v.v) {
                 Some("feed_rate" | "organic_flow" | "scrub_flow" | "strip_flow") => None,
                 Some("split_fraction" | "saponification") => Some(Dimension::Fraction),
+                Some("extraction_ratio") => Some(Dimension::Dimensionless),
                 Some(_) => Some(Dimension::MolarConcentration),
                 None => continue,
             };

@@ -66,6 +66,14 @@ pub fn var_name(fs: &Flowsheet, v: OperatingVar) -> String {
         OperatingVar::Saponification(id) => format!("circuit {} saponification", c(id)),
         OperatingVar::ScrubAcid(id) => format!("circuit {} scrub acid", c(id)),
         OperatingVar::StripAcid(id) => format!("circuit {} strip acid", c(id)),
+        OperatingVar::ExtractionRatio(id, k) => format!(
+            "circuit {} {} extraction ratio",
+            c(id),
+            fs.circuits
+                .get(id.0)
+                .and_then(|c| c.sections.get(k))
+                .map_or("?", |s| s.name.as_str())
+        ),
     }
 }
 
@@ -80,7 +88,9 @@ pub fn var_unit(fs: &Flowsheet, v: OperatingVar) -> (&'static str, f64) {
             ("m3/h", 1e-3)
         }
         OperatingVar::ScrubAcid(_) | OperatingVar::StripAcid(_) => ("mol/L", 1.0),
-        OperatingVar::SplitFraction(..) | OperatingVar::Saponification(_) => ("-", 1.0),
+        OperatingVar::SplitFraction(..)
+        | OperatingVar::Saponification(_)
+        | OperatingVar::ExtractionRatio(..) => ("-", 1.0),
     }
 }
 
@@ -136,6 +146,13 @@ pub fn get_var(fs: &Flowsheet, v: OperatingVar) -> Result<f64, OptError> {
                 .map(|s| s.conc_mol)
                 .ok_or_else(missing)
         }
+        OperatingVar::ExtractionRatio(c, k) => match fs.circuits.get(c.0).map(|c| &c.equilibrium) {
+            Some(Equilibrium::SeparationFactor(sf)) => match sf.loading.get(k) {
+                Some(Some(SectionLoading::ExtractionRatio(e))) => Ok(*e),
+                _ => Err(missing()),
+            },
+            _ => Err(missing()),
+        },
     }
 }
 
@@ -216,6 +233,16 @@ pub fn set_var(fs: &mut Flowsheet, v: OperatingVar, value: f64) -> Result<(), Op
                 .find_map(|s| s.solution.as_mut())
                 .ok_or_else(missing)?;
             sol.conc_mol = value;
+        }
+        OperatingVar::ExtractionRatio(c, k) => {
+            let circuit = fs.circuits.get_mut(c.0).ok_or_else(missing)?;
+            match &mut circuit.equilibrium {
+                Equilibrium::SeparationFactor(sf) => match sf.loading.get_mut(k) {
+                    Some(Some(SectionLoading::ExtractionRatio(e))) => *e = value,
+                    _ => return Err(missing()),
+                },
+                _ => return Err(missing()),
+            }
         }
     }
     Ok(())
