@@ -475,10 +475,10 @@ impl Chain {
 
     /// Acidity for models whose equilibrium does not depend on it (distribution, separation
     /// factor), with the saponification base carried by the organic as soap (Na or NH4 salt
-    /// of the extractant) rather than released at once: in each stage the soap takes up the
-    /// protons that loading releases (the ion exchanges Na+/NH4+ instead of H+) and the free
-    /// acid of the aqueous, down to neutral and no further, and what is left goes on with the
-    /// organic. Passes alternate until the released base stops changing (the soap moves one
+    /// of the extractant) rather than released at once: in each stage the soap first takes up
+    /// the protons that loading releases (the ion exchanges Na+/NH4+ instead of H+), whatever
+    /// the aqueous brings, then the free acid left after what unloading in that stage
+    /// consumes, down to neutral and no further; what is left goes on with the organic. Passes alternate until the released base stops changing (the soap moves one
     /// stage forward per pass at most).
     pub(crate) fn soap_balance(&self, o: &[f64]) -> SoapBalance {
         let (n, m) = (self.n_stages, self.n_elements);
@@ -512,11 +512,16 @@ impl Chain {
                 let mut change: f64 = 0.0;
                 for j in 0..n {
                     soap += self.base_ext[j];
-                    let mut p = self.acid_ext[j] + load[j];
+                    // The soap first exchanges for the ions loaded here (their protons never
+                    // reach the aqueous), then neutralizes the free acid that arrives and is
+                    // left after what unloading here consumes; a deficit from above does not
+                    // stop the exchange.
+                    let exchange = load[j].max(0.0);
+                    let mut free = self.acid_ext[j] + load[j].min(0.0);
                     if self.aq_from_next[j] && j + 1 < n {
-                        p += h[j + 1];
+                        free += h[j + 1];
                     }
-                    let r = soap.min(p.max(0.0));
+                    let r = soap.min(exchange + free.max(0.0));
                     change = change.max((r - released[j]).abs());
                     released[j] = r;
                     soap -= r;
@@ -1625,6 +1630,44 @@ pub(crate) mod test_fixtures {
             model_of_stage: vec![0; n],
             z_exchange: vec![3.0; m],
         }
+    }
+}
+
+#[cfg(test)]
+mod soap_tests {
+    use super::*;
+
+    /// Loading at stage 1 exchanges with the soap even when the aqueous arriving from the
+    /// scrub above is short of acid: the soap is spent on the exchange and the deficit is
+    /// reported, instead of the soap neutralizing the deficit and leaving on the organic.
+    #[test]
+    fn soap_exchanges_for_the_ions_loaded_whatever_arrives_from_above() {
+        let c = Chain {
+            n_stages: 2,
+            n_elements: 1,
+            flow_vol_aq: vec![1.0; 2],
+            flow_vol_org: vec![1.0; 2],
+            aq_from_next: vec![true, false],
+            aq_ext: vec![0.0; 2],
+            org_ext: vec![0.0; 2],
+            // Scrub acid 1.0 mol/h at stage 2; unloading 0.8 mol/h there takes 2.4.
+            acid_ext: vec![0.0, 1.0],
+            // Soap for exactly the 1.0 mol/h loaded at stage 1 (3 protons each).
+            base_ext: vec![3.0, 0.0],
+            murphree: vec![1.0; 2],
+            models: vec![StageModel::Linear { d_ratio: vec![1.0] }],
+            model_of_stage: vec![0; 2],
+            z_exchange: vec![3.0],
+        };
+        let b = c.soap_balance(&[1.0, 0.2]);
+        assert!((b.released[0] - 3.0).abs() < 1e-12, "{:?}", b.released);
+        assert!(b.released[1].abs() < 1e-12);
+        assert!(b.soap_out.abs() < 1e-12);
+        assert!(
+            (b.h[1] + 1.4).abs() < 1e-12 && (b.h[0] + 1.4).abs() < 1e-12,
+            "{:?}",
+            b.h
+        );
     }
 }
 
