@@ -364,30 +364,23 @@ pub fn optimized_toml(
                 vec!["organic".into(), "flow".into()],
                 flow(x),
             )),
-            OperatingVar::ScrubFlow(c) | OperatingVar::StripFlow(c) => {
-                let table = if matches!(var, OperatingVar::ScrubFlow(_)) {
-                    "scrub"
-                } else {
-                    "strip"
+            OperatingVar::ScrubFlow(c)
+            | OperatingVar::StripFlow(c)
+            | OperatingVar::ScrubAcid(c)
+            | OperatingVar::StripAcid(c) => {
+                let table = match var {
+                    OperatingVar::ScrubFlow(_) | OperatingVar::ScrubAcid(_) => "scrub",
+                    _ => "strip",
+                };
+                let (key, value) = match var {
+                    OperatingVar::ScrubFlow(_) | OperatingVar::StripFlow(_) => ("flow", flow(x)),
+                    _ => ("conc", format!("\"{} mol/L\"", fmt_num(x))),
                 };
                 edits.push((
                     "circuit",
                     circuit(c)?.name.clone(),
-                    vec![table.into(), "flow".into()],
-                    flow(x),
-                ));
-            }
-            OperatingVar::ScrubAcid(c) | OperatingVar::StripAcid(c) => {
-                let table = if matches!(var, OperatingVar::ScrubAcid(_)) {
-                    "scrub"
-                } else {
-                    "strip"
-                };
-                edits.push((
-                    "circuit",
-                    circuit(c)?.name.clone(),
-                    vec![table.into(), "conc".into()],
-                    format!("\"{} mol/L\"", fmt_num(x)),
+                    vec![table.into(), key.into()],
+                    value,
                 ));
             }
             OperatingVar::Saponification(c) => edits.push((

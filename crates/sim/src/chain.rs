@@ -71,6 +71,15 @@ pub enum Algorithm {
     Substitution,
 }
 
+/// `Ok(sol)` when the chain's own check found `sol` converged, else `Err(its iterations)`.
+pub(crate) fn converged_or_spent(sol: ChainSolution) -> Result<ChainSolution, usize> {
+    if sol.status == SolveStatus::Converged {
+        Ok(sol)
+    } else {
+        Err(sol.iterations)
+    }
+}
+
 /// A circuit reduced to numbers: flows, inflows, models.
 #[derive(Debug, Clone)]
 pub struct Chain {
@@ -293,12 +302,7 @@ impl Chain {
         } else if let Some(red) = ReducedMa::new(self) {
             red.solve_direct(start, COARSE_DIRECT_MAX)
         } else {
-            let sol = self.solve_newton_continuation(Some(start));
-            if sol.status == SolveStatus::Converged {
-                Ok(sol)
-            } else {
-                Err(sol.iterations)
-            }
+            converged_or_spent(self.solve_newton_continuation(Some(start)))
         }
     }
 
@@ -348,12 +352,7 @@ impl Chain {
             sol.iterations += start.iterations;
             return Ok(sol);
         }
-        let sol = self.solve_newton_from(None);
-        if sol.status == SolveStatus::Converged {
-            Ok(sol)
-        } else {
-            Err(sol.iterations)
-        }
+        converged_or_spent(self.solve_newton_from(None))
     }
 
     /// Direct solve of a linear chain, then the acidity profile.

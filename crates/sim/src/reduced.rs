@@ -506,16 +506,11 @@ impl<'c> Reduced<'c> {
         max_iter: usize,
     ) -> Result<ChainSolution, usize> {
         let it = self.newton_from(self.initial(Some(start)), max_iter);
-        let spent = it.iterations;
         if !it.converged || it.failed {
-            return Err(spent);
+            return Err(it.iterations);
         }
-        let sol = self.finish(it, spent);
-        if sol.status == crate::SolveStatus::Converged {
-            Ok(sol)
-        } else {
-            Err(spent)
-        }
+        let spent = it.iterations;
+        crate::chain::converged_or_spent(self.finish(it, spent))
     }
 
     fn finish(&self, it: Iterate, iterations: usize) -> ChainSolution {

@@ -580,16 +580,11 @@ impl<'c> ReducedMa<'c> {
     ) -> Result<ChainSolution, usize> {
         let (phi, psi) = self.initial(Some(start));
         let it = self.newton_from(phi, psi, max_iter);
-        let spent = it.iterations;
         if !it.converged || it.failed {
-            return Err(spent);
+            return Err(it.iterations);
         }
-        let sol = self.finish(it, spent);
-        if sol.status == crate::SolveStatus::Converged {
-            Ok(sol)
-        } else {
-            Err(spent)
-        }
+        let spent = it.iterations;
+        crate::chain::converged_or_spent(self.finish(it, spent))
     }
 
     fn finish(&self, it: Iterate, iterations: usize) -> ChainSolution {
