@@ -612,7 +612,7 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("saponification = \"37.5 %\""));
-        assert!(text.contains("conc = \"2.25 mol/L\", flow = \"0.9 m3/h\""));
+        assert!(text.contains("conc = \"2.25 mol/L\", flow = \"6 m3/h\""));
         assert!(text.contains("flow = \"3.5 m3/h\" }"));
         let text = rewrite(
             "flowsheets/pr-nd.toml",
