@@ -63,10 +63,11 @@ fn main() {
             let t0 = Instant::now();
             match simulate(&fs, &opts) {
                 Ok(s) => println!(
-                    "  substitution: {} in {:.4} s, chain its {}, largest stream flow difference {:.2e}",
+                    "  substitution: {} in {:.4} s, chain its {}, stage residual {:.2e}, largest stream flow difference {:.2e}",
                     s.status,
                     t0.elapsed().as_secs_f64(),
                     s.diagnostics.chain_iterations,
+                    s.diagnostics.max_stage_residual,
                     difference(&r, &s)
                 ),
                 Err(e) => println!("  substitution: error {e}"),
