@@ -104,6 +104,19 @@ fn one(
     fs
 }
 
+/// Mass action for the 16 species with illustrative constants (test fixture): heavier elements
+/// more extractable, every element loaded in extraction and scrub.
+fn mass_action16() -> Equilibrium {
+    mass_action(
+        &REY16
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (*e, 0.5 * 1.15f64.powi(i as i32)))
+            .collect::<Vec<_>>(),
+        None,
+    )
+}
+
 fn d_spread(lo: f64, hi: f64, strip: f64) -> Equilibrium {
     let k = REY16.len();
     let d: Vec<(Element, StageValues)> = REY16
@@ -211,16 +224,7 @@ fn mass_action_long_cascade() {
     // 1,000 stages (16 species, 4 M strip acid, 20 % NH3 saponification): converges since
     // Newton starts long chains from their shortened chains (BENCHMARKS.md, Simulation).
     let n = 1000;
-    // Illustrative constants (test fixture): heavier elements more extractable, every element
-    // loaded in extraction and scrub and stripped by 4 M acid.
-    let ma = mass_action(
-        &REY16
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (*e, 0.5 * 1.15f64.powi(i as i32)))
-            .collect::<Vec<_>>(),
-        None,
-    );
+    let ma = mass_action16();
     let mut fs = one(n, ma, &feed16(&[]), &REY16, 1.0);
     fs.circuits[0].organic.saponification = Some(Saponification {
         fraction: 0.2,
@@ -235,14 +239,7 @@ fn mass_action_long_cascade() {
 fn substitution_cross_check_converges_a_200_stage_mass_action_cascade() {
     // The independent algorithm (`sxplan simulate --substitution`) reaches the chain's own
     // residual bar on the 16-species cascade and agrees with Newton.
-    let ma = mass_action(
-        &REY16
-            .iter()
-            .enumerate()
-            .map(|(i, e)| (*e, 0.5 * 1.15f64.powi(i as i32)))
-            .collect::<Vec<_>>(),
-        None,
-    );
+    let ma = mass_action16();
     let mut fs = one(200, ma, &feed16(&[]), &REY16, 1.0);
     // 6 M strip acid: 60 mol/h of H+ against the 48 mol/h that stripping the whole feed takes
     // (with the fixture's 4 M the strip runs short and no acidic steady state exists).
