@@ -484,34 +484,27 @@ fn patch(src: &str, array: &str, name: &str, path: &[&str], value: &str) -> Opti
                 break;
             }
         }
-        let sub = |table: &str| -> Option<(usize, usize)> {
-            (w + 1..end)
-                .find(|&k| header(&src[starts[k]..starts[k + 1]]) == format!("[{array}.{table}]"))
-                .map(|k| (starts[k], starts[k + 1]))
+        // The byte range of table `name` ("organic", "equilibrium.extraction_ratio") inside
+        // `lo..hi`: an inline table there, else a sub-table header of the element.
+        let table = |lo: usize, hi: usize, key: &str, name: &str| -> Option<(usize, usize)> {
+            inline_table(src, lo, hi, key).or_else(|| {
+                (w + 1..end)
+                    .find(|&k| {
+                        header(&src[starts[k]..starts[k + 1]]) == format!("[{array}.{name}]")
+                    })
+                    .map(|k| (starts[k], starts[k + 1]))
+            })
         };
-        match path {
-            [key] => return replace_key(src, starts[w], starts[w + 1], key, value),
-            [table, key] => {
-                // Inline table in the element body, else a sub-table.
-                if let Some((lo, hi)) = inline_table(src, starts[w], starts[w + 1], table) {
-                    return replace_key(src, lo, hi, key, value);
-                }
-                let (lo, hi) = sub(table)?;
-                return replace_key(src, lo, hi, key, value);
-            }
-            [table, inner, key] => {
-                let (lo, hi) = match sub(table) {
-                    Some(r) => r,
-                    None => inline_table(src, starts[w], starts[w + 1], table)?,
-                };
-                if let Some((a, b)) = inline_table(src, lo, hi, inner) {
-                    return replace_key(src, a, b, key, value);
-                }
-                let (a, b) = sub(&format!("{table}.{inner}"))?;
-                return replace_key(src, a, b, key, value);
+        let (lo, hi) = match path {
+            [_] => (starts[w], starts[w + 1]),
+            [t, _] => table(starts[w], starts[w + 1], t, t)?,
+            [t, inner, _] => {
+                let (lo, hi) = table(starts[w], starts[w + 1], t, t)?;
+                table(lo, hi, inner, &format!("{t}.{inner}"))?
             }
             _ => return None,
-        }
+        };
+        return replace_key(src, lo, hi, path[path.len() - 1], value);
     }
     None
 }

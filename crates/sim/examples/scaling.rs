@@ -10,21 +10,8 @@ mod bench;
 
 use std::time::Instant;
 
-use sxplan_sim::{simulate, Algorithm, SimOptions, SimResult};
-
-/// Largest relative difference of a stream's element flow (floor: 1e-12 of the element's feed).
-fn difference(a: &SimResult, b: &SimResult) -> f64 {
-    let mut worst: f64 = 0.0;
-    for (s, t) in a.streams.iter().zip(&b.streams) {
-        for (e, v) in &s.flow_mol_per_h {
-            let w = t.flow_mol_per_h[e];
-            let floor = 1e-12 * a.mass_balance.per_element[e].in_mol_per_h;
-            let d = (v - w).abs() / v.abs().max(w.abs()).max(floor).max(f64::MIN_POSITIVE);
-            worst = worst.max(d);
-        }
-    }
-    worst
-}
+use bench::common::stream_flow_difference;
+use sxplan_sim::{simulate, Algorithm, SimOptions};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -68,7 +55,7 @@ fn main() {
                     t0.elapsed().as_secs_f64(),
                     s.diagnostics.chain_iterations,
                     s.diagnostics.max_stage_residual,
-                    difference(&r, &s)
+                    stream_flow_difference(&r, &s)
                 ),
                 Err(e) => println!("  substitution: error {e}"),
             }

@@ -679,15 +679,8 @@ mod tests {
         let coarse = c.solve_newton_direct(&start).expect("converges from it");
         assert_eq!(direct.status, crate::SolveStatus::Converged);
         assert_eq!(coarse.status, crate::SolveStatus::Converged);
-        for (x, y) in direct
-            .a
-            .iter()
-            .zip(&coarse.a)
-            .chain(direct.o.iter().zip(&coarse.o))
-        {
-            let d = (x - y).abs() / x.abs().max(y.abs()).max(1e-12);
-            assert!(d <= 1e-9, "{x} vs {y}");
-        }
+        let d = crate::chain::test_fixtures::flow_difference(&direct, &coarse, 1e-12);
+        assert!(d <= 1e-9, "flows differ by {d:e}");
         let long = chain(1200, 600, 200, beta, feed);
         let start = long
             .coarse_start()
