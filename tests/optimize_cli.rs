@@ -164,7 +164,7 @@ fn shipped_pr_nd_meets_its_specs_by_moving_the_extraction_ratios() {
         "{out}"
     );
     assert!(
-        out.contains("confirmed by sxplan_sim::simulate: converged"),
+        out.contains("simulated at the returned point (sxplan-sim, the simulator `sxplan simulate` runs): converged"),
         "{out}"
     );
     for spec in ["purity Nd_chloride Nd", "purity Pr_raffinate Pr"] {

@@ -166,7 +166,7 @@ fn main_job_optimizes_to_a_simulator_confirmed_point_and_writes_the_report() {
         "check ",
         "simulate (written point): converged",
         ": optimal (max_margin)",
-        "confirmed by sxplan_sim::simulate: converged",
+        "simulated at the returned point (sxplan-sim, the simulator `sxplan simulate` runs): converged",
         "plant summary: minamitorishima",
         "mud throughput:",
         "oxide products",

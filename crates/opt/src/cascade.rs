@@ -30,7 +30,7 @@ use sxplan_model::{
 
 use crate::error::OptError;
 use crate::lp::{Direction, LpProblem, Relation, RowId, RowKind, VarId};
-use crate::plant::{inflows, layout, var_name, OperatingPoint, Plant, PlantPoint};
+use crate::plant::{loading_limit, var_name, OperatingPoint, Plant, PlantPoint};
 
 /// What a spec or limit row stands for, in user terms; used for shadow prices and diagnosis.
 #[derive(Debug, Clone, PartialEq)]
@@ -202,81 +202,78 @@ pub fn build(
     )
 }
 
-/// Sensitivities of the simulated plant to the operating variables, by finite differences of
-/// warm-started simulations: `[k]` is the derivative with respect to `u_k`.
+/// Sensitivities of the simulated plant to the operating variables, from the simulator's
+/// implicit-function-theorem derivatives at the point ([`sxplan_sim::Simulator::sensitivities`]):
+/// `[k]` is the derivative with respect to `u_k`.
 #[derive(Debug, Clone)]
 pub struct Responses {
     /// d(link element flow)/du_k, `[k][link][element]`.
     pub link: Vec<Vec<Vec<f64>>>,
     /// d(organic REY flow leaving each stage)/du_k, `[k][circuit][stage]`.
     pub loading: Vec<Vec<Vec<f64>>>,
-    /// Simulations used.
+    /// Directions differentiated (one per free variable).
     pub simulations: usize,
 }
 
-/// Relative finite-difference step of [`responses`].
+/// Relative step of the parameter differences inside [`responses`].
 pub const FD_STEP: f64 = 1e-6;
 
-/// Central finite differences of the plant simulation in every operating variable, each
-/// simulation warm-started from the point (a handful of milliseconds per simulation for the
-/// separation-factor chains).
+/// The operating point moved by `+h` and `-h` in variable `k`, as flowsheets, with `h`.
+pub(crate) fn direction(
+    plant: &Plant,
+    point: &OperatingPoint,
+    k: usize,
+) -> Result<(Flowsheet, Flowsheet, f64), OptError> {
+    let f = &plant.free[k];
+    let x0 = point.values[k].1;
+    let h = FD_STEP * x0.abs().max(1e-3 * (f.upper - f.lower).abs()).max(1e-9);
+    let mut pp = point.clone();
+    pp.values[k].1 = x0 + h;
+    let mut pm = point.clone();
+    pm.values[k].1 = x0 - h;
+    Ok((
+        crate::plant::apply(&plant.fs, &pp)?,
+        crate::plant::apply(&plant.fs, &pm)?,
+        h,
+    ))
+}
+
+/// Derivatives of the link element flows and of each stage's organic REY flow with respect to
+/// every free operating variable, at the simulated point `sim`.
 pub fn responses(
     plant: &Plant,
     point: &OperatingPoint,
     sim: &PlantPoint,
 ) -> Result<Responses, OptError> {
-    let fs = &plant.fs;
+    let fs = crate::plant::apply(&plant.fs, point)?;
     let m = fs.elements.len();
     let rey: Vec<bool> = fs.elements.iter().map(|e| e.is_rey()).collect();
-    let org_rey = |p: &PlantPoint| -> Vec<Vec<f64>> {
-        p.circuits
-            .iter()
-            .map(|c| {
-                c.o.iter()
-                    .map(|o| (0..m).filter(|&i| rey[i]).map(|i| o[i]).sum())
-                    .collect()
-            })
-            .collect()
-    };
-    let mut link = Vec::new();
-    let mut loading = Vec::new();
-    let mut simulations = 0;
-    for (k, f) in plant.free.iter().enumerate() {
-        let x0 = point.values[k].1;
-        let h = FD_STEP * x0.abs().max(1e-3 * (f.upper - f.lower).abs()).max(1e-9);
-        let mut pp = point.clone();
-        pp.values[k].1 = x0 + h;
-        let sp = plant.simulate_from(&pp, Some(sim))?;
-        let mut pm = point.clone();
-        pm.values[k].1 = x0 - h;
-        let sm = plant.simulate_from(&pm, Some(sim))?;
-        simulations += 2;
-        if !sp.status.is_converged() || !sm.status.is_converged() {
-            return Err(OptError::Simulation(format!(
-                "the plant does not converge next to the point ({} {} +- {h})",
-                crate::plant::var_name(fs, f.var),
-                x0
-            )));
-        }
-        let dl: Vec<Vec<f64>> = sp
-            .link_flow
-            .iter()
-            .zip(&sm.link_flow)
-            .map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y) / (2.0 * h)).collect())
-            .collect();
-        let (op, om) = (org_rey(&sp), org_rey(&sm));
-        let dload: Vec<Vec<f64>> = op
-            .iter()
-            .zip(&om)
-            .map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y) / (2.0 * h)).collect())
-            .collect();
-        link.push(dl);
-        loading.push(dload);
+    let dirs = (0..plant.free.len())
+        .map(|k| direction(plant, point, k))
+        .collect::<Result<Vec<_>, _>>()?;
+    let tangents = plant
+        .simulator()
+        .sensitivities(&fs, sim, &dirs)
+        .map_err(|e| OptError::Simulation(e.to_string()))?;
+    let mut link = Vec::with_capacity(tangents.len());
+    let mut loading = Vec::with_capacity(tangents.len());
+    for t in tangents {
+        loading.push(
+            t.circuits
+                .iter()
+                .map(|c| {
+                    c.o.iter()
+                        .map(|o| (0..m).filter(|&i| rey[i]).map(|i| o[i]).sum())
+                        .collect()
+                })
+                .collect(),
+        );
+        link.push(t.link_flow);
     }
     Ok(Responses {
         link,
         loading,
-        simulations,
+        simulations: dirs.len(),
     })
 }
 
@@ -461,13 +458,14 @@ fn build_with(
         // Organic loading of the screened stages: L_j(u) <= C O_j(u), both to first order.
         for (ci, c) in fs.circuits.iter().enumerate() {
             let cp = &sim.circuits[ci];
-            let lay = layout(c);
             for j in 0..cp.n_stages {
-                let Some(cmax) = cp.loading_limit[j].map(|x| x * (1.0 - SPEC_MARGIN)) else {
+                let Some(cmax) =
+                    loading_limit(&fs, ci, cp.section_of[j]).map(|x| x * (1.0 - SPEC_MARGIN))
+                else {
                     continue;
                 };
                 let sf_capacity = matches!(&c.equilibrium, Equilibrium::SeparationFactor(sf)
-                    if matches!(sf.loading.get(lay.section_of[j]), Some(Some(sxplan_model::SectionLoading::Capacity(_)))));
+                    if matches!(sf.loading.get(cp.section_of[j]), Some(Some(sxplan_model::SectionLoading::Capacity(_)))));
                 let o0 = hyd.org0[ci][j];
                 let l0: f64 = (0..m)
                     .filter(|&i| fs.elements[i].is_rey())
@@ -598,8 +596,13 @@ fn build_with(
         for (ci, c) in fs.circuits.iter().enumerate() {
             let cp = &sim.circuits[ci];
             let n = cp.n_stages;
-            let lay = layout(c);
-            let inf = inflows(&fs, ci, &sim.link_flow, &sim.link_vol);
+            // (stage, link, phase) of every link entering the circuit.
+            let inlets: Vec<(usize, usize, sxplan_model::Phase)> = (0..fs.links.len())
+                .filter_map(|li| {
+                    let p = plant.simulator().link_inlet(li)?;
+                    (p.circuit == ci).then_some((p.stage, li, p.phase))
+                })
+                .collect();
             let a: Vec<Vec<VarId>> = (0..n)
                 .map(|j| {
                     (0..m)
@@ -642,19 +645,19 @@ fn build_with(
                 let a0 = hyd.aq0[ci][j];
                 let o0 = hyd.org0[ci][j];
                 // Apparent equilibrium: D from the model at the point (exact for distribution).
-                let e0 = extraction_factors(&fs, ci, lay.section_of[j], j, cp, a0, o0);
-                let dlog = flow_exponents(&fs, ci, lay.section_of[j]);
+                let e0 = extraction_factors(&fs, ci, cp.section_of[j], j, cp, a0, o0);
+                let dlog = flow_exponents(&fs, ci, cp.section_of[j]);
                 let eta = cp.murphree[j];
                 for i in 0..m {
                     // Balance.
                     let mut terms = vec![(a[j][i], -1.0), (o[j][i], -1.0)];
-                    if lay.aq_from_next[j] && j + 1 < n {
+                    if cp.aq_from_next[j] && j + 1 < n {
                         terms.push((a[j + 1][i], 1.0));
                     }
                     if j > 0 {
                         terms.push((o[j - 1][i], 1.0));
                     }
-                    for &(st, li, _) in &inf.links {
+                    for &(st, li, _) in &inlets {
                         if st == j {
                             terms.push((link_vars[li][i], 1.0));
                         }
@@ -677,7 +680,7 @@ fn build_with(
                         if j > 0 {
                             terms.push((o[j - 1][i], -(1.0 - eta)));
                         }
-                        for &(st, li, ph) in &inf.links {
+                        for &(st, li, ph) in &inlets {
                             if st == j && ph == sxplan_model::Phase::Organic {
                                 terms.push((link_vars[li][i], -(1.0 - eta)));
                             }
@@ -712,9 +715,11 @@ fn build_with(
                     );
                 }
                 // Organic loading: sum_i o_ji <= C O_j(u).
-                if let Some(cmax) = cp.loading_limit[j].map(|c| c * (1.0 - SPEC_MARGIN)) {
+                if let Some(cmax) =
+                    loading_limit(&fs, ci, cp.section_of[j]).map(|c| c * (1.0 - SPEC_MARGIN))
+                {
                     let sf_capacity = matches!(&c.equilibrium, Equilibrium::SeparationFactor(sf)
-                        if matches!(sf.loading.get(lay.section_of[j]), Some(Some(sxplan_model::SectionLoading::Capacity(_)))));
+                        if matches!(sf.loading.get(cp.section_of[j]), Some(Some(sxplan_model::SectionLoading::Capacity(_)))));
                     let load0: f64 = (0..m)
                         .filter(|&i| fs.elements[i].is_rey())
                         .map(|i| cp.o[j][i])
@@ -752,14 +757,14 @@ fn build_with(
                 if l.from.node != NodeRef::Circuit(c.id) {
                     continue;
                 }
-                let src: Option<&Vec<VarId>> = match l.from.kind {
-                    PortKind::LoadedOrganic | PortKind::StrippedOrganic => o.last(),
-                    kind => lay
-                        .aq_outlet
-                        .iter()
-                        .position(|p| *p == Some(kind))
-                        .map(|j| &a[j]),
-                };
+                let src: Option<&Vec<VarId>> =
+                    plant
+                        .simulator()
+                        .link_outlet(li)
+                        .map(|p| match p.phase {
+                            sxplan_model::Phase::Organic => &o[p.stage],
+                            _ => &a[p.stage],
+                        });
                 for i in 0..m {
                     let mut terms = vec![(link_vars[li][i], 1.0)];
                     if let Some(s) = src {
@@ -945,11 +950,10 @@ fn build_with(
         if !limit.is_finite() {
             continue;
         }
-        let lay = layout(c);
         let mut seen: Vec<Vec<u64>> = Vec::new();
         for j in 0..c.n_stages() {
             if let Some(s) = cap.section {
-                if lay.section_of[j] != s {
+                if sim.circuits[ci].section_of[j] != s {
                     continue;
                 }
             }

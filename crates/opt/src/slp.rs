@@ -16,7 +16,7 @@ use crate::cascade::{
 };
 use crate::error::OptError;
 use crate::lp::RowKind;
-use crate::plant::{apply, layout, var_name, var_unit, OperatingPoint, Plant, PlantPoint};
+use crate::plant::{apply, loading_limit, var_name, var_unit, OperatingPoint, Plant, PlantPoint};
 use crate::solve::{diagnose, solve, LpOptions, LpSolution, LpStatus};
 
 /// Largest simulated relative violation accepted for a Newton-like step onto the active specs.
@@ -36,9 +36,6 @@ pub enum OptStatus {
     IterationLimit,
     /// The simulator did not converge at the starting point.
     SimulationFailed,
-    /// The optimizer's own simulation meets every spec at the point but `sxplan_sim::simulate` does
-    /// not (or does not converge); see [`OptimizeResult::confirmation`].
-    Unconfirmed,
 }
 
 impl OptStatus {
@@ -50,7 +47,6 @@ impl OptStatus {
             OptStatus::Infeasible => "infeasible",
             OptStatus::IterationLimit => "iteration_limit",
             OptStatus::SimulationFailed => "simulation_failed",
-            OptStatus::Unconfirmed => "unconfirmed",
         }
     }
 }
@@ -206,70 +202,17 @@ pub struct ConflictReport {
     pub relative_violation: f64,
 }
 
-/// Independent confirmation of the returned point by the product simulator `sxplan_sim::simulate`.
+/// The simulation at the returned point: the state the optimizer evaluated there with the one
+/// simulator (`sxplan_sim::Simulator`), which is what `sxplan simulate` gives for the optimized
+/// flowsheet.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Confirmation {
-    /// The simulator's status word (or the error it returned).
-    pub status: String,
+    /// The simulation's status.
+    pub status: sxplan_sim::SolveStatus,
     /// Largest relative spec or limit violation in that simulation.
     pub max_violation: f64,
     /// Its largest relative element mass-balance error.
     pub mass_balance_error: f64,
-    /// Largest difference of a product element flow between it and the optimizer's own network
-    /// simulation, relative to the product's total flow (two algorithms agreeing).
-    pub max_product_difference: f64,
-}
-
-/// Re-simulates `fs` with `sxplan_sim::simulate` and checks every spec and limit on that result.
-pub fn confirm(fs: &Flowsheet, own: &PlantPoint) -> Result<Confirmation, OptError> {
-    let r = sxplan_sim::simulate(fs, &sxplan_sim::SimOptions::default())
-        .map_err(|e| OptError::Simulation(e.to_string()))?;
-    let m = fs.elements.len();
-    let mut point = own.clone();
-    let mut diff: f64 = 0.0;
-    for (pi, p) in fs.products.iter().enumerate() {
-        let Some(pr) = r.products.iter().find(|x| x.id == p.name) else {
-            return Err(OptError::Simulation(format!(
-                "product \"{}\" missing from the simulation",
-                p.name
-            )));
-        };
-        let tot: f64 = own.products[pi].iter().sum::<f64>().max(1e-300);
-        for (i, e) in fs.elements.iter().enumerate() {
-            let v = pr.flow_mol_per_h.get(e).copied().unwrap_or(0.0);
-            diff = diff.max((v - own.products[pi][i]).abs() / tot);
-            point.products[pi][i] = v;
-        }
-    }
-    for (i, e) in fs.elements.iter().enumerate() {
-        if let Some(b) = r.mass_balance.per_element.get(e) {
-            point.feed_in[i] = b.in_mol_per_h;
-        }
-    }
-    for (ci, c) in fs.circuits.iter().enumerate() {
-        let Some(cr) = r.circuits.iter().find(|x| x.name == c.name) else {
-            continue;
-        };
-        let Some(cp) = point.circuits.get_mut(ci) else {
-            continue;
-        };
-        for (j, st) in cr.stages.iter().enumerate().take(cp.n_stages) {
-            cp.flow_vol_aq[j] = st.flow_vol_aq;
-            cp.flow_vol_org[j] = st.flow_vol_org;
-            for i in 0..m {
-                let e = fs.elements[i];
-                cp.a[j][i] = st.conc_aq.get(&e).copied().unwrap_or(0.0) * st.flow_vol_aq;
-                cp.o[j][i] = st.conc_org.get(&e).copied().unwrap_or(0.0) * st.flow_vol_org;
-            }
-        }
-    }
-    let checks = check_specs(fs, &point);
-    Ok(Confirmation {
-        status: r.status.as_str().to_string(),
-        max_violation: max_violation(&checks),
-        mass_balance_error: r.mass_balance.max_relative_error,
-        max_product_difference: diff,
-    })
 }
 
 /// Result of [`optimize`].
@@ -297,15 +240,14 @@ pub struct OptimizeResult {
     pub checks: Vec<SpecCheck>,
     /// Conflicting specs when infeasible.
     pub conflicts: Vec<ConflictReport>,
-    /// Confirmation of the returned point by `sxplan_sim::simulate`.
+    /// The simulation at the returned point.
     pub confirmation: Option<Confirmation>,
     /// Backend used.
     pub backend: String,
     /// Data used for prices (source strings).
     pub price_sources: Vec<String>,
-    /// Largest element mass-balance closure error (relative) of the returned point: from the
-    /// confirming `sxplan_sim::simulate` run when there is one, else from the optimizer's own network
-    /// simulation (which counts only flows into products and purges as outlets).
+    /// Largest element mass-balance closure error (relative) of the returned point: feeds
+    /// against every product, purge and open outlet.
     pub balance_closure: f64,
     /// LP size of the last pass: (columns, rows, nonzeros).
     pub lp_size: (usize, usize, usize),
@@ -621,10 +563,9 @@ pub fn check_specs(fs: &Flowsheet, sim: &PlantPoint) -> Vec<SpecCheck> {
             continue;
         };
         let limit = cap.limit.max_flow_vol();
-        let lay = layout(c);
         let mut worst: f64 = 0.0;
         for j in 0..cp.n_stages {
-            if cap.section.is_some_and(|s| lay.section_of[j] != s) {
+            if cap.section.is_some_and(|s| cp.section_of[j] != s) {
                 continue;
             }
             worst = worst.max(cp.flow_vol_aq[j] + cp.flow_vol_org[j]);
@@ -646,15 +587,14 @@ pub fn check_specs(fs: &Flowsheet, sim: &PlantPoint) -> Vec<SpecCheck> {
         let Some(c) = fs.circuits.get(ci) else {
             continue;
         };
-        let lay = layout(c);
         let mut worst: (f64, f64, f64) = (0.0, 0.0, 0.0);
         let mut any = false;
         for j in 0..cp.n_stages {
-            let Some(cmax) = cp.loading_limit[j] else {
+            let Some(cmax) = loading_limit(fs, ci, cp.section_of[j]) else {
                 continue;
             };
             let sf_cap = matches!(&c.equilibrium, sxplan_model::Equilibrium::SeparationFactor(sf)
-                if matches!(sf.loading.get(lay.section_of[j]), Some(Some(sxplan_model::SectionLoading::Capacity(_)))));
+                if matches!(sf.loading.get(cp.section_of[j]), Some(Some(sxplan_model::SectionLoading::Capacity(_)))));
             if sf_cap || cp.flow_vol_org[j] <= 0.0 {
                 continue;
             }
@@ -688,31 +628,13 @@ fn max_violation(checks: &[SpecCheck]) -> f64 {
     checks.iter().map(|c| c.violation).fold(0.0, f64::max)
 }
 
-/// Largest relative element balance closure error of the plant (feeds in = products + purges out).
-fn closure(fs: &Flowsheet, sim: &PlantPoint) -> f64 {
-    let m = fs.elements.len();
-    let mut out = vec![0.0; m];
-    for (li, l) in fs.links.iter().enumerate() {
-        let sink = matches!(
-            l.to.node,
-            sxplan_model::NodeRef::Product(_) | sxplan_model::NodeRef::Purge(_)
-        );
-        if sink {
-            for (o, f) in out.iter_mut().zip(&sim.link_flow[li]) {
-                *o += f;
-            }
-        }
-    }
-    // Unlinked outlets (e.g. a residue with no link) are not counted; report the worst element.
-    (0..m)
-        .map(|i| {
-            let f = sim.feed_in[i];
-            if f > 0.0 {
-                ((out[i] - f) / f).abs()
-            } else {
-                0.0
-            }
-        })
+/// Largest relative element balance closure error of the plant: what the feeds bring against
+/// what every product, purge and open outlet takes.
+fn closure(sim: &PlantPoint) -> f64 {
+    sim.feed_in
+        .iter()
+        .zip(&sim.out)
+        .map(|(f, o)| if *f > 0.0 { ((o - f) / f).abs() } else { 0.0 })
         .fold(0.0, f64::max)
 }
 
@@ -810,10 +732,11 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
     // (apparent extraction factors held for the pass) cannot see: use the reduced-space LP there.
     // So do free split fractions, saponification degrees and acid strengths, which enter the
     // full-space rows bilinearly: their effect comes from the simulated responses.
+    // Mass-action and empirical circuits likewise: their extraction factors move with the acidity.
     let reduced = fs.circuits.iter().any(|c| {
-        matches!(
+        !matches!(
             c.equilibrium,
-            sxplan_model::Equilibrium::SeparationFactor(_)
+            sxplan_model::Equilibrium::Distribution(_)
         )
     }) || plant.free.iter().any(|f| {
         !matches!(
@@ -1063,30 +986,12 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
         price_sources,
         &final_fs,
     );
-    // Two simulators must agree before a point is called optimal.
-    match confirm(&final_fs, &sim) {
-        Ok(c) => {
-            let bad = c.status != "converged" || c.max_violation > opts.spec_tol.max(1e-9);
-            if bad && result.status == OptStatus::Optimal {
-                result.status = OptStatus::Unconfirmed;
-            }
-            // The rigorous simulator accounts for every outlet (unit residues and losses included),
-            // the optimizer's network only for links into products and purges: report its closure.
-            result.balance_closure = c.mass_balance_error;
-            result.confirmation = Some(c);
-        }
-        Err(e) => {
-            if result.status == OptStatus::Optimal {
-                result.status = OptStatus::Unconfirmed;
-            }
-            result.confirmation = Some(Confirmation {
-                status: format!("error: {e}"),
-                max_violation: f64::MAX,
-                mass_balance_error: 0.0,
-                max_product_difference: 0.0,
-            });
-        }
-    }
+    // The returned point is the simulator's own state there: report it as such.
+    result.confirmation = Some(Confirmation {
+        status: sim.status,
+        max_violation: max_violation(&checks),
+        mass_balance_error: closure(&sim),
+    });
     Ok(result)
 }
 
@@ -1230,7 +1135,7 @@ fn finish(
         confirmation: None,
         backend: opts.lp.backend.as_str().to_string(),
         price_sources,
-        balance_closure: closure(fs, sim),
+        balance_closure: closure(sim),
         lp_size,
         flowsheet: fs.clone(),
         point: point.clone(),

@@ -447,8 +447,8 @@ pub fn plant_summary(
                 "optimized ({}; {})",
                 o.status.as_str(),
                 o.confirmation.as_ref().map_or(
-                    "not confirmed by simulation".to_string(),
-                    |c| format!("simulator confirmation: {}", c.status)
+                    "not simulated".to_string(),
+                    |c| format!("simulation: {}", c.status)
                 )
             ),
             None => "simulated (no optimization)".to_string(),

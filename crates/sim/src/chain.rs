@@ -27,7 +27,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::equilibrium::{EqJac, SfLoading, StageModel};
-use crate::linalg::{dense_solve, gth_chain_solve, thomas, BlockTridiag};
+use crate::linalg::{dense_solve, gth_chain_solve, thomas, BlockLu, BlockTridiag};
 use crate::reduced::Reduced;
 use crate::reduced_ma::ReducedMa;
 use crate::SolveStatus;
@@ -55,6 +55,9 @@ const COARSE_KEEP: usize = 10;
 const COARSE_MIN_STAGES: usize = 100;
 /// Newton iterations allowed from the shortened chain's solution before the usual start.
 const COARSE_DIRECT_MAX: usize = 25;
+/// Newton iterations allowed from a warm start before the cold path takes over: from a start
+/// in Newton's basin a handful suffice (quadratic convergence); more means it is not.
+const WARM_DIRECT_MAX: usize = 8;
 /// Substitution passes before Newton takes over.
 const WARM_PASSES: usize = 200;
 /// Lowest net acidity (mol/L) assumed when building the initial estimate.
@@ -152,6 +155,7 @@ pub struct ChainSolution {
     pub free_dimer: Vec<f64>,
 }
 
+#[derive(Debug, Clone)]
 struct Layout {
     m: usize,
     has_o: bool,
@@ -169,7 +173,117 @@ impl Layout {
     }
 }
 
+/// A converged chain linearized at its solution: the state in the general block layout and
+/// the factored, scaled Jacobian of the stage residuals there (implicit function theorem: a
+/// chain with other inputs or parameters is, to first order, one Newton step away).
+#[derive(Debug, Clone)]
+pub(crate) struct Linearized {
+    lay: Layout,
+    u0: Vec<f64>,
+    lu: BlockLu,
+    row: Vec<f64>,
+    col: Vec<f64>,
+}
+
 impl Chain {
+    /// Linearizes the chain at `sol` (a converged solution of it); `None` for an empty chain or
+    /// a singular Jacobian.
+    pub(crate) fn linearize(&self, sol: &ChainSolution) -> Option<Linearized> {
+        let (n, m) = (self.n_stages, self.n_elements);
+        if n == 0 || m == 0 || sol.a.len() != n * m {
+            return None;
+        }
+        let lay = self.layout();
+        let b = lay.block();
+        let u0 = self.join_u(&lay, &sol.a, &sol.o, &sol.h);
+        let mut o_eq = vec![0.0; n * m];
+        let mut r = vec![0.0; n * b];
+        self.residuals(&lay, &u0, &mut o_eq, &mut r);
+        let mut jac = BlockTridiag::zeros(n, b);
+        self.jacobian(&lay, &u0, &mut jac);
+        let (mut row, mut col) = self.scales(&lay, &u0, &o_eq);
+        // Element rows and columns are scaled alike, by the element's throughput of the stage
+        // with a floor of 1e-30 of the stage's total: the diagonal blocks are then O(1) and no
+        // coupling exceeds 1e30, so the elimination cannot overflow (the Newton scales let an
+        // element that never enters reach 1e-308). Trace elements above the floor keep their
+        // own scale, which the purity rows' relative derivatives need.
+        for j in 0..n {
+            let thr: Vec<f64> = (0..m)
+                .map(|i| {
+                    let o = self.org_out(&lay, &u0, &o_eq, j, i);
+                    u0[j * b + i].abs() + o.abs() + self.aq_ext[j * m + i] + self.org_ext[j * m + i]
+                })
+                .collect();
+            let tot: f64 = thr.iter().sum();
+            let floor = (1e-30 * tot).max(1e-280);
+            for i in 0..m {
+                let s = thr[i].max(floor);
+                row[j * b + i] = 1.0 / s;
+                col[j * b + i] = s;
+                if lay.has_o {
+                    row[j * b + m + i] = 1.0 / s;
+                    col[j * b + m + i] = s;
+                }
+            }
+        }
+        jac.scale(&row, &col);
+        let lu = jac.factor()?;
+        Some(Linearized {
+            lay,
+            u0,
+            lu,
+            row,
+            col,
+        })
+    }
+
+    /// This chain (the linearized one with other inputs or parameters) solved to first order:
+    /// one Newton step from the linearization point, with the Jacobian factored there. The
+    /// step is not clamped (a derivative must see negative increments too); `None` when the
+    /// shapes differ or the solve fails.
+    pub(crate) fn linear_step(&self, lin: &Linearized) -> Option<ChainSolution> {
+        let (n, m) = (self.n_stages, self.n_elements);
+        let lay = &lin.lay;
+        let b = lay.block();
+        if lin.u0.len() != n * b || lay.m != m {
+            return None;
+        }
+        let mut o_eq = vec![0.0; n * m];
+        let mut r = vec![0.0; n * b];
+        self.residuals(lay, &lin.u0, &mut o_eq, &mut r);
+        let rhs: Vec<f64> = r.iter().zip(&lin.row).map(|(v, s)| -v * s).collect();
+        let step = lin.lu.solve(&rhs)?;
+        let u: Vec<f64> = lin
+            .u0
+            .iter()
+            .zip(step.iter().zip(&lin.col))
+            .map(|(u0, (d, c))| u0 + d * c)
+            .collect();
+        self.residuals(lay, &u, &mut o_eq, &mut r);
+        let mut a = vec![0.0; n * m];
+        let mut o = vec![0.0; n * m];
+        for j in 0..n {
+            for i in 0..m {
+                a[j * m + i] = u[j * b + i];
+                o[j * m + i] = self.org_out(lay, &u, &o_eq, j, i);
+            }
+        }
+        let h = if lay.has_h {
+            (0..n).map(|j| u[j * b + b - 1]).collect()
+        } else {
+            self.acidity_profile(&a, &o)
+        };
+        Some(ChainSolution {
+            status: SolveStatus::Converged,
+            iterations: 0,
+            max_residual: 0.0,
+            a,
+            o,
+            h,
+            free_dimer: vec![0.0; n],
+        })
+    }
+
     pub(crate) fn uses_acidity(&self) -> bool {
         self.models.iter().any(StageModel::uses_acidity)
     }
@@ -273,6 +387,32 @@ impl Chain {
         }
     }
 
+    /// Solves the chain from a previous solution of a chain of the same shape (a recycle
+    /// iteration, a neighbouring operating point): Newton directly from it, capped at a handful
+    /// of iterations; when that does not converge, the cold path ([`Chain::solve`], with its
+    /// shortened-chain start), whose iterations are added to those spent. A far-away start
+    /// otherwise sends Newton into continuation from scratch, slower than starting cold.
+    pub fn solve_warm(&self, algorithm: Algorithm, start: Option<&ChainSolution>) -> ChainSolution {
+        let usable = start.filter(|s| {
+            s.a.len() == self.n_stages * self.n_elements
+                && s.h.len() == self.n_stages
+                && s.a.iter().chain(&s.o).chain(&s.h).all(|v| v.is_finite())
+        });
+        match (algorithm, usable) {
+            (Algorithm::Newton, Some(st)) if self.n_stages > 0 && !self.all_linear() => {
+                match self.solve_newton_capped(st, WARM_DIRECT_MAX) {
+                    Ok(sol) => sol,
+                    Err(spent) => {
+                        let mut sol = self.solve(algorithm);
+                        sol.iterations += spent;
+                        sol
+                    }
+                }
+            }
+            _ => self.solve_from(algorithm, usable),
+        }
+    }
+
     /// Newton on a nonlinear chain from `start` (or its own initial estimate).
     fn solve_newton_from(&self, start: Option<&ChainSolution>) -> ChainSolution {
         if let Some(red) = Reduced::new(self, false) {
@@ -306,10 +446,20 @@ impl Chain {
         &self,
         start: &ChainSolution,
     ) -> Result<ChainSolution, usize> {
+        self.solve_newton_capped(start, COARSE_DIRECT_MAX)
+    }
+
+    /// [`Chain::solve_newton_direct`] with at most `max_iter` iterations for the reduced
+    /// solvers.
+    fn solve_newton_capped(
+        &self,
+        start: &ChainSolution,
+        max_iter: usize,
+    ) -> Result<ChainSolution, usize> {
         if let Some(red) = Reduced::new(self, false) {
-            red.solve_direct(start, COARSE_DIRECT_MAX)
+            red.solve_direct(start, max_iter)
         } else if let Some(red) = ReducedMa::new(self) {
-            red.solve_direct(start, COARSE_DIRECT_MAX)
+            red.solve_direct(start, max_iter)
         } else {
             converged_or_spent(self.solve_newton_continuation(Some(start)))
         }

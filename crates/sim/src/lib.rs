@@ -39,6 +39,7 @@ mod simulate;
 
 pub use chain::Algorithm;
 pub use results::{SimOptions, SimResult};
+pub use simulate::{CircuitState, CircuitTangent, PlantState, Simulator, StagePort, StateTangent};
 mod linalg;
 mod reduced;
 mod reduced_ma;

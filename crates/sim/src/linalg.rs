@@ -265,27 +265,28 @@ impl BlockTridiag {
 
     /// Solves the system for `rhs` (length `n * m`) by block Thomas; `None` when a block is singular.
     pub(crate) fn solve(&self, rhs: &[f64]) -> Option<Vec<f64>> {
+        self.factor()?.solve(rhs)
+    }
+
+    /// Block LU factorization (block Thomas without the right-hand side), for many solves with
+    /// one matrix (sensitivities: one solve per direction); `None` when a block is singular.
+    pub(crate) fn factor(&self) -> Option<BlockLu> {
         let (n, m) = (self.n, self.m);
         let mm = m * m;
-        // g[j] = M_j^{-1} upper_j, h[j] = M_j^{-1} (rhs_j - lower_j h_{j-1})
+        // g[j] = M_j^{-1} upper_j with M_j = diag_j - lower_j g[j-1].
         let mut g = vec![0.0; n * mm];
-        let mut h = vec![0.0; n * m];
+        let mut lus = Vec::with_capacity(n);
         let mut mat = vec![0.0; mm];
-        let mut tmp = vec![0.0; m];
         for j in 0..n {
             mat.copy_from_slice(&self.diag[j * mm..(j + 1) * mm]);
-            tmp.copy_from_slice(&rhs[j * m..(j + 1) * m]);
             if j > 0 {
                 let low = &self.lower[j * mm..(j + 1) * mm];
                 let gp = &g[(j - 1) * mm..j * mm];
-                let hp = &h[(j - 1) * m..j * m];
                 for r in 0..m {
                     let lrow = &low[r * m..(r + 1) * m];
-                    let mut acc = 0.0;
                     for k in 0..m {
                         let l = lrow[k];
                         if l != 0.0 {
-                            acc += l * hp[k];
                             let grow = &gp[k * m..(k + 1) * m];
                             let mrow = &mut mat[r * m..(r + 1) * m];
                             for c in 0..m {
@@ -293,37 +294,23 @@ impl BlockTridiag {
                             }
                         }
                     }
-                    tmp[r] -= acc;
                 }
             }
             let lu = Lu::factor(m, &mat)?;
-            lu.solve_in_place(&mut tmp);
-            h[j * m..(j + 1) * m].copy_from_slice(&tmp);
             if j + 1 < n {
                 let gj = &mut g[j * mm..(j + 1) * mm];
                 gj.copy_from_slice(&self.upper[j * mm..(j + 1) * mm]);
                 lu.solve_matrix_in_place(m, gj);
             }
+            lus.push(lu);
         }
-        let mut x = h;
-        for j in (0..n.saturating_sub(1)).rev() {
-            let (head, tail) = x.split_at_mut((j + 1) * m);
-            let xn = &tail[..m];
-            let gj = &g[j * mm..(j + 1) * mm];
-            let xj = &mut head[j * m..];
-            for r in 0..m {
-                let mut acc = 0.0;
-                for c in 0..m {
-                    acc += gj[r * m + c] * xn[c];
-                }
-                xj[r] -= acc;
-            }
-        }
-        if x.iter().all(|v| v.is_finite()) {
-            Some(x)
-        } else {
-            None
-        }
+        Some(BlockLu {
+            n,
+            m,
+            lower: self.lower.clone(),
+            g,
+            lus,
+        })
     }
 
     /// The same matrix as a dense row-major `(n m) x (n m)` array (tests and cross-checks).
@@ -449,5 +436,59 @@ mod tests {
     fn singular_is_none() {
         assert!(dense_solve(2, &[1.0, 2.0, 2.0, 4.0], &[1.0, 1.0]).is_none());
         assert!(thomas(&[0.0], &[0.0], &[0.0], &[1.0]).is_none());
+    }
+}
+
+/// Block LU factors of a [`BlockTridiag`] (from [`BlockTridiag::factor`]).
+#[derive(Debug, Clone)]
+pub(crate) struct BlockLu {
+    n: usize,
+    m: usize,
+    lower: Vec<f64>,
+    g: Vec<f64>,
+    lus: Vec<Lu>,
+}
+
+impl BlockLu {
+    /// Solves the factored system for `rhs` (length `n * m`); `None` when the solution is not
+    /// finite.
+    pub(crate) fn solve(&self, rhs: &[f64]) -> Option<Vec<f64>> {
+        let (n, m) = (self.n, self.m);
+        let mm = m * m;
+        let mut h = vec![0.0; n * m];
+        let mut tmp = vec![0.0; m];
+        for j in 0..n {
+            tmp.copy_from_slice(&rhs[j * m..(j + 1) * m]);
+            if j > 0 {
+                let low = &self.lower[j * mm..(j + 1) * mm];
+                let hp = &h[(j - 1) * m..j * m];
+                for r in 0..m {
+                    let lrow = &low[r * m..(r + 1) * m];
+                    let acc: f64 = lrow.iter().zip(hp).map(|(l, x)| l * x).sum();
+                    tmp[r] -= acc;
+                }
+            }
+            self.lus[j].solve_in_place(&mut tmp);
+            h[j * m..(j + 1) * m].copy_from_slice(&tmp);
+        }
+        let mut x = h;
+        for j in (0..n.saturating_sub(1)).rev() {
+            let (head, tail) = x.split_at_mut((j + 1) * m);
+            let xn = &tail[..m];
+            let gj = &self.g[j * mm..(j + 1) * mm];
+            let xj = &mut head[j * m..];
+            for r in 0..m {
+                let mut acc = 0.0;
+                for c in 0..m {
+                    acc += gj[r * m + c] * xn[c];
+                }
+                xj[r] -= acc;
+            }
+        }
+        if x.iter().all(|v| v.is_finite()) {
+            Some(x)
+        } else {
+            None
+        }
     }
 }

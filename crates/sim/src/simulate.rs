@@ -19,7 +19,7 @@ use sxplan_model::{
     UnitKind,
 };
 
-use crate::chain::{Algorithm, Chain, ChainSolution};
+use crate::chain::{Algorithm, Chain, ChainSolution, Linearized};
 use crate::equilibrium::{proton_conc, SfLoading, StageModel};
 use crate::linalg::dense_solve;
 use crate::results::*;
@@ -79,7 +79,7 @@ struct CircuitData {
 
 struct Engine<'a> {
     fs: &'a Flowsheet,
-    g: StageGraph,
+    g: &'a StageGraph,
     m: usize,
     elements: Vec<Element>,
     circuits: Vec<CircuitData>,
@@ -87,6 +87,9 @@ struct Engine<'a> {
     warnings: Vec<String>,
     /// Last chain solution per circuit: warm starts inside recycle iterations.
     warm: std::cell::RefCell<Vec<Option<ChainSolution>>>,
+    /// Tangent passes: every chain is solved to first order from these linearizations (of the
+    /// base point's chains) instead of by Newton.
+    linear: Option<&'a [Option<Linearized>]>,
 }
 
 #[derive(PartialEq, Clone, Copy)]
@@ -96,60 +99,616 @@ enum Mode {
 }
 
 /// Output of one pass.
+#[derive(Debug, Clone)]
 struct Pass {
     states: Vec<St>,
     chains: Vec<Option<(Chain, ChainSolution)>>,
+    /// Per circuit: aqueous and organic volumetric flow leaving each stage, L/h.
+    flows: Vec<(Vec<f64>, Vec<f64>)>,
 }
 
 pub(crate) fn run(fs: &Flowsheet, opts: &SimOptions) -> Result<SimResult, SimError> {
-    if !(opts.recycle_tolerance > 0.0 && opts.recycle_tolerance.is_finite()) {
-        return Err(SimError::spec(
-            "recycle_tolerance",
-            format!("must be finite and > 0, got {}", opts.recycle_tolerance),
-        ));
+    let sim = Simulator::new(fs, opts)?;
+    let state = sim.evaluate(fs, None)?;
+    sim.result(fs, &state)
+}
+
+/// The whole-flowsheet simulator, built once from a flowsheet's structure (stage graph, tear
+/// streams, the stream of every link) and evaluated at any operating point of it.
+///
+/// An operating point is the same flowsheet with other operating values (flows, acid strengths,
+/// saponification, split fractions, extraction ratios): [`Simulator::evaluate`] takes it whole,
+/// so there is one reading of a flowsheet into the equations, the one `sxplan simulate` uses.
+/// The optimizer evaluates every point through this type, warm-started from the previous state.
+#[derive(Debug, Clone)]
+pub struct Simulator {
+    graph: StageGraph,
+    options: SimOptions,
+    /// Stream of each flowsheet link, by link index.
+    link_stream: Vec<Option<StreamId>>,
+    /// Node of each product, by product index.
+    product_node: Vec<Option<NodeId>>,
+    /// Topology fingerprint: a point must have the same circuits, stages and links.
+    shape: Shape,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Shape {
+    stages: Vec<usize>,
+    links: usize,
+    elements: Vec<Element>,
+    products: usize,
+}
+
+impl Shape {
+    fn of(fs: &Flowsheet) -> Shape {
+        Shape {
+            stages: fs.circuits.iter().map(Circuit::n_stages).collect(),
+            links: fs.links.len(),
+            elements: fs.elements.clone(),
+            products: fs.products.len(),
+        }
     }
-    let g = StageGraph::build(fs).map_err(|e| SimError::Graph(e.to_string()))?;
-    let elements = fs.elements.clone();
-    let m = elements.len();
-    let mut eng = Engine {
-        fs,
-        g,
-        m,
-        elements,
-        circuits: Vec::new(),
-        algorithm: opts.algorithm,
-        warnings: Vec::new(),
-        warm: std::cell::RefCell::new(vec![None; fs.circuits.len()]),
-    };
-    for c in &fs.circuits {
-        let data = eng.circuit_data(c)?;
-        eng.circuits.push(data);
+}
+
+/// The simulated steady state of a whole plant at one operating point, indexed the way a
+/// flowsheet is (links, products, circuits by index; elements in flowsheet order).
+///
+/// Units: L/h, mol/h. Produced by [`Simulator::evaluate`]; [`Simulator::result`] turns it into
+/// the full [`SimResult`] (stage profiles with concentrations, pH, reagents, mass balance).
+#[derive(Debug, Clone)]
+pub struct PlantState {
+    /// Worst of the chain and recycle statuses (a mass balance not closed to 1e-9 counts as
+    /// not converged).
+    pub status: SolveStatus,
+    /// Recycle (tear-stream) iterations; 1 without recycles.
+    pub recycle_iterations: usize,
+    /// Largest relative change of the tear streams in the last recycle iteration.
+    pub recycle_residual: f64,
+    /// Chain iterations summed over every circuit solve of this evaluation.
+    pub chain_iterations: usize,
+    /// Element flows of every flowsheet link, `[link][element]`, mol/h.
+    pub link_flow: Vec<Vec<f64>>,
+    /// Volumetric flow of every flowsheet link, L/h (0 for solids).
+    pub link_vol: Vec<f64>,
+    /// Element flow into each product, `[product][element]`, mol/h.
+    pub products: Vec<Vec<f64>>,
+    /// Element flow brought in by the feeds, per element, mol/h.
+    pub feed_in: Vec<f64>,
+    /// Element flow leaving through products, purges and open outlets, per element, mol/h.
+    pub out: Vec<f64>,
+    /// Per circuit, in flowsheet order.
+    pub circuits: Vec<CircuitState>,
+    pass: Pass,
+    tear_x: Vec<f64>,
+    tears: Vec<StreamId>,
+}
+
+/// One circuit's simulated stages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CircuitState {
+    /// The circuit.
+    pub circuit: sxplan_model::CircuitId,
+    /// Number of stages N.
+    pub n_stages: usize,
+    /// Aqueous volumetric flow leaving each stage, L/h.
+    pub flow_vol_aq: Vec<f64>,
+    /// Organic volumetric flow leaving each stage, L/h.
+    pub flow_vol_org: Vec<f64>,
+    /// Stage j receives the aqueous outflow of stage j + 1.
+    pub aq_from_next: Vec<bool>,
+    /// Section index of each stage.
+    pub section_of: Vec<usize>,
+    /// Aqueous element outflow per stage, `[stage][element]`, mol/h.
+    pub a: Vec<Vec<f64>>,
+    /// Organic element outflow per stage, `[stage][element]`, mol/h.
+    pub o: Vec<Vec<f64>>,
+    /// Net acidity (H+ minus OH-) of the aqueous leaving each stage, mol/h.
+    pub h: Vec<f64>,
+    /// Murphree efficiency per stage.
+    pub murphree: Vec<f64>,
+    /// Outcome of the circuit's chain solve.
+    pub status: SolveStatus,
+    /// Largest scaled stage residual.
+    pub max_residual: f64,
+}
+
+/// Derivatives of a [`PlantState`] along one direction of the operating point (from
+/// [`Simulator::sensitivities`]), per unit of the direction; the fields mirror the state's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StateTangent {
+    /// d(element flow of every link), `[link][element]`.
+    pub link_flow: Vec<Vec<f64>>,
+    /// d(volumetric flow of every link).
+    pub link_vol: Vec<f64>,
+    /// d(element flow into each product), `[product][element]`.
+    pub products: Vec<Vec<f64>>,
+    /// d(element flow brought in by the feeds).
+    pub feed_in: Vec<f64>,
+    /// Per circuit.
+    pub circuits: Vec<CircuitTangent>,
+}
+
+/// Derivatives of one circuit's stages along a direction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CircuitTangent {
+    /// d(aqueous flow leaving each stage).
+    pub flow_vol_aq: Vec<f64>,
+    /// d(organic flow leaving each stage).
+    pub flow_vol_org: Vec<f64>,
+    /// d(aqueous element outflow), `[stage][element]`.
+    pub a: Vec<Vec<f64>>,
+    /// d(organic element outflow), `[stage][element]`.
+    pub o: Vec<Vec<f64>>,
+    /// d(net acidity outflow of each stage).
+    pub h: Vec<f64>,
+}
+
+impl StateTangent {
+    /// `(plus - minus) / width`, field by field.
+    fn between(plus: &PlantState, minus: &PlantState, width: f64) -> StateTangent {
+        let d1 = |a: &[f64], b: &[f64]| -> Vec<f64> {
+            a.iter().zip(b).map(|(x, y)| (x - y) / width).collect()
+        };
+        let d2 = |a: &[Vec<f64>], b: &[Vec<f64>]| -> Vec<Vec<f64>> {
+            a.iter().zip(b).map(|(x, y)| d1(x, y)).collect()
+        };
+        StateTangent {
+            link_flow: d2(&plus.link_flow, &minus.link_flow),
+            link_vol: d1(&plus.link_vol, &minus.link_vol),
+            products: d2(&plus.products, &minus.products),
+            feed_in: d1(&plus.feed_in, &minus.feed_in),
+            circuits: plus
+                .circuits
+                .iter()
+                .zip(&minus.circuits)
+                .map(|(p, m)| CircuitTangent {
+                    flow_vol_aq: d1(&p.flow_vol_aq, &m.flow_vol_aq),
+                    flow_vol_org: d1(&p.flow_vol_org, &m.flow_vol_org),
+                    a: d2(&p.a, &m.a),
+                    o: d2(&p.o, &m.o),
+                    h: d1(&p.h, &m.h),
+                })
+                .collect(),
+        }
     }
-    eng.check_outlets()?;
-    let tears: Vec<StreamId> = eng.g.tears().to_vec();
-    // 1. Volumes.
-    let vols = eng.solve_volumes(&tears)?;
-    eng.check_volumes(&vols)?;
-    // 2. Elements and acidity on the tear streams.
-    let n_x = tears.len() * (m + 1);
-    let floor = eng.floors(&tears);
-    let (x, iterations, recycle_residual, status, mut chain_iterations) = if tears.is_empty() {
-        (vec![0.0; n_x], 1, 0.0, SolveStatus::Converged, 0)
-    } else {
-        eng.converge_tears(&tears, &vols, &floor, opts)
-    };
-    let pass = eng.pass(Mode::Full, &tears, &vols, &x);
-    for s in pass.chains.iter().flatten() {
-        chain_iterations += s.1.iterations;
+}
+
+/// Where a flowsheet link meets a circuit's stages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StagePort {
+    /// Circuit index.
+    pub circuit: usize,
+    /// Stage index, 0-based.
+    pub stage: usize,
+    /// Phase of the link.
+    pub phase: Phase,
+}
+
+impl Simulator {
+    /// Builds the simulator for the structure of `fs` (its circuits, stages and links).
+    ///
+    /// `Err` for options or a flowsheet that cannot be simulated (a stage graph that cannot be
+    /// built); numeric outcomes come with each evaluation.
+    pub fn new(fs: &Flowsheet, options: &SimOptions) -> Result<Simulator, SimError> {
+        if !(options.recycle_tolerance > 0.0 && options.recycle_tolerance.is_finite()) {
+            return Err(SimError::spec(
+                "recycle_tolerance",
+                format!("must be finite and > 0, got {}", options.recycle_tolerance),
+            ));
+        }
+        let graph = StageGraph::build(fs).map_err(|e| SimError::Graph(e.to_string()))?;
+        let link_stream = fs
+            .links
+            .iter()
+            .map(|l| {
+                graph
+                    .streams()
+                    .iter()
+                    .find(|s| s.from_port == Some(l.from) && s.to_port == Some(l.to))
+                    .map(|s| s.id)
+            })
+            .collect();
+        let product_node = fs
+            .products
+            .iter()
+            .map(|p| {
+                graph
+                    .nodes()
+                    .iter()
+                    .find(|n| matches!(n.kind, NodeKind::Product { product } if product == p.id))
+                    .map(|n| n.id)
+            })
+            .collect();
+        Ok(Simulator {
+            graph,
+            options: options.clone(),
+            link_stream,
+            product_node,
+            shape: Shape::of(fs),
+        })
     }
-    Ok(eng.results(
-        pass,
-        &tears,
-        iterations,
-        status,
-        recycle_residual,
-        chain_iterations,
-    ))
+
+    /// The stage graph the simulator works on.
+    pub fn graph(&self) -> &StageGraph {
+        &self.graph
+    }
+
+    /// The options every evaluation uses.
+    pub fn options(&self) -> &SimOptions {
+        &self.options
+    }
+
+    fn engine_with_volumes<'a>(
+        &'a self,
+        fs: &'a Flowsheet,
+        tears: &[StreamId],
+    ) -> Result<(Engine<'a>, Vec<St>), SimError> {
+        let e = self.engine(fs)?;
+        let v = e.solve_volumes(tears)?;
+        Ok((e, v))
+    }
+
+    fn engine<'a>(&'a self, fs: &'a Flowsheet) -> Result<Engine<'a>, SimError> {
+        if Shape::of(fs) != self.shape {
+            return Err(SimError::spec(
+                "flowsheet",
+                "the operating point has other circuits, stages, links or elements than the flowsheet the simulator was built for",
+            ));
+        }
+        let m = fs.elements.len();
+        let mut eng = Engine {
+            fs,
+            g: &self.graph,
+            m,
+            elements: fs.elements.clone(),
+            circuits: Vec::new(),
+            algorithm: self.options.algorithm,
+            warnings: Vec::new(),
+            warm: std::cell::RefCell::new(vec![None; fs.circuits.len()]),
+            linear: None,
+        };
+        for c in &fs.circuits {
+            let data = eng.circuit_data(c)?;
+            eng.circuits.push(data);
+        }
+        eng.check_outlets()?;
+        Ok(eng)
+    }
+
+    /// Simulates the plant at the operating point `fs` (a flowsheet of the structure the
+    /// simulator was built for). With `warm`, a state of the same plant (say the previous
+    /// iterate of an optimizer), every chain and the recycles start from it.
+    ///
+    /// `Err` only for input that cannot be simulated; numeric outcomes are in
+    /// [`PlantState::status`].
+    pub fn evaluate(
+        &self,
+        fs: &Flowsheet,
+        warm: Option<&PlantState>,
+    ) -> Result<PlantState, SimError> {
+        let eng = self.engine(fs)?;
+        let m = eng.m;
+        if let Some(w) = warm {
+            let mut slots = eng.warm.borrow_mut();
+            for (ci, slot) in slots.iter_mut().enumerate() {
+                *slot = w
+                    .pass
+                    .chains
+                    .get(ci)
+                    .and_then(|c| c.as_ref())
+                    .filter(|(_, s)| s.status.is_converged())
+                    .map(|(_, s)| s.clone());
+            }
+        }
+        let tears: Vec<StreamId> = self.graph.tears().to_vec();
+        let vols = eng.solve_volumes(&tears)?;
+        eng.check_volumes(&vols)?;
+        let n_x = tears.len() * (m + 1);
+        let floor = eng.floors(&tears);
+        let x0 = warm
+            .map(|w| w.tear_x.as_slice())
+            .filter(|x| x.len() == n_x && x.iter().all(|v| v.is_finite()));
+        let (x, iterations, recycle_residual, status, mut chain_iterations) = if tears.is_empty() {
+            (vec![0.0; n_x], 1, 0.0, SolveStatus::Converged, 0)
+        } else {
+            eng.converge_tears(&tears, &vols, &floor, &self.options, x0)
+        };
+        let pass = eng.pass(Mode::Full, &tears, &vols, &x);
+        let mut status = status;
+        for s in pass.chains.iter().flatten() {
+            chain_iterations += s.1.iterations;
+            status = worst(status, s.1.status);
+        }
+        Ok(self.state(&eng, pass, x, tears, (iterations, recycle_residual, status, chain_iterations)))
+    }
+
+    fn state(
+        &self,
+        eng: &Engine<'_>,
+        pass: Pass,
+        tear_x: Vec<f64>,
+        tears: Vec<StreamId>,
+        (iterations, recycle_residual, status, chain_iterations): (usize, f64, SolveStatus, usize),
+    ) -> PlantState {
+        let m = eng.m;
+        let g = &self.graph;
+        let link_flow: Vec<Vec<f64>> = self
+            .link_stream
+            .iter()
+            .map(|s| s.map_or_else(|| vec![0.0; m], |s| pass.states[s.0].mol.clone()))
+            .collect();
+        let link_vol: Vec<f64> = self
+            .link_stream
+            .iter()
+            .map(|s| s.map_or(0.0, |s| pass.states[s.0].vol))
+            .collect();
+        let products: Vec<Vec<f64>> = self
+            .product_node
+            .iter()
+            .map(|n| {
+                let mut flow = vec![0.0; m];
+                if let Some(n) = n {
+                    for sid in g.inlets(*n) {
+                        for i in 0..m {
+                            flow[i] += pass.states[sid.0].mol[i];
+                        }
+                    }
+                }
+                flow
+            })
+            .collect();
+        let (feed_in, out) = eng.balance(&pass);
+        let mut circuits = Vec::with_capacity(eng.fs.circuits.len());
+        for (ci, c) in eng.fs.circuits.iter().enumerate() {
+            let ids = g.circuit_stages(sxplan_model::CircuitId(ci));
+            let n = ids.len();
+            let (qa, qo) = pass.flows[ci].clone();
+            let split = |v: &[f64]| -> Vec<Vec<f64>> {
+                (0..n).map(|j| v[j * m..(j + 1) * m].to_vec()).collect()
+            };
+            let (a, o, h, st, res) = match &pass.chains[ci] {
+                Some((_, sol)) => (
+                    split(&sol.a),
+                    split(&sol.o),
+                    sol.h.clone(),
+                    sol.status,
+                    sol.max_residual,
+                ),
+                None => (
+                    vec![vec![0.0; m]; n],
+                    vec![vec![0.0; m]; n],
+                    vec![0.0; n],
+                    SolveStatus::Converged,
+                    0.0,
+                ),
+            };
+            circuits.push(CircuitState {
+                circuit: c.id,
+                n_stages: n,
+                flow_vol_aq: qa,
+                flow_vol_org: qo,
+                aq_from_next: ids.iter().map(|s| g.stage(*s).aqueous_from_next).collect(),
+                section_of: ids.iter().map(|s| g.stage(*s).section).collect(),
+                a,
+                o,
+                h,
+                murphree: eng.circuits[ci].murphree.clone(),
+                status: st,
+                max_residual: res,
+            });
+        }
+        let closure = closure_error(&feed_in, &out);
+        let status = if closure > 1e-9 {
+            worst(status, SolveStatus::IterationLimit)
+        } else {
+            status
+        };
+        PlantState {
+            status,
+            recycle_iterations: iterations,
+            recycle_residual,
+            chain_iterations,
+            link_flow,
+            link_vol,
+            products,
+            feed_in,
+            out,
+            circuits,
+            pass,
+            tear_x,
+            tears,
+        }
+    }
+
+    /// The full result of a simulation at the operating point `fs` from its state: stage
+    /// profiles, products, reagents, mass balance and diagnostics, exactly as
+    /// [`crate::simulate`] reports them.
+    pub fn result(&self, fs: &Flowsheet, state: &PlantState) -> Result<SimResult, SimError> {
+        let eng = self.engine(fs)?;
+        Ok(eng.results(
+            &state.pass,
+            &state.tears,
+            state.recycle_iterations,
+            state.status,
+            state.recycle_residual,
+            state.chain_iterations,
+        ))
+    }
+
+    /// Volumetric flows only, without solving for elements: per circuit, the aqueous and
+    /// organic flow leaving each stage, L/h. Volumes are affine in the flows of a flowsheet
+    /// (additive volumes, fixed split fractions), so this is exact.
+    pub fn volumes(&self, fs: &Flowsheet) -> Result<Vec<(Vec<f64>, Vec<f64>)>, SimError> {
+        let eng = self.engine(fs)?;
+        let tears: Vec<StreamId> = self.graph.tears().to_vec();
+        let vols = eng.solve_volumes(&tears)?;
+        Ok(eng.pass(Mode::Volumes, &tears, &vols, &[]).flows)
+    }
+
+    /// Derivatives of `state` (a converged state at the operating point `fs`) along each
+    /// direction `(plus, minus, step)`: `plus` and `minus` are `fs` moved by `+step` and `-step`
+    /// along the direction (an operating variable changed, say). The result is per unit of the
+    /// direction.
+    ///
+    /// Implicit function theorem, not re-simulation: every chain is linearized once at its
+    /// solution (the block-tridiagonal Jacobian of its stage residuals, factored once); along a
+    /// direction each chain moves by one Newton step from the solution with the residuals of the
+    /// moved chain, so the derivative comes from one block solve per chain and direction. The
+    /// residuals' own dependence on the direction is taken by central differences (`step`,
+    /// error O(step^2)). Recycles: the tear-stream Jacobian `dG/dx` is built once from
+    /// linearized passes, and `(I - dG/dx) dx = dG/du` is solved per direction.
+    pub fn sensitivities(
+        &self,
+        fs: &Flowsheet,
+        state: &PlantState,
+        directions: &[(Flowsheet, Flowsheet, f64)],
+    ) -> Result<Vec<StateTangent>, SimError> {
+        if !state.status.is_converged() {
+            return Err(SimError::spec(
+                "state",
+                format!("sensitivities need a converged state, this one is {}", state.status),
+            ));
+        }
+        let mut lins: Vec<Option<Linearized>> = Vec::with_capacity(fs.circuits.len());
+        for (ci, c) in state.pass.chains.iter().enumerate() {
+            let lin = match c {
+                Some((chain, sol)) if chain.n_stages > 0 && chain.n_elements > 0 => {
+                    Some(chain.linearize(sol).ok_or_else(|| {
+                        SimError::spec(
+                            format!("circuit \"{}\"", fs.circuits[ci].name),
+                            "the stage equations are singular at the solution: no sensitivities",
+                        )
+                    })?)
+                }
+                _ => None,
+            };
+            lins.push(lin);
+        }
+        let tears = &state.tears;
+        let x0 = &state.tear_x;
+        let nx = x0.len();
+        let tear_out = |p: &Pass| -> Vec<f64> {
+            tears
+                .iter()
+                .flat_map(|sid| {
+                    let s = &p.states[sid.0];
+                    std::iter::once(s.acid).chain(s.mol.iter().copied())
+                })
+                .collect()
+        };
+        let linear_engine = |f| self.engine_with_volumes(f, tears);
+        // The tear Jacobian: the linearized pass is affine in the tear values.
+        let mut i_minus_gx = vec![0.0; nx * nx];
+        if nx > 0 {
+            let (mut e0, v0) = linear_engine(fs)?;
+            e0.linear = Some(&lins);
+            let floor = e0.floors(tears);
+            let g0 = tear_out(&e0.pass(Mode::Full, tears, &v0, x0));
+            for r in 0..nx {
+                i_minus_gx[r * nx + r] = 1.0;
+            }
+            for r in 0..nx {
+                let h = 1e-6 * x0[r].abs().max(floor[r] * 1e6).max(1e-300);
+                let mut xp = x0.clone();
+                xp[r] += h;
+                let gp = tear_out(&e0.pass(Mode::Full, tears, &v0, &xp));
+                for q in 0..nx {
+                    i_minus_gx[q * nx + r] -= (gp[q] - g0[q]) / h;
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(directions.len());
+        for (plus, minus, step) in directions {
+            let t = *step;
+            if !(t > 0.0 && t.is_finite()) {
+                return Err(SimError::spec(
+                    "sensitivity step",
+                    format!("must be finite and > 0, got {t}"),
+                ));
+            }
+            let (mut ep, vp) = linear_engine(plus)?;
+            let (mut em, vm) = linear_engine(minus)?;
+            ep.linear = Some(&lins);
+            em.linear = Some(&lins);
+            let dx = if nx > 0 {
+                let gp = tear_out(&ep.pass(Mode::Full, tears, &vp, x0));
+                let gm = tear_out(&em.pass(Mode::Full, tears, &vm, x0));
+                let gu: Vec<f64> = gp.iter().zip(&gm).map(|(a, b)| (a - b) / (2.0 * t)).collect();
+                dense_solve(nx, &i_minus_gx, &gu).ok_or_else(|| {
+                    SimError::spec(
+                        "recycles",
+                        "the tear-stream equations are singular at the solution: no sensitivities",
+                    )
+                })?
+            } else {
+                Vec::new()
+            };
+            let xp: Vec<f64> = x0.iter().zip(&dx).map(|(x, d)| x + t * d).collect();
+            let xm: Vec<f64> = x0.iter().zip(&dx).map(|(x, d)| x - t * d).collect();
+            let pp = ep.pass(Mode::Full, tears, &vp, &xp);
+            let pm = em.pass(Mode::Full, tears, &vm, &xm);
+            for (ci, c) in pp.chains.iter().chain(&pm.chains).enumerate() {
+                if let Some((_, sol)) = c {
+                    if !sol.status.is_converged() {
+                        let name = &fs.circuits[ci % fs.circuits.len().max(1)].name;
+                        return Err(SimError::spec(
+                            format!("circuit \"{name}\""),
+                            "the linearized stage equations could not be solved: no sensitivities",
+                        ));
+                    }
+                }
+            }
+            let no_tears = (1, 0.0, SolveStatus::Converged, 0);
+            let sp = self.state(&ep, pp, xp, tears.clone(), no_tears);
+            let sm = self.state(&em, pm, xm, tears.clone(), no_tears);
+            out.push(StateTangent::between(&sp, &sm, 2.0 * t));
+        }
+        Ok(out)
+    }
+
+    /// The stage a flowsheet link enters, when it enters a circuit.
+    pub fn link_inlet(&self, link: usize) -> Option<StagePort> {
+        let s = self.graph.stream(self.link_stream.get(link).copied().flatten()?);
+        self.stage_port(s.to, s.phase)
+    }
+
+    /// The stage a flowsheet link leaves, when it leaves a circuit.
+    pub fn link_outlet(&self, link: usize) -> Option<StagePort> {
+        let s = self.graph.stream(self.link_stream.get(link).copied().flatten()?);
+        self.stage_port(s.from, s.phase)
+    }
+
+    fn stage_port(&self, node: NodeId, phase: Phase) -> Option<StagePort> {
+        match self.graph.node(node).kind {
+            NodeKind::Stage { stage } => {
+                let st = self.graph.stage(stage);
+                Some(StagePort {
+                    circuit: st.circuit.0,
+                    stage: st.number - 1,
+                    phase,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
+/// Largest relative element error `|in - out| / in` (1 when something leaves that never
+/// entered).
+fn closure_error(fin: &[f64], fout: &[f64]) -> f64 {
+    let mut max_rel: f64 = 0.0;
+    for (a, b) in fin.iter().zip(fout) {
+        let r = if *a > 0.0 {
+            (a - b).abs() / a
+        } else if *b == 0.0 {
+            0.0
+        } else {
+            1.0
+        };
+        max_rel = max_rel.max(if r.is_finite() { r } else { 1.0 });
+    }
+    max_rel
 }
 
 fn worst(a: SolveStatus, b: SolveStatus) -> SolveStatus {
@@ -471,6 +1030,7 @@ impl Engine<'_> {
             guess.insert(*sid, s);
         }
         let mut chains: Vec<Option<(Chain, ChainSolution)>> = vec![None; self.fs.circuits.len()];
+        let mut flows: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); self.fs.circuits.len()];
         let read = |states: &Vec<St>, sid: StreamId| -> St {
             match guess.get(&sid) {
                 Some(s) => s.clone(),
@@ -521,6 +1081,7 @@ impl Engine<'_> {
                     for k in 0..n {
                         q_org[k] = ext_org[k].vol + if k > 0 { q_org[k - 1] } else { 0.0 };
                     }
+                    flows[ci] = (q_aq.clone(), q_org.clone());
                     let (a, o, h) = if mode == Mode::Full && n > 0 {
                         let data = &self.circuits[ci];
                         let mut chain = Chain {
@@ -542,14 +1103,26 @@ impl Engine<'_> {
                             z_exchange: data.z_exchange.clone(),
                         };
                         chain.base_ext[0] = data.base_per_l * ext_org[0].vol;
-                        let prev = self.warm.borrow()[ci].clone();
-                        let mut sol = chain.solve_from(self.algorithm, prev.as_ref());
-                        if sol.status != SolveStatus::Converged && prev.is_some() {
-                            sol = chain.solve(self.algorithm);
-                        }
-                        if sol.status == SolveStatus::Converged {
-                            self.warm.borrow_mut()[ci] = Some(sol.clone());
-                        }
+                        let sol = match self.linear {
+                            Some(lins) => lins
+                                .get(ci)
+                                .and_then(Option::as_ref)
+                                .and_then(|l| chain.linear_step(l))
+                                .unwrap_or_else(|| {
+                                    chain.finish_failed(vec![0.0; n * m], vec![0.0; n * m])
+                                }),
+                            None => {
+                                let prev = self.warm.borrow()[ci].clone();
+                                let mut sol = chain.solve_warm(self.algorithm, prev.as_ref());
+                                if sol.status != SolveStatus::Converged && prev.is_some() {
+                                    sol = chain.solve(self.algorithm);
+                                }
+                                if sol.status == SolveStatus::Converged {
+                                    self.warm.borrow_mut()[ci] = Some(sol.clone());
+                                }
+                                sol
+                            }
+                        };
                         let r = (sol.a.clone(), sol.o.clone(), sol.h.clone());
                         chains[ci] = Some((chain, sol));
                         r
@@ -583,7 +1156,11 @@ impl Engine<'_> {
                 }
             }
         }
-        Pass { states, chains }
+        Pass {
+            states,
+            chains,
+            flows,
+        }
     }
 
     /// Outlet states of an auxiliary node from its total inflow.
@@ -874,6 +1451,7 @@ impl Engine<'_> {
         vols: &[St],
         floor: &[f64],
         opts: &SimOptions,
+        x0: Option<&[f64]>,
     ) -> (Vec<f64>, usize, f64, SolveStatus, usize) {
         let m = self.m;
         let n_x = tears.len() * (m + 1);
@@ -901,7 +1479,7 @@ impl Engine<'_> {
                 .map(|((fv, xv), fl)| fv.abs() / (xv.abs() + fl))
                 .fold(0.0f64, f64::max)
         };
-        let mut x = vec![0.0; n_x];
+        let mut x = x0.map_or_else(|| vec![0.0; n_x], <[f64]>::to_vec);
         let mut gx = g(&x, &mut chain_its, &mut chain_status);
         let mut f: Vec<f64> = gx.iter().zip(&x).map(|(a, b)| a - b).collect();
         let mut res = rel(&f, &gx);
@@ -1047,10 +1625,33 @@ impl Engine<'_> {
         )
     }
 
+    /// Element flows entering with the sources and leaving through the sinks, per element.
+    fn balance(&self, pass: &Pass) -> (Vec<f64>, Vec<f64>) {
+        let m = self.m;
+        let mut fin = vec![0.0; m];
+        let mut fout = vec![0.0; m];
+        for n in self.g.nodes() {
+            if n.kind.is_source() {
+                for sid in self.g.outlets(n.id) {
+                    for i in 0..m {
+                        fin[i] += pass.states[sid.0].mol[i];
+                    }
+                }
+            } else if n.kind.is_sink() {
+                for sid in self.g.inlets(n.id) {
+                    for i in 0..m {
+                        fout[i] += pass.states[sid.0].mol[i];
+                    }
+                }
+            }
+        }
+        (fin, fout)
+    }
+
     #[allow(clippy::too_many_lines)]
     fn results(
         &self,
-        pass: Pass,
+        pass: &Pass,
         tears: &[StreamId],
         iterations: usize,
         recycle_status: SolveStatus,
@@ -1096,23 +1697,7 @@ impl Engine<'_> {
             });
         }
         // Mass balance: sources vs sinks.
-        let mut fin = vec![0.0; m];
-        let mut fout = vec![0.0; m];
-        for n in self.g.nodes() {
-            if n.kind.is_source() {
-                for sid in self.g.outlets(n.id) {
-                    for i in 0..m {
-                        fin[i] += pass.states[sid.0].mol[i];
-                    }
-                }
-            } else if n.kind.is_sink() {
-                for sid in self.g.inlets(n.id) {
-                    for i in 0..m {
-                        fout[i] += pass.states[sid.0].mol[i];
-                    }
-                }
-            }
-        }
+        let (fin, fout) = self.balance(pass);
         let mut per_element = BTreeMap::new();
         let mut max_rel: f64 = 0.0;
         for i in 0..m {
