@@ -758,13 +758,10 @@ fn build_with(
                     continue;
                 }
                 let src: Option<&Vec<VarId>> =
-                    plant
-                        .simulator()
-                        .link_outlet(li)
-                        .map(|p| match p.phase {
-                            sxplan_model::Phase::Organic => &o[p.stage],
-                            _ => &a[p.stage],
-                        });
+                    plant.simulator().link_outlet(li).map(|p| match p.phase {
+                        sxplan_model::Phase::Organic => &o[p.stage],
+                        _ => &a[p.stage],
+                    });
                 for i in 0..m {
                     let mut terms = vec![(link_vars[li][i], 1.0)];
                     if let Some(s) = src {

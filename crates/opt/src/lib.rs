@@ -34,7 +34,6 @@ pub mod cascade;
 pub mod plant;
 mod slp;
 pub use slp::{
-    check_specs, economics, optimize, reagent_flows, Confirmation, ConflictReport,
-    OperatingValue, OptStatus, OptimizeOptions, OptimizeResult, Pass, ProductResult, ShadowPrice,
-    SpecCheck,
+    check_specs, economics, optimize, reagent_flows, Confirmation, ConflictReport, OperatingValue,
+    OptStatus, OptimizeOptions, OptimizeResult, Pass, ProductResult, ShadowPrice, SpecCheck,
 };

@@ -338,7 +338,11 @@ impl Plant {
     }
 
     /// The full simulation result (stage profiles, reagents, mass balance) of a state at `point`.
-    pub fn result(&self, point: &OperatingPoint, state: &PlantPoint) -> Result<SimResult, OptError> {
+    pub fn result(
+        &self,
+        point: &OperatingPoint,
+        state: &PlantPoint,
+    ) -> Result<SimResult, OptError> {
         let fs = apply(&self.fs, point)?;
         self.sim
             .result(&fs, state)

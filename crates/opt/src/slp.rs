@@ -733,20 +733,19 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
     // So do free split fractions, saponification degrees and acid strengths, which enter the
     // full-space rows bilinearly: their effect comes from the simulated responses.
     // Mass-action and empirical circuits likewise: their extraction factors move with the acidity.
-    let reduced = fs.circuits.iter().any(|c| {
-        !matches!(
-            c.equilibrium,
-            sxplan_model::Equilibrium::Distribution(_)
-        )
-    }) || plant.free.iter().any(|f| {
-        !matches!(
-            f.var,
-            OperatingVar::FeedRate(_)
-                | OperatingVar::OrganicFlow(_)
-                | OperatingVar::ScrubFlow(_)
-                | OperatingVar::StripFlow(_)
-        )
-    });
+    let reduced = fs
+        .circuits
+        .iter()
+        .any(|c| !matches!(c.equilibrium, sxplan_model::Equilibrium::Distribution(_)))
+        || plant.free.iter().any(|f| {
+            !matches!(
+                f.var,
+                OperatingVar::FeedRate(_)
+                    | OperatingVar::OrganicFlow(_)
+                    | OperatingVar::ScrubFlow(_)
+                    | OperatingVar::StripFlow(_)
+            )
+        });
     let mut resp: Option<(OperatingPoint, crate::cascade::Responses)> = None;
     for pass in 1..=max_passes {
         let rad: Vec<f64> = range.iter().map(|r| r * radius).collect();

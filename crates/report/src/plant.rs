@@ -441,18 +441,19 @@ pub fn plant_summary(
         }
     }
 
-    let basis =
-        match opt {
-            Some(o) => format!(
-                "optimized ({}; {})",
-                o.status.as_str(),
-                o.confirmation.as_ref().map_or(
-                    "not simulated".to_string(),
-                    |c| format!("simulation: {}", c.status)
-                )
-            ),
-            None => "simulated (no optimization)".to_string(),
-        };
+    let basis = match opt {
+        Some(o) => format!(
+            "optimized ({}; {})",
+            o.status.as_str(),
+            o.confirmation
+                .as_ref()
+                .map_or("not simulated".to_string(), |c| format!(
+                    "simulation: {}",
+                    c.status
+                ))
+        ),
+        None => "simulated (no optimization)".to_string(),
+    };
 
     PlantSummary {
         flowsheet: fs.name.clone(),

@@ -420,7 +420,13 @@ impl Simulator {
             chain_iterations += s.1.iterations;
             status = worst(status, s.1.status);
         }
-        Ok(self.state(&eng, pass, x, tears, (iterations, recycle_residual, status, chain_iterations)))
+        Ok(self.state(
+            &eng,
+            pass,
+            x,
+            tears,
+            (iterations, recycle_residual, status, chain_iterations),
+        ))
     }
 
     fn state(
@@ -567,7 +573,10 @@ impl Simulator {
         if !state.status.is_converged() {
             return Err(SimError::spec(
                 "state",
-                format!("sensitivities need a converged state, this one is {}", state.status),
+                format!(
+                    "sensitivities need a converged state, this one is {}",
+                    state.status
+                ),
             ));
         }
         let mut lins: Vec<Option<Linearized>> = Vec::with_capacity(fs.circuits.len());
@@ -634,7 +643,11 @@ impl Simulator {
             let dx = if nx > 0 {
                 let gp = tear_out(&ep.pass(Mode::Full, tears, &vp, x0));
                 let gm = tear_out(&em.pass(Mode::Full, tears, &vm, x0));
-                let gu: Vec<f64> = gp.iter().zip(&gm).map(|(a, b)| (a - b) / (2.0 * t)).collect();
+                let gu: Vec<f64> = gp
+                    .iter()
+                    .zip(&gm)
+                    .map(|(a, b)| (a - b) / (2.0 * t))
+                    .collect();
                 dense_solve(nx, &i_minus_gx, &gu).ok_or_else(|| {
                     SimError::spec(
                         "recycles",
@@ -669,13 +682,17 @@ impl Simulator {
 
     /// The stage a flowsheet link enters, when it enters a circuit.
     pub fn link_inlet(&self, link: usize) -> Option<StagePort> {
-        let s = self.graph.stream(self.link_stream.get(link).copied().flatten()?);
+        let s = self
+            .graph
+            .stream(self.link_stream.get(link).copied().flatten()?);
         self.stage_port(s.to, s.phase)
     }
 
     /// The stage a flowsheet link leaves, when it leaves a circuit.
     pub fn link_outlet(&self, link: usize) -> Option<StagePort> {
-        let s = self.graph.stream(self.link_stream.get(link).copied().flatten()?);
+        let s = self
+            .graph
+            .stream(self.link_stream.get(link).copied().flatten()?);
         self.stage_port(s.from, s.phase)
     }
 
@@ -1030,7 +1047,8 @@ impl Engine<'_> {
             guess.insert(*sid, s);
         }
         let mut chains: Vec<Option<(Chain, ChainSolution)>> = vec![None; self.fs.circuits.len()];
-        let mut flows: Vec<(Vec<f64>, Vec<f64>)> = vec![(Vec::new(), Vec::new()); self.fs.circuits.len()];
+        let mut flows: Vec<(Vec<f64>, Vec<f64>)> =
+            vec![(Vec::new(), Vec::new()); self.fs.circuits.len()];
         let read = |states: &Vec<St>, sid: StreamId| -> St {
             match guess.get(&sid) {
                 Some(s) => s.clone(),
