@@ -10,7 +10,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use sxplan_model::{CapacityLimit, FeedKind, Flowsheet, OperatingVar};
+use sxplan_model::{CapacityLimit, FeedKind, Flowsheet};
 use sxplan_opt::{OptStatus, OptimizeOptions};
 use sxplan_report::plant::{plant_summary, render_text, PlantOptions, PlantSummary};
 use sxplan_sim::{SimOptions, SimResult};
@@ -96,13 +96,7 @@ fn scenario(base: &Flowsheet, t_per_h: f64, grade: &str, prices: Option<&str>) -
     }
     if let Some(o) = &mut fs.optimize {
         for v in &mut o.free {
-            if matches!(
-                v.var,
-                OperatingVar::FeedRate(_)
-                    | OperatingVar::OrganicFlow(_)
-                    | OperatingVar::ScrubFlow(_)
-                    | OperatingVar::StripFlow(_)
-            ) {
+            if v.var.is_volumetric_flow() {
                 v.lower *= k;
                 v.upper *= k;
             }

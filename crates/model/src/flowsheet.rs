@@ -33,6 +33,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use sxplan_chem::{Element, Quality};
 
+use crate::operating::OperatingVar;
+
 /// Current version of the flowsheet language (`schema = 1`).
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -1054,31 +1056,6 @@ pub enum Objective {
     MinReagentCost,
     /// Maximize product value minus reagent and operating cost.
     MaxMargin,
-}
-
-/// An operating variable the optimizer may move.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "var", content = "of", rename_all = "snake_case")]
-pub enum OperatingVar {
-    /// Feed rate (L/h for solution feeds, t/h for mud).
-    FeedRate(FeedId),
-    /// Organic flow of a circuit, L/h.
-    OrganicFlow(CircuitId),
-    /// Scrub solution flow, L/h.
-    ScrubFlow(CircuitId),
-    /// Strip solution flow, L/h.
-    StripFlow(CircuitId),
-    /// Fraction to one outlet of a splitter (the others scale proportionally).
-    SplitFraction(SplitterId, usize),
-    /// Saponification fraction of a circuit's organic.
-    Saponification(CircuitId),
-    /// Scrub acid concentration, mol/L.
-    ScrubAcid(CircuitId),
-    /// Strip acid concentration, mol/L.
-    StripAcid(CircuitId),
-    /// Mixed extraction ratio E (organic REE flow / aqueous REE flow) of one section of a
-    /// separation-factor circuit: (circuit, section index).
-    ExtractionRatio(CircuitId, usize),
 }
 
 /// A free operating variable with bounds in internal units.

@@ -34,6 +34,7 @@ pub mod flowsheet;
 pub mod keys;
 mod limits;
 mod lower;
+pub mod operating;
 mod parse;
 mod reach;
 mod read;
@@ -41,6 +42,7 @@ mod read;
 pub use diagnostic::{codes, render_sources, render_text, Diagnostic, Severity};
 pub use flowsheet::*;
 pub use limits::Limits;
+pub use operating::{OperatingError, OperatingVar, OperatingVarKind};
 
 use serde::Serialize;
 

@@ -8,6 +8,7 @@ use sxplan_chem::Element;
 
 use crate::diagnostic::{codes, did_you_mean};
 use crate::flowsheet::*;
+use crate::operating::{OperatingVar, Parts, Target, TargetKind};
 use crate::parse::{RawDoc, RawFree};
 use crate::read::{truncate, Cx, Sp};
 
@@ -1333,37 +1334,56 @@ fn check_recycles(
     }
 }
 
+/// The parsed document as the operating-variable accessors see it (for the existence check).
+impl Parts for RawDoc {
+    fn feed(&self, id: FeedId) -> Option<&Feed> {
+        self.feeds.get(id.0).map(|f| &f.feed)
+    }
+    fn circuit(&self, id: CircuitId) -> Option<&Circuit> {
+        self.circuits.get(id.0).map(|c| &c.circuit)
+    }
+    fn splitter(&self, id: SplitterId) -> Option<&Splitter> {
+        self.splitters.get(id.0).map(|s| &s.node)
+    }
+}
+
+/// Resolves one `[optimize] free` entry: its `of` to the target its kind names
+/// ([`crate::operating::KindInfo::of`]), then checks that the flowsheet has the variable.
 fn resolve_free(cx: &mut Cx<'_>, lw: &Lowerer<'_>, f: &RawFree) -> Option<OperatingVar> {
     let bad = |cx: &mut Cx<'_>, msg: String, help: String| {
         cx.error(codes::BAD_OPTIMIZE, msg, f.of.span.clone(), Some(help));
     };
-    let (node_name, outlet) = match f.of.v.split_once('.') {
+    let kind = f.var.v;
+    let info = kind.info();
+    let var = kind.as_str();
+    let (node_name, sub) = match f.of.v.split_once('.') {
         Some((a, b)) => (a, Some(b)),
         None => (f.of.v.as_str(), None),
     };
     let node = lw.names.get(node_name).copied();
-    match (f.var.v, node) {
-        ("feed_rate", Some(NodeRef::Feed(id))) => Some(OperatingVar::FeedRate(id)),
-        ("split_fraction", Some(NodeRef::Splitter(id))) => {
+    let target = match (info.of, node) {
+        (TargetKind::Feed, Some(NodeRef::Feed(id))) => Target::Feed(id),
+        (TargetKind::Circuit, Some(NodeRef::Circuit(id))) => Target::Circuit(id),
+        (TargetKind::SplitterOutlet, Some(NodeRef::Splitter(id))) => {
             let s = &lw.doc.splitters[id.0].node;
-            match outlet.and_then(|o| s.outlets.iter().position(|(n, _)| n == o)) {
-                Some(i) => Some(OperatingVar::SplitFraction(id, i)),
+            match sub.and_then(|o| s.outlets.iter().position(|(n, _)| n == o)) {
+                Some(i) => Target::SplitterOutlet(id, i),
                 None => {
                     let outs: Vec<&str> = s.outlets.iter().map(|(n, _)| n.as_str()).collect();
-                    bad(cx, format!("`optimize.free` split_fraction: \"{}\" does not name an outlet of splitter \"{}\"", truncate(&f.of.v), s.name),
+                    bad(cx, format!("`optimize.free` {var}: \"{}\" does not name an outlet of splitter \"{}\"", truncate(&f.of.v), s.name),
                         format!("write \"{}.<outlet>\" with one of: {}", s.name, outs.join(", ")));
-                    None
+                    return None;
                 }
             }
         }
-        ("extraction_ratio", Some(NodeRef::Circuit(id))) => {
+        (TargetKind::CircuitSection, Some(NodeRef::Circuit(id))) => {
             let c = &lw.doc.circuits[id.0].circuit;
             let names: Vec<&str> = c.sections.iter().map(|s| s.name.as_str()).collect();
-            let Some(i) = outlet.and_then(|o| names.iter().position(|n| *n == o)) else {
+            let Some(i) = sub.and_then(|o| names.iter().position(|n| *n == o)) else {
                 bad(
                     cx,
                     format!(
-                        "`optimize.free` extraction_ratio: \"{}\" does not name a section of circuit \"{}\"",
+                        "`optimize.free` {var}: \"{}\" does not name a section of circuit \"{}\"",
                         truncate(&f.of.v),
                         c.name
                     ),
@@ -1375,73 +1395,10 @@ fn resolve_free(cx: &mut Cx<'_>, lw: &Lowerer<'_>, f: &RawFree) -> Option<Operat
                 );
                 return None;
             };
-            let ratio = match &c.equilibrium {
-                Equilibrium::SeparationFactor(sf) => {
-                    matches!(
-                        sf.loading.get(i),
-                        Some(Some(SectionLoading::ExtractionRatio(_)))
-                    )
-                }
-                _ => false,
-            };
-            if !ratio {
-                bad(
-                    cx,
-                    format!(
-                        "`optimize.free` extraction_ratio: section \"{}\" of circuit \"{}\" has no mixed extraction ratio to vary",
-                        names[i], c.name
-                    ),
-                    format!(
-                        "only a separation-factor circuit whose `extraction_ratio` gives this section a number (e.g. `extraction_ratio = {{ {} = 0.8 }}`) has one",
-                        names[i]
-                    ),
-                );
-                return None;
-            }
-            Some(OperatingVar::ExtractionRatio(id, i))
+            Target::CircuitSection(id, i)
         }
-        (var, Some(NodeRef::Circuit(id)))
-            if var != "feed_rate" && var != "split_fraction" && var != "extraction_ratio" =>
-        {
-            let c = &lw.doc.circuits[id.0].circuit;
-            let ok = match var {
-                "scrub_flow" | "scrub_acid" => c.scrub_solution().is_some(),
-                "strip_flow" | "strip_acid" => c.strip_solution().is_some(),
-                "saponification" => c.organic.saponification.is_some(),
-                _ => true,
-            };
-            if !ok {
-                bad(
-                    cx,
-                    format!(
-                        "`optimize.free` {var}: circuit \"{}\" has no {} to vary",
-                        c.name,
-                        match var {
-                            "saponification" => "saponification",
-                            v if v.starts_with("scrub") => "scrub solution",
-                            _ => "strip solution",
-                        }
-                    ),
-                    "free only variables the flowsheet sets".into(),
-                );
-                return None;
-            }
-            Some(match var {
-                "organic_flow" => OperatingVar::OrganicFlow(id),
-                "scrub_flow" => OperatingVar::ScrubFlow(id),
-                "strip_flow" => OperatingVar::StripFlow(id),
-                "saponification" => OperatingVar::Saponification(id),
-                "scrub_acid" => OperatingVar::ScrubAcid(id),
-                _ => OperatingVar::StripAcid(id),
-            })
-        }
-        (var, _) => {
-            let wants = match var {
-                "feed_rate" => "a feed",
-                "split_fraction" => "a splitter outlet (\"splitter.outlet\")",
-                "extraction_ratio" => "a circuit section (\"circuit.section\")",
-                _ => "a circuit",
-            };
+        (of, _) => {
+            let wants = of.wants();
             bad(
                 cx,
                 format!(
@@ -1450,7 +1407,31 @@ fn resolve_free(cx: &mut Cx<'_>, lw: &Lowerer<'_>, f: &RawFree) -> Option<Operat
                 ),
                 format!("`of` must name {wants}"),
             );
-            None
+            return None;
         }
+    };
+    let v = OperatingVar::new(kind, target)?;
+    if crate::operating::value(lw.doc, v).is_some() {
+        return Some(v);
     }
+    // The target exists but lacks what the variable needs (a solution, a saponification...).
+    let needs = info.needs;
+    let (what, section) = match target {
+        Target::Circuit(id) => (
+            format!("circuit \"{}\"", lw.doc.circuits[id.0].circuit.name),
+            "",
+        ),
+        Target::CircuitSection(id, i) => {
+            let c = &lw.doc.circuits[id.0].circuit;
+            let s = c.sections[i].name.as_str();
+            (format!("section \"{s}\" of circuit \"{}\"", c.name), s)
+        }
+        _ => (format!("\"{}\"", truncate(&f.of.v)), ""),
+    };
+    bad(
+        cx,
+        format!("`optimize.free` {var}: {what} has no {needs} to vary"),
+        info.needs_help.replace("{section}", section),
+    );
+    None
 }

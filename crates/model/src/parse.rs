@@ -13,6 +13,7 @@ use toml::de::DeValue;
 use crate::diagnostic::codes;
 use crate::flowsheet::*;
 use crate::keys;
+use crate::operating::OperatingVarKind;
 use crate::read::*;
 
 /// Largest value a section's `stages` may be written with; the real bound is
@@ -163,7 +164,7 @@ pub(crate) struct RawOptimize {
 }
 
 pub(crate) struct RawFree {
-    pub var: Sp<&'static str>,
+    pub var: Sp<OperatingVarKind>,
     pub of: Sp<String>,
     pub lower: f64,
     pub upper: f64,
@@ -2134,18 +2135,6 @@ fn parse_prices(cx: &mut Cx<'_>, t: &Tbl<'_, '_>) -> Option<Prices> {
     })
 }
 
-pub(crate) const FREE_VARS: &[&str] = &[
-    "feed_rate",
-    "organic_flow",
-    "scrub_flow",
-    "strip_flow",
-    "split_fraction",
-    "saponification",
-    "scrub_acid",
-    "strip_acid",
-    "extraction_ratio",
-];
-
 fn parse_optimize(cx: &mut Cx<'_>, t: &Tbl<'_, '_>) -> Option<RawOptimize> {
     t.check_keys(cx, keys::OPTIMIZE);
     let objective = match t.get("objective") {
@@ -2177,21 +2166,23 @@ fn parse_optimize(cx: &mut Cx<'_>, t: &Tbl<'_, '_>) -> Option<RawOptimize> {
     if let Some(v) = t.get("free") {
         for ft in tables(cx, v, "`optimize.free`") {
             ft.check_keys(cx, keys::FREE);
+            let kinds: Vec<(&str, OperatingVarKind)> = OperatingVarKind::ALL
+                .iter()
+                .map(|k| (k.as_str(), *k))
+                .collect();
             let var = ft.get("var").and_then(|v| {
-                let opts: Vec<(&str, &'static str)> = FREE_VARS.iter().map(|s| (*s, *s)).collect();
-                keyword(cx, v, "`optimize.free` `var`", &opts).map(|k| sp(k, v.span()))
+                keyword(cx, v, "`optimize.free` `var`", &kinds).map(|k| sp(k, v.span()))
             });
             if !ft.has("var") {
-                ft.missing(cx, "var", Some(format!("one of: {}", FREE_VARS.join(", "))));
+                let names: Vec<&str> = kinds.iter().map(|(n, _)| *n).collect();
+                ft.missing(cx, "var", Some(format!("one of: {}", names.join(", "))));
             }
             let of = req_string(cx, &ft, "of");
-            let dim = match var.as_ref().map(|v| v.v) {
-                Some("feed_rate" | "organic_flow" | "scrub_flow" | "strip_flow") => None,
-                Some("split_fraction" | "saponification") => Some(Dimension::Fraction),
-                Some("extraction_ratio") => Some(Dimension::Dimensionless),
-                Some(_) => Some(Dimension::MolarConcentration),
-                None => continue,
+            let Some(kind) = var.as_ref().map(|v| v.v) else {
+                continue;
             };
+            // `None`: a flow, volumetric or (for a mud feed) mass
+            let dim = kind.info().measure.bound_dimension();
             let bound = |cx: &mut Cx<'_>, key: &str| -> Option<f64> {
                 let Some(v) = ft.get(key) else {
                     ft.missing(cx, key, None);

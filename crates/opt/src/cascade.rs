@@ -30,7 +30,8 @@ use sxplan_model::{
 
 use crate::error::OptError;
 use crate::lp::{Direction, LpProblem, Relation, RowId, RowKind, VarId};
-use crate::plant::{loading_limit, var_name, OperatingPoint, Plant, PlantPoint};
+use crate::plant::{loading_limit, OperatingPoint, Plant, PlantPoint};
+use sxplan_model::operating;
 
 /// What a spec or limit row stands for, in user terms; used for shadow prices and diagnosis.
 #[derive(Debug, Clone, PartialEq)]
@@ -111,12 +112,10 @@ pub(crate) fn hydraulics(plant: &Plant, point: &OperatingPoint) -> Result<Hydrau
     for k in 0..nu {
         let mut p = point.clone();
         // Volumes are linear in the flows (a unit step is exact) but not in split fractions.
-        let h = match p.values[k].0 {
-            OperatingVar::FeedRate(_)
-            | OperatingVar::OrganicFlow(_)
-            | OperatingVar::ScrubFlow(_)
-            | OperatingVar::StripFlow(_) => p.values[k].1.abs().max(1.0),
-            _ => 1e-6 * p.values[k].1.abs().max(1e-3),
+        let h = if p.values[k].0.is_volumetric_flow() {
+            p.values[k].1.abs().max(1.0)
+        } else {
+            1e-6 * p.values[k].1.abs().max(1e-3)
         };
         p.values[k].1 += h;
         let pert = plant.hydraulics(&p)?;
@@ -317,7 +316,7 @@ fn build_with(
     objective_scale: f64,
     reduced: Option<&Responses>,
 ) -> Result<CascadeLp, OptError> {
-    let fs = crate::plant::apply(&plant.fs, point)?;
+    let fs = operating::apply(&plant.fs, &point.values)?;
     let m = fs.elements.len();
     let direction = match objective {
         LpObjective::ReagentCost => Direction::Minimize,
@@ -342,9 +341,9 @@ fn build_with(
         let scale = x0.abs().max(1e-3 * (fv.upper - fv.lower).abs()).max(1e-12);
         let lo = x0 - radius[k];
         let hi = x0 + radius[k];
-        let id = lp.add_scaled_var(var_name(&fs, *v), lo.min(*x0), hi.max(*x0), scale);
+        let id = lp.add_scaled_var(operating::name(&fs, *v), lo.min(*x0), hi.max(*x0), scale);
         u.push(id);
-        let name = var_name(&fs, *v);
+        let name = operating::name(&fs, *v);
         let rlo = lp.add_row(
             format!("{name} >= lower bound"),
             RowKind::Other,
@@ -413,13 +412,13 @@ fn build_with(
             .map(|(k, &uk)| {
                 let (v, x0) = point.values[k];
                 let d = lp.add_scaled_var(
-                    format!("change of {}", var_name(&fs, v)),
+                    format!("change of {}", operating::name(&fs, v)),
                     -radius[k].abs(),
                     radius[k].abs(),
                     radius[k].abs().max(1e-12 * x0.abs()).max(1e-300),
                 );
                 lp.add_row(
-                    format!("definition change of {}", var_name(&fs, v)),
+                    format!("definition change of {}", operating::name(&fs, v)),
                     RowKind::Other,
                     vec![(uk, 1.0), (d, -1.0)],
                     Relation::Eq,
@@ -1176,14 +1175,13 @@ fn reagent_terms(
                 add(sap.agent.into(), Some(fv), g, -g * sap.fraction, 0.0);
             }
         }
-        for s in &c.sections {
+        for (si, s) in c.sections.iter().enumerate() {
             let Some(sol) = &s.solution else { continue };
             let Some(acid) = sol.acid else { continue };
-            let var = match s.kind {
-                sxplan_model::SectionKind::Scrub => u_of(OperatingVar::ScrubFlow(c.id)),
-                sxplan_model::SectionKind::Strip => u_of(OperatingVar::StripFlow(c.id)),
-                _ => None,
-            };
+            // The free flow and acid strength of this solution, if any (each variable sets the
+            // solution of the first section of its kind only).
+            let (flow_var, strength_var) = OperatingVar::of_solution(c, si);
+            let var = flow_var.and_then(u_of);
             let per_l = sol.conc_mol;
             let cst = if var.is_some() {
                 0.0
@@ -1192,11 +1190,7 @@ fn reagent_terms(
             };
             add(acid.into(), var, per_l, cst, per_l * sol.flow_vol);
             // Free acid strength: acid = c V linearized, V0 c - V0 c0.
-            let strength = match s.kind {
-                sxplan_model::SectionKind::Scrub => u_of(OperatingVar::ScrubAcid(c.id)),
-                sxplan_model::SectionKind::Strip => u_of(OperatingVar::StripAcid(c.id)),
-                _ => None,
-            };
+            let strength = strength_var.and_then(u_of);
             if let Some(cv) = strength {
                 add(
                     acid.into(),

@@ -34,3 +34,10 @@ pub enum OptError {
     #[error("simulation failed: {0}")]
     Simulation(String),
 }
+
+impl From<sxplan_model::OperatingError> for OptError {
+    /// An operating variable the flowsheet does not have (or cannot take) is an unusable problem.
+    fn from(e: sxplan_model::OperatingError) -> Self {
+        OptError::InvalidProblem(e.to_string())
+    }
+}

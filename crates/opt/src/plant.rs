@@ -7,9 +7,8 @@
 //! affine in the operating flows (additive volumes, fixed split fractions), so
 //! [`Plant::hydraulics`] is exact and its differences are exact derivatives.
 
-use sxplan_model::{
-    CircuitId, Equilibrium, FeedKind, Flowsheet, OperatingVar, SectionKind, SectionLoading,
-};
+use sxplan_model::operating;
+use sxplan_model::{Equilibrium, FeedKind, Flowsheet, OperatingVar, SectionLoading};
 use sxplan_sim::{SimOptions, SimResult, Simulator};
 
 use crate::error::OptError;
@@ -30,223 +29,22 @@ pub fn mud_mol_per_t(mu: &sxplan_model::MudFeed, e: sxplan_chem::Element) -> f64
 pub type PhaseFlows = (Vec<f64>, Vec<f64>);
 
 /// Value of every free operating variable, in flowsheet internal units (L/h, t/h, fractions).
+/// Read and written through [`sxplan_model::operating`] ([`operating::apply`] sets a point on a
+/// flowsheet).
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct OperatingPoint {
     /// (variable, value) in the order of the flowsheet's `optimize.free` list.
     pub values: Vec<(OperatingVar, f64)>,
 }
 
-/// Human-readable name of an operating variable (`"feed liquor rate"`, `"circuit PrNd organic flow"`).
-pub fn var_name(fs: &Flowsheet, v: OperatingVar) -> String {
-    let c = |id: CircuitId| {
-        fs.circuits
-            .get(id.0)
-            .map_or_else(|| format!("#{}", id.0), |c| c.name.clone())
-    };
-    match v {
-        OperatingVar::FeedRate(f) => format!(
-            "feed {} rate",
-            fs.feeds.get(f.0).map_or("?", |f| f.name.as_str())
-        ),
-        OperatingVar::OrganicFlow(id) => format!("circuit {} organic flow", c(id)),
-        OperatingVar::ScrubFlow(id) => format!("circuit {} scrub flow", c(id)),
-        OperatingVar::StripFlow(id) => format!("circuit {} strip flow", c(id)),
-        OperatingVar::SplitFraction(s, k) => format!(
-            "splitter {} fraction {k}",
-            fs.splitters.get(s.0).map_or("?", |s| s.name.as_str())
-        ),
-        OperatingVar::Saponification(id) => format!("circuit {} saponification", c(id)),
-        OperatingVar::ScrubAcid(id) => format!("circuit {} scrub acid", c(id)),
-        OperatingVar::StripAcid(id) => format!("circuit {} strip acid", c(id)),
-        OperatingVar::ExtractionRatio(id, k) => format!(
-            "circuit {} {} extraction ratio",
-            c(id),
-            fs.circuits
-                .get(id.0)
-                .and_then(|c| c.sections.get(k))
-                .map_or("?", |s| s.name.as_str())
-        ),
-    }
+/// [`operating::get`] as an optimizer error (the simulation below reads the written point).
+fn get_var(fs: &Flowsheet, v: OperatingVar) -> Result<f64, OptError> {
+    Ok(operating::get(fs, v)?)
 }
 
-/// Unit of an operating variable in user terms: (unit label, factor from internal units).
-pub fn var_unit(fs: &Flowsheet, v: OperatingVar) -> (&'static str, f64) {
-    match v {
-        OperatingVar::FeedRate(f) => match fs.feeds.get(f.0).map(|f| &f.kind) {
-            Some(FeedKind::Mud(_)) => ("t/h", 1.0),
-            _ => ("m3/h", 1e-3),
-        },
-        OperatingVar::OrganicFlow(_) | OperatingVar::ScrubFlow(_) | OperatingVar::StripFlow(_) => {
-            ("m3/h", 1e-3)
-        }
-        OperatingVar::ScrubAcid(_) | OperatingVar::StripAcid(_) => ("mol/L", 1.0),
-        OperatingVar::SplitFraction(..)
-        | OperatingVar::Saponification(_)
-        | OperatingVar::ExtractionRatio(..) => ("-", 1.0),
-    }
-}
-
-/// Reads the current value of an operating variable from the flowsheet.
-pub fn get_var(fs: &Flowsheet, v: OperatingVar) -> Result<f64, OptError> {
-    let missing = || OptError::InvalidProblem(format!("{} does not exist", var_name(fs, v)));
-    match v {
-        OperatingVar::FeedRate(f) => match &fs.feeds.get(f.0).ok_or_else(missing)?.kind {
-            FeedKind::Aqueous(s) | FeedKind::Organic(s) => Ok(s.flow_vol),
-            FeedKind::Mud(m) => Ok(m.flow_mass),
-        },
-        OperatingVar::OrganicFlow(c) => {
-            Ok(fs.circuits.get(c.0).ok_or_else(missing)?.organic.flow_vol)
-        }
-        OperatingVar::ScrubFlow(c) => fs
-            .circuits
-            .get(c.0)
-            .and_then(|c| c.scrub_solution())
-            .map(|s| s.flow_vol)
-            .ok_or_else(missing),
-        OperatingVar::StripFlow(c) => fs
-            .circuits
-            .get(c.0)
-            .and_then(|c| c.strip_solution())
-            .map(|s| s.flow_vol)
-            .ok_or_else(missing),
-        OperatingVar::SplitFraction(sp, k) => fs
-            .splitters
-            .get(sp.0)
-            .and_then(|s| s.outlets.get(k))
-            .map(|o| o.1)
-            .ok_or_else(missing),
-        OperatingVar::Saponification(c) => fs
-            .circuits
-            .get(c.0)
-            .and_then(|c| c.organic.saponification.as_ref())
-            .map(|s| s.fraction)
-            .ok_or_else(missing),
-        OperatingVar::ScrubAcid(c) | OperatingVar::StripAcid(c) => {
-            let kind = if matches!(v, OperatingVar::ScrubAcid(_)) {
-                SectionKind::Scrub
-            } else {
-                SectionKind::Strip
-            };
-            fs.circuits
-                .get(c.0)
-                .and_then(|c| {
-                    c.sections
-                        .iter()
-                        .filter(|s| s.kind == kind)
-                        .find_map(|s| s.solution.as_ref())
-                })
-                .map(|s| s.conc_mol)
-                .ok_or_else(missing)
-        }
-        OperatingVar::ExtractionRatio(c, k) => match fs.circuits.get(c.0).map(|c| &c.equilibrium) {
-            Some(Equilibrium::SeparationFactor(sf)) => match sf.loading.get(k) {
-                Some(Some(SectionLoading::ExtractionRatio(e))) => Ok(*e),
-                _ => Err(missing()),
-            },
-            _ => Err(missing()),
-        },
-    }
-}
-
-/// Writes an operating variable into a copy of the flowsheet.
-pub fn set_var(fs: &mut Flowsheet, v: OperatingVar, value: f64) -> Result<(), OptError> {
-    let name = var_name(fs, v);
-    let missing = || OptError::InvalidProblem(format!("{name} does not exist"));
-    match v {
-        OperatingVar::FeedRate(f) => match &mut fs.feeds.get_mut(f.0).ok_or_else(missing)?.kind {
-            FeedKind::Aqueous(s) | FeedKind::Organic(s) => s.flow_vol = value,
-            FeedKind::Mud(m) => m.flow_mass = value,
-        },
-        OperatingVar::OrganicFlow(c) => {
-            fs.circuits
-                .get_mut(c.0)
-                .ok_or_else(missing)?
-                .organic
-                .flow_vol = value
-        }
-        OperatingVar::ScrubFlow(c) | OperatingVar::StripFlow(c) => {
-            let kind = if matches!(v, OperatingVar::ScrubFlow(_)) {
-                SectionKind::Scrub
-            } else {
-                SectionKind::Strip
-            };
-            let circuit = fs.circuits.get_mut(c.0).ok_or_else(missing)?;
-            let sol = circuit
-                .sections
-                .iter_mut()
-                .find(|s| s.kind == kind)
-                .and_then(|s| s.solution.as_mut())
-                .ok_or_else(missing)?;
-            sol.flow_vol = value;
-        }
-        OperatingVar::SplitFraction(sp, k) => {
-            // The other outlets keep their proportions so that the fractions still sum to 1.
-            let s = fs.splitters.get_mut(sp.0).ok_or_else(missing)?;
-            if k >= s.outlets.len() {
-                return Err(missing());
-            }
-            let x = value.clamp(0.0, 1.0);
-            let rest: f64 = s
-                .outlets
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != k)
-                .map(|(_, o)| o.1)
-                .sum();
-            let others = s.outlets.len() - 1;
-            for (i, o) in s.outlets.iter_mut().enumerate() {
-                if i == k {
-                    o.1 = x;
-                } else if rest > 0.0 {
-                    o.1 *= (1.0 - x) / rest;
-                } else if others > 0 {
-                    o.1 = (1.0 - x) / others as f64;
-                }
-            }
-        }
-        OperatingVar::Saponification(c) => {
-            fs.circuits
-                .get_mut(c.0)
-                .and_then(|c| c.organic.saponification.as_mut())
-                .ok_or_else(missing)?
-                .fraction = value
-        }
-        OperatingVar::ScrubAcid(c) | OperatingVar::StripAcid(c) => {
-            let kind = if matches!(v, OperatingVar::ScrubAcid(_)) {
-                SectionKind::Scrub
-            } else {
-                SectionKind::Strip
-            };
-            let circuit = fs.circuits.get_mut(c.0).ok_or_else(missing)?;
-            let sol = circuit
-                .sections
-                .iter_mut()
-                .filter(|s| s.kind == kind)
-                .find_map(|s| s.solution.as_mut())
-                .ok_or_else(missing)?;
-            sol.conc_mol = value;
-        }
-        OperatingVar::ExtractionRatio(c, k) => {
-            let circuit = fs.circuits.get_mut(c.0).ok_or_else(missing)?;
-            match &mut circuit.equilibrium {
-                Equilibrium::SeparationFactor(sf) => match sf.loading.get_mut(k) {
-                    Some(Some(SectionLoading::ExtractionRatio(e))) => *e = value,
-                    _ => return Err(missing()),
-                },
-                _ => return Err(missing()),
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A copy of `fs` with the operating point applied.
-pub fn apply(fs: &Flowsheet, point: &OperatingPoint) -> Result<Flowsheet, OptError> {
-    let mut out = fs.clone();
-    for &(v, x) in &point.values {
-        set_var(&mut out, v, x)?;
-    }
-    Ok(out)
+/// A copy of `fs` with `point` applied ([`operating::apply`]), as an optimizer error.
+pub(crate) fn apply(fs: &Flowsheet, point: &OperatingPoint) -> Result<Flowsheet, OptError> {
+    Ok(operating::apply(fs, &point.values)?)
 }
 
 /// The simulated state of one circuit at an operating point (from the one simulator).

@@ -16,8 +16,9 @@ use crate::cascade::{
 };
 use crate::error::OptError;
 use crate::lp::RowKind;
-use crate::plant::{apply, loading_limit, var_name, var_unit, OperatingPoint, Plant, PlantPoint};
+use crate::plant::{loading_limit, OperatingPoint, Plant, PlantPoint};
 use crate::solve::{diagnose, solve, LpOptions, LpSolution, LpStatus};
+use sxplan_model::operating;
 
 /// Largest simulated relative violation accepted for a Newton-like step onto the active specs.
 const NEWTON_VIOLATION: f64 = 1e-2;
@@ -397,7 +398,7 @@ fn objective_at(
             .map(|(_, x)| x)
             .sum(),
         _ => {
-            let fsp = match apply(fs, point) {
+            let fsp = match operating::apply(fs, &point.values) {
                 Ok(f) => f,
                 Err(_) => return f64::NAN,
             };
@@ -684,7 +685,7 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
         point.values[k].1 = point.values[k].1.clamp(f.lower, f.upper);
     }
     let mut sim = plant.simulate(&point)?;
-    let start_fs = apply(fs, &point)?;
+    let start_fs = operating::apply(fs, &point.values)?;
     if !sim.status.is_converged() {
         return Ok(finish(
             OptStatus::SimulationFailed,
@@ -821,7 +822,7 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
         // absorb in one linearization) is applied: it is the second-order correction.
         tiny_steps = if small { tiny_steps + 1 } else { 0 };
         let cand_sim = plant.simulate_from(&cand, Some(&sim))?;
-        let cand_fs = apply(fs, &cand)?;
+        let cand_fs = operating::apply(fs, &cand.values)?;
         let cand_checks = check_specs(&cand_fs, &cand_sim);
         let cand_obj = objective_at(objective, &cand, fs, &cand_sim, &econ);
         let cand_merit = merit(cand_obj, max_violation(&cand_checks));
@@ -934,7 +935,7 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             }
         }
     }
-    let final_fs = apply(fs, &point)?;
+    let final_fs = operating::apply(fs, &point.values)?;
     // Infeasible or not converged with violations: diagnose with the elastic phase 1 at the last point.
     let mut conflicts = Vec::new();
     if max_violation(&checks) > opts.spec_tol && status != OptStatus::SimulationFailed {
@@ -1025,8 +1026,8 @@ fn finish(
     let mut operating_point = Vec::new();
     for (k, (v, x)) in point.values.iter().enumerate() {
         let f = &plant.free[k];
-        let (unit, fac) = var_unit(fs, *v);
-        let start = crate::plant::get_var(&plant.fs, *v).unwrap_or(*x);
+        let (unit, fac) = operating::unit(fs, *v);
+        let start = operating::get(&plant.fs, *v).unwrap_or(*x);
         let tol = 1e-6 * x.abs().max(1e-9);
         let at = if (x - f.upper).abs() <= tol {
             "upper"
@@ -1051,7 +1052,7 @@ fn finish(
         });
         operating_point.push(OperatingValue {
             var: *v,
-            name: var_name(fs, *v),
+            name: operating::name(fs, *v),
             value: *x,
             value_user: x * fac,
             start_user: start * fac,
@@ -1240,16 +1241,16 @@ fn shadow(
             }
             Meaning::Upper(k) | Meaning::Lower(k) => {
                 let v = plant.free[*k].var;
-                let (unit, fac) = var_unit(fs, v);
+                let (unit, fac) = operating::unit(fs, v);
                 let what = if matches!(meaning, Meaning::Upper(_)) {
                     "upper"
                 } else {
                     "lower"
                 };
                 let label = if matches!(v, OperatingVar::FeedRate(_)) && what == "upper" {
-                    format!("feed availability: {}", var_name(fs, v))
+                    format!("feed availability: {}", operating::name(fs, v))
                 } else {
-                    format!("{what} bound: {}", var_name(fs, v))
+                    format!("{what} bound: {}", operating::name(fs, v))
                 };
                 push(label, row.kind, y * ofac / fac, format!("{ou} per {unit}"));
             }

@@ -54,17 +54,17 @@ fn worst_disagreement(path: &str) -> Vec<(String, f64, f64)> {
             if scale == 0.0 {
                 continue;
             }
-            for i in 0..fs.elements.len() {
-                let e = (resp.link[k][li][i] - fd[i]).abs() / scale;
+            for (t, d) in resp.link[k][li].iter().zip(&fd) {
+                let e = (t - d).abs() / scale;
                 // Elasticity d ln f / d ln u: the error relative to the link's flow per
                 // relative change of the variable (the measure the LP's log-purity rows see).
-                let el = (resp.link[k][li][i] - fd[i]).abs() * x0.abs() / flow.max(1e-300);
+                let el = (t - d).abs() * x0.abs() / flow.max(1e-300);
                 worst_elasticity = worst_elasticity.max(el);
                 worst = worst.max(e);
             }
         }
         out.push((
-            sxplan_opt::plant::var_name(&fs, f.var),
+            sxplan_model::operating::name(&fs, f.var),
             worst,
             worst_elasticity,
         ));

@@ -39,7 +39,9 @@ mod simulate;
 
 pub use chain::Algorithm;
 pub use results::{SimOptions, SimResult};
-pub use simulate::{CircuitState, CircuitTangent, PlantState, Simulator, StagePort, StateTangent};
+pub use simulate::{
+    CircuitState, CircuitTangent, PlantState, Simulator, StageFlows, StagePort, StateTangent,
+};
 mod linalg;
 mod reduced;
 mod reduced_ma;

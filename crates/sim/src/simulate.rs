@@ -98,13 +98,16 @@ enum Mode {
     Full,
 }
 
+/// Aqueous and organic volumetric flow leaving each stage of one circuit, L/h.
+pub type StageFlows = (Vec<f64>, Vec<f64>);
+
 /// Output of one pass.
 #[derive(Debug, Clone)]
 struct Pass {
     states: Vec<St>,
     chains: Vec<Option<(Chain, ChainSolution)>>,
     /// Per circuit: aqueous and organic volumetric flow leaving each stage, L/h.
-    flows: Vec<(Vec<f64>, Vec<f64>)>,
+    flows: Vec<StageFlows>,
 }
 
 pub(crate) fn run(fs: &Flowsheet, opts: &SimOptions) -> Result<SimResult, SimError> {
@@ -545,7 +548,7 @@ impl Simulator {
     /// Volumetric flows only, without solving for elements: per circuit, the aqueous and
     /// organic flow leaving each stage, L/h. Volumes are affine in the flows of a flowsheet
     /// (additive volumes, fixed split fractions), so this is exact.
-    pub fn volumes(&self, fs: &Flowsheet) -> Result<Vec<(Vec<f64>, Vec<f64>)>, SimError> {
+    pub fn volumes(&self, fs: &Flowsheet) -> Result<Vec<StageFlows>, SimError> {
         let eng = self.engine(fs)?;
         let tears: Vec<StreamId> = self.graph.tears().to_vec();
         let vols = eng.solve_volumes(&tears)?;
@@ -1047,8 +1050,7 @@ impl Engine<'_> {
             guess.insert(*sid, s);
         }
         let mut chains: Vec<Option<(Chain, ChainSolution)>> = vec![None; self.fs.circuits.len()];
-        let mut flows: Vec<(Vec<f64>, Vec<f64>)> =
-            vec![(Vec::new(), Vec::new()); self.fs.circuits.len()];
+        let mut flows: Vec<StageFlows> = vec![(Vec::new(), Vec::new()); self.fs.circuits.len()];
         let read = |states: &Vec<St>, sid: StreamId| -> St {
             match guess.get(&sid) {
                 Some(s) => s.clone(),
