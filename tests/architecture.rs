@@ -146,3 +146,54 @@ fn the_check_itself_sees_the_known_edges() {
     assert!(transitive(&meta, "sxplan-sim").contains("sxplan-chem"));
     assert!(transitive(&meta, "sxplan").contains("good_lp"));
 }
+
+/// What a plant simulator is made of: stage equilibria, chains, the network walk, its own
+/// linear algebra. None of it may appear in the optimizer, which evaluates and differentiates
+/// the plant through `sxplan_sim::Simulator` only (one simulator; ARCHITECTURE.md).
+const SIMULATOR_PARTS: &[&str] = &[
+    "sxplan_sim::chain",
+    "sxplan_sim::equilibrium",
+    "StageModel",
+    "SfLoading",
+    "Chain {",
+    "ChainSolution",
+    "sxplan_graph",
+    "fn simulate_network",
+    "fn eval_node",
+    "fn eval_circuit",
+    "fn solve_stage_scalar",
+    "fn dense_lu",
+    "fn chain_solve",
+    "fn inflows",
+    "fn layout",
+];
+
+#[test]
+fn the_optimizer_has_no_simulator_of_its_own() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/opt/src");
+    let mut files = 0;
+    let mut evaluates = false;
+    for entry in std::fs::read_dir(&dir).expect("crates/opt/src") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_none_or(|e| e != "rs") {
+            continue;
+        }
+        files += 1;
+        let text = std::fs::read_to_string(&path).expect("readable");
+        for part in SIMULATOR_PARTS {
+            assert!(
+                !text.contains(part),
+                "{} contains `{part}`: the optimizer must evaluate the plant through sxplan_sim::Simulator only",
+                path.display()
+            );
+        }
+        evaluates |= text.contains(".evaluate(") && text.contains("Simulator");
+    }
+    assert!(files >= 5, "read only {files} files of {}", dir.display());
+    assert!(
+        evaluates,
+        "no evaluation through sxplan_sim::Simulator found in the optimizer"
+    );
+    // And opt reaches the simulator by a dependency edge, not a copy.
+    assert!(metadata().direct["sxplan-opt"].contains("sxplan-sim"));
+}

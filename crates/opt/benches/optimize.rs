@@ -1,8 +1,11 @@
 //! Criterion benchmarks of the optimizer on synthetic 15-element cascades of 100, 500 and 1,000
-//! stages: one LP pass (build + solve) and a full successive-LP optimization.
+//! stages: one LP pass (build + solve) and a full successive-LP optimization of the
+//! distribution-model cascade; for the separation-factor cascade (3 free variables) the
+//! sensitivities of one pass (the simulator's implicit-function-theorem derivatives) and a full
+//! optimization.
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use sxplan_opt::cascade::{build, LpObjective};
+use sxplan_opt::cascade::{build, responses, LpObjective};
 use sxplan_opt::plant::Plant;
 use sxplan_opt::{economics, optimize, solve, LpOptions, OptimizeOptions};
 
@@ -64,6 +67,21 @@ fn bench(c: &mut Criterion) {
             })
         });
         g.bench_function(format!("optimize_{n}_stages"), |b| {
+            b.iter(|| optimize(&fs, &OptimizeOptions::default()).expect("optimize"))
+        });
+    }
+    for n in [100, 500, 1000] {
+        let src = synthetic::sf_cascade_toml(n, 0.99);
+        let fs = sxplan_model::check_str(&src)
+            .flowsheet
+            .expect("synthetic flowsheet checks clean");
+        let plant = Plant::new(&fs).expect("plant");
+        let point = plant.base_point().expect("point");
+        let sim = plant.simulate(&point).expect("sim");
+        g.bench_function(format!("sf_sensitivities_{n}_stages_3_free"), |b| {
+            b.iter(|| responses(&plant, &point, &sim).expect("sensitivities"))
+        });
+        g.bench_function(format!("sf_optimize_{n}_stages_3_free"), |b| {
             b.iter(|| optimize(&fs, &OptimizeOptions::default()).expect("optimize"))
         });
     }

@@ -72,3 +72,66 @@ free = [{{ var = "feed_rate", of = "liquor", min = "0.2 m3/h", max = "4 m3/h" }}
         heavy = heavy.join(", "),
     )
 }
+
+/// TOML of an `n_stages`-stage separation-factor cascade (half extraction, half scrub, ratio
+/// loading) of the 15 REY cutting La..Gd from Tb..Lu + Y, with three free variables: the feed
+/// rate (limited by a stage capacity) and the two extraction ratios; purity specs of `purity`
+/// on both products. Separation factors 1.15 between neighbours (as in the simulation benchmarks): illustrative, not plant data.
+pub fn sf_cascade_toml(n_stages: usize, purity: f64) -> String {
+    let beta: Vec<String> = ELEMENTS
+        .iter()
+        .enumerate()
+        .map(|(i, e)| format!("{e} = {:.6}", 1.15f64.powi(i as i32)))
+        .collect();
+    let conc: Vec<String> = ELEMENTS
+        .iter()
+        .map(|e| format!("{e} = \"0.01 mol/L\""))
+        .collect();
+    let light: Vec<String> = ELEMENTS[..7].iter().map(|e| format!("\"{e}\"")).collect();
+    let heavy: Vec<String> = ELEMENTS[7..].iter().map(|e| format!("\"{e}\"")).collect();
+    let n_ext = n_stages / 2;
+    let n_scr = n_stages - n_ext;
+    format!(
+        r#"schema = 1
+name = "synthetic-sf-{n_stages}"
+description = "synthetic separation-factor benchmark cascade, illustrative separation factors"
+
+[[feed]]
+name = "liquor"
+flow = "1 m3/h"
+conc = {{ {conc} }}
+to = "cut.feed"
+
+[[circuit]]
+name = "cut"
+sections = [{{ kind = "extraction", stages = {n_ext} }}, {{ kind = "scrub", stages = {n_scr} }}]
+organic = {{ extractant = "P507", conc = "1.5 mol/L", flow = "3.5 m3/h" }}
+scrub = {{ acid = "HCl", conc = "3 mol/L", flow = "0.5 m3/h" }}
+equilibrium = {{ model = "separation_factor", beta = {{ {beta} }}, extraction_ratio = {{ extraction = 0.88, scrub = 1.185 }}, quality = "illustrative" }}
+capacity = [{{ max_flow = "6 m3/h" }}]
+
+[[product]]
+name = "light"
+from = "cut.raffinate"
+purity = {{ elements = [{light}], min = {purity} }}
+
+[[product]]
+name = "heavy"
+from = "cut.loaded_organic"
+kind = "organic"
+purity = {{ elements = [{heavy}], min = {purity} }}
+
+[optimize]
+objective = "max_throughput"
+free = [
+    {{ var = "feed_rate", of = "liquor", min = "0.2 m3/h", max = "4 m3/h" }},
+    {{ var = "extraction_ratio", of = "cut.extraction", min = 0.6, max = 0.95 }},
+    {{ var = "extraction_ratio", of = "cut.scrub", min = 1.05, max = 1.6 }},
+]
+"#,
+        conc = conc.join(", "),
+        beta = beta.join(", "),
+        light = light.join(", "),
+        heavy = heavy.join(", "),
+    )
+}

@@ -1,4 +1,5 @@
-//! Prints a Markdown table of optimizer timings on the synthetic benchmark cascades
+//! Prints a Markdown table of optimizer timings on the synthetic benchmark cascades, the
+//! distribution-model one (1 free variable) and the separation-factor one (3 free variables)
 //! (`cargo run --release -p sxplan-opt --example opt_timing -- 100 500 1000`).
 
 #[path = "../benches/synthetic.rs"]
@@ -38,11 +39,19 @@ fn main() {
     } else {
         sizes
     };
-    println!("| backend | stages | elements | status | passes | LP cols x rows (nnz) | LP wall time per pass, median (max) | total wall | total CPU |");
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("| backend | model | stages | elements | status | passes | LP cols x rows (nnz) | LP wall time per pass, median (max) | total wall | total CPU |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    let cases: Vec<(&str, usize)> = ["distribution", "separation_factor"]
+        .iter()
+        .flat_map(|m| sizes.iter().map(move |n| (*m, *n)))
+        .collect();
     for backend in Backend::enabled() {
-        for &n in &sizes {
-            let src = synthetic::cascade_toml(n, 15, 0.99);
+        for &(model, n) in &cases {
+            let src = if model == "distribution" {
+                synthetic::cascade_toml(n, 15, 0.99)
+            } else {
+                synthetic::sf_cascade_toml(n, 0.99)
+            };
             let fs = match sxplan_model::check_str(&src).flowsheet {
                 Some(f) => f,
                 None => {
@@ -71,7 +80,7 @@ fn main() {
             let med = times.get(times.len() / 2).copied().unwrap_or(0.0);
             let max = times.last().copied().unwrap_or(0.0);
             println!(
-                "| {} | {n} | 15 | {} | {} | {} x {} ({}) | {:.3} s ({:.3} s) | {:.2} s | {:.2} s |",
+                "| {} | {model} | {n} | 15 | {} | {} | {} x {} ({}) | {:.3} s ({:.3} s) | {:.2} s | {:.2} s |",
                 backend.as_str(),
                 r.status.as_str(),
                 r.passes.len(),

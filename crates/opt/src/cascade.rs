@@ -212,6 +212,8 @@ pub struct Responses {
     pub loading: Vec<Vec<Vec<f64>>>,
     /// Directions differentiated (one per free variable).
     pub simulations: usize,
+    /// The simulator's tangents, `[k]` along `u_k` (predictor of the next point's state).
+    pub tangents: Vec<sxplan_sim::StateTangent>,
 }
 
 /// Relative step of the parameter differences inside [`responses`].
@@ -256,7 +258,7 @@ pub fn responses(
         .map_err(|e| OptError::Simulation(e.to_string()))?;
     let mut link = Vec::with_capacity(tangents.len());
     let mut loading = Vec::with_capacity(tangents.len());
-    for t in tangents {
+    for t in &tangents {
         loading.push(
             t.circuits
                 .iter()
@@ -267,12 +269,13 @@ pub fn responses(
                 })
                 .collect(),
         );
-        link.push(t.link_flow);
+        link.push(t.link_flow.clone());
     }
     Ok(Responses {
         link,
         loading,
         simulations: dirs.len(),
+        tangents,
     })
 }
 

@@ -135,6 +135,26 @@ impl Plant {
             .map_err(|e| OptError::Simulation(e.to_string()))
     }
 
+    /// Simulates the plant at `point`, starting from `warm` (a state at `from`) moved to first
+    /// order along `tangents` (one per free variable, at `from`): the predictor-corrector step
+    /// of the recursion.
+    pub fn simulate_predicted(
+        &self,
+        point: &OperatingPoint,
+        from: &OperatingPoint,
+        warm: &PlantPoint,
+        tangents: &[sxplan_sim::StateTangent],
+    ) -> Result<PlantPoint, OptError> {
+        let step: Vec<f64> = point
+            .values
+            .iter()
+            .zip(&from.values)
+            .map(|(a, b)| a.1 - b.1)
+            .collect();
+        let start = self.sim.predict(warm, tangents, &step);
+        self.simulate_from(point, Some(&start))
+    }
+
     /// The full simulation result (stage profiles, reagents, mass balance) of a state at `point`.
     pub fn result(
         &self,

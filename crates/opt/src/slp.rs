@@ -821,7 +821,12 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
         // A tiny step from a point that still violates a spec (by less than the LP's margin can
         // absorb in one linearization) is applied: it is the second-order correction.
         tiny_steps = if small { tiny_steps + 1 } else { 0 };
-        let cand_sim = plant.simulate_from(&cand, Some(&sim))?;
+        let cand_sim = match &resp {
+            Some((at, r)) if *at == point => {
+                plant.simulate_predicted(&cand, &point, &sim, &r.tangents)?
+            }
+            _ => plant.simulate_from(&cand, Some(&sim))?,
+        };
         let cand_fs = operating::apply(fs, &cand.values)?;
         let cand_checks = check_specs(&cand_fs, &cand_sim);
         let cand_obj = objective_at(objective, &cand, fs, &cand_sim, &econ);

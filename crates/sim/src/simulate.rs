@@ -555,6 +555,66 @@ impl Simulator {
         Ok(eng.pass(Mode::Volumes, &tears, &vols, &[]).flows)
     }
 
+    /// A starting estimate for a nearby operating point: `state` moved to first order along
+    /// the tangents, `state + sum_k step[k] tangent[k]` (chains and tear streams), each flow
+    /// kept at no less than a tenth of its value at `state`. Pass it to
+    /// [`Simulator::evaluate`] as the warm start: from the prediction Newton needs a handful of
+    /// iterations where the unmoved state, a whole trust-region step away, can need the cold
+    /// path. Lengths that do not match leave the state as it is.
+    pub fn predict(
+        &self,
+        state: &PlantState,
+        tangents: &[StateTangent],
+        step: &[f64],
+    ) -> PlantState {
+        let mut out = state.clone();
+        if tangents.len() != step.len() {
+            return out;
+        }
+        let moved = |x0: f64, d: f64| {
+            let x = x0 + d;
+            if x0 >= 0.0 {
+                x.max(0.1 * x0)
+            } else {
+                x
+            }
+        };
+        for (ci, c) in out.pass.chains.iter_mut().enumerate() {
+            let Some((chain, sol)) = c else { continue };
+            let (n, m) = (chain.n_stages, chain.n_elements);
+            if sol.a.len() != n * m || sol.o.len() != n * m || sol.h.len() != n {
+                continue;
+            }
+            for j in 0..n {
+                for i in 0..m {
+                    let (mut da, mut dor) = (0.0, 0.0);
+                    for (t, s) in tangents.iter().zip(step) {
+                        if let Some(ct) = t.circuits.get(ci) {
+                            da += s * ct.a.get(j).and_then(|r| r.get(i)).copied().unwrap_or(0.0);
+                            dor += s * ct.o.get(j).and_then(|r| r.get(i)).copied().unwrap_or(0.0);
+                        }
+                    }
+                    sol.a[j * m + i] = moved(sol.a[j * m + i], da);
+                    sol.o[j * m + i] = moved(sol.o[j * m + i], dor);
+                }
+                let dh: f64 = tangents
+                    .iter()
+                    .zip(step)
+                    .map(|(t, s)| {
+                        s * t
+                            .circuits
+                            .get(ci)
+                            .and_then(|c| c.h.get(j))
+                            .copied()
+                            .unwrap_or(0.0)
+                    })
+                    .sum();
+                sol.h[j] += dh;
+            }
+        }
+        out
+    }
+
     /// Derivatives of `state` (a converged state at the operating point `fs`) along each
     /// direction `(plus, minus, step)`: `plus` and `minus` are `fs` moved by `+step` and `-step`
     /// along the direction (an operating variable changed, say). The result is per unit of the
