@@ -39,3 +39,11 @@ run "design beta 2 (99.9/99.99)" $bin design --beta 2 --feed A=0.5,B=0.5 --purit
 run "design beta 1.5 (99.99/99.99)" $bin design --beta 1.5 --feed A=0.5,B=0.5 --purity-a 0.9999 --purity-b 0.9999
 run "optimize Pr/Nd binary" $bin optimize flowsheets/pr-nd.toml
 run "optimize Minamitorishima (main job)" $bin optimize flowsheets/minamitorishima.toml --out "$tmp/main-job"
+run "optimize two-circuit reflux" $bin optimize flowsheets/reflux.toml
+run "optimize saponified mass-action circuit (3 free)" $bin optimize crates/opt/tests/data/mass_action_saponified.toml
+# The synthetic separation-factor cascades (15 REY, 3 free variables), written by the example.
+cargo build --release --quiet -p sxplan-opt --example sf_toml
+for s in ${SXPLAN_SF_STAGES:-100 500 1000}; do
+  target/release/examples/sf_toml sf "$s" >"$tmp/sf$s.toml"
+  run "optimize separation-factor cascade, $s stages, 3 free" $bin optimize "$tmp/sf$s.toml"
+done

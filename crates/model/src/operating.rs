@@ -962,8 +962,24 @@ fn inline_table(src: &str, lo: usize, hi: usize, key: &str) -> Option<(usize, us
         return None;
     }
     let open = hi - rest.len();
-    let close = src[open..hi].find('}')? + open;
-    Some((open, close + 1))
+    // The matching brace: inline tables nest (`equilibrium = { beta = { .. }, extraction_ratio
+    // = { .. } }`), and braces inside strings do not count.
+    let mut depth = 0usize;
+    let mut in_string = false;
+    for (k, ch) in src[open..hi].char_indices() {
+        match ch {
+            '"' => in_string = !in_string,
+            '{' if !in_string => depth += 1,
+            '}' if !in_string => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return Some((open, open + k + 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Position of `key =` at a word boundary in `text` (not inside a string).
@@ -1042,6 +1058,41 @@ mod tests {
         let fs = crate::check_str(&src).flowsheet.unwrap();
         let optimized = apply(&fs, values).unwrap();
         optimized_toml(&src, &optimized, values).unwrap()
+    }
+
+    /// An extraction ratio inside an inline `equilibrium = { .. }` that holds other inline
+    /// tables (`beta = { .. }`) before it: the table ends at its matching brace, not the first.
+    #[test]
+    fn extraction_ratio_in_a_nested_inline_equilibrium_is_written_back() {
+        let src = r#"schema = 1
+name = "nested"
+
+[[feed]]
+name = "liquor"
+flow = "1 m3/h"
+conc = { Pr = "0.1 mol/L", Nd = "0.1 mol/L" }
+to = "C.feed"
+
+[[circuit]]
+name = "C"
+sections = [{ kind = "extraction", stages = 5 }, { kind = "scrub", stages = 5 }]
+organic = { extractant = "P507", conc = "1.5 mol/L", flow = "2 m3/h" }
+scrub = { acid = "HCl", conc = "3 mol/L", flow = "0.3 m3/h" }
+equilibrium = { model = "separation_factor", beta = { Pr = 1.0, Nd = 2.0 }, extraction_ratio = { extraction = 0.8, scrub = 1.3 }, quality = "illustrative" }
+
+[[product]]
+name = "Nd"
+from = "C.loaded_organic"
+kind = "organic"
+"#;
+        let fs = crate::check_str(src).flowsheet.unwrap();
+        let values = [(OperatingVar::ExtractionRatio(crate::CircuitId(0), 1), 1.45)];
+        let optimized = apply(&fs, &values).unwrap();
+        let text = optimized_toml(src, &optimized, &values).unwrap();
+        assert!(
+            text.contains("beta = { Pr = 1.0, Nd = 2.0 }, extraction_ratio = { extraction = 0.8, scrub = 1.45 }"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -118,6 +118,11 @@ pub struct Pass {
     pub lp_time_s: Option<f64>,
     /// LP solver iterations.
     pub lp_iterations: Option<u32>,
+    /// First-order optimality measure of the pass: the merit improvement the LP predicts within
+    /// the trust region, divided by the region's relative radius (the criticality measure of
+    /// trust-region SLP; it goes to 0 at a KKT point of the linearized problem). 0 when the LP
+    /// gave no usable step.
+    pub optimality: f64,
 }
 
 /// An operating variable's optimized value.
@@ -778,6 +783,7 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             lp_nonzeros: sol.n_nonzeros,
             lp_time_s: lp_time,
             lp_iterations: sol.iterations,
+            optimality: 0.0,
         };
         if !sol.status.is_usable() {
             passes.push(record);
@@ -807,6 +813,11 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             .map(|v| v.relative)
             .fold(0.0, f64::max);
         let predicted = merit(sol.objective, lp_viol) - cur_merit;
+        record.optimality = if predicted.is_finite() && radius > 0.0 {
+            predicted.abs() / radius
+        } else {
+            0.0
+        };
         let small = step < opts.step_tol;
         if small && (max_violation(&checks) <= opts.spec_tol || tiny_steps >= 2) {
             passes.push(record);

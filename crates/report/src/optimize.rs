@@ -40,6 +40,7 @@ pub fn to_json(name: &str, r: &OptimizeResult) -> serde_json::Value {
                 "lp_nonzeros": p.lp_nonzeros,
                 "lp_time_s": p.lp_time_s.map_or(serde_json::Value::Null, num),
                 "lp_iterations": p.lp_iterations,
+                "optimality": num(p.optimality),
             })
         })
         .collect();
@@ -146,16 +147,26 @@ pub fn render_text(name: &str, r: &OptimizeResult) -> String {
         r.status.as_str(),
         objective_name(r)
     );
-    let _ = writeln!(
-        s,
-        "objective: {:.6} {} (start {:.6} {}), backend {}, {} passes",
-        r.objective_value,
-        r.objective_unit,
-        r.objective_start,
-        r.objective_unit,
-        r.backend,
-        r.passes.len()
-    );
+    if r.objective_value.is_finite() && r.objective_start.is_finite() {
+        let _ = writeln!(
+            s,
+            "objective: {:.6} {} (start {:.6} {}), backend {}, {} passes",
+            r.objective_value,
+            r.objective_unit,
+            r.objective_start,
+            r.objective_unit,
+            r.backend,
+            r.passes.len()
+        );
+    } else {
+        // No number that is not a result: the plant was not simulated to a steady state.
+        let _ = writeln!(
+            s,
+            "objective: not evaluated (the plant does not simulate to a steady state at the starting point; run `sxplan simulate` on it for the reason), backend {}, {} passes",
+            r.backend,
+            r.passes.len()
+        );
+    }
     let _ = writeln!(s);
     let _ = writeln!(
         s,
