@@ -35,5 +35,6 @@ pub mod plant;
 mod slp;
 pub use slp::{
     check_specs, economics, optimize, reagent_flows, Confirmation, ConflictReport, OperatingValue,
-    OptStatus, OptimizeOptions, OptimizeResult, Pass, ProductResult, ShadowPrice, SpecCheck,
+    OptStatus, OptimizeOptions, OptimizeResult, Pass, PassOutcome, ProductResult, ShadowPrice,
+    SpecCheck,
 };

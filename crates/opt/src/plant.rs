@@ -137,7 +137,9 @@ impl Plant {
 
     /// Simulates the plant at `point`, starting from `warm` (a state at `from`) moved to first
     /// order along `tangents` (one per free variable, at `from`): the predictor-corrector step
-    /// of the recursion.
+    /// of the recursion. Newton from the prediction only ([`sxplan_sim::Simulator::evaluate_near`]):
+    /// a candidate it does not reach comes back not converged at once, and the trust region
+    /// takes a shorter step.
     pub fn simulate_predicted(
         &self,
         point: &OperatingPoint,
@@ -152,7 +154,10 @@ impl Plant {
             .map(|(a, b)| a.1 - b.1)
             .collect();
         let start = self.sim.predict(warm, tangents, &step);
-        self.simulate_from(point, Some(&start))
+        let fs = apply(&self.fs, point)?;
+        self.sim
+            .evaluate_near(&fs, &start)
+            .map_err(|e| OptError::Simulation(e.to_string()))
     }
 
     /// The full simulation result (stage profiles, reagents, mass balance) of a state at `point`.

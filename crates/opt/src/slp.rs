@@ -22,6 +22,14 @@ use sxplan_model::operating;
 
 /// Largest simulated relative violation accepted for a Newton-like step onto the active specs.
 const NEWTON_VIOLATION: f64 = 1e-2;
+/// Largest scaled LP residual at which a step LP whose residual check failed still proposes
+/// its step (the simulation then decides); see [`crate::solve::LpOptions::residual_tol`].
+const PROPOSAL_RESIDUAL: f64 = 1e-2;
+/// LP-predicted merit gain (relative) below which a feasible point is first-order stationary.
+const STATIONARY: f64 = 1e-9;
+/// Candidates in a row whose local evaluation (Newton from the predicted state) did not
+/// converge before the full simulation evaluates the next one.
+const NEAR_FAILURES: usize = 2;
 
 /// Outcome of an optimization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -123,6 +131,44 @@ pub struct Pass {
     /// trust-region SLP; it goes to 0 at a KKT point of the linearized problem). 0 when the LP
     /// gave no usable step.
     pub optimality: f64,
+    /// What the pass did with the LP's step.
+    pub outcome: PassOutcome,
+}
+
+/// What a pass did with the LP's proposed step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PassOutcome {
+    /// The simulated candidate improved the merit (or is a small violation Newton corrects
+    /// next pass) and became the current point.
+    Accepted,
+    /// The candidate was rejected for its violation, and the second-order correction from it
+    /// (linearized at the candidate) was accepted instead.
+    Corrected,
+    /// The candidate simulated but made the merit worse; the trust region shrank.
+    Rejected,
+    /// Newton from the predicted state did not reach the candidate's steady state; the trust
+    /// region shrank.
+    NotSolved,
+    /// The LP gave no usable step; the trust region shrank.
+    NoStep,
+    /// First-order stationary: the LP predicts no merit gain within the trust region at a
+    /// feasible point, or the step fell below the step tolerance.
+    Stationary,
+}
+
+impl PassOutcome {
+    /// Lowercase name used in text and JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PassOutcome::Accepted => "accepted",
+            PassOutcome::Corrected => "corrected",
+            PassOutcome::Rejected => "rejected",
+            PassOutcome::NotSolved => "not_solved",
+            PassOutcome::NoStep => "no_step",
+            PassOutcome::Stationary => "stationary",
+        }
+    }
 }
 
 /// An operating variable's optimized value.
@@ -729,6 +775,7 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
     let mut viol_history: Vec<f64> = Vec::new();
     let mut feasible_history: Vec<f64> = Vec::new();
     let mut tiny_steps = 0usize;
+    let mut near_failures = 0usize;
     let mut best: Option<(OperatingPoint, PlantPoint, f64, Vec<SpecCheck>)> =
         (max_violation(&checks) <= opts.spec_tol)
             .then(|| (point.clone(), sim.clone(), obj, checks.clone()));
@@ -784,8 +831,16 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             lp_time_s: lp_time,
             lp_iterations: sol.iterations,
             optimality: 0.0,
+            outcome: PassOutcome::NoStep,
         };
-        if !sol.status.is_usable() {
+        // An LP whose residual check failed narrowly still proposes a step: the simulation
+        // of the candidate, not the LP, decides whether it is taken. Such an LP never ends the
+        // run (stationarity) nor gives the reported shadow prices.
+        let trusted = sol.status.is_usable();
+        let proposal = trusted
+            || (sol.status == LpStatus::Inaccurate
+                && sol.residuals.max_scaled() <= PROPOSAL_RESIDUAL);
+        if !proposal {
             passes.push(record);
             radius *= 0.25;
             if radius < 1e-9 {
@@ -819,7 +874,23 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             0.0
         };
         let small = step < opts.step_tol;
-        if small && (max_violation(&checks) <= opts.spec_tol || tiny_steps >= 2) {
+        // First-order stationarity at a feasible point: the LP finds no merit gain anywhere in
+        // the trust region (a KKT point of the linearized problem). The LP's step may still be
+        // large along a direction it is indifferent to (a degenerate vertex); simulating it
+        // would only trade one optimal point for another.
+        let stationary = trusted
+            && max_violation(&checks) <= opts.spec_tol
+            && lp_viol <= opts.spec_tol
+            && predicted <= STATIONARY * (1.0 + cur_merit.abs());
+        if stationary {
+            record.outcome = PassOutcome::Stationary;
+            passes.push(record);
+            last_lp = Some((clp, sol));
+            status = OptStatus::Optimal;
+            break;
+        }
+        if trusted && small && (max_violation(&checks) <= opts.spec_tol || tiny_steps >= 2) {
+            record.outcome = PassOutcome::Stationary;
             passes.push(record);
             last_lp = Some((clp, sol));
             status = if max_violation(&checks) <= opts.spec_tol {
@@ -832,28 +903,106 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
         // A tiny step from a point that still violates a spec (by less than the LP's margin can
         // absorb in one linearization) is applied: it is the second-order correction.
         tiny_steps = if small { tiny_steps + 1 } else { 0 };
+        // Candidates are evaluated by Newton from the predicted state only; after
+        // NEAR_FAILURES such failures in a row (the trust region already shrunk each time) the
+        // full simulation with its continuation decides.
         let cand_sim = match &resp {
-            Some((at, r)) if *at == point => {
-                plant.simulate_predicted(&cand, &point, &sim, &r.tangents)?
+            Some((at, r)) if *at == point && near_failures < NEAR_FAILURES => {
+                let s = plant.simulate_predicted(&cand, &point, &sim, &r.tangents)?;
+                near_failures = if s.status.is_converged() {
+                    0
+                } else {
+                    near_failures + 1
+                };
+                s
             }
-            _ => plant.simulate_from(&cand, Some(&sim))?,
+            _ => {
+                near_failures = 0;
+                plant.simulate_from(&cand, Some(&sim))?
+            }
         };
         let cand_fs = operating::apply(fs, &cand.values)?;
-        let cand_checks = check_specs(&cand_fs, &cand_sim);
-        let cand_obj = objective_at(objective, &cand, fs, &cand_sim, &econ);
-        let cand_merit = merit(cand_obj, max_violation(&cand_checks));
+        let mut cand_sim = cand_sim;
+        let mut cand_checks = check_specs(&cand_fs, &cand_sim);
+        let mut cand_obj = objective_at(objective, &cand, fs, &cand_sim, &econ);
+        let mut cand_merit = merit(cand_obj, max_violation(&cand_checks));
         record.max_violation = max_violation(&cand_checks);
-        let actual = cand_merit - cur_merit;
-        let cand_viol = max_violation(&cand_checks);
+        let mut actual = cand_merit - cur_merit;
+        let mut cand_viol = max_violation(&cand_checks);
         // Accept a better merit, or (Newton on the active specs) a small violation that the LP did not
         // foresee: the next linearization corrects it to second order. The best confirmed feasible point
         // is kept separately, so an infeasible iterate is never returned as optimal.
-        let newton = cand_viol <= NEWTON_VIOLATION
+        let mut newton = cand_viol <= NEWTON_VIOLATION
             && lp_viol <= opts.spec_tol
             && cand_viol < 0.5 * newton_budget;
-        let ok = cand_sim.status.is_converged()
+        let mut ok = cand_sim.status.is_converged()
             && cand_obj.is_finite()
             && (actual >= -1e-12 * (1.0 + cur_merit.abs()) || newton);
+        record.outcome = if ok {
+            PassOutcome::Accepted
+        } else if !cand_sim.status.is_converged() {
+            PassOutcome::NotSolved
+        } else {
+            PassOutcome::Rejected
+        };
+        // Second-order correction: a candidate that simulates but is rejected for the
+        // violation it brings is linearized where it stands (its sensitivities), and the LP
+        // from there moves it to the nearest point feasible to first order within the pass's
+        // region. The corrected point is judged against the current one like any candidate:
+        // one more LP and simulation instead of a shrink of the region and the passes to grow
+        // it back.
+        if !ok && cand_sim.status.is_converged() && cand_viol > opts.spec_tol {
+            let cand_resp = if reduced {
+                Some(responses(&plant, &cand, &cand_sim)?)
+            } else {
+                None
+            };
+            let clp2 = match &cand_resp {
+                Some(r) => {
+                    build_reduced(&plant, &cand, &cand_sim, &rad, lp_obj, &econ, obj_scale, r)?
+                }
+                None => build(&plant, &cand, &cand_sim, &rad, lp_obj, &econ, obj_scale)?,
+            };
+            let sol2 = solve(&clp2.lp, &lp_opts)?;
+            if sol2.status.is_usable() {
+                let mut cand2 = cand.clone();
+                for (k, &v) in clp2.u.iter().enumerate() {
+                    let f = &plant.free[k];
+                    cand2.values[k].1 = sol2
+                        .value(v)
+                        .clamp(f.lower.min(cand.values[k].1), f.upper.max(cand.values[k].1));
+                }
+                let sim2 = match &cand_resp {
+                    Some(r) => plant.simulate_predicted(&cand2, &cand, &cand_sim, &r.tangents)?,
+                    None => plant.simulate_from(&cand2, Some(&cand_sim))?,
+                };
+                let fs2 = operating::apply(fs, &cand2.values)?;
+                let checks2 = check_specs(&fs2, &sim2);
+                let obj2 = objective_at(objective, &cand2, fs, &sim2, &econ);
+                let viol2 = max_violation(&checks2);
+                let merit2 = merit(obj2, viol2);
+                let actual2 = merit2 - cur_merit;
+                let newton2 = viol2 <= NEWTON_VIOLATION
+                    && lp_viol <= opts.spec_tol
+                    && viol2 < 0.5 * newton_budget;
+                if sim2.status.is_converged()
+                    && obj2.is_finite()
+                    && (actual2 >= -1e-12 * (1.0 + cur_merit.abs()) || newton2)
+                {
+                    ok = true;
+                    newton = newton2;
+                    record.outcome = PassOutcome::Corrected;
+                    record.max_violation = viol2;
+                    cand = cand2;
+                    cand_sim = sim2;
+                    cand_checks = checks2;
+                    cand_obj = obj2;
+                    cand_merit = merit2;
+                    actual = actual2;
+                    cand_viol = viol2;
+                }
+            }
+        }
         if ok && newton && actual < 0.0 {
             newton_budget = cand_viol;
         }
@@ -887,8 +1036,10 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             let converged = actual.abs() <= 1e-9 * (1.0 + cur_merit.abs())
                 && predicted.abs() <= 1e-9 * (1.0 + cur_merit.abs());
             passes.push(record);
-            last_lp = Some((clp, sol));
-            if converged && max_violation(&checks) <= opts.spec_tol {
+            if trusted {
+                last_lp = Some((clp, sol));
+            }
+            if trusted && converged && max_violation(&checks) <= opts.spec_tol {
                 status = OptStatus::Optimal;
                 break;
             }
@@ -932,7 +1083,13 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             }
         } else {
             passes.push(record);
-            radius *= 0.25;
+            // The next region is a quarter of the step that failed (not of the region, which
+            // the LP may not have used).
+            radius = if step > 0.0 {
+                0.25 * step.min(radius)
+            } else {
+                0.25 * radius
+            };
             if radius < 1e-9 {
                 status = OptStatus::Stalled;
                 break;

@@ -439,9 +439,9 @@ fn solve_clarabel(b: &BProblem, opts: &LpOptions) -> Result<Raw, OptError> {
     {
         let s = model.settings();
         s.verbose(false)
-            .tol_feas(1e-9)
-            .tol_gap_abs(1e-9)
-            .tol_gap_rel(1e-9);
+            .tol_feas(1e-12)
+            .tol_gap_abs(1e-12)
+            .tol_gap_rel(1e-12);
         if opts.max_iter > 0 {
             s.max_iter(opts.max_iter);
         }

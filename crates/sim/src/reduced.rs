@@ -27,6 +27,8 @@ const G_TOL: f64 = 1e-13;
 const MAX_ITER: usize = 200;
 /// Iterations of the direct attempt before continuation takes over.
 const MAX_ITER_DIRECT: usize = 60;
+/// Iterations per round of a direct attempt (see [`Reduced::solve_direct`]).
+const DIRECT_ROUND: usize = 6;
 /// Iterations per continuation step.
 const MAX_ITER_STEP: usize = 30;
 /// Iterations over all continuation steps.
@@ -42,6 +44,9 @@ struct Iterate {
     iterations: usize,
     converged: bool,
     failed: bool,
+    /// Largest loading residual at the start and at the end.
+    gmax_start: f64,
+    gmax: f64,
 }
 
 /// How a stage's organic/aqueous ratios are fixed.
@@ -505,12 +510,45 @@ impl<'c> Reduced<'c> {
         start: &ChainSolution,
         max_iter: usize,
     ) -> Result<ChainSolution, usize> {
-        let it = self.newton_from(self.initial(Some(start)), max_iter);
-        if !it.converged || it.failed {
-            return Err(it.iterations);
+        self.solve_direct_with(start, max_iter, false)
+    }
+
+    /// [`Reduced::solve_direct`]; with `rounds`, an attempt that stops converging ends early
+    /// (for starts that may lie outside Newton's basin, such as an optimizer's predicted state,
+    /// where a cheaper fallback exists; a shortened chain's start converges slowly but surely,
+    /// and gets the whole budget).
+    pub(crate) fn solve_direct_with(
+        &self,
+        start: &ChainSolution,
+        max_iter: usize,
+        rounds: bool,
+    ) -> Result<ChainSolution, usize> {
+        // In rounds of DIRECT_ROUND iterations: a round that does not cut the largest residual
+        // tenfold ends the attempt (Newton from a start in its basin of attraction does far
+        // better; from outside it the remaining iterations are spent in vain: measured on a
+        // 1,000-stage, 15-element cascade, failed warm attempts stalled at residuals of 1e-4
+        // for all 25 iterations).
+        let mut phi = self.initial(Some(start));
+        let mut spent = 0;
+        loop {
+            let round = if rounds {
+                DIRECT_ROUND.min(max_iter - spent)
+            } else {
+                max_iter - spent
+            };
+            let it = self.newton_from(phi, round);
+            spent += it.iterations;
+            if it.failed {
+                return Err(spent);
+            }
+            if it.converged {
+                return crate::chain::converged_or_spent(self.finish(it, spent));
+            }
+            if spent >= max_iter || it.iterations < round || it.gmax > 0.1 * it.gmax_start {
+                return Err(spent);
+            }
+            phi = it.phi;
         }
-        let spent = it.iterations;
-        crate::chain::converged_or_spent(self.finish(it, spent))
     }
 
     fn finish(&self, it: Iterate, iterations: usize) -> ChainSolution {
@@ -536,9 +574,12 @@ impl<'c> Reduced<'c> {
                 iterations: 0,
                 converged: false,
                 failed: true,
+                gmax_start: f64::INFINITY,
+                gmax: f64::INFINITY,
             };
         }
         let mut merit = self.loading_residuals(&phi, &a, &mut g);
+        let gmax_start = g.iter().fold(0.0f64, |w, v| w.max(v.abs()));
         let mut iterations = 0;
         let mut phi_t = vec![0.0; n];
         let mut k_t = vec![0.0; n * m];
@@ -602,6 +643,8 @@ impl<'c> Reduced<'c> {
             iterations,
             converged: gmax <= G_CONVERGED,
             failed: false,
+            gmax_start,
+            gmax,
         }
     }
 

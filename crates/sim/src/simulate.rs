@@ -90,6 +90,9 @@ struct Engine<'a> {
     /// Tangent passes: every chain is solved to first order from these linearizations (of the
     /// base point's chains) instead of by Newton.
     linear: Option<&'a [Option<Linearized>]>,
+    /// Local evaluation ([`Simulator::evaluate_near`]): chains with a warm start take Newton
+    /// from it only ([`Chain::solve_near`]), never the cold path.
+    near: bool,
 }
 
 #[derive(PartialEq, Clone, Copy)]
@@ -370,6 +373,7 @@ impl Simulator {
             warnings: Vec::new(),
             warm: std::cell::RefCell::new(vec![None; fs.circuits.len()]),
             linear: None,
+            near: false,
         };
         for c in &fs.circuits {
             let data = eng.circuit_data(c)?;
@@ -390,7 +394,26 @@ impl Simulator {
         fs: &Flowsheet,
         warm: Option<&PlantState>,
     ) -> Result<PlantState, SimError> {
-        let eng = self.engine(fs)?;
+        self.evaluate_with(fs, warm, false)
+    }
+
+    /// Simulates the plant at `fs` near the state `warm` (of a neighbouring operating point):
+    /// every chain by Newton from its warm start only, within the direct budget, and no cold
+    /// path or continuation. A chain that does not converge so leaves the state
+    /// [`SolveStatus::IterationLimit`] quickly; the caller (an optimizer's trust region) takes
+    /// a shorter step or falls back to [`Simulator::evaluate`].
+    pub fn evaluate_near(&self, fs: &Flowsheet, warm: &PlantState) -> Result<PlantState, SimError> {
+        self.evaluate_with(fs, Some(warm), true)
+    }
+
+    fn evaluate_with(
+        &self,
+        fs: &Flowsheet,
+        warm: Option<&PlantState>,
+        near: bool,
+    ) -> Result<PlantState, SimError> {
+        let mut eng = self.engine(fs)?;
+        eng.near = near;
         let m = eng.m;
         if let Some(w) = warm {
             let mut slots = eng.warm.borrow_mut();
@@ -1193,10 +1216,17 @@ impl Engine<'_> {
                                 }),
                             None => {
                                 let prev = self.warm.borrow()[ci].clone();
-                                let mut sol = chain.solve_warm(self.algorithm, prev.as_ref());
-                                if sol.status != SolveStatus::Converged && prev.is_some() {
-                                    sol = chain.solve(self.algorithm);
-                                }
+                                let sol = match &prev {
+                                    Some(p) if self.near => chain.solve_near(self.algorithm, p),
+                                    _ => {
+                                        let mut sol =
+                                            chain.solve_warm(self.algorithm, prev.as_ref());
+                                        if sol.status != SolveStatus::Converged && prev.is_some() {
+                                            sol = chain.solve(self.algorithm);
+                                        }
+                                        sol
+                                    }
+                                };
                                 if sol.status == SolveStatus::Converged {
                                     self.warm.borrow_mut()[ci] = Some(sol.clone());
                                 }
