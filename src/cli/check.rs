@@ -3,9 +3,13 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use sxplan_model::{check_sources, includes_of, render_sources, CheckOutput, Source};
+use sxplan_model::{
+    check_sources, codes, include_entries, render_sources, render_text, CheckOutput, Diagnostic,
+    Severity, Source,
+};
 use sxplan_report::check::{check_json, FlowsheetSummary};
 
+use super::input::{io_reason, read_capped, shown_path};
 use super::progress::{verbose_line, GlobalOpts};
 use super::Exit;
 
@@ -41,16 +45,18 @@ type Checked = (String, Vec<(String, String)>, CheckOutput);
 /// Why a flowsheet file could not be turned into text.
 ///
 /// The rule every command that reads a flowsheet follows (check, simulate, design, optimize,
-/// report --flowsheet): a file that cannot be read (missing, a directory, no permission, over
-/// the size limit) is an I/O failure, exit 2; a file that was read but whose bytes are not
-/// UTF-8 is an error in the input, exit 1, reported like any other input error with the file,
-/// line and column of the first bad byte.
+/// report --flowsheet, scenarios): a file that cannot be read (missing, a directory, a FIFO, a
+/// device, a socket, no permission, over the size limit) is an I/O failure, exit 2; a file that
+/// was read but whose bytes are not UTF-8, and an include the flowsheet may not name (outside
+/// the main file's directory tree), are errors in the input, exit 1, reported like any other
+/// input error with the file, line and column.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ReadError {
     /// The file could not be read (exit 2); a one-line message.
     Io(String),
-    /// The bytes are not UTF-8 (exit 1); a located diagnostic, several lines.
-    Encoding(String),
+    /// An error in the input itself (exit 1): bytes that are not UTF-8, a refused include; a
+    /// located diagnostic, several lines.
+    Located(String),
 }
 
 impl ReadError {
@@ -58,7 +64,7 @@ impl ReadError {
     pub(crate) fn exit(&self) -> Exit {
         match self {
             ReadError::Io(_) => Exit::Usage,
-            ReadError::Encoding(_) => Exit::Failure,
+            ReadError::Located(_) => Exit::Failure,
         }
     }
 
@@ -68,63 +74,121 @@ impl ReadError {
             ReadError::Io(msg) => {
                 let _ = writeln!(stderr, "error: {msg}");
             }
-            ReadError::Encoding(diag) => {
+            ReadError::Located(diag) => {
                 let _ = write!(stderr, "{diag}");
             }
         }
     }
 
     fn included_by(self, main: &Path) -> ReadError {
+        let main = shown_path(main);
         match self {
-            ReadError::Io(msg) => {
-                ReadError::Io(format!("{msg} (included by `{}`)", main.display()))
-            }
-            ReadError::Encoding(diag) => ReadError::Encoding(format!(
-                "{}  = note: included by `{}`\n\n",
-                diag.trim_end_matches('\n'),
-                main.display()
+            ReadError::Io(msg) => ReadError::Io(format!("{msg} (included by `{main}`)")),
+            ReadError::Located(diag) => ReadError::Located(format!(
+                "{}  = note: included by `{main}`\n\n",
+                diag.trim_end_matches('\n')
             )),
         }
     }
 }
 
-/// Reads a flowsheet and the files its `include` list names (relative to its directory).
-pub(crate) fn read_with_includes(path: &Path) -> Result<Vec<(String, String)>, ReadError> {
+/// How included files may be named.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct IncludePolicy {
+    /// Read included files outside the main file's directory tree (`--allow-outside-includes`).
+    pub allow_outside: bool,
+}
+
+/// Reads a flowsheet and the files its `include` list names. Each include resolves relative
+/// to the directory of the including file (the main file: included files cannot include) and
+/// must stay inside that directory tree, symbolic links resolved, unless
+/// `policy.allow_outside`; a refused include is reported at its entry in the main file and is
+/// never opened, so nothing of its content can appear in a message.
+pub(crate) fn read_with_includes(
+    path: &Path,
+    policy: IncludePolicy,
+) -> Result<Vec<(String, String)>, ReadError> {
     let main = read_source(path)?;
-    let dir = path.parent().unwrap_or_else(|| Path::new(""));
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let root = std::fs::canonicalize(&dir).map_err(|e| {
+        ReadError::Io(format!(
+            "cannot read `{}`: {}",
+            shown_path(&dir),
+            io_reason(&e)
+        ))
+    })?;
+    let entries = include_entries(&main);
     let mut out = vec![(path.display().to_string(), main)];
-    for inc in includes_of(&out[0].1) {
-        let p = dir.join(&inc);
+    for inc in entries {
+        let p = path.parent().unwrap_or(Path::new("")).join(&inc.path);
+        if !policy.allow_outside && !inside(&root, &dir.join(&inc.path)) {
+            let shown = sxplan_model::diagnostic::escape_name(&inc.path);
+            let mut d = Diagnostic::new(
+                Severity::Error,
+                codes::INCLUDE_REFUSED,
+                format!(
+                    "include \"{shown}\" is outside the directory of `{}` (not read)",
+                    shown_path(path)
+                ),
+                inc.span.clone(),
+                &out[0].1,
+            );
+            d.help = Some(
+                "move the file under the main file's directory, or pass --allow-outside-includes"
+                    .into(),
+            );
+            let name = path.display().to_string();
+            return Err(ReadError::Located(render_text(&name, &out[0].1, &[d])));
+        }
         let text = read_source(&p).map_err(|e| e.included_by(path))?;
         out.push((p.display().to_string(), text));
     }
     Ok(out)
 }
 
+/// True when `p` lies inside the directory `root` (canonical): the nearest existing ancestor
+/// of `p` is resolved (symbolic links, `..`) and the remaining components may not climb.
+fn inside(root: &Path, p: &Path) -> bool {
+    let mut existing = p.to_path_buf();
+    let mut rest: Vec<std::ffi::OsString> = Vec::new();
+    let resolved = loop {
+        match std::fs::canonicalize(&existing) {
+            Ok(c) => break c,
+            Err(_) => {
+                let Some(name) = existing.file_name() else {
+                    return false;
+                };
+                rest.push(name.to_os_string());
+                if !existing.pop() {
+                    return false;
+                }
+                if existing.as_os_str().is_empty() {
+                    existing = PathBuf::from(".");
+                }
+            }
+        }
+    };
+    // `file_name` is None for `..`, so what remains holds plain names only
+    let mut full = resolved;
+    for name in rest.iter().rev() {
+        full.push(name);
+    }
+    full.starts_with(root)
+}
+
 /// Largest file `check` reads, in bytes.
 const MAX_FILE_BYTES: u64 = sxplan_model::MAX_SOURCE_BYTES as u64;
 
-/// Reads a flowsheet file as UTF-8 text, with a clean message for every failure.
+/// Reads a flowsheet file as UTF-8 text, with a clean message for every failure: only a
+/// regular file is read, and never more than [`MAX_FILE_BYTES`] (see [`read_capped`]).
 pub(crate) fn read_source(path: &Path) -> Result<String, ReadError> {
-    let shown = path.display();
-    let meta = std::fs::metadata(path)
-        .map_err(|e| ReadError::Io(format!("cannot read `{shown}`: {}", io_reason(&e))))?;
-    if meta.is_dir() {
-        return Err(ReadError::Io(format!(
-            "cannot read `{shown}`: it is a directory"
-        )));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(ReadError::Io(format!(
-            "cannot read `{shown}`: {} bytes is more than the {MAX_FILE_BYTES}-byte limit for a flowsheet",
-            meta.len()
-        )));
-    }
-    let bytes = std::fs::read(path)
-        .map_err(|e| ReadError::Io(format!("cannot read `{shown}`: {}", io_reason(&e))))?;
+    let bytes = read_capped(path, MAX_FILE_BYTES, "a flowsheet").map_err(ReadError::Io)?;
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
-        ReadError::Encoding(utf8_diagnostic(&shown.to_string(), e.as_bytes(), at))
+        ReadError::Located(utf8_diagnostic(&shown_path(path), e.as_bytes(), at))
     })
 }
 
@@ -173,14 +237,6 @@ pub(crate) fn utf8_diagnostic(shown: &str, bytes: &[u8], at: usize) -> String {
     )
 }
 
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file".to_string(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".to_string(),
-        _ => e.to_string().to_lowercase(),
-    }
-}
-
 /// Reads `path` with its included files and checks them together, for `simulate`, `design`,
 /// `report --flowsheet` and any other command that needs a flowsheet. Writes every diagnostic
 /// (warnings too) to `stderr` and returns the flowsheet. On failure the message is already
@@ -192,7 +248,7 @@ pub(crate) fn load_flowsheet(
     global: &GlobalOpts,
     stderr: &mut dyn Write,
 ) -> Result<sxplan_model::Flowsheet, Exit> {
-    let texts = read_with_includes(path).map_err(|e| {
+    let texts = read_with_includes(path, global.include_policy()).map_err(|e| {
         e.write_to(stderr);
         e.exit()
     })?;
@@ -249,7 +305,7 @@ pub fn run(
     let mut results: Vec<Checked> = Vec::new();
     for path in &args.files {
         let name = path.display().to_string();
-        match read_with_includes(path) {
+        match read_with_includes(path, global.include_policy()) {
             Ok(texts) => {
                 let sources: Vec<Source<'_>> = texts
                     .iter()
@@ -263,7 +319,7 @@ pub fn run(
                 e.write_to(stderr);
                 match e {
                     ReadError::Io(_) => io_failed = true,
-                    ReadError::Encoding(_) => any_errors = true,
+                    ReadError::Located(_) => any_errors = true,
                 }
             }
         }

@@ -274,7 +274,7 @@ fn run_inner(
                 ));
             }
             files.extend(named.iter().cloned());
-            super::report::write_report_dir(dir, &files).map_err(|e| (Exit::Usage, e))?;
+            super::output::write_report_dir(dir, &files).map_err(|e| (Exit::Usage, e))?;
             for (name, _) in &named {
                 let _ = writeln!(stdout, "wrote {}", dir.join(name).display());
             }

@@ -10,7 +10,9 @@ use clap::{Parser, Subcommand};
 
 mod check;
 mod design;
+mod input;
 mod optimize;
+mod output;
 pub mod progress;
 mod report;
 mod scenarios;

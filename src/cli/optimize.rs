@@ -288,8 +288,9 @@ fn write_report(
         .file_stem()
         .map_or("flowsheet".into(), |s| s.to_string_lossy().into_owned());
     let mut files: Vec<(String, String)> = Vec::new();
-    let src = std::fs::read_to_string(&args.file)
-        .map_err(|e| format!("cannot read {}: {e}", args.file.display()))?;
+    let src = super::check::read_source(&args.file).map_err(|e| match e {
+        super::check::ReadError::Io(m) | super::check::ReadError::Located(m) => m,
+    })?;
     match sxplan_model::operating::optimized_toml(&src, &result.flowsheet, &result.point.values) {
         Ok(t) => files.push((format!("{stem}.optimized.toml"), t)),
         Err(e) => {
@@ -327,6 +328,6 @@ fn write_report(
                 + "\n",
         ));
     }
-    super::report::write_report_dir(dir, &files)?;
+    super::output::write_report_dir(dir, &files)?;
     Ok(files.len())
 }

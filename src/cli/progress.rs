@@ -29,12 +29,23 @@ pub struct GlobalOpts {
     /// Extra lines on stderr about what is being done (inputs read, solver statistics, timing).
     #[arg(long, short = 'v', global = true)]
     pub verbose: bool,
+    /// Read included files outside the main flowsheet's directory tree (absolute paths, `..`,
+    /// links leading out); refused by default.
+    #[arg(long, global = true)]
+    pub allow_outside_includes: bool,
 }
 
 impl GlobalOpts {
     /// True when progress should be drawn: stderr is a terminal and `--quiet` was not given.
     pub fn progress_visible(&self) -> bool {
         !self.quiet && std::io::stderr().is_terminal()
+    }
+
+    /// How the flowsheet readers treat `include` entries.
+    pub(crate) fn include_policy(&self) -> super::check::IncludePolicy {
+        super::check::IncludePolicy {
+            allow_outside: self.allow_outside_includes,
+        }
     }
 
     /// True when notes (informational, not warnings) should be written.
@@ -194,6 +205,7 @@ mod tests {
         let quiet = GlobalOpts {
             quiet: true,
             verbose: true,
+            ..GlobalOpts::default()
         };
         assert!(!quiet.progress_visible());
         assert!(!Progress::new(&quiet, Some(3), "x").is_visible());
@@ -204,6 +216,7 @@ mod tests {
         let verbose = GlobalOpts {
             quiet: false,
             verbose: true,
+            ..GlobalOpts::default()
         };
         verbose_line(&verbose, &mut err, "hello");
         note_line(&verbose, &mut err, "note");

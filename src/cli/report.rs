@@ -3,18 +3,18 @@
 //!
 //! Takes one or more JSON documents written by `simulate`, `design` or `optimize` (at most one of
 //! each kind, recognised by their shape) and renders them into one report. Without `--out` the
-//! Markdown report goes to stdout. With `--out DIR` every file is first written into a fresh
-//! temporary directory beside DIR; only when all are written does the directory become DIR (or,
-//! when DIR exists, each file is renamed into it, report.html last), so a failed run leaves no
-//! report that looks complete. `--flowsheet FILE` adds the data provenance of the flowsheet.
+//! Markdown report goes to stdout. With `--out DIR` the complete set is written beside DIR and
+//! then swapped in as a whole directory (`output.rs`), so a failed run leaves DIR as it was. `--flowsheet FILE` adds the data provenance of the flowsheet.
 //! Exit codes: 0 written; 1 a document is not a readable result (not UTF-8, not JSON, not an
 //! sxplan result, a schema version this build does not read) or the flowsheet has errors;
 //! 2 usage or I/O error.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use sxplan_report::{write_report_files, ReportInput};
+use sxplan_report::{write_report_files, ReportInput, MAX_RESULT_BYTES};
+
+use super::input::{read_capped, shown_path};
 
 use super::progress::{verbose_line, GlobalOpts};
 use super::Exit;
@@ -64,11 +64,11 @@ fn run_inner(
 ) -> CliResult<()> {
     let mut docs = Vec::new();
     for f in &args.files {
-        let bytes = std::fs::read(f)
-            .map_err(|e| (Exit::Usage, format!("cannot read {}: {e}", f.display())))?;
+        let bytes =
+            read_capped(f, MAX_RESULT_BYTES, "a result document").map_err(|e| (Exit::Usage, e))?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let at = e.utf8_error().valid_up_to();
-            let diag = super::check::utf8_diagnostic(&f.display().to_string(), e.as_bytes(), at);
+            let diag = super::check::utf8_diagnostic(&shown_path(f), e.as_bytes(), at);
             let _ = write!(stderr, "{diag}");
             (Exit::Failure, String::new())
         })?;
@@ -76,7 +76,7 @@ fn run_inner(
         let doc: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
             (
                 Exit::Failure,
-                format!("{}: not valid JSON: {e}", f.display()),
+                format!("{}: not valid JSON: {e}", shown_path(f)),
             )
         })?;
         docs.push(doc);
@@ -115,7 +115,7 @@ fn run_inner(
                 .map_err(|e| (Exit::Usage, format!("writing the report: {e}")))?;
         }
         Some(dir) => {
-            write_report_dir(dir, &files).map_err(|e| (Exit::Usage, e))?;
+            super::output::write_report_dir(dir, &files).map_err(|e| (Exit::Usage, e))?;
             let _ = writeln!(
                 stdout,
                 "wrote {} files to {} (open {})",
@@ -125,58 +125,5 @@ fn run_inner(
             );
         }
     }
-    Ok(())
-}
-
-/// Writes `files` (from [`sxplan_report::write_report_files`]) into `dir` through a temporary
-/// directory beside it (see the module docs); for the `--out DIR` of the other commands.
-pub(super) fn write_report_dir(dir: &Path, files: &[(String, String)]) -> Result<(), String> {
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let base = dir.file_name().map_or_else(
-        || "report".to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
-    std::fs::create_dir_all(&parent)
-        .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
-    let tmp = parent.join(format!(".{base}.report-tmp-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&tmp);
-    std::fs::create_dir(&tmp).map_err(|e| format!("cannot create {}: {e}", tmp.display()))?;
-    let cleanup = |msg: String| {
-        let _ = std::fs::remove_dir_all(&tmp);
-        msg
-    };
-    for (name, text) in files {
-        let p = tmp.join(name);
-        std::fs::write(&p, text)
-            .map_err(|e| cleanup(format!("cannot write {}: {e}", p.display())))?;
-    }
-    if !dir.exists() {
-        return std::fs::rename(&tmp, dir).map_err(|e| {
-            cleanup(format!(
-                "cannot rename {} to {}: {e}",
-                tmp.display(),
-                dir.display()
-            ))
-        });
-    }
-    if !dir.is_dir() {
-        return Err(cleanup(format!(
-            "{} exists and is not a directory",
-            dir.display()
-        )));
-    }
-    // report.html last: its presence marks a complete report
-    let mut order: Vec<&(String, String)> =
-        files.iter().filter(|(n, _)| n != "report.html").collect();
-    order.extend(files.iter().filter(|(n, _)| n == "report.html"));
-    let _ = std::fs::remove_file(dir.join("report.html"));
-    for (name, _) in order {
-        std::fs::rename(tmp.join(name), dir.join(name))
-            .map_err(|e| cleanup(format!("cannot move {name} into {}: {e}", dir.display())))?;
-    }
-    let _ = std::fs::remove_dir_all(&tmp);
     Ok(())
 }

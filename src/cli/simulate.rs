@@ -134,7 +134,7 @@ pub fn run(
         };
         let mut files = sxplan_report::write_report_files(&input);
         files.push(("result.json".to_string(), render::to_json(&result) + "\n"));
-        if let Err(e) = super::report::write_report_dir(dir, &files) {
+        if let Err(e) = super::output::write_report_dir(dir, &files) {
             let _ = writeln!(stderr, "error: {e}");
             return Exit::Usage;
         }

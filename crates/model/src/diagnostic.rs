@@ -114,6 +114,9 @@ pub mod codes {
     pub const BAD_OPTIMIZE: &str = "E0701";
     /// Included file that is not a list of tables.
     pub const BAD_INCLUDE: &str = "E0801";
+    /// Included file refused before it was read: outside the main file's directory tree
+    /// (without `--allow-outside-includes`), or not a regular file.
+    pub const INCLUDE_REFUSED: &str = "E0802";
 
     /// Every code with a one-line description, in code order (for docs and tests).
     pub const ALL: &[(&str, &str)] = &[
@@ -180,7 +183,26 @@ pub mod codes {
             BAD_INCLUDE,
             "included file that does not start with a table header",
         ),
+        (
+            INCLUDE_REFUSED,
+            "included file outside the main file's directory tree (refused unread)",
+        ),
     ];
+}
+
+/// `s` for a message: `"`, `\` and control characters escaped as in a TOML basic string
+/// (`\"`, `\\`, `\n`, `\u{1b}`), other text unchanged.
+pub fn escape_name(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// 1-based (line, column) of byte offset `pos` in `src`; columns count characters.

@@ -99,6 +99,21 @@ pub struct Source<'a> {
 /// the caller (the CLI) can read them; empty when there are none or the key is malformed
 /// (then [`check_sources`] reports why).
 pub fn includes_of(main: &str) -> Vec<String> {
+    include_entries(main).into_iter().map(|e| e.path).collect()
+}
+
+/// One entry of a flowsheet's `include` list: the file name as written and where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncludeEntry {
+    /// The file name as written, relative to the directory of the including file.
+    pub path: String,
+    /// Byte range of the string literal in the main file.
+    pub span: std::ops::Range<usize>,
+}
+
+/// [`includes_of`] with the place of each entry, so a caller that refuses one (a file outside
+/// the project, a FIFO) can say where it is named.
+pub fn include_entries(main: &str) -> Vec<IncludeEntry> {
     if main.len() > MAX_SOURCE_BYTES {
         return Vec::new();
     }
@@ -109,7 +124,12 @@ pub fn includes_of(main: &str) -> Vec<String> {
     match v.get_ref() {
         toml::de::DeValue::Array(a) => a
             .iter()
-            .filter_map(|x| x.get_ref().as_str().map(str::to_string))
+            .filter_map(|x| {
+                x.get_ref().as_str().map(|s| IncludeEntry {
+                    path: s.to_string(),
+                    span: x.span(),
+                })
+            })
             .take(parse::MAX_INCLUDES)
             .collect(),
         _ => Vec::new(),
@@ -132,9 +152,14 @@ pub fn check_sources_with(sources: &[Source<'_>], limits: &Limits) -> CheckOutpu
     if sources.len() == 1 {
         return check_str_with(main.text, limits);
     }
-    // Included files must hold tables only; others are reported and left out.
+    // Included files must hold tables only; others are reported and left out. The report
+    // points at the file's entry in the main file when the entries match the sources (the
+    // CLI's case), so that nothing of a file that is not a flowsheet (`/etc/passwd`) is shown.
+    let entries = include_entries(main.text);
+    let at_entry = entries.len() + 1 == sources.len();
     let mut bad: Vec<Diagnostic> = Vec::new();
-    for s in sources.iter().skip(1) {
+    let mut left_out: Vec<usize> = Vec::new();
+    for (k, s) in sources.iter().enumerate().skip(1) {
         let mut offset = 0;
         let mut first = None;
         for line in s.text.split_inclusive('\n') {
@@ -147,31 +172,44 @@ pub fn check_sources_with(sources: &[Source<'_>], limits: &Limits) -> CheckOutpu
         }
         if let Some((at, t)) = first {
             if !t.starts_with('[') {
-                let mut d = Diagnostic::new(
-                    Severity::Error,
-                    codes::BAD_INCLUDE,
-                    format!(
-                        "included file `{}` does not start with a table header",
-                        s.name
-                    ),
-                    at..at + t.len().min(s.text.len() - at),
-                    s.text,
+                let msg = format!(
+                    "included file `{}` does not start with a table header",
+                    diagnostic::escape_name(s.name)
                 );
-                d.help = Some("an included file holds tables such as [[circuit]] or [[link]]; top-level keys belong in the main file".into());
-                d.file = Some(s.name.to_string());
+                let mut d = if at_entry {
+                    Diagnostic::new(
+                        Severity::Error,
+                        codes::BAD_INCLUDE,
+                        msg,
+                        entries[k - 1].span.clone(),
+                        main.text,
+                    )
+                } else {
+                    let mut d = Diagnostic::new(
+                        Severity::Error,
+                        codes::BAD_INCLUDE,
+                        msg,
+                        at..at + t.len().min(s.text.len() - at),
+                        s.text,
+                    );
+                    d.file = Some(s.name.to_string());
+                    d
+                };
+                d.help = Some("an included file holds tables such as [[circuit]] or [[link]] from its first line on; top-level keys belong in the main file".into());
                 bad.push(d);
+                left_out.push(k);
             }
         }
     }
     // One virtual text; offsets map back to the file each part came from.
     let mut text = String::new();
     let mut bases = Vec::with_capacity(sources.len());
-    for s in sources {
+    for (k, s) in sources.iter().enumerate() {
         if !text.is_empty() && !text.ends_with('\n') {
             text.push('\n');
         }
         bases.push(text.len());
-        if !bad.iter().any(|d| d.file.as_deref() == Some(s.name)) || bases.len() == 1 {
+        if !left_out.contains(&k) {
             text.push_str(s.text);
         }
     }

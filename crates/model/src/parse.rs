@@ -232,6 +232,18 @@ pub(crate) fn parse_doc(cx: &mut Cx<'_>, root: &Tbl<'_, '_>) -> Option<RawDoc> {
             );
             String::new()
         }
+        Some(s) if s.v.chars().any(char::is_control) => {
+            cx.error(
+                codes::OUT_OF_RANGE,
+                format!(
+                    "the flowsheet name \"{}\" holds a control character (a newline, a tab)",
+                    truncate(&s.v)
+                ),
+                s.span,
+                Some("write the name on one line; put longer text in `description`".into()),
+            );
+            String::new()
+        }
         Some(s) => s.v,
         None => String::new(),
     };
@@ -417,6 +429,12 @@ pub(crate) fn parse_doc(cx: &mut Cx<'_>, root: &Tbl<'_, '_>) -> Option<RawDoc> {
 fn node_name(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, kind: &str, doc: &mut RawDoc) -> Option<Sp<String>> {
     let name = req_string(cx, t, "name")?;
     doc.declared.push(name.v.clone());
+    valid_name(cx, &name, kind).then_some(name)
+}
+
+/// Checks a name that other entries refer to (a node, a section, a feed point): 1 to 64 ASCII
+/// letters, digits, `_` or `-`, so it can stand in a port name and print as it is.
+fn valid_name(cx: &mut Cx<'_>, name: &Sp<String>, kind: &str) -> bool {
     let ok = !name.v.is_empty()
         && name.v.len() <= 64
         && name
@@ -430,9 +448,8 @@ fn node_name(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, kind: &str, doc: &mut RawDoc) -> 
             name.span.clone(),
             Some("names are 1 to 64 ASCII letters, digits, `_` or `-` (they appear in port names such as \"PrNd.raffinate\")".into()),
         );
-        return None;
     }
-    Some(name)
+    ok
 }
 
 fn user_source(source: Option<&str>) -> String {
@@ -752,7 +769,8 @@ fn parse_circuit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
                             None
                         }
                     };
-                    let sname = opt_string(cx, &st, "name");
+                    let sname = opt_string(cx, &st, "name")
+                        .filter(|n| valid_name(cx, n, &format!("{what} section")));
                     match (kind, n) {
                         (Some(kind), Some(n)) => {
                             let sname = sname.map_or_else(|| kind.as_str().to_string(), |s| s.v);
@@ -826,7 +844,8 @@ fn parse_circuit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
     if let Some(fp) = t.get("feed_point") {
         for ft in tables(cx, fp, &format!("{what} `feed_point`")) {
             ft.check_keys(cx, keys::FEED_POINT);
-            let fname = req_string(cx, &ft, "name");
+            let fname = req_string(cx, &ft, "name")
+                .filter(|n| valid_name(cx, n, &format!("{what} feed point")));
             let stage = stage_number(cx, &ft, "stage", &what, n_total, sections_ok, true);
             let stage_span = ft.get("stage").map(|v| v.span());
             let phase = opt_keyword(cx, &ft, "phase", PHASES).unwrap_or(Phase::Aqueous);
@@ -2239,10 +2258,19 @@ fn parse_optimize(cx: &mut Cx<'_>, t: &Tbl<'_, '_>) -> Option<RawOptimize> {
 }
 
 /// The source text of a key's value (for messages that quote what the user wrote).
+/// The TOML literal of `key` as written (quotes included), cut after 40 characters, on one
+/// line.
 fn source_text(cx: &Cx<'_>, t: &Tbl<'_, '_>, key: &str) -> String {
-    t.get(key)
-        .and_then(|v| cx.src.get(v.span()))
-        .map_or_else(String::new, truncate)
+    let raw = t.get(key).and_then(|v| cx.src.get(v.span())).unwrap_or("");
+    let mut out: String = raw
+        .chars()
+        .take(40)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if raw.chars().count() > 40 {
+        out.push_str("...");
+    }
+    out
 }
 
 fn parse_override(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) {

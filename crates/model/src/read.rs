@@ -228,14 +228,16 @@ pub(crate) fn fmt_num(x: f64) -> String {
     }
 }
 
-/// Cuts long user text in messages.
+/// User text for a message: cut after 40 characters, quotes, backslashes and control
+/// characters escaped (`\"`, `\\`, `\n`), so the message stays one line and a quoted name
+/// cannot end its quotes early.
 pub(crate) fn truncate(s: &str) -> String {
-    if s.chars().count() > 40 {
-        let t: String = s.chars().take(40).collect();
-        format!("{t}...")
-    } else {
-        s.to_string()
+    let long = s.chars().count() > 40;
+    let mut out = crate::diagnostic::escape_name(&s.chars().take(40).collect::<String>());
+    if long {
+        out.push_str("...");
     }
+    out
 }
 
 pub(crate) fn wrong_type(cx: &mut Cx<'_>, what: &str, expected: &str, v: &Val<'_>) {

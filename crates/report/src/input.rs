@@ -19,6 +19,32 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 use serde_json::Value;
 
+/// Largest result document `sxplan report` reads, in bytes. The JSON of a simulated
+/// 5,000-stage, 16-element plant is about 20 MB; a `serde_json::Value` takes roughly ten
+/// times its text in memory, so this keeps a report run under about 1 GB.
+pub const MAX_RESULT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// At most 40 characters of `s`, for messages.
+fn truncated(s: &str) -> String {
+    if s.chars().count() > 40 {
+        format!("{}...", s.chars().take(40).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+/// The JSON type of `v`, for messages.
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
 /// Errors of the report crate: a document is not a result sxplan can render.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
@@ -29,17 +55,19 @@ pub enum ReportError {
         /// Position of the document in the input list, 1-based.
         index: usize,
     },
-    /// The document has a `schema_version` this build cannot read.
+    /// The document has a `schema_version` this build cannot read: another number, a string,
+    /// or none at all.
     #[error(
-        "document {index}: {kind} result has schema_version {found}, this build reads {supported}"
+        "document {index}: {kind} result has {found}, this build reads schema_version {supported}"
     )]
     UnsupportedVersion {
         /// Position of the document in the input list, 1-based.
         index: usize,
         /// Result kind.
         kind: &'static str,
-        /// Version found in the document.
-        found: u64,
+        /// What the document holds: `schema_version 99`, `no schema_version`,
+        /// `schema_version "1" (a string, not a number)`.
+        found: String,
         /// Version this build reads.
         supported: u32,
     },
@@ -146,16 +174,26 @@ impl ReportInput {
         for (i, doc) in docs.iter().enumerate() {
             let index = i + 1;
             let kind = ResultKind::detect(doc).ok_or(ReportError::UnknownDocument { index })?;
-            let found = doc
-                .get("schema_version")
-                .and_then(Value::as_u64)
-                .unwrap_or(0);
-            if found != u64::from(kind.supported_version()) {
+            let supported = kind.supported_version();
+            let found = match doc.get("schema_version") {
+                Some(v) if v.as_u64() == Some(u64::from(supported)) => None,
+                None => Some("no schema_version".to_string()),
+                Some(Value::Number(n)) => Some(format!("schema_version {n}")),
+                Some(Value::String(s)) => Some(format!(
+                    "schema_version {} (a string, not a number)",
+                    Value::String(truncated(s)),
+                )),
+                Some(other) => Some(format!(
+                    "a schema_version that is {}, not a number",
+                    json_type(other)
+                )),
+            };
+            if let Some(found) = found {
                 return Err(ReportError::UnsupportedVersion {
                     index,
                     kind: kind.as_str(),
                     found,
-                    supported: kind.supported_version(),
+                    supported,
                 });
             }
             let malformed = |e: serde_json::Error| ReportError::Malformed {

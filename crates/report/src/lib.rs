@@ -33,7 +33,7 @@ pub mod optimize;
 pub mod plant;
 pub mod simulate;
 
-pub use input::{ReportError, ReportInput, ResultKind};
+pub use input::{ReportError, ReportInput, ResultKind, MAX_RESULT_BYTES};
 
 /// The self-contained HTML report (inline CSS and SVG; opens offline).
 pub fn html_report(input: &ReportInput) -> String {
