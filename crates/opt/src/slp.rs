@@ -29,7 +29,7 @@ const PROPOSAL_RESIDUAL: f64 = 1e-2;
 const STATIONARY: f64 = 1e-9;
 /// Candidates in a row whose local evaluation (Newton from the predicted state) did not
 /// converge before the full simulation evaluates the next one.
-const NEAR_FAILURES: usize = 2;
+const NEAR_FAILURES: usize = 6;
 
 /// Outcome of an optimization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -843,7 +843,7 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
         if !proposal {
             passes.push(record);
             radius *= 0.25;
-            if radius < 1e-9 {
+            if radius < opts.step_tol.max(1e-12) {
                 status = OptStatus::Stalled;
                 break;
             }
@@ -889,6 +889,9 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             status = OptStatus::Optimal;
             break;
         }
+        // A small step is a stationary point only when the LP chose it inside a region it did
+        // not fill; a step small because the region collapsed is a stall (below).
+        let small = small && step < 0.5 * radius;
         if trusted && small && (max_violation(&checks) <= opts.spec_tol || tiny_steps >= 2) {
             record.outcome = PassOutcome::Stationary;
             passes.push(record);
@@ -1090,7 +1093,7 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             } else {
                 0.25 * radius
             };
-            if radius < 1e-9 {
+            if radius < opts.step_tol.max(1e-12) {
                 status = OptStatus::Stalled;
                 break;
             }

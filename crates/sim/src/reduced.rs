@@ -544,7 +544,9 @@ impl<'c> Reduced<'c> {
             if it.converged {
                 return crate::chain::converged_or_spent(self.finish(it, spent));
             }
-            if spent >= max_iter || it.iterations < round || it.gmax > 0.1 * it.gmax_start {
+            // Near the rounding floor a tenfold cut is not to be had: that is not a stall.
+            let stalled = it.gmax > 0.1 * it.gmax_start && it.gmax > 1e3 * G_CONVERGED;
+            if spent >= max_iter || it.iterations < round || stalled {
                 return Err(spent);
             }
             phi = it.phi;
