@@ -23,6 +23,7 @@ use sxplan_model::Flowsheet;
 
 use super::progress::{note_line, verbose_line, GlobalOpts, Progress};
 use super::Exit;
+use sxplan_model::diagnostic::fmt_number;
 
 /// Output format of `sxplan design`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -463,9 +464,40 @@ fn kremser(spec: &str, format: DesignFormat, stdout: &mut dyn Write) -> CliResul
             "--kremser: `{spec}` needs D > 0, O/A > 0 and a fraction in (0, 1)"
         )));
     }
+    // the plausible ranges `check` applies to a distribution ratio and to flows (their ratio)
+    let dr = &sxplan_model::plausible::D_RATIO;
+    if !(dr.error_min..=dr.error_max).contains(&d) {
+        return Err(usage(format!(
+            "--kremser: D = {} is outside the plausible range of a distribution ratio ({} to {})",
+            fmt_number(d),
+            fmt_number(dr.error_min),
+            fmt_number(dr.error_max)
+        )));
+    }
+    if !(1e-6..=1e6).contains(&oa) {
+        return Err(usage(format!(
+            "--kremser: O/A = {} is outside 1e-6 to 1e6",
+            fmt_number(oa)
+        )));
+    }
+    if 1.0 - frac < 1e-15 {
+        return Err(usage(format!(
+            "--kremser: fraction {} leaves less than 1e-15 unextracted; give a fraction below 1 - 1e-15",
+            fmt_number(frac)
+        )));
+    }
     let e = d * oa;
     // the inputs are valid here: a target no number of stages reaches is infeasible (exit 1)
     let n = kremser_stages(e, 1.0, 1.0 - frac, 0.0).map_err(|e| (Exit::Failure, e.to_string()))?;
+    if !n.is_finite() {
+        return Err((
+            Exit::Failure,
+            format!(
+                "--kremser: no finite number of stages for extraction factor {}",
+                fmt_number(e)
+            ),
+        ));
+    }
     let whole = n.ceil().max(1.0);
     let left = kremser_fraction_unextracted(e, whole).map_err(|e| usage(e.to_string()))?;
     match format {
@@ -540,7 +572,18 @@ fn parse_list(flag: &str, s: &str) -> CliResult<Vec<(String, f64)>> {
         })?;
         if !value.is_finite() || value < 0.0 {
             return Err(usage(format!(
-                "--{flag}: {name} = {value} must be a finite number >= 0"
+                "--{flag}: {name} = {} must be a finite number >= 0",
+                fmt_number(value)
+            )));
+        }
+        // amounts and factors are relative: beyond 1e30 their sums and products leave f64
+        let range = &sxplan_model::plausible::NUMBER;
+        if value != 0.0 && !(range.error_min..=range.error_max).contains(&value) {
+            return Err(usage(format!(
+                "--{flag}: {name} = {} is outside {} to {} (values are relative: write e.g. `--{flag} A=0.5,B=0.5`)",
+                fmt_number(value),
+                fmt_number(range.error_min),
+                fmt_number(range.error_max)
             )));
         }
         if out.iter().any(|(n, _)| *n == name) {
@@ -572,7 +615,16 @@ fn parse_betas(flag: &str, s: &str) -> CliResult<Betas> {
     if let Ok(v) = s.trim().parse::<f64>() {
         if !(v.is_finite() && v > 1.0) {
             return Err(usage(format!(
-                "--{flag}: separation factor {v} must be > 1"
+                "--{flag}: separation factor {} must be > 1",
+                fmt_number(v)
+            )));
+        }
+        let range = &sxplan_model::plausible::BETA;
+        if v > range.error_max {
+            return Err(usage(format!(
+                "--{flag}: separation factor {} is above {}, outside the plausible range of a separation factor",
+                fmt_number(v),
+                fmt_number(range.error_max)
             )));
         }
         return Ok(Betas::Binary(v));

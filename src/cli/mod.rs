@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod check;
 mod design;
+mod guard;
 mod input;
 mod optimize;
 mod output;

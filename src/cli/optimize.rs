@@ -52,9 +52,9 @@ pub struct OptimizeArgs {
     /// LP backend (`clarabel`, or `highs` when built with the feature).
     #[arg(long, default_value = "clarabel")]
     pub backend: String,
-    /// Maximum successive-LP passes (overrides `[optimize] max_passes`).
-    #[arg(long)]
-    pub max_passes: Option<usize>,
+    /// Maximum successive-LP passes (overrides `[optimize] max_passes`); at least 1.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub max_passes: Option<u64>,
     /// `--quiet` / `--verbose` (also accepted before the subcommand).
     #[command(flatten)]
     pub global: GlobalOpts,
@@ -137,7 +137,7 @@ pub fn run(args: &OptimizeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             ObjectiveArg::MinReagentCost => Objective::MinReagentCost,
             ObjectiveArg::MaxMargin => Objective::MaxMargin,
         }),
-        max_passes: args.max_passes,
+        max_passes: args.max_passes.and_then(|n| usize::try_from(n).ok()),
         clock: Some(clock),
         ..OptimizeOptions::default()
     };

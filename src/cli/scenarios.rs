@@ -17,6 +17,7 @@ use sxplan_sim::{SimOptions, SimResult};
 
 use super::progress::{verbose_line, GlobalOpts, Progress};
 use super::Exit;
+use sxplan_model::diagnostic::fmt_number;
 
 /// Output format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -172,11 +173,17 @@ pub fn run(args: &ScenariosArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
             _ => None,
         })
         .unwrap_or_default();
+    // the same plausible range `check` applies to a mud feed's flow (t/h)
+    let range = &sxplan_model::plausible::FLOW_MASS;
     for m in &args.mud {
-        if !m.is_finite() || *m <= 0.0 {
+        let t_per_h = *m / 24.0;
+        if !m.is_finite() || *m <= 0.0 || t_per_h < range.error_min || t_per_h > range.error_max {
             let _ = writeln!(
                 stderr,
-                "error: --mud {m}: expected a positive mud rate in t/day"
+                "error: --mud {}: expected a positive mud rate in t/day, at most {} t/day ({})",
+                fmt_number(*m),
+                fmt_number(range.error_max * 24.0),
+                range.basis
             );
             return Exit::Usage;
         }

@@ -85,13 +85,26 @@ pub fn run(
     let started = std::time::Instant::now();
     let result = sxplan_sim::simulate(&flowsheet, &options);
     progress.finish();
-    let result = match result {
+    let mut result = match result {
         Ok(r) => r,
         Err(e) => {
             let _ = writeln!(stderr, "error: {name}: {e}");
             return Exit::Failure;
         }
     };
+    // a number that is not finite is not a result: the run is diverged, whatever the solver said
+    let bad = serde_json::to_value(&result)
+        .map(|v| super::guard::non_finite_paths(&v))
+        .unwrap_or_default();
+    let bad_text = super::guard::text_shows_non_finite(&render::to_text(&result));
+    if !bad.is_empty() || bad_text {
+        result.status = SolveStatus::Diverged;
+        let _ = writeln!(
+            stderr,
+            "error: {name}: the simulation produced numbers that are not finite ({}); status set to diverged",
+            if bad.is_empty() { "in the summary".to_string() } else { bad.join(", ") }
+        );
+    }
     verbose_line(
         global,
         stderr,

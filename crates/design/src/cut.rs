@@ -191,9 +191,9 @@ pub(crate) fn prepare(spec: &CutSpec) -> Result<Prepared, DesignError> {
         return Err(DesignError::Components(format!(
             "both keys must be in the feed ({} = {}, {} = {})",
             name(ka),
-            feed[ka],
+            sxplan_model::diagnostic::fmt_number(feed[ka]),
             name(kb),
-            feed[kb]
+            sxplan_model::diagnostic::fmt_number(feed[kb])
         )));
     }
     let x_a: f64 = feed

@@ -78,6 +78,10 @@ pub mod codes {
     pub const FRACTION_RANGE: &str = "E0206";
     /// Value out of its allowed range (zero flow, integer overflow, too many stages...).
     pub const OUT_OF_RANGE: &str = "E0207";
+    /// Value outside the plausible physical range of its kind (`sxplan_model::plausible`).
+    pub const IMPLAUSIBLE: &str = "E0208";
+    /// Value inside the plausible range of its kind but unusual (warning).
+    pub const UNUSUAL: &str = "W0209";
     /// Unknown element symbol.
     pub const UNKNOWN_ELEMENT: &str = "E0301";
     /// Unknown extractant system.
@@ -150,6 +154,14 @@ pub mod codes {
             OUT_OF_RANGE,
             "value out of its range (zero, integer overflow, too many stages)",
         ),
+        (
+            IMPLAUSIBLE,
+            "value outside the plausible physical range of its kind",
+        ),
+        (
+            UNUSUAL,
+            "value unusual for its kind, inside the plausible range (warning)",
+        ),
         (UNKNOWN_ELEMENT, "unknown element symbol"),
         (UNKNOWN_EXTRACTANT, "unknown extractant system"),
         (
@@ -188,6 +200,32 @@ pub mod codes {
             "included file outside the main file's directory tree (refused unread)",
         ),
     ];
+}
+
+/// A number for messages: without binary round-off noise (1.4, not 1.4000000000000001), and
+/// in scientific notation when it is very large or small (`1e308`, `1e-320`, `2.5e-7`, not a
+/// 330-digit decimal or `0`).
+pub fn fmt_number(x: f64) -> String {
+    let a = x.abs();
+    if !x.is_finite() || (a != 0.0 && !(1e-4..1e6).contains(&a)) {
+        // shortest round-trip form, cut to 10 significant digits when longer
+        let e = format!("{x:e}");
+        return match e.split_once('e') {
+            Some((m, exp)) if m.len() > 12 => {
+                let m: f64 = m.parse().unwrap_or(0.0);
+                let m = format!("{m:.9}");
+                format!("{}e{exp}", m.trim_end_matches('0').trim_end_matches('.'))
+            }
+            _ => e,
+        };
+    }
+    let r = format!("{x:.9}");
+    let r = r.trim_end_matches('0').trim_end_matches('.');
+    if r.is_empty() || r == "-0" {
+        format!("{x}")
+    } else {
+        r.to_string()
+    }
 }
 
 /// `s` for a message: `"`, `\` and control characters escaped as in a TOML basic string

@@ -41,7 +41,7 @@ mod read;
 
 pub use diagnostic::{codes, render_sources, render_text, Diagnostic, Severity};
 pub use flowsheet::*;
-pub use limits::Limits;
+pub use limits::{plausible, Limits, Plausible};
 pub use operating::{OperatingError, OperatingVar, OperatingVarKind};
 
 use serde::Serialize;

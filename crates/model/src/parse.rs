@@ -13,6 +13,7 @@ use toml::de::DeValue;
 use crate::diagnostic::codes;
 use crate::flowsheet::*;
 use crate::keys;
+use crate::limits::plausible;
 use crate::operating::OperatingVarKind;
 use crate::read::*;
 
@@ -556,12 +557,13 @@ fn parse_feed(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<RawF
             let flow = req_quantity(cx, &t, "flow", Dimension::VolumetricFlow, Range01::NonNeg);
             let acid = opt_keyword(cx, &t, "acid", ACIDS);
             t.exclusive(cx, "acidity", "ph");
-            let mut conc_h = opt_quantity(
+            let mut conc_h = opt_quantity_as(
                 cx,
                 &t,
                 "acidity",
                 Dimension::MolarConcentration,
                 Range01::NonNeg,
+                &plausible::CONC_ACID,
             );
             if let Some(v) = t.get("ph") {
                 if let Some(ph) = number(cx, v, &format!("{what} `ph`")) {
@@ -633,7 +635,7 @@ fn feed_composition(
         for (e, (x, is_mass)) in et.values {
             out.insert(e, if is_mass { e.mol_from_mass(x) } else { x });
         }
-        return Some(out);
+        return ree_total_plausible(cx, &out, et.span.clone(), what).then_some(out);
     }
     if let Some(v) = t.get("oxide_fraction") {
         let total = req_quantity(cx, t, "reo", Dimension::MassConcentration, Range01::NonNeg);
@@ -665,7 +667,8 @@ fn feed_composition(
         for (e, frac) in et.values {
             out.insert(e, e.mol_from_oxide_mass(total * frac));
         }
-        return Some(out);
+        let span = t.get("reo").map_or(et.span.clone(), |v| v.span());
+        return ree_total_plausible(cx, &out, span, what).then_some(out);
     }
     if t.has("reo") {
         t.missing(
@@ -683,6 +686,39 @@ fn feed_composition(
     None
 }
 
+/// Checks a feed's total rare-earth concentration (mol/L): each element is held to
+/// [`plausible::CONC_REE`] (an error beyond the salts' solubility); the total above the
+/// solubility is a warning only, since test and design flowsheets load many elements at
+/// round concentrations that the simulator handles, while a single absurd value is an error.
+/// Returns false after an error.
+fn ree_total_plausible(
+    cx: &mut Cx<'_>,
+    conc: &BTreeMap<Element, f64>,
+    span: std::ops::Range<usize>,
+    what: &str,
+) -> bool {
+    let p = &plausible::CONC_REE;
+    let total: f64 = conc
+        .iter()
+        .filter(|(e, _)| e.is_rey())
+        .map(|(_, x)| x)
+        .sum();
+    if total > p.error_max {
+        cx.warn(
+            codes::UNUSUAL,
+            format!(
+                "{what}: the rare earths total {} mol/L, more than the {} mol/L a chloride or nitrate solution can hold",
+                fmt_num(total),
+                fmt_num(p.error_max)
+            ),
+            span,
+            Some(p.basis.to_string()),
+        );
+        return true;
+    }
+    check_plausible(cx, total, p, &format!("{what}: total rare earths"), span)
+}
+
 /// A molar or mass concentration; returns (value in mol/L or g/L, is_mass).
 fn conc_molar(cx: &mut Cx<'_>, v: &Val<'_>, what: &str) -> Option<(f64, bool)> {
     if let DeValue::String(s) = v.get_ref() {
@@ -693,7 +729,15 @@ fn conc_molar(cx: &mut Cx<'_>, v: &Val<'_>, what: &str) -> Option<(f64, bool)> {
             }
         }
     }
-    quantity(cx, v, what, Dimension::MolarConcentration, Range01::NonNeg).map(|x| (x, false))
+    quantity_as(
+        cx,
+        v,
+        what,
+        Dimension::MolarConcentration,
+        Range01::NonNeg,
+        &plausible::CONC_REE,
+    )
+    .map(|x| (x, false))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -907,12 +951,13 @@ fn parse_circuit(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) -> Option<R
         let st = Tbl::new(st.t, st.span, sw.clone());
         st.check_keys(cx, keys::SOLUTION);
         let acid = opt_keyword(cx, &st, "acid", ACIDS);
-        let conc = opt_quantity(
+        let conc = opt_quantity_as(
             cx,
             &st,
             "conc",
             Dimension::MolarConcentration,
             Range01::NonNeg,
+            &plausible::CONC_ACID,
         );
         if st.has("acid") && !st.has("conc") {
             st.missing(cx, "conc", Some("add `conc = \"4 mol/L\"`".into()));
@@ -1212,7 +1257,14 @@ fn parse_organic(cx: &mut Cx<'_>, t: &Tbl<'_, '_>) -> Option<Organic> {
             None
         })
     });
-    let conc = req_quantity(cx, t, "conc", Dimension::MolarConcentration, Range01::Pos);
+    let conc = req_quantity_as(
+        cx,
+        t,
+        "conc",
+        Dimension::MolarConcentration,
+        Range01::Pos,
+        &plausible::CONC_EXTRACTANT,
+    );
     let flow = req_quantity(cx, t, "flow", Dimension::VolumetricFlow, Range01::NonNeg);
     let sap = opt_quantity(
         cx,
@@ -1318,7 +1370,14 @@ fn parse_equilibrium(
             let mut beta = BTreeMap::new();
             if let Some(v) = t.get("beta") {
                 let et = element_table(cx, v, &format!("{what} `beta`"), false, |cx, v, w| {
-                    quantity(cx, v, w, Dimension::Dimensionless, Range01::Pos)
+                    quantity_as(
+                        cx,
+                        v,
+                        w,
+                        Dimension::Dimensionless,
+                        Range01::Pos,
+                        &plausible::BETA,
+                    )
                 })?;
                 rec(
                     doc,
@@ -1341,7 +1400,14 @@ fn parse_equilibrium(
                                     &format!("{bw} `{}`", k.v),
                                     false,
                                     |cx, v, w| {
-                                        quantity(cx, v, w, Dimension::Dimensionless, Range01::Pos)
+                                        quantity_as(
+                                            cx,
+                                            v,
+                                            w,
+                                            Dimension::Dimensionless,
+                                            Range01::Pos,
+                                            &plausible::BETA,
+                                        )
                                     },
                                 ) {
                                     rec(
@@ -1358,12 +1424,13 @@ fn parse_equilibrium(
                     }
                 }
             }
-            let capacity = opt_quantity(
+            let capacity = opt_quantity_as(
                 cx,
                 t,
                 "loading_capacity",
                 Dimension::MolarConcentration,
                 Range01::Pos,
+                &plausible::CONC_EXTRACTANT,
             );
             let mut loading: Vec<Option<SectionLoading>> = vec![None; sections.len()];
             let mut written = vec![false; sections.len()];
@@ -1385,12 +1452,13 @@ fn parse_equilibrium(
                                     }
                                 }
                             }
-                        } else if let Some(e) = quantity(
+                        } else if let Some(e) = quantity_as(
                             cx,
                             x,
                             &format!("{ew} `{}`", k.v),
                             Dimension::Dimensionless,
                             Range01::Pos,
+                            &plausible::EXTRACTION_RATIO,
                         ) {
                             loading[i] = Some(SectionLoading::ExtractionRatio(e));
                         }
@@ -1439,7 +1507,14 @@ fn parse_equilibrium(
             let mut k = BTreeMap::new();
             if let Some(v) = t.get("k_ex") {
                 let et = element_table(cx, v, &format!("{what} `k_ex`"), false, |cx, v, w| {
-                    quantity(cx, v, w, Dimension::Dimensionless, Range01::Pos)
+                    quantity_as(
+                        cx,
+                        v,
+                        w,
+                        Dimension::Dimensionless,
+                        Range01::Pos,
+                        &plausible::K_EX,
+                    )
                 })?;
                 rec(
                     doc,
@@ -1451,12 +1526,13 @@ fn parse_equilibrium(
             }
             let n = per_element_or_number(cx, t, "n_extractant", what)?;
             let z = per_element_or_number(cx, t, "z_proton", what)?;
-            let capacity = opt_quantity(
+            let capacity = opt_quantity_as(
                 cx,
                 t,
                 "loading_capacity",
                 Dimension::MolarConcentration,
                 Range01::Pos,
+                &plausible::CONC_EXTRACTANT,
             );
             let params = k
                 .into_iter()
@@ -1509,7 +1585,14 @@ fn parse_equilibrium(
                     Some(v) => {
                         let et =
                             element_table(cx, v, &format!("{what} `{key}`"), false, |cx, v, w| {
-                                quantity(cx, v, w, Dimension::Dimensionless, Range01::Any)
+                                quantity_as(
+                                    cx,
+                                    v,
+                                    w,
+                                    Dimension::Dimensionless,
+                                    Range01::Any,
+                                    &plausible::LOG_D_COEFFICIENT,
+                                )
                             });
                         if let Some(et) = &et {
                             rec(
@@ -1617,12 +1700,13 @@ fn stage_values(
             for (k, x) in t.entries() {
                 match names.iter().position(|n| n == k.v) {
                     Some(i) => {
-                        vals[i] = quantity(
+                        vals[i] = quantity_as(
                             cx,
                             x,
                             &format!("{what} `{}`", k.v),
                             Dimension::Dimensionless,
                             Range01::NonNeg,
+                            &plausible::D_RATIO,
                         );
                         ok &= vals[i].is_some();
                     }
@@ -1658,7 +1742,14 @@ fn stage_values(
             let mut out = Vec::with_capacity(a.len().min(cx.limits.max_stages_per_circuit));
             let mut ok = true;
             for x in a.iter() {
-                match quantity(cx, x, what, Dimension::Dimensionless, Range01::NonNeg) {
+                match quantity_as(
+                    cx,
+                    x,
+                    what,
+                    Dimension::Dimensionless,
+                    Range01::NonNeg,
+                    &plausible::D_RATIO,
+                ) {
                     Some(d) => out.push(d),
                     None => ok = false,
                 }
@@ -1677,8 +1768,15 @@ fn stage_values(
             }
             ok.then_some(StageValues::PerStage(out))
         }
-        _ => quantity(cx, v, what, Dimension::Dimensionless, Range01::NonNeg)
-            .map(StageValues::Uniform),
+        _ => quantity_as(
+            cx,
+            v,
+            what,
+            Dimension::Dimensionless,
+            Range01::NonNeg,
+            &plausible::D_RATIO,
+        )
+        .map(StageValues::Uniform),
     }
 }
 
@@ -2279,7 +2377,7 @@ fn parse_override(cx: &mut Cx<'_>, t: &Tbl<'_, '_>, doc: &mut RawDoc) {
     let value = match t.get("value") {
         Some(v) => match v.get_ref() {
             DeValue::String(s) => match sxplan_chem::parse_quantity(s) {
-                Ok(q) => Some(q.value),
+                Ok(q) => quantity(cx, v, "`data.override` `value`", q.dimension, Range01::Any),
                 Err(_) => quantity(
                     cx,
                     v,

@@ -10,6 +10,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use crate::diagnostic::{codes, did_you_mean, Diagnostic, Severity};
+use crate::limits::{plausible, Plausible};
 
 /// A value with the byte range it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -217,15 +218,9 @@ impl<'a, 'i> Tbl<'a, 'i> {
     }
 }
 
-/// A number for messages, without binary round-off noise (1.4, not 1.4000000000000001).
+/// A number for messages (see [`crate::diagnostic::fmt_number`]).
 pub(crate) fn fmt_num(x: f64) -> String {
-    let r = format!("{x:.9}");
-    let r = r.trim_end_matches('0').trim_end_matches('.');
-    if r.is_empty() || r == "-0" {
-        format!("{x}")
-    } else {
-        r.to_string()
-    }
+    crate::diagnostic::fmt_number(x)
 }
 
 /// User text for a message: cut after 40 characters, quotes, backslashes and control
@@ -416,14 +411,103 @@ fn check_range(
     }
 }
 
+/// The plausible range `check` applies to a quantity of `dim` that has no narrower kind.
+fn default_plausible(dim: Dimension) -> &'static Plausible {
+    match dim {
+        Dimension::VolumetricFlow => &plausible::FLOW_VOL,
+        Dimension::MassFlow => &plausible::FLOW_MASS,
+        Dimension::MolarConcentration => &plausible::CONC_MOLAR,
+        Dimension::MassConcentration => &plausible::CONC_MASS,
+        Dimension::Fraction => &plausible::FRACTION,
+        Dimension::PricePerMass => &plausible::PRICE,
+        Dimension::Volume => &plausible::VOLUME,
+        Dimension::Time => &plausible::TIME,
+        _ => &plausible::NUMBER,
+    }
+}
+
+/// A number for messages in the range's unit: `1e+30 m3/h`, `0.25 mol/L`.
+pub(crate) fn fmt_in(x: f64, unit: &str) -> String {
+    let n = fmt_num(x);
+    if unit.is_empty() {
+        n
+    } else {
+        format!("{n} {unit}")
+    }
+}
+
+/// Checks the magnitude of `x` (internal unit) against `p`: a located error outside the error
+/// bounds (returns false), a located warning outside the warning bounds. Zero passes (its
+/// own rule, [`Range01`], decides).
+pub(crate) fn check_plausible(
+    cx: &mut Cx<'_>,
+    x: f64,
+    p: &Plausible,
+    what: &str,
+    span: Range<usize>,
+) -> bool {
+    let m = (x / p.scale).abs();
+    if m == 0.0 || !m.is_finite() {
+        return true;
+    }
+    let shown = fmt_in(x / p.scale, p.unit);
+    if m < p.error_min || m > p.error_max {
+        let (rel, bound) = if m < p.error_min {
+            ("below", p.error_min)
+        } else {
+            ("above", p.error_max)
+        };
+        cx.error(
+            codes::IMPLAUSIBLE,
+            format!(
+                "{what}: {shown} is {rel} {}, outside the plausible range of {} ({} to {})",
+                fmt_in(bound, p.unit),
+                p.name,
+                fmt_in(p.error_min, p.unit),
+                fmt_in(p.error_max, p.unit),
+            ),
+            span,
+            Some(p.basis.to_string()),
+        );
+        return false;
+    }
+    if m < p.warn_min || m > p.warn_max {
+        cx.warn(
+            codes::UNUSUAL,
+            format!(
+                "{what}: {shown} is unusual for {} (usually {} to {})",
+                p.name,
+                fmt_in(p.warn_min, p.unit),
+                fmt_in(p.warn_max, p.unit),
+            ),
+            span,
+            Some(p.basis.to_string()),
+        );
+    }
+    true
+}
+
 /// A quantity of dimension `dim` in its internal unit, written as `"1.2 m3/h"` (or a bare
-/// number for fractions and plain numbers), range-checked.
+/// number for fractions and plain numbers), range-checked, its magnitude checked against the
+/// plausible range of its dimension.
 pub(crate) fn quantity(
     cx: &mut Cx<'_>,
     v: &Val<'_>,
     what: &str,
     dim: Dimension,
     range: Range01,
+) -> Option<f64> {
+    quantity_as(cx, v, what, dim, range, default_plausible(dim))
+}
+
+/// [`quantity`] with the plausible range of a narrower kind (a separation factor, an acid).
+pub(crate) fn quantity_as(
+    cx: &mut Cx<'_>,
+    v: &Val<'_>,
+    what: &str,
+    dim: Dimension,
+    range: Range01,
+    p: &Plausible,
 ) -> Option<f64> {
     let x = match v.get_ref() {
         DeValue::String(s) => match units::expect(s, dim) {
@@ -477,7 +561,8 @@ pub(crate) fn quantity(
         DeValue::String(s) => format!("\"{}\"", truncate(s.trim())),
         _ => fmt_num(x),
     };
-    check_range(cx, x, &shown, range, what, v.span()).then_some(x)
+    (check_range(cx, x, &shown, range, what, v.span()) && check_plausible(cx, x, p, what, v.span()))
+        .then_some(x)
 }
 
 fn example(dim: Dimension) -> &'static str {
@@ -520,8 +605,20 @@ pub(crate) fn opt_quantity(
     dim: Dimension,
     range: Range01,
 ) -> Option<f64> {
+    opt_quantity_as(cx, t, key, dim, range, default_plausible(dim))
+}
+
+/// [`opt_quantity`] with the plausible range of a narrower kind.
+pub(crate) fn opt_quantity_as(
+    cx: &mut Cx<'_>,
+    t: &Tbl<'_, '_>,
+    key: &str,
+    dim: Dimension,
+    range: Range01,
+    p: &Plausible,
+) -> Option<f64> {
     let v = t.get(key)?;
-    quantity(cx, v, &format!("{} `{key}`", t.what), dim, range)
+    quantity_as(cx, v, &format!("{} `{key}`", t.what), dim, range, p)
 }
 
 /// Reads a required quantity; `Err(())` when missing or invalid (already reported).
@@ -532,11 +629,23 @@ pub(crate) fn req_quantity(
     dim: Dimension,
     range: Range01,
 ) -> Option<f64> {
+    req_quantity_as(cx, t, key, dim, range, default_plausible(dim))
+}
+
+/// [`req_quantity`] with the plausible range of a narrower kind.
+pub(crate) fn req_quantity_as(
+    cx: &mut Cx<'_>,
+    t: &Tbl<'_, '_>,
+    key: &str,
+    dim: Dimension,
+    range: Range01,
+    p: &Plausible,
+) -> Option<f64> {
     if !t.has(key) {
         t.missing(cx, key, Some(format!("add `{key} = \"{}\"`", example(dim))));
         return None;
     }
-    opt_quantity(cx, t, key, dim, range)
+    opt_quantity_as(cx, t, key, dim, range, p)
 }
 
 /// Parses a keyword value against a fixed list of spellings.
