@@ -1,4 +1,4 @@
-//! Property test of the optimizer on generated plants it was not tuned on: 1 to 3 circuits in
+//! Property test of the optimizer on generated plants it was not tuned on: 1 to 4 circuits in
 //! series (each circuit's raffinate feeds the next), every equilibrium model (distribution,
 //! separation factor, mass action with saponification), random section lengths, feeds from
 //! dilute to concentrated, and a random set of free operating variables.
@@ -93,7 +93,7 @@ fn plant_case() -> impl Strategy<Value = PlantCase> {
     (
         (-3.0f64..-0.3).prop_map(|x| 10f64.powf(x)),
         0.2f64..3.0,
-        proptest::collection::vec(circuit_case(), 1..=3),
+        proptest::collection::vec(circuit_case(), 1..=4),
         any::<u8>(),
         any::<bool>(),
     )

@@ -230,16 +230,18 @@ pub mod plausible {
         basis: "a flowsheet number beyond 1e30 (or a non-zero one under 1e-30) is a typo or an attack, and its products leave f64",
     };
     /// Fractions (split, saponification, purity, Murphree efficiency): bounded by 0..=1
-    /// already; a non-zero one under 1e-12 is refused as a subnormal-range typo.
+    /// already; a non-zero one under 1e-30 is refused as a subnormal-range typo, one under
+    /// 1e-12 warned about (an optimizer's write-back can round a vanishing saponification to
+    /// 1e-14: that is a plant, not a typo).
     pub const FRACTION: Plausible = Plausible {
         name: "a fraction",
         unit: "",
         scale: 1.0,
-        error_min: 1e-12,
+        error_min: 1e-30,
         warn_min: 1e-12,
         warn_max: 1.0,
         error_max: 1.0,
-        basis: "write 0, or a fraction of at least 1e-12",
+        basis: "write 0, or a fraction of at least 1e-30 (under 1e-12 is unusual)",
     };
     /// Volumes (mixer volumes), in m3.
     pub const VOLUME: Plausible = Plausible {
