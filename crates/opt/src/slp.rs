@@ -31,6 +31,36 @@ const STATIONARY: f64 = 1e-9;
 /// converge before the full simulation evaluates the next one.
 const NEAR_FAILURES: usize = 6;
 
+/// A simulated candidate judged against the current point.
+struct Judged {
+    sim: PlantPoint,
+    checks: Vec<SpecCheck>,
+    obj: f64,
+    viol: f64,
+    merit: f64,
+    actual: f64,
+    /// A small violation the next linearization corrects (accepted though the merit fell).
+    newton: bool,
+    ok: bool,
+}
+
+/// The operating point an LP proposes from `from`: its operating columns, clamped into the
+/// operating bounds (or as far as `from` already lies outside them).
+fn lp_point(
+    plant: &Plant,
+    clp: &CascadeLp,
+    sol: &LpSolution,
+    from: &OperatingPoint,
+) -> OperatingPoint {
+    let mut p = from.clone();
+    for (k, &v) in clp.u.iter().enumerate() {
+        let f = &plant.free[k];
+        let x0 = from.values[k].1;
+        p.values[k].1 = sol.value(v).clamp(f.lower.min(x0), f.upper.max(x0));
+    }
+    p
+}
+
 /// Outcome of an optimization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -849,17 +879,14 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             }
             continue;
         }
-        let mut cand = point.clone();
-        let mut step: f64 = 0.0;
-        for (k, &v) in clp.u.iter().enumerate() {
-            let f = &plant.free[k];
-            let x = sol.value(v).clamp(
-                f.lower.min(point.values[k].1),
-                f.upper.max(point.values[k].1),
-            );
-            step = step.max((x - point.values[k].1).abs() / range[k]);
-            cand.values[k].1 = x;
-        }
+        let mut cand = lp_point(&plant, &clp, &sol, &point);
+        let step = cand
+            .values
+            .iter()
+            .zip(&point.values)
+            .zip(&range)
+            .map(|((c, p), r)| (c.1 - p.1).abs() / r)
+            .fold(0.0, f64::max);
         record.step = step;
         // LP-predicted merit change (objective part and violation part).
         let lp_viol = sol
@@ -924,26 +951,37 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
                 plant.simulate_from(&cand, Some(&sim))?
             }
         };
-        let cand_fs = operating::apply(fs, &cand.values)?;
-        let mut cand_sim = cand_sim;
-        let mut cand_checks = check_specs(&cand_fs, &cand_sim);
-        let mut cand_obj = objective_at(objective, &cand, fs, &cand_sim, &econ);
-        let mut cand_merit = merit(cand_obj, max_violation(&cand_checks));
-        record.max_violation = max_violation(&cand_checks);
-        let mut actual = cand_merit - cur_merit;
-        let mut cand_viol = max_violation(&cand_checks);
         // Accept a better merit, or (Newton on the active specs) a small violation that the LP did not
         // foresee: the next linearization corrects it to second order. The best confirmed feasible point
         // is kept separately, so an infeasible iterate is never returned as optimal.
-        let mut newton = cand_viol <= NEWTON_VIOLATION
-            && lp_viol <= opts.spec_tol
-            && cand_viol < 0.5 * newton_budget;
-        let mut ok = cand_sim.status.is_converged()
-            && cand_obj.is_finite()
-            && (actual >= -1e-12 * (1.0 + cur_merit.abs()) || newton);
-        record.outcome = if ok {
+        let judge = |at: &OperatingPoint, s: PlantPoint| -> Result<Judged, OptError> {
+            let at_fs = operating::apply(fs, &at.values)?;
+            let checks = check_specs(&at_fs, &s);
+            let obj = objective_at(objective, at, fs, &s, &econ);
+            let viol = max_violation(&checks);
+            let m = merit(obj, viol);
+            let actual = m - cur_merit;
+            let newton =
+                viol <= NEWTON_VIOLATION && lp_viol <= opts.spec_tol && viol < 0.5 * newton_budget;
+            let ok = s.status.is_converged()
+                && obj.is_finite()
+                && (actual >= -1e-12 * (1.0 + cur_merit.abs()) || newton);
+            Ok(Judged {
+                sim: s,
+                checks,
+                obj,
+                viol,
+                merit: m,
+                actual,
+                newton,
+                ok,
+            })
+        };
+        let mut j = judge(&cand, cand_sim)?;
+        record.max_violation = j.viol;
+        record.outcome = if j.ok {
             PassOutcome::Accepted
-        } else if !cand_sim.status.is_converged() {
+        } else if !j.sim.status.is_converged() {
             PassOutcome::NotSolved
         } else {
             PassOutcome::Rejected
@@ -954,58 +992,42 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
         // region. The corrected point is judged against the current one like any candidate:
         // one more LP and simulation instead of a shrink of the region and the passes to grow
         // it back.
-        if !ok && cand_sim.status.is_converged() && cand_viol > opts.spec_tol {
+        if !j.ok && j.sim.status.is_converged() && j.viol > opts.spec_tol {
             let cand_resp = if reduced {
-                Some(responses(&plant, &cand, &cand_sim)?)
+                Some(responses(&plant, &cand, &j.sim)?)
             } else {
                 None
             };
             let clp2 = match &cand_resp {
-                Some(r) => {
-                    build_reduced(&plant, &cand, &cand_sim, &rad, lp_obj, &econ, obj_scale, r)?
-                }
-                None => build(&plant, &cand, &cand_sim, &rad, lp_obj, &econ, obj_scale)?,
+                Some(r) => build_reduced(&plant, &cand, &j.sim, &rad, lp_obj, &econ, obj_scale, r)?,
+                None => build(&plant, &cand, &j.sim, &rad, lp_obj, &econ, obj_scale)?,
             };
             let sol2 = solve(&clp2.lp, &lp_opts)?;
             if sol2.status.is_usable() {
-                let mut cand2 = cand.clone();
-                for (k, &v) in clp2.u.iter().enumerate() {
-                    let f = &plant.free[k];
-                    cand2.values[k].1 = sol2
-                        .value(v)
-                        .clamp(f.lower.min(cand.values[k].1), f.upper.max(cand.values[k].1));
-                }
+                let cand2 = lp_point(&plant, &clp2, &sol2, &cand);
                 let sim2 = match &cand_resp {
-                    Some(r) => plant.simulate_predicted(&cand2, &cand, &cand_sim, &r.tangents)?,
-                    None => plant.simulate_from(&cand2, Some(&cand_sim))?,
+                    Some(r) => plant.simulate_predicted(&cand2, &cand, &j.sim, &r.tangents)?,
+                    None => plant.simulate_from(&cand2, Some(&j.sim))?,
                 };
-                let fs2 = operating::apply(fs, &cand2.values)?;
-                let checks2 = check_specs(&fs2, &sim2);
-                let obj2 = objective_at(objective, &cand2, fs, &sim2, &econ);
-                let viol2 = max_violation(&checks2);
-                let merit2 = merit(obj2, viol2);
-                let actual2 = merit2 - cur_merit;
-                let newton2 = viol2 <= NEWTON_VIOLATION
-                    && lp_viol <= opts.spec_tol
-                    && viol2 < 0.5 * newton_budget;
-                if sim2.status.is_converged()
-                    && obj2.is_finite()
-                    && (actual2 >= -1e-12 * (1.0 + cur_merit.abs()) || newton2)
-                {
-                    ok = true;
-                    newton = newton2;
+                let j2 = judge(&cand2, sim2)?;
+                if j2.ok {
                     record.outcome = PassOutcome::Corrected;
-                    record.max_violation = viol2;
+                    record.max_violation = j2.viol;
                     cand = cand2;
-                    cand_sim = sim2;
-                    cand_checks = checks2;
-                    cand_obj = obj2;
-                    cand_merit = merit2;
-                    actual = actual2;
-                    cand_viol = viol2;
+                    j = j2;
                 }
             }
         }
+        let Judged {
+            sim: cand_sim,
+            checks: cand_checks,
+            obj: cand_obj,
+            viol: cand_viol,
+            merit: cand_merit,
+            actual,
+            newton,
+            ok,
+        } = j;
         if ok && newton && actual < 0.0 {
             newton_budget = cand_viol;
         }
