@@ -29,7 +29,7 @@
 
 use crate::chain::Chain;
 use crate::equilibrium::{SfLoading, StageModel};
-use crate::linalg::{thomas, BlockTridiag};
+use crate::linalg::{thomas, BlockScratch, BlockTridiag};
 use crate::reduced::Reduced;
 use crate::{SimError, SolveStatus};
 
@@ -571,6 +571,8 @@ fn newton(st: &Setup, mut a: Vec<f64>, max_iter: usize) -> Iterate {
     st.all_organic(&a, &mut o);
     let (mut res, mut merit) = st.residuals_both(&a, &o, &mut r);
     let mut jac = BlockTridiag::zeros(n, nc);
+    let mut scratch = BlockScratch::default();
+    let mut step = Vec::new();
     let mut iterations = 0;
     let mut status = SolveStatus::IterationLimit;
     let mut a_try = vec![0.0; size];
@@ -602,10 +604,10 @@ fn newton(st: &Setup, mut a: Vec<f64>, max_iter: usize) -> Iterate {
             .collect();
         jac.scale(&row, &col);
         let rhs: Vec<f64> = r.iter().zip(&row).map(|(v, s)| -v * s).collect();
-        let Some(mut step) = jac.solve(&rhs) else {
+        if !jac.solve_with(&rhs, &mut scratch, &mut step) {
             status = SolveStatus::Diverged;
             break;
-        };
+        }
         step.iter_mut().zip(&col).for_each(|(v, c)| *v *= c);
         // Damped step in log variables (flows stay positive), backtracking on the merit.
         let mut lambda = 1.0;

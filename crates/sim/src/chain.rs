@@ -27,7 +27,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::equilibrium::{EqJac, SfLoading, StageModel};
-use crate::linalg::{dense_solve, gth_chain_solve, thomas, BlockLu, BlockTridiag};
+use crate::linalg::{dense_solve, gth_chain_solve, thomas, BlockLu, BlockScratch, BlockTridiag};
 use crate::reduced::Reduced;
 use crate::reduced_ma::ReducedMa;
 use crate::SolveStatus;
@@ -1106,6 +1106,8 @@ impl Chain {
         let mut r = vec![0.0; size];
         let mut res = self.residuals(lay, u, &mut o_eq, &mut r);
         let mut jac = BlockTridiag::zeros(n, b);
+        let mut scratch = BlockScratch::default();
+        let mut step = Vec::new();
         let mut u_try = vec![0.0; size];
         let mut r_try = vec![0.0; size];
         let mut o_try = vec![0.0; n * m];
@@ -1122,9 +1124,9 @@ impl Chain {
             let (row, col) = self.scales(lay, u, &o_eq);
             jac.scale(&row, &col);
             let rhs: Vec<f64> = r.iter().zip(&row).map(|(v, s)| -v * s).collect();
-            let Some(mut step) = jac.solve(&rhs) else {
+            if !jac.solve_with(&rhs, &mut scratch, &mut step) {
                 return (SolveStatus::Diverged, iterations, res);
-            };
+            }
             step.iter_mut().zip(&col).for_each(|(v, c)| *v *= c);
             let mrow = self.merit_scales(lay, u, &o_eq);
             let merit0 = scaled_norm(&r, &mrow);

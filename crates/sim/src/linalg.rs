@@ -1,4 +1,4 @@
-//! Dense and block-tridiagonal linear solvers used by the stage solvers (no external crates).
+//! Dense and block-tridiagonal linear solvers used by the stage solvers.
 //!
 //! Matrices are row-major `f64` slices. The block-tridiagonal solver is the block Thomas
 //! algorithm (block LU without pivoting across blocks, partial pivoting inside each block),
@@ -82,28 +82,6 @@ impl Lu {
             x[i] = s / row[i];
         }
         b.copy_from_slice(x);
-    }
-
-    /// Solves `A X = B` for a row-major `n x m` right-hand side, in place (zero columns of
-    /// `B` stay zero and cost nothing).
-    pub(crate) fn solve_matrix_in_place(&self, m: usize, b: &mut [f64]) {
-        let n = self.n;
-        let mut col = vec![0.0; n];
-        let mut x = vec![0.0; n];
-        for c in 0..m {
-            let mut any = false;
-            for i in 0..n {
-                col[i] = b[i * m + c];
-                any |= col[i] != 0.0;
-            }
-            if !any {
-                continue;
-            }
-            self.solve_with(&mut col, &mut x);
-            for i in 0..n {
-                b[i * m + c] = col[i];
-            }
-        }
     }
 }
 
@@ -265,51 +243,116 @@ impl BlockTridiag {
 
     /// Solves the system for `rhs` (length `n * m`) by block Thomas; `None` when a block is singular.
     pub(crate) fn solve(&self, rhs: &[f64]) -> Option<Vec<f64>> {
-        self.factor()?.solve(rhs)
+        let mut x = Vec::new();
+        self.solve_with(rhs, &mut BlockScratch::default(), &mut x)
+            .then_some(x)
+    }
+
+    /// [`BlockTridiag::solve`] into `x`, with the elimination's storage in `scratch` (kept
+    /// between calls: a Newton iteration on a 1,000-stage chain with blocks of 16 otherwise
+    /// allocates and faults in 2 MB per solve). False when a block is singular or the solution
+    /// is not finite.
+    pub(crate) fn solve_with(
+        &self,
+        rhs: &[f64],
+        scratch: &mut BlockScratch,
+        x: &mut Vec<f64>,
+    ) -> bool {
+        let (n, m) = (self.n, self.m);
+        let mm = m * m;
+        scratch.g.resize(n * mm, 0.0);
+        scratch.lu.resize(mm, 0.0);
+        scratch.piv.resize(m, 0);
+        x.clear();
+        x.resize(n * m, 0.0);
+        let BlockScratch { g, lu, piv } = scratch;
+        for j in 0..n {
+            if !self.eliminate(j, g, lu, piv, Some((rhs, &mut x[..]))) {
+                return false;
+            }
+        }
+        back_substitute(n, m, g, x)
+    }
+
+    /// Block row `j` of the forward elimination (block Thomas): `lu` gets the factors of
+    /// `M_j = diag_j - lower_j g[j-1]`, `g[j] = M_j^{-1} upper_j`, and with a right-hand side
+    /// `h[j] = M_j^{-1} (rhs_j - lower_j h[j-1])` is written into `x[j]`. False when `M_j` is
+    /// singular.
+    fn eliminate(
+        &self,
+        j: usize,
+        g: &mut [f64],
+        lu: &mut [f64],
+        piv: &mut [usize],
+        rhs: Option<(&[f64], &mut [f64])>,
+    ) -> bool {
+        let (n, m) = (self.n, self.m);
+        let mm = m * m;
+        lu.copy_from_slice(&self.diag[j * mm..(j + 1) * mm]);
+        let low = &self.lower[j * mm..(j + 1) * mm];
+        if j > 0 {
+            let gp = &g[(j - 1) * mm..j * mm];
+            for r in 0..m {
+                let mrow = &mut lu[r * m..(r + 1) * m];
+                for (k, &l) in low[r * m..(r + 1) * m].iter().enumerate() {
+                    if l != 0.0 {
+                        axpy(-l, &gp[k * m..(k + 1) * m], mrow);
+                    }
+                }
+            }
+        }
+        if !lu_factor_in_place(m, lu, piv) {
+            return false;
+        }
+        if j + 1 < n {
+            let gj = &mut g[j * mm..(j + 1) * mm];
+            gj.copy_from_slice(&self.upper[j * mm..(j + 1) * mm]);
+            lu_solve_rows(m, lu, piv, m, gj);
+        }
+        if let Some((rhs, x)) = rhs {
+            let (prev, cur) = x.split_at_mut(j * m);
+            let t = &mut cur[..m];
+            t.copy_from_slice(&rhs[j * m..(j + 1) * m]);
+            if j > 0 {
+                let hp = &prev[(j - 1) * m..];
+                for r in 0..m {
+                    let acc: f64 = low[r * m..(r + 1) * m]
+                        .iter()
+                        .zip(hp)
+                        .map(|(l, h)| l * h)
+                        .sum();
+                    t[r] -= acc;
+                }
+            }
+            lu_solve_rows(m, lu, piv, 1, t);
+        }
+        true
     }
 
     /// Block LU factorization (block Thomas without the right-hand side), for many solves with
     /// one matrix (sensitivities: one solve per direction); `None` when a block is singular.
-    pub(crate) fn factor(&self) -> Option<BlockLu> {
+    pub(crate) fn factor(self) -> Option<BlockLu> {
         let (n, m) = (self.n, self.m);
         let mm = m * m;
-        // g[j] = M_j^{-1} upper_j with M_j = diag_j - lower_j g[j-1].
         let mut g = vec![0.0; n * mm];
-        let mut lus = Vec::with_capacity(n);
-        let mut mat = vec![0.0; mm];
+        let mut lus = vec![0.0; n * mm];
+        let mut pivs = vec![0usize; n * m];
         for j in 0..n {
-            mat.copy_from_slice(&self.diag[j * mm..(j + 1) * mm]);
-            if j > 0 {
-                let low = &self.lower[j * mm..(j + 1) * mm];
-                let gp = &g[(j - 1) * mm..j * mm];
-                for r in 0..m {
-                    let lrow = &low[r * m..(r + 1) * m];
-                    for k in 0..m {
-                        let l = lrow[k];
-                        if l != 0.0 {
-                            let grow = &gp[k * m..(k + 1) * m];
-                            let mrow = &mut mat[r * m..(r + 1) * m];
-                            for c in 0..m {
-                                mrow[c] -= l * grow[c];
-                            }
-                        }
-                    }
-                }
+            let (lu, piv) = (
+                &mut lus[j * mm..(j + 1) * mm],
+                &mut pivs[j * m..(j + 1) * m],
+            );
+            if !self.eliminate(j, &mut g, lu, piv, None) {
+                return None;
             }
-            let lu = Lu::factor(m, &mat)?;
-            if j + 1 < n {
-                let gj = &mut g[j * mm..(j + 1) * mm];
-                gj.copy_from_slice(&self.upper[j * mm..(j + 1) * mm]);
-                lu.solve_matrix_in_place(m, gj);
-            }
-            lus.push(lu);
         }
         Some(BlockLu {
             n,
             m,
-            lower: self.lower.clone(),
+            lower: self.lower,
             g,
             lus,
+            pivs,
         })
     }
 
@@ -446,7 +489,9 @@ pub(crate) struct BlockLu {
     m: usize,
     lower: Vec<f64>,
     g: Vec<f64>,
-    lus: Vec<Lu>,
+    /// LU factors of the pivot blocks `M_j`, `n * m * m`, and their row interchanges.
+    lus: Vec<f64>,
+    pivs: Vec<usize>,
 }
 
 impl BlockLu {
@@ -455,40 +500,136 @@ impl BlockLu {
     pub(crate) fn solve(&self, rhs: &[f64]) -> Option<Vec<f64>> {
         let (n, m) = (self.n, self.m);
         let mm = m * m;
-        let mut h = vec![0.0; n * m];
-        let mut tmp = vec![0.0; m];
+        let mut x = rhs.to_vec();
         for j in 0..n {
-            tmp.copy_from_slice(&rhs[j * m..(j + 1) * m]);
+            let (prev, cur) = x.split_at_mut(j * m);
+            let t = &mut cur[..m];
             if j > 0 {
                 let low = &self.lower[j * mm..(j + 1) * mm];
-                let hp = &h[(j - 1) * m..j * m];
+                let hp = &prev[(j - 1) * m..];
                 for r in 0..m {
-                    let lrow = &low[r * m..(r + 1) * m];
-                    let acc: f64 = lrow.iter().zip(hp).map(|(l, x)| l * x).sum();
-                    tmp[r] -= acc;
+                    let acc: f64 = low[r * m..(r + 1) * m]
+                        .iter()
+                        .zip(hp)
+                        .map(|(l, h)| l * h)
+                        .sum();
+                    t[r] -= acc;
                 }
             }
-            self.lus[j].solve_in_place(&mut tmp);
-            h[j * m..(j + 1) * m].copy_from_slice(&tmp);
+            lu_solve_rows(
+                m,
+                &self.lus[j * mm..(j + 1) * mm],
+                &self.pivs[j * m..(j + 1) * m],
+                1,
+                t,
+            );
         }
-        let mut x = h;
-        for j in (0..n.saturating_sub(1)).rev() {
-            let (head, tail) = x.split_at_mut((j + 1) * m);
-            let xn = &tail[..m];
-            let gj = &self.g[j * mm..(j + 1) * mm];
-            let xj = &mut head[j * m..];
-            for r in 0..m {
-                let mut acc = 0.0;
-                for c in 0..m {
-                    acc += gj[r * m + c] * xn[c];
-                }
-                xj[r] -= acc;
+        back_substitute(n, m, &self.g, &mut x).then_some(x)
+    }
+}
+
+/// Storage of a block-Thomas elimination, reused between solves of one shape.
+#[derive(Debug, Default)]
+pub(crate) struct BlockScratch {
+    g: Vec<f64>,
+    lu: Vec<f64>,
+    piv: Vec<usize>,
+}
+
+/// `y += alpha x`.
+#[inline]
+fn axpy(alpha: f64, x: &[f64], y: &mut [f64]) {
+    for (yv, xv) in y.iter_mut().zip(x) {
+        *yv += alpha * xv;
+    }
+}
+
+/// The back substitution of block Thomas, `x[j] = h[j] - g[j] x[j+1]`, in place (`x` holds
+/// `h`); false when a value is not finite.
+fn back_substitute(n: usize, m: usize, g: &[f64], x: &mut [f64]) -> bool {
+    let mm = m * m;
+    for j in (0..n.saturating_sub(1)).rev() {
+        let (head, tail) = x.split_at_mut((j + 1) * m);
+        let xn = &tail[..m];
+        let gj = &g[j * mm..(j + 1) * mm];
+        let xj = &mut head[j * m..];
+        for r in 0..m {
+            let acc: f64 = gj[r * m..(r + 1) * m]
+                .iter()
+                .zip(xn)
+                .map(|(a, b)| a * b)
+                .sum();
+            xj[r] -= acc;
+        }
+    }
+    x.iter().all(|v| v.is_finite())
+}
+
+/// LU factorization with partial pivoting of a row-major `m x m` block in place (LAPACK's
+/// convention: at step `k` row `k` was interchanged with row `piv[k]`). False when a pivot is
+/// zero or not finite.
+fn lu_factor_in_place(m: usize, a: &mut [f64], piv: &mut [usize]) -> bool {
+    for k in 0..m {
+        let mut p = k;
+        let mut best = a[k * m + k].abs();
+        for i in (k + 1)..m {
+            let v = a[i * m + k].abs();
+            if v > best {
+                best = v;
+                p = i;
             }
         }
-        if x.iter().all(|v| v.is_finite()) {
-            Some(x)
-        } else {
-            None
+        if best == 0.0 || !best.is_finite() {
+            return false;
         }
+        piv[k] = p;
+        if p != k {
+            let (top, bottom) = a.split_at_mut(p * m);
+            top[k * m..(k + 1) * m].swap_with_slice(&mut bottom[..m]);
+        }
+        let (top, bottom) = a.split_at_mut((k + 1) * m);
+        let krow = &top[k * m..];
+        let d = krow[k];
+        for row in bottom.chunks_exact_mut(m) {
+            let f = row[k] / d;
+            row[k] = f;
+            if f != 0.0 {
+                axpy(-f, &krow[k + 1..], &mut row[k + 1..]);
+            }
+        }
+    }
+    true
+}
+
+/// Solves `A X = B` in place for a row-major `m x c` right-hand side `b`, `A` factored by
+/// [`lu_factor_in_place`]; row operations over whole rows of `B` (contiguous, vectorized).
+fn lu_solve_rows(m: usize, lu: &[f64], piv: &[usize], c: usize, b: &mut [f64]) {
+    for k in 0..m {
+        let p = piv[k];
+        if p != k {
+            let (top, bottom) = b.split_at_mut(p * c);
+            top[k * c..(k + 1) * c].swap_with_slice(&mut bottom[..c]);
+        }
+    }
+    for i in 1..m {
+        let (done, rest) = b.split_at_mut(i * c);
+        let bi = &mut rest[..c];
+        for (k, &l) in lu[i * m..i * m + i].iter().enumerate() {
+            if l != 0.0 {
+                axpy(-l, &done[k * c..(k + 1) * c], bi);
+            }
+        }
+    }
+    for i in (0..m).rev() {
+        let (head, tail) = b.split_at_mut((i + 1) * c);
+        let bi = &mut head[i * c..];
+        let urow = &lu[i * m..(i + 1) * m];
+        for (k, &u) in urow[i + 1..].iter().enumerate() {
+            if u != 0.0 {
+                axpy(-u, &tail[k * c..(k + 1) * c], bi);
+            }
+        }
+        let d = urow[i];
+        bi.iter_mut().for_each(|v| *v /= d);
     }
 }

@@ -18,7 +18,7 @@
 
 use crate::chain::{Chain, ChainSolution};
 use crate::equilibrium::{SfLoading, StageModel};
-use crate::linalg::{dense_solve, gth_chain_solve, thomas, BlockTridiag, Lu};
+use crate::linalg::{dense_solve, gth_chain_solve, thomas, BlockScratch, BlockTridiag, Lu};
 
 /// Largest change of `ln theta` in one step.
 const MAX_STEP: f64 = 3.0;
@@ -47,6 +47,25 @@ struct Iterate {
     /// Largest loading residual at the start and at the end.
     gmax_start: f64,
     gmax: f64,
+}
+
+/// Storage of the Newton step, kept between the iterations of one solve.
+struct StepWork {
+    jac: BlockTridiag,
+    rhs: Vec<f64>,
+    scratch: BlockScratch,
+    x: Vec<f64>,
+}
+
+impl Default for StepWork {
+    fn default() -> StepWork {
+        StepWork {
+            jac: BlockTridiag::zeros(0, 0),
+            rhs: Vec::new(),
+            scratch: BlockScratch::default(),
+            x: Vec::new(),
+        }
+    }
 }
 
 /// How a stage's organic/aqueous ratios are fixed.
@@ -351,15 +370,26 @@ impl<'c> Reduced<'c> {
     }
 
     /// Newton step in `phi` at a balanced point (a, k), or None when the linear solve fails.
-    fn newton_step(&self, a: &[f64], k: &[f64], g: &[f64]) -> Option<Vec<f64>> {
+    fn newton_step(&self, a: &[f64], k: &[f64], g: &[f64], ws: &mut StepWork) -> Option<Vec<f64>> {
         if self.dense {
             return self.dense_step(a, k, g);
         }
         let (n, m) = (self.n(), self.m());
         let b = m + 1;
         let bb = b * b;
-        let mut jac = BlockTridiag::zeros(n, b);
-        let mut rhs = vec![0.0; n * b];
+        let StepWork {
+            jac,
+            rhs,
+            scratch,
+            x,
+        } = ws;
+        if jac.n != n || jac.m != b {
+            *jac = BlockTridiag::zeros(n, b);
+        } else {
+            jac.clear();
+        }
+        rhs.clear();
+        rhs.resize(n * b, 0.0);
         let ch = self.chain;
         // Flows below 1e-30 of the stage's total throughput are scaled against that floor (an
         // element that has decayed to underflow must not produce an infinite row scale).
@@ -426,8 +456,10 @@ impl<'c> Reduced<'c> {
                 }
             }
         }
-        let step = jac.solve(&rhs)?;
-        Some((0..n).map(|j| step[j * b + m]).collect())
+        if !jac.solve_with(rhs, scratch, x) {
+            return None;
+        }
+        Some((0..n).map(|j| x[j * b + m]).collect())
     }
 
     /// The same problem with every separation factor raised to the power `t` (continuation:
@@ -588,6 +620,7 @@ impl<'c> Reduced<'c> {
         let mut a_t = vec![0.0; n * m];
         let mut g_t = vec![0.0; n];
         let mut stall = 0;
+        let mut ws = StepWork::default();
         while iterations < max_iter {
             let gmax = g.iter().fold(0.0f64, |w, v| w.max(v.abs()));
             if gmax <= G_TOL || !merit.is_finite() {
@@ -595,7 +628,7 @@ impl<'c> Reduced<'c> {
             }
             iterations += 1;
             let mut accepted = false;
-            let step_opt = self.newton_step(&a, &k, &g);
+            let step_opt = self.newton_step(&a, &k, &g, &mut ws);
             if let Some(step) = step_opt {
                 let mut lambda = 1.0;
                 for _ in 0..12 {
@@ -755,7 +788,7 @@ mod tests {
             (k, a, g)
         };
         let (k, a, g) = eval(&phi);
-        let step = r.newton_step(&a, &k, &g).unwrap();
+        let step = r.newton_step(&a, &k, &g, &mut StepWork::default()).unwrap();
         let mut jac = vec![0.0; n * n];
         for q in 0..n {
             let mut p = phi.clone();
