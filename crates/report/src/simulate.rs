@@ -37,7 +37,16 @@ pub fn to_text(result: &SimResult) -> String {
         "  max stage residual {:.2e}, recycle residual {:.2e}, mass balance max relative error {:.2e}",
         d.max_stage_residual, d.recycle_residual, result.mass_balance.max_relative_error
     );
-    if !result.products.is_empty() {
+    // A run that did not converge ends at an iterate, not at a state of the plant: its product
+    // purities and stage profiles are not results and are not shown (the reagents are inputs).
+    let steady = result.status.is_converged();
+    if !steady && !result.products.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nproducts: not reported: the simulation ended at an iterate that is not a steady state"
+        );
+    }
+    if steady && !result.products.is_empty() {
         let _ = writeln!(out, "\nproducts:");
         for p in &result.products {
             let els: Vec<&str> = p.purity_elements.iter().map(|e| e.symbol()).collect();
@@ -96,6 +105,19 @@ pub fn to_text(result: &SimResult) -> String {
                 .iter()
                 .map(|s| s.loading_mol_per_l)
                 .fold(0.0f64, f64::max);
+            if !c.status.is_converged() {
+                let _ = writeln!(
+                    out,
+                    "  {:<16} {} stages, {} model, {} after {} iterations, residual {:.2e} (no profile: not a steady state)",
+                    c.name,
+                    c.stages.len(),
+                    c.model,
+                    c.status,
+                    c.iterations,
+                    c.max_residual
+                );
+                continue;
+            }
             let _ = writeln!(
                 out,
                 "  {:<16} {} stages, {} model, {} after {} iterations, residual {:.2e}, pH {:.2}..{:.2}, max loading {:.4} mol/L",

@@ -2010,6 +2010,11 @@ impl Engine<'_> {
                     loading_fraction: frac,
                 });
             }
+            // The last iterate of a solve that did not converge is not a state of the plant
+            // (its pH and loading can lie anywhere): no profile leaves the program for it.
+            if !sol.status.is_converged() {
+                stages.clear();
+            }
             circuits.push(CircuitResult {
                 name: c.name.clone(),
                 model: c.equilibrium.name().to_string(),
