@@ -8,6 +8,7 @@ use std::io::Write;
 
 use clap::{Parser, Subcommand};
 
+mod budget;
 mod check;
 mod design;
 mod guard;

@@ -16,6 +16,26 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+thread_local! {
+    /// The display the simulator's recycle hook draws on ([`Progress::recycle_hook`]): the
+    /// hook is a plain function, so the bar it updates lives here, on the thread that draws.
+    static RECYCLE_BAR: std::cell::RefCell<Option<ProgressBar>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The simulator's progress hook: the recycle iteration, residual and elapsed time as the
+/// message of the display [`Progress::recycle_hook`] installed.
+fn draw_recycle(p: &sxplan_sim::RecycleProgress) {
+    RECYCLE_BAR.with(|b| {
+        if let Some(bar) = &*b.borrow() {
+            bar.set_message(format!(
+                "recycle iteration {}, residual {:.2e}, {:.1} s",
+                p.iteration, p.residual, p.elapsed_s
+            ));
+        }
+    });
+}
+
 /// Flags every subcommand accepts (`sxplan --quiet simulate ...` or `sxplan simulate -q ...`).
 ///
 /// A subcommand that wants them in its own arguments flattens this struct into its `Args`
@@ -163,10 +183,20 @@ impl Progress {
         }
     }
 
+    /// A hook for [`sxplan_sim::SimOptions::progress`] that shows the recycle iteration,
+    /// residual and elapsed time on this display; `None` when the display is hidden (not a
+    /// terminal, or `--quiet`).
+    pub fn recycle_hook(&self) -> Option<sxplan_sim::ProgressFn> {
+        let bar = self.bar.clone()?;
+        RECYCLE_BAR.with(|b| *b.borrow_mut() = Some(bar));
+        Some(sxplan_sim::ProgressFn(draw_recycle))
+    }
+
     /// Removes the display from the terminal.
     pub fn finish(&self) {
         if let Some(b) = &self.bar {
             b.finish_and_clear();
+            RECYCLE_BAR.with(|r| *r.borrow_mut() = None);
         }
     }
 

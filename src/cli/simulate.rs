@@ -50,6 +50,9 @@ pub struct SimulateArgs {
     /// Solve with the independent cross-check algorithm (successive substitution) instead of Newton.
     #[arg(long)]
     pub substitution: bool,
+    /// `--time-limit`, `--max-iterations`.
+    #[command(flatten)]
+    pub budget: super::budget::BudgetArgs,
 }
 
 /// Runs `sxplan simulate`.
@@ -64,12 +67,15 @@ pub fn run(
         Ok(fs) => fs,
         Err(exit) => return exit,
     };
-    let options = SimOptions {
+    let (budget, deadline) = args.budget.start(Some(&flowsheet));
+    let mut options = SimOptions {
         algorithm: if args.substitution {
             sxplan_sim::Algorithm::Substitution
         } else {
             sxplan_sim::Algorithm::Newton
         },
+        budget,
+        deadline,
         ..SimOptions::default()
     };
     let summary = format!(
@@ -82,6 +88,7 @@ pub fn run(
     // the simulator reports no intermediate progress: a spinner says what runs and since when
     let progress = Progress::spinner(global, "simulate");
     progress.message(summary);
+    options.progress = progress.recycle_hook();
     let started = std::time::Instant::now();
     let result = sxplan_sim::simulate(&flowsheet, &options);
     progress.finish();
@@ -117,6 +124,16 @@ pub fn run(
             result.diagnostics.algorithm
         ),
     );
+    for c in &result.diagnostics.budget.circuits {
+        verbose_line(
+            global,
+            stderr,
+            &format!(
+                "  circuit {}: {} solve(s), {} iteration(s)",
+                c.name, c.solves, c.iterations
+            ),
+        );
+    }
     let text = match args.format {
         SimulateFormat::Text => render::to_text(&result),
         SimulateFormat::Json => {

@@ -118,6 +118,9 @@ pub struct Flowsheet {
     pub prices: Option<Prices>,
     /// Optimization settings, if given.
     pub optimize: Option<OptimizeSettings>,
+    /// The run budget of simulate, design and optimize (`[solver]`); unset values take the
+    /// defaults of the run (or the command line's).
+    pub solver: SolverSettings,
     /// Every datum the flowsheet relies on, built-in or user-supplied, with its provenance.
     pub data_used: Vec<DataUse>,
     /// Overrides of built-in reference data (mud composition, leach recoveries...), applied
@@ -1078,6 +1081,15 @@ pub struct OptimizeSettings {
     pub free: Vec<FreeVar>,
     /// Maximum successive-LP passes, if set.
     pub max_passes: Option<usize>,
+}
+
+/// The `[solver]` table: the iteration and wall-time budget of every run on the flowsheet.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct SolverSettings {
+    /// Wall-time limit, s (`time_limit = "60 s"`).
+    pub time_limit_s: Option<f64>,
+    /// Iteration budget (`max_iterations = 1000000`; see `sxplan_sim::Budget`).
+    pub max_iterations: Option<usize>,
 }
 
 /// Provenance of one datum the flowsheet uses.

@@ -18,6 +18,7 @@ pub const TOP: &[&str] = &[
     "link",
     "prices",
     "optimize",
+    "solver",
     "data",
 ];
 
@@ -153,6 +154,9 @@ pub const PRICE: &[&str] = &["price", "date", "source", "quality"];
 
 /// `[optimize]`.
 pub const OPTIMIZE: &[&str] = &["objective", "free", "max_passes"];
+
+/// `[solver]`: the run budget of simulate, design and optimize.
+pub const SOLVER: &[&str] = &["time_limit", "max_iterations"];
 
 /// One entry of `free`.
 pub const FREE: &[&str] = &["var", "of", "min", "max"];

@@ -265,6 +265,17 @@ pub mod plausible {
         error_max: 1e6,
         basis: "mixer residence times are seconds to an hour",
     };
+    /// The wall-time limit of a run (`[solver] time_limit`), in h internally, written in s.
+    pub const RUN_TIME: Plausible = Plausible {
+        name: "a run time limit",
+        unit: "s",
+        scale: 1.0 / 3600.0,
+        error_min: 1e-3,
+        warn_min: 0.1,
+        warn_max: 86_400.0,
+        error_max: 604_800.0,
+        basis: "a run is budgeted from a fraction of a second (tests) to a day; a week or more is a mistake",
+    };
     /// Every range, for docs and tests.
     pub const ALL: &[&Plausible] = &[
         &FLOW_VOL,
@@ -284,5 +295,6 @@ pub mod plausible {
         &FRACTION,
         &VOLUME,
         &TIME,
+        &RUN_TIME,
     ];
 }

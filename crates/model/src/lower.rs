@@ -833,6 +833,7 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
         } else {
             None
         },
+        solver: doc.solver,
         data_used,
         data_overrides: doc.overrides.clone(),
     })

@@ -92,6 +92,7 @@ pub(crate) struct RawDoc {
     pub capacities: Vec<(usize, Capacity)>,
     pub prices: Option<Prices>,
     pub optimize: Option<RawOptimize>,
+    pub solver: SolverSettings,
     pub overrides: Vec<DataOverride>,
     pub data_used: Vec<DataUse>,
     /// Every node name declared, even by entries that failed to parse (to avoid cascades).
@@ -298,6 +299,7 @@ pub(crate) fn parse_doc(cx: &mut Cx<'_>, root: &Tbl<'_, '_>) -> Option<RawDoc> {
         capacities: Vec::new(),
         prices: None,
         optimize: None,
+        solver: SolverSettings::default(),
         overrides: Vec::new(),
         data_used: Vec::new(),
         declared: Vec::new(),
@@ -411,6 +413,11 @@ pub(crate) fn parse_doc(cx: &mut Cx<'_>, root: &Tbl<'_, '_>) -> Option<RawDoc> {
     if let Some(v) = root.get("optimize") {
         if let Some(t) = as_table(cx, v, "`optimize`") {
             doc.optimize = parse_optimize(cx, &t);
+        }
+    }
+    if let Some(v) = root.get("solver") {
+        if let Some(t) = as_table(cx, v, "`solver`") {
+            doc.solver = parse_solver(cx, &t);
         }
     }
     if let Some(v) = root.get("data") {
@@ -2250,6 +2257,31 @@ fn parse_prices(cx: &mut Cx<'_>, t: &Tbl<'_, '_>) -> Option<Prices> {
         reagent,
         operating_cost_per_h,
     })
+}
+
+/// `[solver]`: the run budget. `time_limit` is a time (`"30 s"`, `"2 min"`) within the
+/// plausible range of a run ([`crate::limits::plausible::RUN_TIME`]), kept in s;
+/// `max_iterations` an integer in 1..=1e12.
+fn parse_solver(cx: &mut Cx<'_>, t: &Tbl<'_, '_>) -> SolverSettings {
+    t.check_keys(cx, keys::SOLVER);
+    let time_limit_s = t.get("time_limit").and_then(|v| {
+        quantity_as(
+            cx,
+            v,
+            "`solver.time_limit`",
+            Dimension::Time,
+            Range01::Pos,
+            &crate::limits::plausible::RUN_TIME,
+        )
+        .map(|h| h * 3600.0)
+    });
+    let max_iterations = t
+        .get("max_iterations")
+        .and_then(|v| int(cx, v, "`solver.max_iterations`", 1, 1_000_000_000_000));
+    SolverSettings {
+        time_limit_s,
+        max_iterations,
+    }
 }
 
 fn parse_optimize(cx: &mut Cx<'_>, t: &Tbl<'_, '_>) -> Option<RawOptimize> {

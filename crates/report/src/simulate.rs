@@ -37,6 +37,28 @@ pub fn to_text(result: &SimResult) -> String {
         "  max stage residual {:.2e}, recycle residual {:.2e}, mass balance max relative error {:.2e}",
         d.max_stage_residual, d.recycle_residual, result.mass_balance.max_relative_error
     );
+    let b = &d.budget;
+    if b.spent != sxplan_sim::BudgetSpent::None {
+        let _ = writeln!(
+            out,
+            "  budget spent: {} (limit {} s, {} iterations; used {} iterations{})",
+            b.spent.as_str(),
+            b.time_limit_s,
+            b.max_iterations,
+            b.iterations,
+            b.elapsed_s.map_or(String::new(), |t| format!(", {t:.2} s"))
+        );
+        for c in &b.circuits {
+            let _ = writeln!(
+                out,
+                "    circuit {:<16} {} solve(s), {} iteration(s){}",
+                c.name,
+                c.solves,
+                c.iterations,
+                c.time_s.map_or(String::new(), |t| format!(", {t:.2} s"))
+            );
+        }
+    }
     // A run that did not converge ends at an iterate, not at a state of the plant: its product
     // purities and stage profiles are not results and are not shown (the reagents are inputs).
     let steady = result.status.is_converged();

@@ -481,6 +481,7 @@ fn reduced(st: &Setup) -> Option<Iterate> {
         models,
         model_of_stage,
         z_exchange: vec![3.0; nc],
+        deadline: crate::budget::Deadline::NONE,
     };
     let red = Reduced::new(&chain, false)?;
     let sol = red.solve(None);

@@ -26,6 +26,7 @@
 // Index loops mirror the stage/element algebra.
 #![allow(clippy::needless_range_loop)]
 
+use crate::budget::Deadline;
 use crate::equilibrium::{EqJac, SfLoading, StageModel};
 use crate::linalg::{dense_solve, gth_chain_solve, thomas, BlockLu, BlockScratch, BlockTridiag};
 use crate::reduced::Reduced;
@@ -118,6 +119,10 @@ pub struct Chain {
     pub model_of_stage: Vec<usize>,
     /// Protons released per ion loaded, per element.
     pub z_exchange: Vec<f64>,
+    /// When the run must end: Newton iterations, continuation steps and substitution passes
+    /// stop once it has passed (the solve then ends not converged; the simulator reports the
+    /// spent budget). [`Deadline::NONE`] never passes.
+    pub deadline: Deadline,
 }
 
 /// Acidity of a chain whose equilibrium does not depend on it, with the saponification soap.
@@ -1125,6 +1130,9 @@ impl Chain {
             if !res.is_finite() {
                 return (SolveStatus::Diverged, iterations, res);
             }
+            if self.deadline.passed() {
+                return (SolveStatus::TimeLimit, iterations, res);
+            }
             iterations += 1;
             self.jacobian(lay, u, &mut jac);
             let (row, col) = self.scales(lay, u, &o_eq);
@@ -1278,7 +1286,7 @@ impl Chain {
         if st == SolveStatus::Converged {
             let mut factor: f64 = 10.0;
             let mut steps = 0;
-            while t < 1.0 && steps < 400 {
+            while t < 1.0 && steps < 400 && !self.deadline.passed() {
                 steps += 1;
                 let next = (t * factor).min(1.0);
                 let mut trial = u.clone();
@@ -1443,6 +1451,7 @@ impl Chain {
             models: self.models.clone(),
             model_of_stage: kept.iter().map(|&q| self.model_of_stage[q]).collect(),
             z_exchange: self.z_exchange.clone(),
+            deadline: self.deadline,
         };
         Some((coarse, map))
     }
@@ -1581,7 +1590,7 @@ impl Chain {
         let mut passes = 0;
         let mut jac = EqJac::new(m);
         let mut oj = vec![0.0; m];
-        while passes < max_passes {
+        while passes < max_passes && !self.deadline.passed() {
             passes += 1;
             let mut worst: f64 = 0.0;
             for j in 0..n {
@@ -1684,6 +1693,7 @@ mod tests {
             models: vec![StageModel::Linear { d_ratio: d }],
             model_of_stage: vec![0; n],
             z_exchange: vec![3.0; m],
+            deadline: Deadline::NONE,
         }
     }
 
@@ -1776,6 +1786,7 @@ pub(crate) mod test_fixtures {
             }],
             model_of_stage: vec![0; n],
             z_exchange: vec![3.0, 3.0, 2.0],
+            deadline: Deadline::NONE,
         }
     }
 
@@ -1832,6 +1843,7 @@ pub(crate) mod test_fixtures {
             }],
             model_of_stage: vec![0; n],
             z_exchange: vec![3.0; m],
+            deadline: Deadline::NONE,
         }
     }
 }
@@ -1861,6 +1873,7 @@ mod soap_tests {
             models: vec![StageModel::Linear { d_ratio: vec![1.0] }],
             model_of_stage: vec![0; 2],
             z_exchange: vec![3.0],
+            deadline: Deadline::NONE,
         };
         let b = c.soap_balance(&[1.0, 0.2]);
         assert!((b.released[0] - 3.0).abs() < 1e-12, "{:?}", b.released);

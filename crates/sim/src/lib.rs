@@ -30,6 +30,7 @@
 //! assert!((p_a - 0.9989927).abs() < 1e-6);
 //! ```
 
+pub mod budget;
 pub mod cascade;
 pub mod chain;
 pub mod equilibrium;
@@ -37,8 +38,9 @@ pub mod kremser;
 pub mod results;
 mod simulate;
 
+pub use budget::{Budget, Deadline};
 pub use chain::Algorithm;
-pub use results::{SimOptions, SimResult};
+pub use results::{BudgetReport, BudgetSpent, ProgressFn, RecycleProgress, SimOptions, SimResult};
 pub use simulate::{
     CircuitState, CircuitTangent, PlantState, Simulator, StageFlows, StagePort, StateTangent,
 };
@@ -59,16 +61,19 @@ pub enum SolveStatus {
     Converged,
     /// The iteration budget ran out before the residuals fell below the tolerance.
     IterationLimit,
+    /// The run's wall-time budget ran out before the residuals fell below the tolerance.
+    TimeLimit,
     /// The iteration failed: a singular Jacobian, a non-finite value, or no descent possible.
     Diverged,
 }
 
 impl SolveStatus {
-    /// Lowercase name used in text and JSON output (`converged`, `iteration_limit`, `diverged`).
+    /// Lowercase name used in text and JSON output (`converged`, `iteration_limit`, `time_limit`, `diverged`).
     pub fn as_str(self) -> &'static str {
         match self {
             SolveStatus::Converged => "converged",
             SolveStatus::IterationLimit => "iteration_limit",
+            SolveStatus::TimeLimit => "time_limit",
             SolveStatus::Diverged => "diverged",
         }
     }

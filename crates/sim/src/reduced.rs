@@ -513,7 +513,7 @@ impl<'c> Reduced<'c> {
         if !cur.converged {
             return self.finish(first, its);
         }
-        while t < 1.0 && dt > 1e-4 && its < MAX_TOTAL {
+        while t < 1.0 && dt > 1e-4 && its < MAX_TOTAL && !self.chain.deadline.passed() {
             let next = (t + dt).min(1.0);
             let trial = self
                 .with_beta_power(next)
@@ -623,7 +623,7 @@ impl<'c> Reduced<'c> {
         let mut ws = StepWork::default();
         while iterations < max_iter {
             let gmax = g.iter().fold(0.0f64, |w, v| w.max(v.abs()));
-            if gmax <= G_TOL || !merit.is_finite() {
+            if gmax <= G_TOL || !merit.is_finite() || self.chain.deadline.passed() {
                 break;
             }
             iterations += 1;
@@ -738,6 +738,7 @@ mod tests {
             models,
             model_of_stage,
             z_exchange: vec![3.0; m],
+            deadline: crate::budget::Deadline::NONE,
         }
     }
 

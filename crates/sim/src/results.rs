@@ -9,6 +9,7 @@ use serde::Serialize;
 use sxplan_chem::Element;
 use sxplan_model::Phase;
 
+use crate::budget::{Budget, Deadline};
 use crate::chain::Algorithm;
 use crate::SolveStatus;
 
@@ -26,6 +27,43 @@ pub struct SimOptions {
     pub max_recycle_iterations: usize,
     /// Relative tolerance on the tear streams.
     pub recycle_tolerance: f64,
+    /// Iteration and wall-time budget of the run ([`Budget`]: chain iterations summed over the
+    /// run; the time limit is enforced through `deadline`).
+    pub budget: Budget,
+    /// When the run must end ([`Budget::start`] with the caller's clock; [`Deadline::NONE`]
+    /// never passes). Checked inside chain Newton iterations, continuation steps,
+    /// substitution passes and tear iterations.
+    pub deadline: Deadline,
+    /// Called after every recycle (tear-stream) iteration (the CLI draws progress with it).
+    pub progress: Option<ProgressFn>,
+}
+
+/// A progress hook ([`SimOptions::progress`]). All hooks compare equal: a display does not
+/// change what is computed.
+#[derive(Clone, Copy)]
+pub struct ProgressFn(pub fn(&RecycleProgress));
+
+impl PartialEq for ProgressFn {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for ProgressFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ProgressFn")
+    }
+}
+
+/// Where a recycle convergence stands, for progress displays.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RecycleProgress {
+    /// Recycle iterations so far.
+    pub iteration: usize,
+    /// Largest relative tear-stream residual.
+    pub residual: f64,
+    /// Seconds since the run started (0 without a clock).
+    pub elapsed_s: f64,
 }
 
 impl Default for SimOptions {
@@ -34,6 +72,9 @@ impl Default for SimOptions {
             algorithm: Algorithm::Newton,
             max_recycle_iterations: 200,
             recycle_tolerance: 1e-12,
+            budget: Budget::default(),
+            deadline: Deadline::NONE,
+            progress: None,
         }
     }
 }
@@ -234,6 +275,68 @@ pub struct Diagnostics {
     pub recycle_residual: f64,
     /// Chain iterations summed over all circuit solves.
     pub chain_iterations: usize,
+    /// The run's budget and what it spent.
+    pub budget: BudgetReport,
     /// Notes: elements without model data, stages without flow, ...
     pub warnings: Vec<String>,
+}
+
+/// Which budget ended a run early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetSpent {
+    /// The run ended within its budget.
+    None,
+    /// The wall-time limit was reached.
+    TimeLimit,
+    /// The iteration budget was used up.
+    MaxIterations,
+}
+
+impl BudgetSpent {
+    /// Name in text and JSON (`none`, `time_limit`, `max_iterations`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BudgetSpent::None => "none",
+            BudgetSpent::TimeLimit => "time_limit",
+            BudgetSpent::MaxIterations => "max_iterations",
+        }
+    }
+}
+
+/// A run's budget and where its effort went.
+///
+/// Times are reported only when a budget was spent (they differ between runs, and a result
+/// within its budget is deterministic); iterations always.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BudgetReport {
+    /// Wall-time limit, s.
+    pub time_limit_s: f64,
+    /// Iteration budget (chain iterations summed over the run).
+    pub max_iterations: usize,
+    /// Chain iterations counted against the budget.
+    pub iterations: usize,
+    /// Which budget ended the run, if one did.
+    pub spent: BudgetSpent,
+    /// Seconds from the start of the run to the end of the simulation (only when spent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elapsed_s: Option<f64>,
+    /// Recycle (tear-stream) iterations.
+    pub recycle_iterations: usize,
+    /// Per circuit, in flowsheet order.
+    pub circuits: Vec<CircuitEffort>,
+}
+
+/// The effort spent on one circuit over a run (all its chain solves, recycle passes included).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CircuitEffort {
+    /// Circuit name.
+    pub name: String,
+    /// Chain solves.
+    pub solves: usize,
+    /// Chain iterations summed over them.
+    pub iterations: usize,
+    /// Seconds spent in them (only when a budget was spent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time_s: Option<f64>,
 }

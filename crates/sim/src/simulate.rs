@@ -19,6 +19,7 @@ use sxplan_model::{
     UnitKind,
 };
 
+use crate::budget::Deadline;
 use crate::chain::{Algorithm, Chain, ChainSolution, Linearized};
 use crate::equilibrium::{proton_conc, SfLoading, StageModel};
 use crate::linalg::dense_solve;
@@ -93,6 +94,25 @@ struct Engine<'a> {
     /// Local evaluation ([`Simulator::evaluate_near`]): chains with a warm start take Newton
     /// from it only ([`Chain::solve_near`]), never the cold path.
     near: bool,
+    /// When the run must end.
+    deadline: Deadline,
+    /// Chain iterations the run may spend.
+    max_iterations: usize,
+    /// The configured time limit, s (reported).
+    time_limit_s: f64,
+    /// Where the effort of this evaluation went.
+    effort: std::cell::RefCell<Effort>,
+}
+
+/// Effort of one evaluation: chain solves, iterations and time per circuit, and which budget
+/// ended it.
+#[derive(Debug, Clone, Default)]
+struct Effort {
+    iterations: usize,
+    solves: Vec<usize>,
+    circuit_iterations: Vec<usize>,
+    circuit_time: Vec<f64>,
+    spent: Option<BudgetSpent>,
 }
 
 #[derive(PartialEq, Clone, Copy)]
@@ -173,6 +193,8 @@ pub struct PlantState {
     pub recycle_residual: f64,
     /// Chain iterations summed over every circuit solve of this evaluation.
     pub chain_iterations: usize,
+    /// The budget of the evaluation and where its effort went.
+    pub budget: BudgetReport,
     /// Element flows of every flowsheet link, `[link][element]`, mol/h.
     pub link_flow: Vec<Vec<f64>>,
     /// Volumetric flow of every flowsheet link, L/h (0 for solids).
@@ -374,6 +396,15 @@ impl Simulator {
             warm: std::cell::RefCell::new(vec![None; fs.circuits.len()]),
             linear: None,
             near: false,
+            deadline: self.options.deadline,
+            max_iterations: self.options.budget.max_iterations,
+            time_limit_s: self.options.budget.time_limit_s,
+            effort: std::cell::RefCell::new(Effort {
+                solves: vec![0; fs.circuits.len()],
+                circuit_iterations: vec![0; fs.circuits.len()],
+                circuit_time: vec![0.0; fs.circuits.len()],
+                ..Effort::default()
+            }),
         };
         for c in &fs.circuits {
             let data = eng.circuit_data(c)?;
@@ -541,6 +572,7 @@ impl Simulator {
             recycle_iterations: iterations,
             recycle_residual,
             chain_iterations,
+            budget: eng.budget_report(iterations),
             link_flow,
             link_vol,
             products,
@@ -558,14 +590,7 @@ impl Simulator {
     /// [`crate::simulate`] reports them.
     pub fn result(&self, fs: &Flowsheet, state: &PlantState) -> Result<SimResult, SimError> {
         let eng = self.engine(fs)?;
-        Ok(eng.results(
-            &state.pass,
-            &state.tears,
-            state.recycle_iterations,
-            state.status,
-            state.recycle_residual,
-            state.chain_iterations,
-        ))
+        Ok(eng.results(state))
     }
 
     /// Volumetric flows only, without solving for elements: per circuit, the aqueous and
@@ -818,8 +843,17 @@ fn worst(a: SolveStatus, b: SolveStatus) -> SolveStatus {
     use SolveStatus::*;
     match (a, b) {
         (Diverged, _) | (_, Diverged) => Diverged,
+        (TimeLimit, _) | (_, TimeLimit) => TimeLimit,
         (IterationLimit, _) | (_, IterationLimit) => IterationLimit,
         _ => Converged,
+    }
+}
+
+/// The status of a run whose budget `spent` ended it.
+fn spent_status(spent: BudgetSpent) -> SolveStatus {
+    match spent {
+        BudgetSpent::TimeLimit => SolveStatus::TimeLimit,
+        BudgetSpent::MaxIterations | BudgetSpent::None => SolveStatus::IterationLimit,
     }
 }
 
@@ -1204,6 +1238,7 @@ impl Engine<'_> {
                             models: data.models.clone(),
                             model_of_stage: data.model_of_stage.clone(),
                             z_exchange: data.z_exchange.clone(),
+                            deadline: self.deadline,
                         };
                         chain.base_ext[0] = data.base_per_l * ext_org[0].vol;
                         let sol = match self.linear {
@@ -1214,24 +1249,7 @@ impl Engine<'_> {
                                 .unwrap_or_else(|| {
                                     chain.finish_failed(vec![0.0; n * m], vec![0.0; n * m])
                                 }),
-                            None => {
-                                let prev = self.warm.borrow()[ci].clone();
-                                let sol = match &prev {
-                                    Some(p) if self.near => chain.solve_near(self.algorithm, p),
-                                    _ => {
-                                        let mut sol =
-                                            chain.solve_warm(self.algorithm, prev.as_ref());
-                                        if sol.status != SolveStatus::Converged && prev.is_some() {
-                                            sol = chain.solve(self.algorithm);
-                                        }
-                                        sol
-                                    }
-                                };
-                                if sol.status == SolveStatus::Converged {
-                                    self.warm.borrow_mut()[ci] = Some(sol.clone());
-                                }
-                                sol
-                            }
+                            None => self.solve_chain(ci, &chain),
                         };
                         let r = (sol.a.clone(), sol.o.clone(), sol.h.clone());
                         chains[ci] = Some((chain, sol));
@@ -1270,6 +1288,94 @@ impl Engine<'_> {
             states,
             chains,
             flows,
+        }
+    }
+
+    /// Which budget is spent, if one is (and remembers it).
+    fn spent(&self) -> Option<BudgetSpent> {
+        let mut e = self.effort.borrow_mut();
+        if e.spent.is_none() {
+            if self.deadline.passed() {
+                e.spent = Some(BudgetSpent::TimeLimit);
+            } else if e.iterations >= self.max_iterations {
+                e.spent = Some(BudgetSpent::MaxIterations);
+            }
+        }
+        e.spent
+    }
+
+    /// Solves circuit `ci`'s chain within the run's budget, from its warm start when it has
+    /// one, and books the effort. With the budget spent the chain is not solved: it keeps its
+    /// warm start (or the zero state) with the status of the spent budget.
+    fn solve_chain(&self, ci: usize, chain: &Chain) -> ChainSolution {
+        let prev = self.warm.borrow()[ci].clone();
+        if let Some(spent) = self.spent() {
+            let (n, m) = (chain.n_stages, chain.n_elements);
+            let mut sol = match &prev {
+                Some(p) if p.a.len() == n * m && p.o.len() == n * m => {
+                    chain.finish_failed(p.a.clone(), p.o.clone())
+                }
+                _ => chain.finish_failed(vec![0.0; n * m], vec![0.0; n * m]),
+            };
+            sol.status = spent_status(spent);
+            sol.iterations = 0;
+            return sol;
+        }
+        let t0 = self.deadline.now();
+        let mut sol = match &prev {
+            Some(p) if self.near => chain.solve_near(self.algorithm, p),
+            _ => {
+                let mut sol = chain.solve_warm(self.algorithm, prev.as_ref());
+                if sol.status != SolveStatus::Converged && prev.is_some() && !self.deadline.passed()
+                {
+                    let spent = sol.iterations;
+                    sol = chain.solve(self.algorithm);
+                    sol.iterations += spent;
+                }
+                sol
+            }
+        };
+        {
+            let mut e = self.effort.borrow_mut();
+            e.iterations += sol.iterations;
+            e.solves[ci] += 1;
+            e.circuit_iterations[ci] += sol.iterations;
+            e.circuit_time[ci] += self.deadline.now() - t0;
+        }
+        if sol.status == SolveStatus::Converged {
+            self.warm.borrow_mut()[ci] = Some(sol.clone());
+        } else if let Some(spent) = self.spent() {
+            if sol.status != SolveStatus::Diverged {
+                sol.status = spent_status(spent);
+            }
+        }
+        sol
+    }
+
+    /// The effort report of this evaluation.
+    fn budget_report(&self, recycle_iterations: usize) -> BudgetReport {
+        let e = self.effort.borrow();
+        let spent = e.spent.unwrap_or(BudgetSpent::None);
+        let timed = spent != BudgetSpent::None && self.deadline.has_clock();
+        BudgetReport {
+            time_limit_s: self.time_limit_s,
+            max_iterations: self.max_iterations,
+            iterations: e.iterations,
+            spent,
+            elapsed_s: timed.then(|| self.deadline.elapsed_s()),
+            recycle_iterations,
+            circuits: self
+                .fs
+                .circuits
+                .iter()
+                .enumerate()
+                .map(|(ci, c)| CircuitEffort {
+                    name: c.name.clone(),
+                    solves: e.solves.get(ci).copied().unwrap_or(0),
+                    iterations: e.circuit_iterations.get(ci).copied().unwrap_or(0),
+                    time_s: timed.then(|| e.circuit_time.get(ci).copied().unwrap_or(0.0)),
+                })
+                .collect(),
         }
     }
 
@@ -1450,19 +1556,36 @@ impl Engine<'_> {
             Some(s) => s,
             None => {
                 // Singular: a closed loop. Substitution from the initial guess keeps the loop's
-                // volume and converges the rest.
+                // volume and converges the rest. A loop that something enters and nothing
+                // leaves grows by the same amount every pass: no steady state, said at once.
                 let mut v: Vec<f64> = initial.iter().map(|s| s.vol).collect();
                 let mut w: Vec<f64> = initial.iter().map(|s| s.mass).collect();
-                for _ in 0..100_000 {
+                let mut growth: Vec<f64> = Vec::new();
+                for pass in 0..100_000 {
                     let out = eval(&v, &w);
                     let mut change: f64 = 0.0;
+                    let mut grew = vec![0.0; nt];
                     for t in 0..nt {
                         change = change.max((out[2 * t] - v[t]).abs() / (1.0 + v[t].abs()));
                         change = change.max((out[2 * t + 1] - w[t]).abs() / (1.0 + w[t].abs()));
+                        grew[t] = (out[2 * t] - v[t]).max(out[2 * t + 1] - w[t]);
                         v[t] = out[2 * t];
                         w[t] = out[2 * t + 1];
                     }
                     if change < 1e-15 {
+                        break;
+                    }
+                    if pass % 50 == 0 {
+                        if let Some(t) = (0..nt).find(|&t| {
+                            growth.get(t).is_some_and(|g0| {
+                                *g0 > 0.0 && grew[t] >= 0.999 * g0 && grew[t] > 1e-12
+                            })
+                        }) {
+                            return Err(self.unbounded_loop(tears[t]));
+                        }
+                        growth = grew;
+                    }
+                    if self.deadline.passed() {
                         break;
                     }
                 }
@@ -1477,6 +1600,22 @@ impl Engine<'_> {
                 s
             })
             .collect())
+    }
+
+    /// The error of a recycle loop whose volume grows without bound.
+    fn unbounded_loop(&self, tear: StreamId) -> SimError {
+        let s = self.g.stream(tear);
+        let phase = match s.phase {
+            Phase::Organic => "organic",
+            Phase::Aqueous => "aqueous",
+            Phase::Solid => "solids",
+        };
+        SimError::spec(
+            format!("recycle through \"{}\"", s.name),
+            format!(
+                "the {phase} entering the loop has no way out: its flow grows without bound and no steady state exists; give the loop an outlet (a splitter with a purge or a product draw)"
+            ),
+        )
     }
 
     /// Organic flow of the circuit whose organic inlet a stream eventually reaches.
@@ -1597,7 +1736,10 @@ impl Engine<'_> {
         let tol = opts.recycle_tolerance;
         match opts.algorithm {
             Algorithm::Substitution => {
-                while it < opts.max_recycle_iterations.max(1) * 50 && res > tol {
+                while it < opts.max_recycle_iterations.max(1) * 50
+                    && res > tol
+                    && self.spent().is_none()
+                {
                     it += 1;
                     x = gx
                         .iter()
@@ -1608,6 +1750,7 @@ impl Engine<'_> {
                     gx = g(&x, &mut chain_its, &mut chain_status);
                     f = gx.iter().zip(&x).map(|(a, b)| a - b).collect();
                     res = rel(&f, &gx);
+                    self.report_progress(opts, it, res);
                     if !res.is_finite() {
                         break;
                     }
@@ -1623,6 +1766,9 @@ impl Engine<'_> {
                  -> Vec<f64> {
                     let mut j = vec![0.0; n_x * n_x];
                     for k in 0..n_x {
+                        if self.spent().is_some() {
+                            break;
+                        }
                         let h = 1e-7 * x[k].abs().max(floor[k] * 1e8).max(1e-12);
                         let mut xp = x.to_vec();
                         xp[k] += h;
@@ -1636,7 +1782,7 @@ impl Engine<'_> {
                 };
                 let mut jac = fd(&x, &gx, &mut chain_its, &mut chain_status, &mut g);
                 let mut fresh = true;
-                while it < opts.max_recycle_iterations && res > tol {
+                while it < opts.max_recycle_iterations && res > tol && self.spent().is_none() {
                     it += 1;
                     let rhs: Vec<f64> = f.iter().map(|v| -v).collect();
                     let Some(step) = dense_solve(n_x, &jac, &rhs) else {
@@ -1658,6 +1804,9 @@ impl Engine<'_> {
                     let mut lambda = 1.0;
                     let mut accepted = None;
                     for _ in 0..20 {
+                        if self.spent().is_some() {
+                            break;
+                        }
                         let xt: Vec<f64> = x
                             .iter()
                             .zip(&step)
@@ -1701,6 +1850,7 @@ impl Engine<'_> {
                             f = ft;
                             res = rel(&f, &gx);
                             fresh = false;
+                            self.report_progress(opts, it, res);
                         }
                         None => {
                             if fresh {
@@ -1719,7 +1869,7 @@ impl Engine<'_> {
         } else if res <= tol {
             SolveStatus::Converged
         } else {
-            SolveStatus::IterationLimit
+            spent_status(self.spent().unwrap_or(BudgetSpent::None))
         };
         let xs: Vec<f64> = gx
             .iter()
@@ -1733,6 +1883,17 @@ impl Engine<'_> {
             status,
             chain_its,
         )
+    }
+
+    /// Tells the caller's progress display where the recycle convergence stands.
+    fn report_progress(&self, opts: &SimOptions, iteration: usize, residual: f64) {
+        if let Some(ProgressFn(p)) = opts.progress {
+            p(&RecycleProgress {
+                iteration,
+                residual,
+                elapsed_s: self.deadline.elapsed_s(),
+            });
+        }
     }
 
     /// Element flows entering with the sources and leaving through the sinks, per element.
@@ -1759,15 +1920,10 @@ impl Engine<'_> {
     }
 
     #[allow(clippy::too_many_lines)]
-    fn results(
-        &self,
-        pass: &Pass,
-        tears: &[StreamId],
-        iterations: usize,
-        recycle_status: SolveStatus,
-        recycle_residual: f64,
-        chain_iterations: usize,
-    ) -> SimResult {
+    fn results(&self, state: &PlantState) -> SimResult {
+        let (pass, tears, iterations) = (&state.pass, &state.tears, state.recycle_iterations);
+        let (recycle_status, recycle_residual) = (state.status, state.recycle_residual);
+        let chain_iterations = state.chain_iterations;
         let m = self.m;
         let els = &self.elements;
         let emap = |v: &[f64]| -> BTreeMap<Element, f64> {
@@ -2160,6 +2316,7 @@ impl Engine<'_> {
                 max_stage_residual: max_stage,
                 recycle_residual,
                 chain_iterations,
+                budget: state.budget.clone(),
                 warnings,
             },
         }

@@ -1,0 +1,74 @@
+//! The run budget of `simulate` (issue 15, point 1): `--time-limit`, `--max-iterations` and the
+//! flowsheet's `[solver]` table end a run with its status, exit 1, what the effort went into,
+//! and no report directory.
+
+mod common;
+
+use sxplan::cli::Exit;
+
+use common::{cli, root, scratch};
+
+fn flagship() -> String {
+    root()
+        .join("flowsheets/minamitorishima.toml")
+        .display()
+        .to_string()
+}
+
+#[test]
+fn a_spent_time_limit_ends_the_run_with_its_status_and_writes_nothing() {
+    let out = scratch("budget", "time");
+    let dir = out.join("report");
+    let (code, stdout, stderr) = cli(&[
+        "simulate",
+        &flagship(),
+        "--time-limit",
+        "0.001s",
+        "--out",
+        &dir.display().to_string(),
+    ]);
+    assert_eq!(code, Exit::Failure, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(stdout.contains(": time_limit"), "{stdout}");
+    assert!(stdout.contains("budget spent: time_limit"), "{stdout}");
+    assert!(stdout.contains("circuit REY"), "{stdout}");
+    assert!(!stdout.contains("purity "), "{stdout}");
+    assert!(
+        !dir.exists(),
+        "a report was written for a run that ran out of time"
+    );
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn a_spent_iteration_budget_ends_the_run_and_the_flowsheet_can_set_it() {
+    let (code, stdout, _) = cli(&["simulate", &flagship(), "--max-iterations", "5"]);
+    assert_eq!(code, Exit::Failure);
+    assert!(stdout.contains(": iteration_limit"), "{stdout}");
+    assert!(stdout.contains("budget spent: max_iterations"), "{stdout}");
+
+    let src = std::fs::read_to_string(root().join("flowsheets/minamitorishima.toml")).unwrap();
+    let dir = scratch("budget", "toml");
+    let file = dir.join("budgeted.toml");
+    std::fs::write(&file, format!("{src}\n[solver]\nmax_iterations = 5\n")).unwrap();
+    let (code, stdout, stderr) = cli(&["simulate", &file.display().to_string()]);
+    assert_eq!(code, Exit::Failure, "{stdout}\n{stderr}");
+    assert!(stdout.contains("budget spent: max_iterations"), "{stdout}");
+    // The flag overrides the table.
+    let (code, stdout, _) = cli(&[
+        "simulate",
+        &file.display().to_string(),
+        "--max-iterations",
+        "1000000",
+    ]);
+    assert_eq!(code, Exit::Ok, "{stdout}");
+    assert!(stdout.contains(": converged"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_budget_outside_its_range_is_refused() {
+    let (code, _, stderr) = cli(&["simulate", &flagship(), "--time-limit", "0s"]);
+    assert_ne!(code, Exit::Ok, "{stderr}");
+    let (code, _, stderr) = cli(&["simulate", &flagship(), "--max-iterations", "0"]);
+    assert_ne!(code, Exit::Ok, "{stderr}");
+}
