@@ -72,3 +72,28 @@ fn a_budget_outside_its_range_is_refused() {
     let (code, _, stderr) = cli(&["simulate", &flagship(), "--max-iterations", "0"]);
     assert_ne!(code, Exit::Ok, "{stderr}");
 }
+
+#[test]
+fn optimize_ends_at_its_time_limit_with_the_last_point_and_writes_no_flowsheet() {
+    let out = scratch("budget", "optimize");
+    let dir = out.join("report");
+    let (code, stdout, stderr) = cli(&[
+        "optimize",
+        &flagship(),
+        "--time-limit",
+        "0.001s",
+        "--format",
+        "json",
+        "--out",
+        &dir.display().to_string(),
+    ]);
+    assert_eq!(code, Exit::Failure, "stdout:\n{stdout}\nstderr:\n{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    assert_eq!(doc["status"], "time_limit", "{stdout}");
+    assert!(
+        stderr.contains("no optimized flowsheet written"),
+        "{stderr}"
+    );
+    assert!(!dir.join("minamitorishima.optimized.toml").exists());
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -55,18 +55,15 @@ pub struct OptimizeArgs {
     /// Maximum successive-LP passes (overrides `[optimize] max_passes`); at least 1.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub max_passes: Option<u64>,
+    /// `--time-limit` (the whole run) / `--max-iterations` (chain iterations of each simulation).
+    #[command(flatten)]
+    pub budget: super::budget::BudgetArgs,
     /// `--quiet` / `--verbose` (also accepted before the subcommand).
     #[command(flatten)]
     pub global: GlobalOpts,
 }
 
-fn clock() -> f64 {
-    static START: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
-    START
-        .get_or_init(std::time::Instant::now)
-        .elapsed()
-        .as_secs_f64()
-}
+use super::budget::clock;
 
 fn has_mud_feed(fs: &Flowsheet) -> bool {
     fs.feeds
@@ -103,6 +100,8 @@ pub fn run(args: &OptimizeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
         Ok(fs) => fs,
         Err(e) => return e,
     };
+    // The run's budget starts when the flowsheet is read.
+    let run_budget = args.budget.start(Some(&fs));
     let plant = has_mud_feed(&fs);
     let text = args.format == Format::Text;
     let stages: usize = fs.circuits.iter().map(|c| c.n_stages()).sum();
@@ -139,6 +138,8 @@ pub fn run(args: &OptimizeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
         }),
         max_passes: args.max_passes.and_then(|n| usize::try_from(n).ok()),
         clock: Some(clock),
+        deadline: run_budget.1,
+        max_sim_iterations: run_budget.0.max_iterations,
         ..OptimizeOptions::default()
     };
     opts.lp.backend = backend;

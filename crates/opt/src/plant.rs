@@ -68,6 +68,20 @@ pub struct Plant {
 impl Plant {
     /// Resolves the flowsheet. Errors name what optimize cannot handle.
     pub fn new(fs: &Flowsheet) -> Result<Plant, OptError> {
+        Plant::with_budget(
+            fs,
+            sxplan_sim::Deadline::NONE,
+            sxplan_sim::Budget::DEFAULT_MAX_ITERATIONS,
+        )
+    }
+
+    /// [`Plant::new`] whose every simulation stops at `deadline` (the run's wall-time budget)
+    /// or after `max_iterations` chain iterations.
+    pub fn with_budget(
+        fs: &Flowsheet,
+        deadline: sxplan_sim::Deadline,
+        max_iterations: usize,
+    ) -> Result<Plant, OptError> {
         let settings = fs.optimize.as_ref().ok_or_else(|| {
             OptError::InvalidProblem(
                 "the flowsheet has no [optimize] table: name the objective and the free operating variables".into(),
@@ -91,8 +105,18 @@ impl Plant {
                 }
             }
         }
-        let sim = Simulator::new(fs, &SimOptions::default())
-            .map_err(|e| OptError::Simulation(e.to_string()))?;
+        let sim = Simulator::new(
+            fs,
+            &SimOptions {
+                deadline,
+                budget: sxplan_sim::Budget {
+                    max_iterations,
+                    ..sxplan_sim::Budget::default()
+                },
+                ..SimOptions::default()
+            },
+        )
+        .map_err(|e| OptError::Simulation(e.to_string()))?;
         Ok(Plant {
             fs: fs.clone(),
             free: settings.free.clone(),

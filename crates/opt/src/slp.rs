@@ -73,6 +73,9 @@ pub enum OptStatus {
     Infeasible,
     /// The pass budget ran out; the last accepted point is returned.
     IterationLimit,
+    /// The run's wall-time budget ran out (`--time-limit`, `[solver] time_limit`); the last
+    /// accepted point is returned.
+    TimeLimit,
     /// The simulator did not converge at the starting point.
     SimulationFailed,
 }
@@ -85,6 +88,7 @@ impl OptStatus {
             OptStatus::Stalled => "stalled",
             OptStatus::Infeasible => "infeasible",
             OptStatus::IterationLimit => "iteration_limit",
+            OptStatus::TimeLimit => "time_limit",
             OptStatus::SimulationFailed => "simulation_failed",
         }
     }
@@ -112,6 +116,13 @@ pub struct OptimizeOptions {
     /// Clock used to time LP solves (seconds since any fixed instant); `None`: times are not reported.
     /// The library never reads a clock itself.
     pub clock: Option<fn() -> f64>,
+    /// When the run must end (the wall-time budget, [`sxplan_sim::Budget::start`]): checked
+    /// before every pass and inside every simulation; [`sxplan_sim::Deadline::NONE`] never
+    /// passes.
+    pub deadline: sxplan_sim::Deadline,
+    /// Chain iterations one simulation of the recursion may spend ([`sxplan_sim::Budget`]'s
+    /// `max_iterations`, applied per simulation).
+    pub max_sim_iterations: usize,
 }
 
 impl Default for OptimizeOptions {
@@ -125,6 +136,8 @@ impl Default for OptimizeOptions {
             spec_tol: 0.0,
             initial_radius: 0.5,
             clock: None,
+            deadline: sxplan_sim::Deadline::NONE,
+            max_sim_iterations: sxplan_sim::Budget::DEFAULT_MAX_ITERATIONS,
         }
     }
 }
@@ -722,7 +735,7 @@ fn closure(sim: &PlantPoint) -> f64 {
 
 /// Optimizes the flowsheet's operating point.
 pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult, OptError> {
-    let plant = Plant::new(fs)?;
+    let plant = Plant::with_budget(fs, opts.deadline, opts.max_sim_iterations)?;
     let settings = fs
         .optimize
         .as_ref()
@@ -768,8 +781,13 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
     let mut sim = plant.simulate(&point)?;
     let start_fs = operating::apply(fs, &point.values)?;
     if !sim.status.is_converged() {
+        let status = if opts.deadline.passed() {
+            OptStatus::TimeLimit
+        } else {
+            OptStatus::SimulationFailed
+        };
         return Ok(finish(
-            OptStatus::SimulationFailed,
+            status,
             objective,
             f64::NAN,
             f64::NAN,
@@ -831,6 +849,10 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
         });
     let mut resp: Option<(OperatingPoint, crate::cascade::Responses)> = None;
     for pass in 1..=max_passes {
+        if opts.deadline.passed() {
+            status = OptStatus::TimeLimit;
+            break;
+        }
         let rad: Vec<f64> = range.iter().map(|r| r * radius).collect();
         if reduced && resp.as_ref().is_none_or(|(p, _)| *p != point) {
             resp = Some((point.clone(), responses(&plant, &point, &sim)?));
