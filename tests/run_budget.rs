@@ -97,3 +97,29 @@ fn optimize_ends_at_its_time_limit_with_the_last_point_and_writes_no_flowsheet()
     assert!(!dir.join("minamitorishima.optimized.toml").exists());
     let _ = std::fs::remove_dir_all(&out);
 }
+
+#[test]
+fn a_design_search_ends_when_its_budget_is_spent() {
+    let args = [
+        "design",
+        "--beta",
+        "1.2",
+        "--feed",
+        "A=0.5,B=0.5",
+        "--purity-a",
+        "0.9999",
+        "--purity-b",
+        "0.9999",
+        "--format",
+        "json",
+    ];
+    let mut with = args.to_vec();
+    with.extend(["--max-iterations", "3"]);
+    let (code, stdout, stderr) = cli(&with);
+    assert_eq!(code, Exit::Failure, "{stdout}\n{stderr}");
+    let doc: serde_json::Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    assert_eq!(doc["status"], "budget_spent", "{stdout}");
+    // Within the default budget the same search finds its design.
+    let (code, stdout, _) = cli(&args);
+    assert_eq!(code, Exit::Ok, "{stdout}");
+}

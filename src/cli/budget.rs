@@ -1,5 +1,5 @@
-//! `--time-limit` and `--max-iterations`: the run budget of `simulate` and `optimize` (design
-//! does not take it yet), and the one clock of the CLI.
+//! `--time-limit` and `--max-iterations`: the run budget of `simulate`, `optimize` and `design`,
+//! and the one clock of the CLI.
 //!
 //! A budget is taken from the command line first, then from the flowsheet's `[solver]` table,
 //! then from the defaults of [`sxplan_sim::Budget`] (60 s, 1,000,000 iterations).

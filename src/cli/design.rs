@@ -105,6 +105,9 @@ pub struct DesignOptions {
     /// Largest total number of stages the rigorous search tries.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub max_stages: usize,
+    /// `--time-limit` (the whole search) / `--max-iterations` (simulated candidates (n, m)).
+    #[command(flatten)]
+    pub budget: super::budget::BudgetArgs,
     /// Kremser calculator instead of a cut: `D,O/A,FRACTION` (distribution ratio, organic/aqueous
     /// flow ratio, fraction of a single solute to extract with fresh organic), e.g. `10,0.3333,0.999`.
     #[arg(long, value_name = "D,OA,FRACTION", conflicts_with_all = ["file", "beta", "feed"])]
@@ -207,8 +210,11 @@ fn run_inner(
         (None, Some(_)) => return Err(usage("--circuit needs a flowsheet FILE")),
         (None, None) => (spec_from_args(args)?, None),
     };
+    let (budget, deadline) = args.budget.start(from_file.as_ref().map(|(fs, _)| fs));
     let options = SearchOptions {
         max_stages: args.max_stages,
+        deadline,
+        max_evaluations: budget.max_iterations,
     };
     let (design, sens) = search(&spec, &options, args.sensitivity, global, stderr)?;
     let (report, ext) = match args.format {

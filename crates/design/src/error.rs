@@ -34,6 +34,10 @@ pub enum DesignError {
         /// The simulator's message.
         message: String,
     },
+    /// The run's budget was spent (used inside the search, which turns it into
+    /// [`crate::SearchStatus::BudgetSpent`]).
+    #[error("the run's budget was spent")]
+    BudgetSpent,
 }
 
 /// Checks that `value` is finite and strictly positive.

@@ -36,11 +36,21 @@ use crate::shortcut::FeedPhase;
 pub struct SearchOptions {
     /// Largest total number of stages n + m the search tries.
     pub max_stages: usize,
+    /// When the search must end (the run's wall-time budget); [`sxplan_sim::Deadline::NONE`]
+    /// never passes. Checked before every simulated candidate.
+    #[serde(skip)]
+    pub deadline: sxplan_sim::Deadline,
+    /// Simulated candidates (n, m) the search may spend.
+    pub max_evaluations: usize,
 }
 
 impl Default for SearchOptions {
     fn default() -> Self {
-        SearchOptions { max_stages: 1000 }
+        SearchOptions {
+            max_stages: 1000,
+            deadline: sxplan_sim::Deadline::NONE,
+            max_evaluations: sxplan_sim::Budget::DEFAULT_MAX_ITERATIONS,
+        }
     }
 }
 
@@ -124,15 +134,18 @@ pub enum SearchStatus {
     InfeasibleReflux,
     /// The purities were not reached within the stage limit.
     StageLimit,
+    /// The run's budget (wall time or simulated candidates) was spent before the search ended.
+    BudgetSpent,
 }
 
 impl SearchStatus {
-    /// Name used in output (`found`, `infeasible at this reflux`, `stage limit`).
+    /// Name used in output (`found`, `infeasible at this reflux`, `stage limit`, `budget spent`).
     pub fn as_str(self) -> &'static str {
         match self {
             SearchStatus::Found => "found",
             SearchStatus::InfeasibleReflux => "infeasible at this reflux",
             SearchStatus::StageLimit => "stage limit",
+            SearchStatus::BudgetSpent => "budget spent",
         }
     }
 }
@@ -174,6 +187,8 @@ pub fn minimum_stages(
     let mut ev = Evaluator {
         problem,
         memo: BTreeMap::new(),
+        deadline: options.deadline,
+        max_evaluations: options.max_evaluations.max(1),
         unconverged: 0,
         ratio: start_ratio
             .filter(|r| r.is_finite() && *r > 0.0 && *r < 1.0)
@@ -190,6 +205,19 @@ pub fn minimum_stages(
             unconverged: 0,
         });
     }
+    match search(&mut ev, n_min, start, options) {
+        Err(DesignError::BudgetSpent) => Ok(ev.finish(SearchStatus::BudgetSpent, None)),
+        r => r,
+    }
+}
+
+/// The bracket-and-secant search of [`minimum_stages`].
+fn search(
+    ev: &mut Evaluator<'_>,
+    n_min: usize,
+    start: Option<usize>,
+    options: &SearchOptions,
+) -> Result<RigorousDesign, DesignError> {
     let max_total = options.max_stages.max(2);
     let lower = n_min.max(2);
     if lower > max_total {
@@ -242,8 +270,7 @@ pub fn minimum_stages(
             g_lo = Some(best.margin);
         }
     }
-    ev.finish(SearchStatus::Found, Some(hi))
-        .with_splits(&mut ev, hi)
+    ev.finish(SearchStatus::Found, Some(hi)).with_splits(ev, hi)
 }
 
 impl RigorousDesign {
@@ -298,6 +325,8 @@ impl RigorousDesign {
 struct Evaluator<'a> {
     problem: &'a CascadeProblem,
     memo: BTreeMap<(usize, usize), StagePoint>,
+    deadline: sxplan_sim::Deadline,
+    max_evaluations: usize,
     unconverged: usize,
     /// n / (n + m) of the last best split, the hill climb's starting point.
     ratio: f64,
@@ -319,6 +348,9 @@ impl Evaluator<'_> {
     fn eval(&mut self, n: usize, m: usize) -> Result<StagePoint, DesignError> {
         if let Some(p) = self.memo.get(&(n, m)) {
             return Ok(p.clone());
+        }
+        if self.deadline.passed() || self.memo.len() >= self.max_evaluations {
+            return Err(DesignError::BudgetSpent);
         }
         let p = simulate_point(self.problem, n, m)?;
         if !p.sim_status.is_converged() {

@@ -137,7 +137,14 @@ fn stage_limit_is_a_status() {
         FeedPhase::Aqueous,
         Reflux::RatioToMinimum(1.001),
     );
-    let d = design_cut(&spec, &SearchOptions { max_stages: 60 }).unwrap();
+    let d = design_cut(
+        &spec,
+        &SearchOptions {
+            max_stages: 60,
+            ..SearchOptions::default()
+        },
+    )
+    .unwrap();
     assert_eq!(d.rigorous.status, SearchStatus::StageLimit);
     assert!(d.rigorous.best.is_none());
 }

@@ -182,6 +182,10 @@ fn status_line(d: &CutDesign) -> String {
         SearchStatus::StageLimit => {
             "stage limit: the purities were not reached within the stage limit".to_string()
         }
+        SearchStatus::BudgetSpent => format!(
+            "budget spent: the run's time or candidate budget ran out after {} simulated candidates (raise --time-limit or --max-iterations)",
+            d.rigorous.evaluations
+        ),
     }
 }
 

@@ -1,7 +1,7 @@
 //! Run budgets: the iteration and wall-time limits of one simulation run ([`Budget`]), and the
 //! point in time every long loop checks ([`Deadline`]). The CLI's `simulate` applies them to
 //! the run; `optimize` the deadline to the whole run and the iterations to each simulation;
-//! design searches keep their own stage limits and do not take a budget yet.
+//! `design` the deadline to the whole search and the iterations to its simulated candidates.
 //!
 //! The library never reads a clock itself: the caller (the CLI) passes a clock function into
 //! [`Budget::start`], and a [`Deadline`] without a clock never passes. One deadline is made per
