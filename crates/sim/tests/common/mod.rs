@@ -58,6 +58,7 @@ pub fn empty(name: &str, elements: Vec<Element>) -> Flowsheet {
         capacities: Vec::new(),
         prices: None,
         optimize: None,
+        solver: Default::default(),
         data_used: Vec::new(),
         data_overrides: Vec::new(),
     }
