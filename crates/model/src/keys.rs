@@ -200,6 +200,7 @@ pub const ALL: &[(&str, &[&str])] = &[
     ("[prices]", PRICES),
     ("[prices] oxide price", PRICE),
     ("[optimize]", OPTIMIZE),
+    ("[solver]", SOLVER),
     ("[optimize] free", FREE),
     ("[data]", DATA),
     ("[[data.override]]", OVERRIDE),

@@ -1302,9 +1302,6 @@ fn check_recycles(
             .filter(|e| !exits.iter().any(|p| carries(*p, **e)))
             .map(|e| e.symbol())
             .collect();
-        if !exits.is_empty() && trapped.is_empty() {
-            continue;
-        }
         let members: Vec<String> = scc.iter().map(|&v| lw.doc_node_name(nodes[v])).collect();
         let span = at
             .iter()
@@ -1312,6 +1309,23 @@ fn check_recycles(
                 idx(l.link.from.node).is_some_and(in_scc) && idx(l.link.to.node).is_some_and(in_scc)
             })
             .map_or(0..0, |l| l.from_span.clone());
+        if !exits.is_empty() && trapped.is_empty() {
+            // every node of the loop has a way out; the flows inside a circuit may still not
+            // reach it (the aqueous fed to an extraction section leaves only as raffinate)
+            let member_nodes: Vec<NodeRef> = scc.iter().map(|&v| nodes[v]).collect();
+            if let Some(message) = port_trap(lw, links, &member_nodes, reach) {
+                cx.warn(
+                    codes::RECYCLE_NO_OUTLET,
+                    format!("recycle loop through {}: {message}", members.join(", ")),
+                    span,
+                    Some(
+                        "add a splitter with a purge (bleed) or a product draw inside the loop"
+                            .into(),
+                    ),
+                );
+            }
+            continue;
+        }
         let message = if exits.is_empty() {
             format!(
                 "recycle loop through {} has no outlet: every species entering it accumulates",
@@ -1333,6 +1347,202 @@ fn check_recycles(
             Some("add a splitter with a purge (bleed) or a product draw inside the loop".into()),
         );
     }
+}
+
+/// Where a flow entering `node` at its inlet `inlet` can leave the node: the volume of the
+/// phase (`element` `None`), or element `element`. Inside a circuit the aqueous fed to a section
+/// leaves by that section's aqueous outlet (the raffinate for extraction and scrub, the strip
+/// liquor for strip) and the organic by the organic outlet; an element also reaches every
+/// outlet when the circuit's model extracts it. Other nodes pass everything to every outlet
+/// (units by their recoveries).
+fn flows_to(
+    lw: &Lowerer<'_>,
+    node: NodeRef,
+    inlet: PortKind,
+    element: Option<Element>,
+) -> Vec<PortKind> {
+    let outs: Vec<PortKind> = lw
+        .ports(node)
+        .into_iter()
+        .filter(|p| p.dir == Dir::Out)
+        .map(|p| p.kind)
+        .collect();
+    let carries = |k: PortKind| match (node, k, element) {
+        (NodeRef::Unit(u), PortKind::Outlet(_), Some(e)) => {
+            lw.doc.units[u.0].node.fraction_to_outlet(e) > 0.0
+        }
+        (NodeRef::Unit(u), PortKind::Residue, Some(e)) => {
+            lw.doc.units[u.0].node.fraction_to_outlet(e) < 1.0
+        }
+        _ => true,
+    };
+    let NodeRef::Circuit(id) = node else {
+        return outs.into_iter().filter(|k| carries(*k)).collect();
+    };
+    let c = &lw.doc.circuits[id.0].circuit;
+    let index_of = |kind: SectionKind| c.sections.iter().position(|s| s.kind == kind);
+    let (phase, section) = match inlet {
+        PortKind::FeedPoint(i) => match c.feed_points.get(i) {
+            Some(f) => (f.phase, c.section_of_stage(f.stage)),
+            None => return outs,
+        },
+        PortKind::ScrubInlet => (Phase::Aqueous, index_of(SectionKind::Scrub)),
+        PortKind::StripInlet => (Phase::Aqueous, index_of(SectionKind::Strip)),
+        PortKind::SectionInlet(i) => (Phase::Aqueous, Some(i)),
+        PortKind::OrganicInlet => (Phase::Organic, None),
+        _ => return outs,
+    };
+    let extractable = element.is_some_and(|e| match &c.equilibrium {
+        Equilibrium::Distribution(d) => d.d_ratio.get(&e).is_some_and(|v| match v {
+            StageValues::Uniform(x) => *x > 0.0,
+            StageValues::PerSection(xs) | StageValues::PerStage(xs) => xs.iter().any(|x| *x > 0.0),
+        }),
+        Equilibrium::SeparationFactor(m) => m.beta.get(&e).is_some_and(|b| *b > 0.0),
+        Equilibrium::MassAction(m) => m.params.get(&e).is_some_and(|p| p.k_ex > 0.0),
+        Equilibrium::Empirical(m) => m.coef.contains_key(&e),
+    });
+    match phase {
+        Phase::Organic if element.is_none() => outs
+            .into_iter()
+            .filter(|k| matches!(k, PortKind::LoadedOrganic | PortKind::StrippedOrganic))
+            .collect(),
+        Phase::Aqueous if !extractable => {
+            let Some(mut s) = section else { return outs };
+            while s > 0 && c.sections.get(s).is_some_and(|x| x.aqueous_to_previous) {
+                s -= 1;
+            }
+            let out = match c.sections.get(s).map(|x| x.kind) {
+                Some(SectionKind::Strip) => PortKind::StripLiquor,
+                Some(SectionKind::Wash | SectionKind::Other) => PortKind::SectionOutlet(s),
+                _ => PortKind::Raffinate,
+            };
+            if outs.contains(&out) {
+                vec![out]
+            } else {
+                outs
+            }
+        }
+        _ => outs,
+    }
+}
+
+/// The first flow that enters the recycle loop `members` and can never leave it, as a
+/// message: the volume of a phase entering from outside the loop (or with a circuit's scrub,
+/// strip or wash solution) that only returns into the loop, or an element the loop's circuits
+/// do not extract entering with it. `None` when every flow has a way out.
+fn port_trap(
+    lw: &Lowerer<'_>,
+    links: &[Link],
+    members: &[NodeRef],
+    reach: &BTreeMap<NodeRef, BTreeSet<Element>>,
+) -> Option<String> {
+    let inside = |n: NodeRef| members.contains(&n);
+    let dest: BTreeMap<Port, Port> = links.iter().map(|l| (l.from, l.to)).collect();
+    let port_name = |node: NodeRef, kind: PortKind| -> String {
+        let name = lw
+            .ports(node)
+            .into_iter()
+            .find(|p| p.kind == kind)
+            .map_or_else(String::new, |p| p.name);
+        let full = lw.doc_node_name(node);
+        // `mixer "fmix"` -> `"fmix.inlet1"`, the way a link names the port
+        let bare = full.split('"').nth(1).unwrap_or(&full).to_string();
+        format!("\"{bare}.{name}\"")
+    };
+    // does a flow entering `start` reach a way out of the loop?
+    let escapes = |start: Port, element: Option<Element>| -> bool {
+        let mut seen: BTreeSet<Port> = BTreeSet::new();
+        let mut stack = vec![start];
+        while let Some(p) = stack.pop() {
+            if !seen.insert(p) {
+                continue;
+            }
+            for out in flows_to(lw, p.node, p.kind, element) {
+                let from = Port {
+                    node: p.node,
+                    kind: out,
+                };
+                match dest.get(&from) {
+                    Some(to) if inside(to.node) => stack.push(*to),
+                    _ => return true,
+                }
+            }
+        }
+        false
+    };
+    // flows entering the loop: links from outside, and the solutions of its circuits
+    let mut entries: Vec<(Port, String, Option<Phase>, BTreeSet<Element>)> = Vec::new();
+    for l in links {
+        if inside(l.to.node) && !inside(l.from.node) {
+            let phase_of = |port: Port| {
+                lw.ports(port.node)
+                    .into_iter()
+                    .find(|p| p.kind == port.kind)
+                    .and_then(|p| p.phase)
+            };
+            let phase = phase_of(l.to).or_else(|| phase_of(l.from));
+            let carried = reach.get(&l.from.node).cloned().unwrap_or_default();
+            entries.push((l.to, port_name(l.to.node, l.to.kind), phase, carried));
+        }
+    }
+    for &n in members {
+        let NodeRef::Circuit(id) = n else { continue };
+        let c = &lw.doc.circuits[id.0].circuit;
+        for (i, s) in c.sections.iter().enumerate() {
+            if s.solution.is_none() {
+                continue;
+            }
+            let kind = match s.kind {
+                SectionKind::Scrub => PortKind::ScrubInlet,
+                SectionKind::Strip => PortKind::StripInlet,
+                SectionKind::Wash | SectionKind::Other => PortKind::SectionInlet(i),
+                SectionKind::Extraction => continue,
+            };
+            let port = Port { node: n, kind };
+            if dest.values().any(|p| *p == port) {
+                continue;
+            }
+            entries.push((
+                port,
+                format!(
+                    "the {} solution of {}",
+                    s.kind.as_str(),
+                    lw.doc_node_name(n)
+                ),
+                Some(Phase::Aqueous),
+                BTreeSet::new(),
+            ));
+        }
+    }
+    for (port, name, phase, carried) in &entries {
+        if !escapes(*port, None) {
+            let ph = match phase {
+                Some(Phase::Organic) => "organic",
+                Some(Phase::Aqueous) => "aqueous",
+                Some(Phase::Solid) => "solids",
+                None => "stream",
+            };
+            return Some(format!(
+                "the {ph} entering at {name} never leaves the loop: its flow grows without bound and no steady state exists"
+            ));
+        }
+        let trapped: Vec<&str> = carried
+            .iter()
+            .filter(|e| !escapes(*port, Some(**e)))
+            .map(|e| e.symbol())
+            .collect();
+        if !trapped.is_empty() {
+            return Some(format!(
+                "{} entering at {name} never {} the loop (no circuit on the way extracts {}): {} accumulate{}",
+                trapped.join(", "),
+                if trapped.len() == 1 { "leaves" } else { "leave" },
+                if trapped.len() == 1 { "it" } else { "them" },
+                if trapped.len() == 1 { "it" } else { "they" },
+                if trapped.len() == 1 { "s" } else { "" }
+            ));
+        }
+    }
+    None
 }
 
 /// The parsed document as the operating-variable accessors see it (for the existence check).
