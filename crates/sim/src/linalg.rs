@@ -19,69 +19,13 @@ impl Lu {
     /// Factors `a` (row-major, `n x n`). Returns `None` when a pivot is zero or not finite.
     pub(crate) fn factor(n: usize, a: &[f64]) -> Option<Lu> {
         let mut lu = a.to_vec();
-        let mut piv: Vec<usize> = (0..n).collect();
-        for k in 0..n {
-            let mut p = k;
-            let mut best = lu[k * n + k].abs();
-            for i in (k + 1)..n {
-                let v = lu[i * n + k].abs();
-                if v > best {
-                    best = v;
-                    p = i;
-                }
-            }
-            if best == 0.0 || !best.is_finite() {
-                return None;
-            }
-            if p != k {
-                for c in 0..n {
-                    lu.swap(k * n + c, p * n + c);
-                }
-                piv.swap(k, p);
-            }
-            let d = lu[k * n + k];
-            for i in (k + 1)..n {
-                let f = lu[i * n + k] / d;
-                lu[i * n + k] = f;
-                if f != 0.0 {
-                    for c in (k + 1)..n {
-                        lu[i * n + c] -= f * lu[k * n + c];
-                    }
-                }
-            }
-        }
-        Some(Lu { n, lu, piv })
+        let mut piv = vec![0usize; n];
+        lu_factor_in_place(n, &mut lu, &mut piv).then_some(Lu { n, lu, piv })
     }
 
     /// Solves `A x = b` in place (`b` has length `n`).
     pub(crate) fn solve_in_place(&self, b: &mut [f64]) {
-        let mut x = vec![0.0; self.n];
-        self.solve_with(b, &mut x);
-    }
-
-    /// Solves `A x = b` in place with a scratch vector of length `n` (no allocation).
-    fn solve_with(&self, b: &mut [f64], x: &mut [f64]) {
-        let n = self.n;
-        for i in 0..n {
-            x[i] = b[self.piv[i]];
-        }
-        for i in 0..n {
-            let row = &self.lu[i * n..i * n + i];
-            let mut s = x[i];
-            for (k, l) in row.iter().enumerate() {
-                s -= l * x[k];
-            }
-            x[i] = s;
-        }
-        for i in (0..n).rev() {
-            let row = &self.lu[i * n..(i + 1) * n];
-            let mut s = x[i];
-            for k in (i + 1)..n {
-                s -= row[k] * x[k];
-            }
-            x[i] = s / row[i];
-        }
-        b.copy_from_slice(x);
+        lu_solve_rows(self.n, &self.lu, &self.piv, 1, b);
     }
 }
 
