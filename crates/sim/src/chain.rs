@@ -26,11 +26,11 @@
 // Index loops mirror the stage/element algebra.
 #![allow(clippy::needless_range_loop)]
 
+use crate::bounded_ma::BoundedMa;
 use crate::budget::Deadline;
 use crate::equilibrium::{EqJac, SfLoading, StageModel};
 use crate::linalg::{dense_solve, gth_chain_solve, thomas, BlockLu, BlockScratch, BlockTridiag};
 use crate::reduced::Reduced;
-use crate::reduced_ma::ReducedMa;
 use crate::SolveStatus;
 
 /// Relative residual (per stage and element, over the stage throughput) that counts as converged.
@@ -358,6 +358,7 @@ impl Chain {
                 // profile Newton needs more iterations the longer the sections are. When that
                 // attempt does not converge quickly, the usual path takes over.
                 let mut spent = 0;
+                let mut from_coarse = None;
                 if start.is_none() {
                     match self.coarse_start() {
                         Ok(Some(coarse)) => match self.solve_newton_direct(&coarse) {
@@ -365,12 +366,21 @@ impl Chain {
                                 sol.iterations += coarse.iterations;
                                 return sol;
                             }
-                            Err(its) => spent = coarse.iterations + its,
+                            Err(its) => {
+                                spent = coarse.iterations + its;
+                                from_coarse = Some(coarse);
+                            }
                         },
                         Ok(None) => {}
                         Err(its) => spent = its,
                     }
                 }
+                // A mass-action chain goes on from the shortened chain's solution (its solver
+                // tries its own cold start as well); the others from their own start.
+                let start = match &from_coarse {
+                    Some(c) if BoundedMa::new(self).is_some() => Some(c),
+                    _ => start,
+                };
                 let mut sol = self.solve_newton_from(start);
                 sol.iterations += spent;
                 sol
@@ -486,17 +496,16 @@ impl Chain {
             // Separation-factor chains: reduced Newton with its own continuation (the general
             // path below is orders of magnitude slower on them).
             red.solve(start)
-        } else if let Some(red) = ReducedMa::new(self) {
-            // Mass-action chains: reduced Newton in the stage free-dimer and [H+] states; the
-            // general path only where it does not converge.
+        } else if let Some(red) = BoundedMa::new(self) {
+            // Mass-action chains: Newton and pseudo-time marching in bounded variables (every
+            // iterate a physical state); the general path only where that does not converge,
+            // and its result only when converged (its iterates are not bounded).
             let sol = red.solve(start);
             if sol.status == SolveStatus::Converged || self.n_stages > GENERAL_MAX {
                 sol
             } else {
                 let general = self.solve_newton_continuation(start);
-                if general.status == SolveStatus::Converged
-                    || general.max_residual < sol.max_residual
-                {
+                if general.status == SolveStatus::Converged {
                     general
                 } else {
                     sol
@@ -515,7 +524,7 @@ impl Chain {
     ) -> Result<ChainSolution, usize> {
         if let Some(red) = Reduced::new(self, false) {
             red.solve_direct(start, COARSE_DIRECT_MAX)
-        } else if let Some(red) = ReducedMa::new(self) {
+        } else if let Some(red) = BoundedMa::new(self) {
             red.solve_direct(start, COARSE_DIRECT_MAX)
         } else {
             converged_or_spent(self.solve_newton_continuation(Some(start)))
@@ -560,10 +569,21 @@ impl Chain {
     /// does not converge costs one failed solve per chain length, not a full solve each.
     fn solve_stand_in(&self) -> Result<ChainSolution, usize> {
         if let Some(start) = self.coarse_start()? {
-            let mut sol = self
-                .solve_newton_direct(&start)
-                .map_err(|its| its + start.iterations)?;
-            sol.iterations += start.iterations;
+            let spent = match self.solve_newton_direct(&start) {
+                Ok(mut sol) => {
+                    sol.iterations += start.iterations;
+                    return Ok(sol);
+                }
+                Err(its) => its + start.iterations,
+            };
+            // A mass-action chain's solver (Newton, then pseudo-time marching) goes on from
+            // the shorter chain's solution.
+            if BoundedMa::new(self).is_none() {
+                return Err(spent);
+            }
+            let mut sol = converged_or_spent(self.solve_newton_from(Some(&start)))
+                .map_err(|its| its + spent)?;
+            sol.iterations += spent;
             return Ok(sol);
         }
         converged_or_spent(self.solve_newton_from(None))

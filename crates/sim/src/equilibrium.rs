@@ -110,6 +110,36 @@ pub fn proton_conc(c: f64) -> (f64, f64) {
 }
 
 impl StageModel {
+    /// The empirical correlation `log10 D_i = slope_i pH + log_d0_i` bounded by the extractant:
+    /// `D_i = 10^(log_d0_i) [H+]^(-slope_i) ([(HA)2] / C)^(n_i)`, with `n_i` dimers bound per
+    /// ion and the free dimer `[(HA)2]` from extractant conservation. While the organic is
+    /// lightly loaded (`[(HA)2]` near `C`) it is the correlation itself; as the extractant
+    /// fills, the loading approaches `C / n_i` and never exceeds it. It is the mass-action law
+    /// with `K_i = 10^(log_d0_i) / C^(n_i)` and `[H+]` exponent `slope_i`.
+    pub fn empirical_bounded(
+        log_d0: &[f64],
+        slope: &[f64],
+        has: &[bool],
+        n_extractant: &[f64],
+        conc_dimer: f64,
+    ) -> StageModel {
+        let k_ex = (0..log_d0.len())
+            .map(|i| {
+                if has[i] {
+                    10f64.powf(log_d0[i] - n_extractant[i] * conc_dimer.log10())
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        StageModel::MassAction {
+            k_ex,
+            n_extractant: n_extractant.to_vec(),
+            z_proton: slope.to_vec(),
+            conc_dimer,
+        }
+    }
+
     /// True when the model depends on the acidity (mass action, empirical).
     pub fn uses_acidity(&self) -> bool {
         matches!(

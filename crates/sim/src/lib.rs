@@ -44,9 +44,9 @@ pub use results::{BudgetReport, BudgetSpent, ProgressFn, RecycleProgress, SimOpt
 pub use simulate::{
     CircuitState, CircuitTangent, PlantState, Simulator, StageFlows, StagePort, StateTangent,
 };
+mod bounded_ma;
 mod linalg;
 mod reduced;
-mod reduced_ma;
 
 use serde::Serialize;
 

@@ -1004,7 +1004,17 @@ impl Engine<'_> {
                             has[i] = true;
                         }
                     }
-                    StageModel::Empirical { log_d0, slope, has }
+                    // Bounded by the extractant (docs/ph.md): the correlation is the D of a
+                    // lightly loaded organic; the free extractant left scales it as mass action
+                    // does, with one dimer per unit of charge bound, so the loading never
+                    // exceeds the extractant's stoichiometric limit.
+                    let cd = 0.5 * c.organic.conc_mol;
+                    if cd > 0.0 && cd.is_finite() {
+                        conc_dimer = Some(cd);
+                        StageModel::empirical_bounded(&log_d0, &slope, &has, &z_charge, cd)
+                    } else {
+                        StageModel::Empirical { log_d0, slope, has }
+                    }
                 }
             };
             // Share a model between consecutive stages when identical.
