@@ -662,18 +662,8 @@ impl<'c> BoundedMa<'c> {
     /// flows balanced for them; each kept while it lowers the residual.
     fn substitute(&self, mut st: State) -> State {
         for _ in 0..START_PASSES {
-            let k: Vec<f64> =
-                st.s.iter()
-                    .map(|&x| {
-                        if x < 1.0 {
-                            (x / (1.0 - x)).min(1e300)
-                        } else {
-                            1e300
-                        }
-                    })
-                    .collect();
             let mut next = st.clone();
-            self.balance(&k, &mut next);
+            self.balance(&Self::ratios(&st.s), &mut next);
             self.evaluate(&mut next);
             if next.merit < st.merit {
                 st = next;
@@ -682,6 +672,19 @@ impl<'c> BoundedMa<'c> {
             }
         }
         st
+    }
+
+    /// Stage ratios `k = s / (1 - s)` of organic fractions.
+    fn ratios(s: &[f64]) -> Vec<f64> {
+        s.iter()
+            .map(|&x| {
+                if x < 1.0 {
+                    (x / (1.0 - x)).min(1e300)
+                } else {
+                    1e300
+                }
+            })
+            .collect()
     }
 
     /// Totals and proton invariants that satisfy every balance for the stage ratios `k`: the

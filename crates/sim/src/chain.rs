@@ -58,6 +58,8 @@ const COARSE_MIN_STAGES: usize = 100;
 const COARSE_DIRECT_MAX: usize = 25;
 /// Substitution passes before Newton takes over.
 const WARM_PASSES: usize = 200;
+/// Passes of the substitution cross-check (the run budget bounds them too).
+const SUBSTITUTION_MAX_PASSES: usize = 20_000;
 /// Lowest net acidity (mol/L) assumed when building the initial estimate.
 const INITIAL_ACIDITY_FLOOR: f64 = 0.01;
 
@@ -1562,9 +1564,14 @@ impl Chain {
         // 100 and 2e-2 at 200 stages on the benchmark circuit): those use the conservative
         // per-element solve; the algorithm stays independent of Newton in its iteration.
         let dense = n <= 400 && !lay.has_h;
-        let (a, h, passes, ok) = self.substitution_passes(a, h, &mut o, 20_000, 0.0, dense);
+        let (a, h, passes, ok) =
+            self.substitution_passes(a, h, &mut o, SUBSTITUTION_MAX_PASSES, 0.0, dense);
         if !ok {
-            return self.finish(usize::MAX, a, o, Some(h));
+            // The passes spent are reported: "diverged after 0 iterations" read as if the
+            // cross-check never ran.
+            let mut sol = self.finish(passes, a, o, Some(h));
+            sol.status = SolveStatus::Diverged;
+            return sol;
         }
         let h = if lay.has_h {
             h
