@@ -319,6 +319,10 @@ fn down(x: f64) -> String {
 }
 
 /// An amount for a message: three significant digits, no exponent for plant-size numbers.
+pub fn amount(x: f64) -> String {
+    fmt(x)
+}
+
 fn fmt(x: f64) -> String {
     if x.abs() >= 100.0 || (x.fract() == 0.0 && x.abs() < 1e15) {
         format!("{x:.0}")
