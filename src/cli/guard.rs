@@ -15,6 +15,8 @@ const MAY_BE_NULL: &[&str] = &[
     "loading_fraction",
     "t_per_t_reo",
     "purity_spec",
+    "acid_budget",
+    "h_strip_mol_per_h",
 ];
 
 /// JSON paths (`circuits[0].stages[3].ph`) of numbers that are not finite, at most 10.

@@ -180,8 +180,18 @@ pub fn run(
             ),
         );
     }
+    // why a circuit has no physical steady state, with the budget's numbers (docs/ph.md)
+    for line in &result.diagnostics.acid_base {
+        let _ = writeln!(stderr, "error: {name}: {line}");
+    }
     if converged {
         Exit::Ok
+    } else if result.status == SolveStatus::Infeasible {
+        let _ = writeln!(
+            stderr,
+            "error: {name}: no physical steady state (infeasible): see the acid/base diagnosis above (docs/ph.md)"
+        );
+        Exit::Failure
     } else {
         let _ = writeln!(
             stderr,

@@ -114,6 +114,8 @@ pub mod codes {
     pub const RECYCLE_NO_OUTLET: &str = "W0601";
     /// Element reaching a circuit without data for its equilibrium model.
     pub const NO_MODEL_DATA: &str = "E0602";
+    /// Circuit whose acid/base budget excludes an acidic steady state (warning; docs/ph.md).
+    pub const ACID_BUDGET: &str = "W0603";
     /// Optimization setting that cannot be honoured (bounds, targets).
     pub const BAD_OPTIMIZE: &str = "E0701";
     /// Included file that is not a list of tables.
@@ -189,6 +191,10 @@ pub mod codes {
         (
             NO_MODEL_DATA,
             "element reaching a circuit or leach without model data",
+        ),
+        (
+            ACID_BUDGET,
+            "acid/base budget that excludes an acidic steady state (warning)",
         ),
         (BAD_OPTIMIZE, "optimization setting that cannot be honoured"),
         (

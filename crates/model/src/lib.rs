@@ -28,6 +28,7 @@
 //! assert_eq!(fs.circuits[0].feed_points[0].stage, 24); // default: last extraction stage
 //! ```
 
+pub mod acid_budget;
 pub mod diagnostic;
 mod extractants;
 pub mod flowsheet;

@@ -813,7 +813,7 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
             }
         })
         .collect();
-    Some(Flowsheet {
+    let fs = Flowsheet {
         name: doc.name.clone(),
         schema: doc.schema.unwrap_or(SCHEMA_VERSION),
         description: doc.description.clone(),
@@ -836,7 +836,27 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
         solver: doc.solver,
         data_used,
         data_overrides: doc.overrides.clone(),
-    })
+    };
+    check_acid_budgets(cx, doc, &fs);
+    Some(fs)
+}
+
+/// W0603: the acid/base budget of each circuit that can be computed statically
+/// (`crate::acid_budget`), reported at the circuit's name.
+fn check_acid_budgets(cx: &mut Cx<'_>, doc: &RawDoc, fs: &Flowsheet) {
+    for (k, rc) in doc.circuits.iter().enumerate() {
+        let Some(b) = crate::acid_budget::static_budget(fs, CircuitId(k)) else {
+            continue;
+        };
+        for f in b.findings {
+            cx.warn(
+                codes::ACID_BUDGET,
+                f.message,
+                rc.name_span.clone(),
+                Some(f.help),
+            );
+        }
+    }
 }
 
 fn phase_word(p: Phase) -> &'static str {

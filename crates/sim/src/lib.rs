@@ -45,6 +45,7 @@ pub use simulate::{
     CircuitState, CircuitTangent, PlantState, Simulator, StageFlows, StagePort, StateTangent,
 };
 mod bounded_ma;
+mod diagnose;
 mod linalg;
 mod reduced;
 
@@ -65,16 +66,23 @@ pub enum SolveStatus {
     TimeLimit,
     /// The iteration failed: a singular Jacobian, a non-finite value, or no descent possible.
     Diverged,
+    /// No physical steady state: the model's state has a mass-action or empirical stage above
+    /// the pH where rare-earth hydroxides precipitate, or a circuit that did not converge
+    /// violates its acid/base budget (`sxplan_model::acid_budget`). The result's
+    /// `diagnostics.acid_base` says why, with numbers.
+    Infeasible,
 }
 
 impl SolveStatus {
-    /// Lowercase name used in text and JSON output (`converged`, `iteration_limit`, `time_limit`, `diverged`).
+    /// Lowercase name used in text and JSON output (`converged`, `iteration_limit`, `time_limit`, `diverged`,
+    /// `infeasible`).
     pub fn as_str(self) -> &'static str {
         match self {
             SolveStatus::Converged => "converged",
             SolveStatus::IterationLimit => "iteration_limit",
             SolveStatus::TimeLimit => "time_limit",
             SolveStatus::Diverged => "diverged",
+            SolveStatus::Infeasible => "infeasible",
         }
     }
 

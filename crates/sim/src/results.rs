@@ -203,6 +203,9 @@ pub struct CircuitResult {
     pub max_residual: f64,
     /// Stages, stage 1 first.
     pub stages: Vec<StageResult>,
+    /// The acid/base budget of the circuit from its section flows, when the solve did not
+    /// converge or a stage ended above the hydroxide pH (`None` otherwise; docs/ph.md).
+    pub acid_budget: Option<sxplan_model::acid_budget::AcidBudget>,
 }
 
 /// One stage's steady state.
@@ -279,6 +282,9 @@ pub struct Diagnostics {
     pub budget: BudgetReport,
     /// Notes: elements without model data, stages without flow, ...
     pub warnings: Vec<String>,
+    /// Why a circuit has no physical steady state, one line per circuit diagnosed and per
+    /// violated budget, with numbers and what to change (empty when none is diagnosed).
+    pub acid_base: Vec<String>,
 }
 
 /// Which budget ended a run early.

@@ -25,6 +25,7 @@ use crate::equilibrium::{proton_conc, SfLoading, StageModel};
 use crate::linalg::dense_solve;
 use crate::results::*;
 use crate::{SimError, SolveStatus};
+use sxplan_model::acid_budget::AcidBudget;
 
 /// State of one stream.
 #[derive(Debug, Clone, PartialEq)]
@@ -842,6 +843,8 @@ fn closure_error(fin: &[f64], fout: &[f64]) -> f64 {
 fn worst(a: SolveStatus, b: SolveStatus) -> SolveStatus {
     use SolveStatus::*;
     match (a, b) {
+        // no physical steady state explains whatever else the solve reports
+        (Infeasible, _) | (_, Infeasible) => Infeasible,
         (Diverged, _) | (_, Diverged) => Diverged,
         (TimeLimit, _) | (_, TimeLimit) => TimeLimit,
         (IterationLimit, _) | (_, IterationLimit) => IterationLimit,
@@ -2081,6 +2084,7 @@ impl Engine<'_> {
         }
         // Circuits.
         let mut circuits = Vec::new();
+        let mut acid_base = Vec::new();
         let mut warnings = self.warnings.clone();
         let mut max_stage: f64 = 0.0;
         let mut status = recycle_status;
@@ -2176,18 +2180,22 @@ impl Engine<'_> {
                     loading_fraction: frac,
                 });
             }
+            let (circuit_status, acid_budget) =
+                self.acid_base(c, chain, sol, &stages, &mut acid_base);
+            status = worst(status, circuit_status);
             // The last iterate of a solve that did not converge is not a state of the plant
             // (its pH and loading can lie anywhere): no profile leaves the program for it.
-            if !sol.status.is_converged() {
+            if !circuit_status.is_converged() {
                 stages.clear();
             }
             circuits.push(CircuitResult {
                 name: c.name.clone(),
                 model: c.equilibrium.name().to_string(),
-                status: sol.status,
+                status: circuit_status,
                 iterations: sol.iterations,
                 max_residual: sol.max_residual,
                 stages,
+                acid_budget,
             });
         }
         // Reagents.
@@ -2328,8 +2336,74 @@ impl Engine<'_> {
                 chain_iterations,
                 budget: state.budget.clone(),
                 warnings,
+                acid_base,
             },
         }
+    }
+}
+
+impl Engine<'_> {
+    /// The status of circuit `c` after the acid/base check, and its budget when diagnosed:
+    /// a solve that did not converge, or a mass-action or empirical stage above the hydroxide
+    /// pH, gets the budget from its section flows (lines with the numbers go to `lines`). A
+    /// converged state above the hydroxide pH, or a failed solve the budget explains, is
+    /// [`SolveStatus::Infeasible`].
+    fn acid_base(
+        &self,
+        c: &Circuit,
+        chain: &Chain,
+        sol: &ChainSolution,
+        stages: &[StageResult],
+        lines: &mut Vec<String>,
+    ) -> (SolveStatus, Option<AcidBudget>) {
+        let ph: Vec<f64> = stages.iter().map(|s| s.ph).collect();
+        let high = if chain.uses_acidity() {
+            crate::diagnose::above_hydroxide(&ph)
+        } else {
+            None
+        };
+        if sol.status.is_converged() && high.is_none() {
+            return (sol.status, None);
+        }
+        let have = c.equilibrium.elements();
+        let extractable: Vec<bool> = self.elements.iter().map(|e| have.contains(e)).collect();
+        let budget = crate::diagnose::circuit_budget(c, chain, sol, &extractable);
+        let why = match high {
+            Some((stage, ph)) if sol.status.is_converged() => format!(
+                "stage {stage} ends at pH {ph:.2}, above the pH {} where rare-earth hydroxides precipitate: not a state the SX model describes",
+                sxplan_model::acid_budget::HYDROXIDE_PH
+            ),
+            _ => format!("the solve ended {}", sol.status),
+        };
+        lines.push(format!("circuit \"{}\": {why}", c.name));
+        for f in &budget.findings {
+            lines.push(format!("{} (help: {})", f.message, f.help));
+        }
+        if budget.findings.is_empty() {
+            let amount = sxplan_model::acid_budget::amount;
+            lines.push(format!(
+                "circuit \"{}\": the acid/base budget does not exclude an acidic steady state (base {} mol/h against {} mol/h of feed and scrub acid and at most {} mol/h released by loading; strip acid {} mol/h for {} mol/h needed)",
+                c.name,
+                amount(budget.base_mol_per_h),
+                amount(budget.h_feed_mol_per_h + budget.h_scrub_mol_per_h),
+                amount(budget.released_max_mol_per_h),
+                budget.h_strip_mol_per_h.map_or("none".to_string(), amount),
+                amount(budget.strip_need_mol_per_h)
+            ));
+        }
+        // Infeasible: the state is above the hydroxide pH, or no acidic state exists (a). A
+        // short strip (b) explains a failure but does not exclude a state: what the acid
+        // cannot strip may leave on the organic.
+        let alkaline = budget
+            .findings
+            .iter()
+            .any(|f| f.kind == sxplan_model::acid_budget::FindingKind::BaseExceedsAcid);
+        let status = if (high.is_some() && sol.status.is_converged()) || alkaline {
+            SolveStatus::Infeasible
+        } else {
+            sol.status
+        };
+        (status, Some(budget))
     }
 }
 

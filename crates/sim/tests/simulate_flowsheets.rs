@@ -125,8 +125,7 @@ fn two_circuits_with_reflux_and_organic_recycle() {
 }
 
 #[test]
-fn mass_action_with_saponification_closes_and_agrees() {
-    // Illustrative K values (test fixture only): heavier more extractable.
+fn saponification_beyond_the_acid_is_infeasible_with_the_budget() {
     let ma = mass_action(
         &[(Element::La, 0.02), (Element::Pr, 0.1), (Element::Nd, 0.2)],
         None,
@@ -147,9 +146,75 @@ fn mass_action_with_saponification_closes_and_agrees() {
             agent: Base::NaOH,
         });
     }
+    let r = simulate(&fs, &SimOptions::default()).unwrap();
+    assert_eq!(r.status, SolveStatus::Infeasible, "{:?}", r.diagnostics);
+    let b = &r.circuits[1];
+    assert_eq!(b.status, SolveStatus::Infeasible);
+    assert!(
+        b.stages.is_empty(),
+        "no profile of a state that is not a plant's"
+    );
+    let budget = b.acid_budget.as_ref().expect("diagnosed");
+    assert_eq!(
+        budget.findings.iter().map(|f| f.kind).collect::<Vec<_>>(),
+        vec![sxplan_model::acid_budget::FindingKind::BaseExceedsAcid]
+    );
+    assert!(budget.findings[0]
+        .help
+        .contains("lower organic.saponification to <= 7.77 %"));
+    assert!(r
+        .diagnostics
+        .acid_base
+        .iter()
+        .any(|l| l.contains("circuit \"B\"")));
+    // from the section flows after solving: 0.30 x the extractant x the organic flow
+    assert!(
+        (budget.base_mol_per_h - 67.5).abs() < 1e-9,
+        "{}",
+        budget.base_mol_per_h
+    );
+}
+
+#[test]
+fn mass_action_with_saponification_closes_and_agrees() {
+    // Illustrative K values (test fixture only): heavier more extractable.
+    let ma = mass_action(
+        &[(Element::La, 0.02), (Element::Pr, 0.1), (Element::Nd, 0.2)],
+        None,
+    );
+    let mut fs = two_circuits(
+        ma.clone(),
+        ma,
+        vec![Element::La, Element::Pr, Element::Nd],
+        &[
+            (Element::La, 0.05),
+            (Element::Pr, 0.02),
+            (Element::Nd, 0.05),
+        ],
+    );
+    // Circuit B gets the dilute raffinate of A: 30 % saponification there is more base than
+    // its acid and loading absorb (the budget allows at most 7.77 %, see below); 5 % is not.
+    for (c, fraction) in fs.circuits.iter_mut().zip([0.3, 0.05]) {
+        c.organic.saponification = Some(Saponification {
+            fraction,
+            agent: Base::NaOH,
+        });
+    }
     let (a, b) = both(&fs);
     assert_good(&a);
     assert_good(&b);
+    for c in &a.circuits {
+        assert!(c.acid_budget.is_none(), "{}: {:?}", c.name, c.acid_budget);
+        for s in &c.stages {
+            assert!(
+                s.ph <= sxplan_model::acid_budget::HYDROXIDE_PH,
+                "{} stage {}: pH {}",
+                c.name,
+                s.stage,
+                s.ph
+            );
+        }
+    }
     assert_agree(&a, &b, 1e-8);
     let st = &a.circuits[0].stages;
     assert!(st
