@@ -2398,7 +2398,12 @@ impl Engine<'_> {
             .findings
             .iter()
             .any(|f| f.kind == sxplan_model::acid_budget::FindingKind::BaseExceedsAcid);
-        let status = if (high.is_some() && sol.status.is_converged()) || alkaline {
+        // A failed solve keeps its own status (a spent run budget leaves the feeds of the
+        // circuits downstream unknown, so their budget may be computed from flows that are not
+        // the plant's); the diagnosis lines still explain it.
+        let status = if (high.is_some() && sol.status.is_converged())
+            || (alkaline && sol.status == SolveStatus::Diverged)
+        {
             SolveStatus::Infeasible
         } else {
             sol.status
