@@ -369,11 +369,24 @@ fn property(case: &PlantCase, counts: &Counts) {
 #[ignore = "fails until the bounded mass-action/empirical chain solver of issue 14 (points 1-2, another branch) is merged: most plants whose acid/base budget allows an acidic state still end iteration_limit or diverged; run with --ignored to measure"]
 fn ph_plants_converge_within_bounds_or_are_diagnosed_by_the_budget() {
     let counts = Counts::default();
-    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
-        cases: cases(),
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    });
+    // A pinned seed (`SXPLAN_PROP_SEED=N` for another): the counts are reproducible.
+    let seed: u64 = std::env::var("SXPLAN_PROP_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(14);
+    let mut seed_bytes = [0u8; 32];
+    seed_bytes[..8].copy_from_slice(&seed.to_le_bytes());
+    let mut runner = proptest::test_runner::TestRunner::new_with_rng(
+        ProptestConfig {
+            cases: cases(),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        },
+        proptest::test_runner::TestRng::from_seed(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+            &seed_bytes,
+        ),
+    );
     let outcome = runner.run(&plant_case(), |case| {
         property(&case, &counts);
         Ok(())
@@ -386,7 +399,7 @@ fn ph_plants_converge_within_bounds_or_are_diagnosed_by_the_budget() {
         .map(|m| format!("{m:?}"))
         .unwrap_or_default();
     println!(
-        "{n} generated P507 plants ({} mass-action and {} empirical circuits): {} refused by check, {} warned W0603; {} converged within bounds, {} out of bounds, {} diagnosed by the budget ({} base beyond the acid, {} strip acid short; static budget agreed on {} circuits, differed on {}), {} unexplained {by_status}; slowest {} ms",
+        "{n} generated P507 plants (seed {seed}; {} mass-action and {} empirical circuits): {} refused by check, {} warned W0603; {} converged within bounds, {} out of bounds, {} diagnosed by the budget ({} base beyond the acid, {} strip acid short; static budget agreed on {} circuits, differed on {}), {} unexplained {by_status}; slowest {} ms",
         get(&counts.mass_action),
         get(&counts.empirical),
         get(&counts.refused_by_check),

@@ -1,5 +1,6 @@
 //! Developer tool: one timed simulation of the benchmark circuit per model and size, with the
 //! status and iterations (`cargo run --release -p sxplan-sim --example scaling -- MODEL N...`).
+//! `mass_action_concentrated` is the concentrated, saponified circuit of the benchmark.
 //! `--compare` also simulates with the independent substitution algorithm and prints the
 //! largest relative difference of any stream's element flow between the two.
 //! The criterion benchmark (`benches/simulate.rs`) gives the figures for BENCHMARKS.md.
@@ -21,7 +22,11 @@ fn main() {
         return;
     };
     for n in args[1..].iter().filter_map(|a| a.parse::<usize>().ok()) {
-        let fs = bench::bench_flowsheet(n, bench::model(name));
+        let fs = if name == "mass_action_concentrated" {
+            bench::bench_concentrated(n)
+        } else {
+            bench::bench_flowsheet(n, bench::model(name))
+        };
         let t0 = Instant::now();
         let r = simulate(&fs, &SimOptions::default());
         let dt = t0.elapsed().as_secs_f64();

@@ -840,6 +840,10 @@ impl Chain {
         let mut stage_tot = 0.0;
         let mut thr = vec![0.0; m];
         let mut charge = 0.0;
+        // Magnitude of the exchange terms, the scale of the proton balance's rounding: the
+        // organic carries hundreds of mol/h of charge in and out of a stage while the net
+        // acidity near neutral is 1e-3 mol/h.
+        let mut exchanged = 0.0;
         for i in 0..m {
             let a_in = self.aq_ext[j * m + i] + if link { u[(j + 1) * b + i] } else { 0.0 };
             let o_in = self.org_ext[j * m + i]
@@ -858,6 +862,7 @@ impl Chain {
                 rows[m + i] = o_in + eta * (o_eq[j * m + i] - o_in) - o_out;
             }
             charge += self.z_exchange[i] * (o_out - o_in);
+            exchanged += self.z_exchange[i] * (o_out + o_in);
         }
         for i in 0..m {
             let scale = thr[i] + FLOOR * stage_tot + lay.floor[i];
@@ -884,7 +889,7 @@ impl Chain {
             let scale = h_in.abs()
                 + self.base_ext[j]
                 + h_out.abs()
-                + charge.abs()
+                + exchanged
                 + 1e-9 * self.flow_vol_aq[j]
                 + lay.floor_h;
             worst = worst.max(v.abs() / scale);

@@ -334,7 +334,9 @@ fn solve_free_dimer(c: f64, coef: &[f64], n: &[f64], x: &[f64]) -> f64 {
         if !(next > lo && next < hi && next.is_finite()) {
             next = 0.5 * (lo + hi);
         }
-        if (next - f).abs() <= 1e-16 * c {
+        // Relative to F itself: near saturation F is orders of magnitude below c, and the
+        // distribution ratios go with F^n.
+        if (next - f).abs() <= 1e-16 * next.abs() || hi - lo <= 1e-16 * hi {
             return next;
         }
         f = next;
