@@ -15,9 +15,9 @@
 //! - unexplained: any other failure (a failure of the property).
 //!
 //! The counts are printed. The property is that no case is unexplained or out of bounds. It
-//! fails on this branch: the chain solver that keeps mass-action and empirical states bounded
-//! (issue 14, points 1-2) is being rewritten on another branch, and most plants whose budget
-//! allows an acidic state still end `iteration_limit` or `diverged`. So it is ignored here;
+//! still fails: at 300 plants (seed 14) 6 end `iteration_limit` or `time_limit` (1 s each)
+//! although their budget allows an acidic state (issue 14; counts in BENCHMARKS.md). So it is
+//! ignored in the default run (it also takes about 2.5 minutes for 300 plants in release);
 //! run it with `cargo test --release --test prop_ph -- --ignored --nocapture`
 //! (`SXPLAN_PROP_CASES=N` for N cases, default 1000; `SXPLAN_PROP_SHOW=1` prints each
 //! unexplained case).
@@ -239,6 +239,8 @@ struct Counts {
     diagnosed_alkaline: AtomicUsize,
     /// Diagnosed with (b) only, the strip acid short.
     diagnosed_strip: AtomicUsize,
+    /// ... of which a converged state whose loading leaves the raffinate neutral (c).
+    diagnosed_loading: AtomicUsize,
     /// Circuits whose static budget and simulated budget agree on (a).
     static_agrees: AtomicUsize,
     static_disagrees: AtomicUsize,
@@ -360,13 +362,15 @@ fn property(case: &PlantCase, counts: &Counts) {
     counts.diagnosed.fetch_add(1, Ordering::Relaxed);
     if kinds.contains(&FindingKind::BaseExceedsAcid) {
         counts.diagnosed_alkaline.fetch_add(1, Ordering::Relaxed);
+    } else if kinds.contains(&FindingKind::LoadingShort) {
+        counts.diagnosed_loading.fetch_add(1, Ordering::Relaxed);
     } else {
         counts.diagnosed_strip.fetch_add(1, Ordering::Relaxed);
     }
 }
 
 #[test]
-#[ignore = "fails until the bounded mass-action/empirical chain solver of issue 14 (points 1-2, another branch) is merged: most plants whose acid/base budget allows an acidic state still end iteration_limit or diverged; run with --ignored to measure"]
+#[ignore = "fails: 6 of 300 generated plants (seed 14) end iteration_limit or time_limit although their acid/base budget allows an acidic state (issue 14); slow in the test profile; run in release with --ignored to measure"]
 fn ph_plants_converge_within_bounds_or_are_diagnosed_by_the_budget() {
     let counts = Counts::default();
     // A pinned seed (`SXPLAN_PROP_SEED=N` for another): the counts are reproducible.
@@ -399,7 +403,7 @@ fn ph_plants_converge_within_bounds_or_are_diagnosed_by_the_budget() {
         .map(|m| format!("{m:?}"))
         .unwrap_or_default();
     println!(
-        "{n} generated P507 plants (seed {seed}; {} mass-action and {} empirical circuits): {} refused by check, {} warned W0603; {} converged within bounds, {} out of bounds, {} diagnosed by the budget ({} base beyond the acid, {} strip acid short; static budget agreed on {} circuits, differed on {}), {} unexplained {by_status}; slowest {} ms",
+        "{n} generated P507 plants (seed {seed}; {} mass-action and {} empirical circuits): {} refused by check, {} warned W0603; {} converged within bounds, {} out of bounds, {} diagnosed by the budget ({} base beyond the acid, {} strip acid short, {} loading short in the state; static budget agreed on {} circuits, differed on {}), {} unexplained {by_status}; slowest {} ms",
         get(&counts.mass_action),
         get(&counts.empirical),
         get(&counts.refused_by_check),
@@ -409,6 +413,7 @@ fn ph_plants_converge_within_bounds_or_are_diagnosed_by_the_budget() {
         get(&counts.diagnosed),
         get(&counts.diagnosed_alkaline),
         get(&counts.diagnosed_strip),
+        get(&counts.diagnosed_loading),
         get(&counts.static_agrees),
         get(&counts.static_disagrees),
         get(&counts.unexplained),

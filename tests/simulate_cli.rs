@@ -325,3 +325,38 @@ fn verbose_adds_lines_quiet_removes_them_stdout_unchanged() {
     );
     assert!(verbose_err.contains("simulated in "), "{verbose_err}");
 }
+
+/// tests/data/ok/mass_action_model.toml converges to a state whose raffinate is neutral (pH
+/// 7.68 at stage 1): the scrub acid returns all but 197 mol/h of the 500 mol/h fed, and their
+/// 590 mol/h of released protons with the 1,810 mol/h of feed and scrub acid do not exceed the
+/// 2,400 mol/h of base (docs/ph.md section 6). The diagnosis says so with the numbers and the
+/// saponification that fixes it, and at that saponification the plant converges acidic.
+#[test]
+fn mass_action_fixture_is_diagnosed_with_its_reason_and_the_fix_converges() {
+    let f = root().join("tests/data/ok/mass_action_model.toml");
+    let (code, _, err) = run(&["simulate", f.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("stage 1 ends at pH 7.68"), "{err}");
+    assert!(
+        err.contains("only 197 mol/h of extractable ions (39.3 % of the 500 mol/h fed)"),
+        "{err}"
+    );
+    assert!(err.contains("(1810 mol/h H+)"), "{err}");
+    assert!(
+        err.contains("lower organic.saponification to <= 30.1 %"),
+        "{err}"
+    );
+    assert!(
+        err.contains("no physical steady state (infeasible)"),
+        "{err}"
+    );
+    let fixed = root().join("tests/data/ok/mass_action_model_30.toml");
+    let (code, out, err) = run(&["simulate", fixed.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["status"], "converged", "{out}");
+    for s in v["circuits"][0]["stages"].as_array().unwrap() {
+        let ph = s["ph"].as_f64().unwrap();
+        assert!((-1.5..=6.0).contains(&ph), "pH {ph}");
+    }
+}

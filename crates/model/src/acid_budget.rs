@@ -54,6 +54,9 @@ pub const HYDROXIDE_PH_SOURCE: Provenance = Provenance {
 
 /// Relative margin below which a budget is not called violated (design rounding).
 const MARGIN: f64 = 1e-9;
+/// Relative excess of acid over base below which a solved state's raffinate is neutral (see
+/// [`budget`], finding (c)).
+const NEUTRAL: f64 = 1e-6;
 
 /// One aqueous solution whose strength or flow a hint may name.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -123,6 +126,10 @@ pub enum FindingKind {
     BaseExceedsAcid,
     /// (b): the strip acid cannot strip what is (or must be) loaded.
     StripAcidShort,
+    /// (c): in a solved state too few ions stay loaded into the strip for the protons their
+    /// loading releases, with the acid fed, to absorb the base (the scrub strips back what
+    /// the soap loaded): that state's raffinate is alkaline.
+    LoadingShort,
 }
 
 /// One violated budget, with its numbers and the change that would meet it.
@@ -210,6 +217,45 @@ pub fn budget(input: &BudgetInput) -> AcidBudget {
             (ions, b.z_min * ions, "bound")
         }
     };
+    if let (Some(l), false) = (b.loaded, alkaline) {
+        // The raffinate leaves with `acid + z L - B`; at pH 6 it carries about 1e-6 mol/L,
+        // some 1e-6 of the base for organic/aqueous ratios near 1: within that it is neutral.
+        let absorb_state = acid + l.protons;
+        if b.base >= absorb_state - NEUTRAL * (b.base + absorb_state.abs()) {
+            let mut fixes = Vec::new();
+            let c_q = b.knobs.extractant_conc * b.knobs.organic_flow;
+            if c_q > 0.0 {
+                fixes.push(format!(
+                    "lower organic.saponification to <= {} % (the feed and scrub acid alone then absorb the base)",
+                    down(100.0 * acid.max(0.0) / c_q)
+                ));
+            }
+            fixes.push(
+                "lower the scrub acid (scrub.conc or scrub.flow) so that less of what the soap loads is scrubbed back"
+                    .to_string(),
+            );
+            let share = if b.ree_feed > 0.0 {
+                format!(
+                    " ({} % of the {} mol/h fed)",
+                    fmt(100.0 * l.ions / b.ree_feed),
+                    fmt(b.ree_feed)
+                )
+            } else {
+                String::new()
+            };
+            findings.push(BudgetFinding {
+                kind: FindingKind::LoadingShort,
+                message: format!(
+                    "circuit \"{name}\": in the solved state only {} mol/h of extractable ions{share} stay loaded into the strip (the scrub acid returns the rest): the protons their loading releases ({} mol/h) with the feed and scrub acid ({} mol/h H+) do not exceed the {} mol/h of saponification base, so the raffinate is neutral or alkaline and rare-earth hydroxides precipitate (from about pH {HYDROXIDE_PH})",
+                    fmt(l.ions),
+                    fmt(l.protons),
+                    fmt(acid),
+                    fmt(b.base)
+                ),
+                help: join_fixes(&fixes),
+            });
+        }
+    }
     if let Some(h_strip) = b.h_strip {
         // Statically the bound only matters when (a) leaves an acidic state possible.
         let relevant = b.loaded.is_some() || !alkaline;

@@ -56,6 +56,8 @@ const MAX_LOG_STEP: f64 = 3.0;
 const MAX_U_STEP: f64 = 1.0;
 /// Iterations of a cold solve.
 const MAX_ITER: usize = 1500;
+/// Iterations of the continuation in the extraction constants after marching fails.
+const MAX_CONT: usize = 6000;
 /// Iterations of the direct attempt before continuation.
 const MAX_DIRECT: usize = 60;
 /// First pseudo-time step (about one residence time of each stage).
@@ -84,10 +86,46 @@ const START_ACIDITY_FLOOR: f64 = 0.01;
 const START_TRAP: f64 = 1e3;
 /// Attempts to bound a trapped element's cold start.
 const START_TRAP_TRIES: usize = 8;
+/// Shift of `ln K` where the continuation in the extraction constants starts (K x 1e-9).
+const K_SHIFT0: f64 = -20.7;
+/// Forward-difference step in `ln K` of the arclength continuation.
+const ARC_FD: f64 = 1e-7;
+/// First, smallest and largest arclength step.
+const ARC_H0: f64 = 0.1;
+const ARC_H_MIN: f64 = 1e-6;
+const ARC_H_MAX: f64 = 8.0;
+/// Corrector iterations of one arclength step.
+const ARC_CORRECTOR: usize = 8;
+/// Span of the shift of the saponification homotopy (base times `1 + sigma / BASE_SPAN`).
+const BASE_SPAN: f64 = 10.0;
+/// Newton iterations of one continuation step.
+const K_STEP_ITER: usize = 12;
+/// Smallest continuation step in `ln K`.
+const K_STEP_MIN: f64 = 0.05;
 /// Substitution passes (stage ratios from the flash, balanced flows) of the cold start.
 const START_PASSES: usize = 3;
 
+/// The parameter a continuation varies, as a shift `sigma` from `start()` to 0 (the
+/// flowsheet's own problem).
+#[derive(Clone, Copy, Debug)]
+enum Homotopy {
+    /// Every extraction constant times `e^sigma`: from nearly nothing loaded.
+    K,
+    /// The saponification base times `1 + sigma / BASE_SPAN`: from no soap.
+    Base,
+}
+
+impl Homotopy {
+    fn start(self) -> f64 {
+        match self {
+            Homotopy::K => K_SHIFT0,
+            Homotopy::Base => -BASE_SPAN,
+        }
+    }
+}
+
 /// How a stage's split is fixed.
+#[derive(Clone)]
 enum Kind {
     /// Constant ratios `k_i = D_i Q_org / Q_aq` (a `distribution` stage).
     Fixed(Vec<f64>),
@@ -138,6 +176,8 @@ struct Outcome {
 
 pub(crate) struct BoundedMa<'c> {
     chain: &'c Chain,
+    /// Saponification base entering each stage, mol/h (the chain's, or scaled by a homotopy).
+    base: Vec<f64>,
     kinds: Vec<Kind>,
     link: Vec<bool>,
     tau: Vec<f64>,
@@ -205,6 +245,7 @@ impl<'c> BoundedMa<'c> {
             .collect();
         Some(BoundedMa {
             chain,
+            base: chain.base_ext.clone(),
             kinds,
             link,
             tau,
@@ -213,6 +254,326 @@ impl<'c> BoundedMa<'c> {
 
     fn n(&self) -> usize {
         self.chain.n_stages
+    }
+
+    /// The problem at `sigma` of homotopy `h`.
+    fn at(&self, h: Homotopy, sigma: f64) -> BoundedMa<'c> {
+        match h {
+            Homotopy::K => self.shifted(sigma),
+            Homotopy::Base => {
+                let f = (1.0 + sigma / BASE_SPAN).clamp(0.0, 1.0);
+                BoundedMa {
+                    chain: self.chain,
+                    base: self.chain.base_ext.iter().map(|b| b * f).collect(),
+                    kinds: self.kinds.clone(),
+                    link: self.link.clone(),
+                    tau: self.tau.clone(),
+                }
+            }
+        }
+    }
+
+    /// The same problem with every mass-action constant multiplied by `e^shift`.
+    fn shifted(&self, shift: f64) -> BoundedMa<'c> {
+        let kinds = self
+            .kinds
+            .iter()
+            .map(|k| match k {
+                Kind::Ma {
+                    ln_k0,
+                    n_ext,
+                    z,
+                    conc,
+                } => Kind::Ma {
+                    ln_k0: ln_k0.iter().map(|v| v + shift).collect(),
+                    n_ext: n_ext.clone(),
+                    z: z.clone(),
+                    conc: *conc,
+                },
+                k => k.clone(),
+            })
+            .collect();
+        BoundedMa {
+            chain: self.chain,
+            base: self.base.clone(),
+            kinds,
+            link: self.link.clone(),
+            tau: self.tau.clone(),
+        }
+    }
+
+    /// Scaled residual `g` of `st` (its own row scales) and its derivative in the shift of
+    /// `ln K` at fixed unknowns, by a forward difference (the flash is solved to 1e-15).
+    fn shift_derivative(&self, hm: Homotopy, st: &State, shift: f64, gs: &mut Vec<f64>) -> bool {
+        let bm = self.at(hm, shift + ARC_FD);
+        let mut p = st.clone();
+        bm.evaluate(&mut p);
+        if !p.flashed {
+            return false;
+        }
+        gs.clear();
+        gs.extend(
+            p.r.iter()
+                .zip(&p.sig)
+                .zip(st.r.iter().zip(&st.sig))
+                .map(|((rp, sp), (r0, s0))| (rp / sp * s0 - r0) / ARC_FD),
+        );
+        gs.iter().all(|v| v.is_finite())
+    }
+
+    /// Pseudo-arclength continuation in the shift of `ln K` from a solution `st` at `shift`
+    /// (Keller 1977; the bordered system solved by block elimination with the chain's block
+    /// tridiagonal Jacobian): follows the branch of steady states through folds in `K`
+    /// until it crosses `shift = 0`, where Newton at the given constants finishes.
+    fn arclength(&self, hm: Homotopy, st: State, shift: f64, max_iter: usize) -> Option<Outcome> {
+        let (n, m) = (self.n(), self.m());
+        let b = m + 1;
+        let nb = n * b;
+        // weights of the unknowns in the arclength: logs as they are, proton invariants
+        // relative to their stage throughput; averaged so `ln K` counts as one unknown
+        let weight = |x: &State, q: usize| -> f64 {
+            if q % b == m {
+                x.sig[q] / (nb as f64).sqrt()
+            } else {
+                1.0 / (nb as f64).sqrt()
+            }
+        };
+        let get = |x: &State, q: usize| -> f64 {
+            let (j, c) = (q / b, q % b);
+            if c < m {
+                x.v[j * m + c]
+            } else {
+                x.u[j]
+            }
+        };
+        let mut jac = BlockTridiag::zeros(n, b);
+        let mut scratch = BlockScratch::default();
+        let (mut y1, mut y2, mut gs) = (Vec::new(), Vec::new(), Vec::new());
+        let mut rhs = vec![0.0; nb];
+        let mut spent = 0;
+        let (mut x0, mut s0) = (st, shift);
+        // tangent: J t_x = -g_s t_s, oriented towards larger K
+        let tangent = |bm: &BoundedMa,
+                       x: &State,
+                       s: f64,
+                       jac: &mut BlockTridiag,
+                       scratch: &mut BlockScratch,
+                       gs: &mut Vec<f64>,
+                       y2: &mut Vec<f64>,
+                       rhs: &mut Vec<f64>|
+         -> Option<(Vec<f64>, f64)> {
+            bm.at(hm, s).jacobian(x, jac);
+            if !bm.shift_derivative(hm, x, s, gs) {
+                return None;
+            }
+            for (r, g) in rhs.iter_mut().zip(gs.iter()) {
+                *r = -g;
+            }
+            if !jac.solve_with(rhs, scratch, y2) {
+                return None;
+            }
+            let mut norm = 1.0;
+            for q in 0..nb {
+                norm += (weight(x, q) * y2[q]).powi(2);
+            }
+            let norm = norm.sqrt();
+            Some((y2.iter().map(|v| v / norm).collect(), 1.0 / norm))
+        };
+        let (mut tx, mut ts) = tangent(
+            self,
+            &x0,
+            s0,
+            &mut jac,
+            &mut scratch,
+            &mut gs,
+            &mut y2,
+            &mut rhs,
+        )?;
+        let mut h = ARC_H0;
+        while spent < max_iter && !self.chain.deadline.passed() {
+            if h < ARC_H_MIN || s0 < hm.start() - 1.0 {
+                return None;
+            }
+            // the step would cross shift 0: Newton at the given constants from the predictor
+            if ts > 0.0 && s0 + h * ts >= 0.0 {
+                let t = -s0 / ts;
+                let mut p = x0.clone();
+                for q in 0..nb {
+                    let (j, c) = (q / b, q % b);
+                    if c < m {
+                        p.v[j * m + c] = (p.v[j * m + c] + t * tx[q]).max(self.tau[c].ln());
+                    } else {
+                        p.u[j] += t * tx[q];
+                    }
+                }
+                self.evaluate(&mut p);
+                let out = if p.flashed {
+                    self.newton(p, None, K_STEP_ITER)
+                } else {
+                    self.newton(x0.clone(), None, 0)
+                };
+                spent += out.iterations;
+                if out.converged {
+                    return Some(Outcome {
+                        iterations: spent,
+                        ..out
+                    });
+                }
+                h = t.min(h) * 0.5;
+                continue;
+            }
+            // predictor
+            let mut x = x0.clone();
+            let mut s = s0 + h * ts;
+            for q in 0..nb {
+                let (j, c) = (q / b, q % b);
+                if c < m {
+                    x.v[j * m + c] = (x.v[j * m + c] + h * tx[q]).max(self.tau[c].ln());
+                } else {
+                    x.u[j] += h * tx[q];
+                }
+            }
+            // corrector: Newton on g(x, s) = 0 and the arclength equation
+            let mut ok = false;
+            for _ in 0..ARC_CORRECTOR {
+                let bm = self.at(hm, s);
+                bm.evaluate(&mut x);
+                if !x.flashed {
+                    break;
+                }
+                if x.rmax <= R_TOL * 10.0 {
+                    ok = true;
+                    break;
+                }
+                spent += 1;
+                bm.jacobian(&x, &mut jac);
+                if !self.shift_derivative(hm, &x, s, &mut gs) {
+                    break;
+                }
+                for (r, g) in rhs.iter_mut().zip(&x.r) {
+                    *r = -g;
+                }
+                if !jac.solve_with(&rhs, &mut scratch, &mut y1) {
+                    break;
+                }
+                for (r, g) in rhs.iter_mut().zip(&gs) {
+                    *r = -g;
+                }
+                if !jac.solve_with(&rhs, &mut scratch, &mut y2) {
+                    break;
+                }
+                let mut res = ts * (s - s0) - h;
+                let (mut d1, mut d2) = (0.0, ts);
+                for q in 0..nb {
+                    let w2 = weight(&x0, q).powi(2);
+                    res += w2 * tx[q] * (get(&x, q) - get(&x0, q));
+                    d1 += w2 * tx[q] * y1[q];
+                    d2 += w2 * tx[q] * y2[q];
+                }
+                if d2 == 0.0 || !d2.is_finite() {
+                    break;
+                }
+                let ds = (-res - d1) / d2;
+                let mut big: f64 = 0.0;
+                for q in 0..nb {
+                    let d = y1[q] + ds * y2[q];
+                    big = big.max(if q % b == m {
+                        (d * x.sig[q]).abs() / MAX_U_STEP
+                    } else {
+                        d.abs() / MAX_LOG_STEP
+                    });
+                }
+                let lambda = if big > 1.0 { 1.0 / big } else { 1.0 };
+                for q in 0..nb {
+                    let (j, c) = (q / b, q % b);
+                    let d = lambda * (y1[q] + ds * y2[q]);
+                    if c < m {
+                        x.v[j * m + c] = (x.v[j * m + c] + d).max(self.tau[c].ln());
+                    } else {
+                        x.u[j] += d;
+                    }
+                }
+                s += lambda * ds;
+            }
+            if !ok {
+                h *= 0.5;
+                continue;
+            }
+            let Some((nx, ns)) = tangent(
+                self,
+                &x,
+                s,
+                &mut jac,
+                &mut scratch,
+                &mut gs,
+                &mut y2,
+                &mut rhs,
+            ) else {
+                h *= 0.5;
+                continue;
+            };
+            // keep the direction of travel
+            let mut dot = ns * ts;
+            for q in 0..nb {
+                dot += weight(&x, q).powi(2) * nx[q] * tx[q];
+            }
+            let sign = if dot < 0.0 { -1.0 } else { 1.0 };
+            tx = nx.iter().map(|v| sign * v).collect();
+            ts = sign * ns;
+            x0 = x;
+            s0 = s;
+            h = (h * 1.5).min(ARC_H_MAX);
+        }
+        None
+    }
+
+    /// Natural-parameter continuation in the extraction constants: from `K e^K_SHIFT0`,
+    /// where little loads and Newton converges from the cold start, to `K`, each step a
+    /// Newton solve from the last solution, the step in `ln K` doubled after a quick solve
+    /// and halved after a failed one. `None` when the start does not converge or the step
+    /// falls below [`K_STEP_MIN`] (a fold of the steady states in `K`, or the budget).
+    fn continuation(&self, hm: Homotopy, max_iter: usize) -> Option<Outcome> {
+        let mut shift = hm.start();
+        let bm0 = self.at(hm, shift);
+        let first = bm0.newton(bm0.initial(None), None, MAX_DIRECT);
+        let mut spent = first.iterations;
+        if !first.converged {
+            return None;
+        }
+        let mut at = first.state;
+        let mut step = -hm.start() / 8.0;
+        while spent < max_iter && !self.chain.deadline.passed() {
+            let next = (shift + step).min(0.0);
+            let bm = self.at(hm, next);
+            let mut st = at.clone();
+            bm.evaluate(&mut st);
+            let out = bm.newton(st, None, K_STEP_ITER.min(max_iter - spent));
+            spent += out.iterations;
+            if out.converged {
+                if next == 0.0 {
+                    return Some(Outcome {
+                        iterations: spent,
+                        ..out
+                    });
+                }
+                shift = next;
+                at = out.state;
+                if out.iterations <= K_STEP_ITER / 3 {
+                    step *= 2.0;
+                }
+            } else {
+                step *= 0.5;
+                if step < K_STEP_MIN {
+                    return self
+                        .arclength(hm, at, shift, max_iter - spent)
+                        .map(|o| Outcome {
+                            iterations: spent + o.iterations,
+                            ..o
+                        });
+                }
+            }
+        }
+        None
     }
 
     fn m(&self) -> usize {
@@ -492,8 +853,8 @@ impl<'c> BoundedMa<'c> {
                 st.sig[j * b + i] = sig;
                 st.r[j * b + i] = (inflow - tt) * sig;
             }
-            let mut inu = ch.acid_ext[j] - ch.base_ext[j];
-            let mut thr = ch.acid_ext[j].abs() + ch.base_ext[j] + st.u[j].abs();
+            let mut inu = ch.acid_ext[j] - self.base[j];
+            let mut thr = ch.acid_ext[j].abs() + self.base[j] + st.u[j].abs();
             if link {
                 inu += st.h[j + 1];
                 thr += st.h[j + 1].abs();
@@ -633,7 +994,7 @@ impl<'c> BoundedMa<'c> {
         }
         let mut h = vec![0.0; n];
         for j in (0..n).rev() {
-            h[j] = ch.acid_ext[j] - ch.base_ext[j] + if self.link[j] { h[j + 1] } else { 0.0 };
+            h[j] = ch.acid_ext[j] - self.base[j] + if self.link[j] { h[j + 1] } else { 0.0 };
         }
         let mut k = vec![0.0; n * m];
         for j in 0..n {
@@ -739,7 +1100,7 @@ impl<'c> BoundedMa<'c> {
         // Proton invariants from the balance, backwards from the last stage.
         let mut h_next = 0.0;
         for j in (0..n).rev() {
-            let mut u = ch.acid_ext[j] - ch.base_ext[j] + if self.link[j] { h_next } else { 0.0 };
+            let mut u = ch.acid_ext[j] - self.base[j] + if self.link[j] { h_next } else { 0.0 };
             for i in 0..m {
                 let q = j * m + i;
                 u -= zx[i] * (ch.org_ext[q] + if j > 0 { o[q - m] } else { 0.0 });
@@ -981,10 +1342,34 @@ impl<'c> BoundedMa<'c> {
             }
         }
         let out = self.march(from, MAX_ITER.saturating_sub(spent));
-        self.finish(Outcome {
-            iterations: spent + out.iterations,
+        spent += out.iterations;
+        let marched = self.finish(Outcome {
+            iterations: spent,
             ..out
-        })
+        });
+        if marched.status.is_converged() || self.chain.deadline.passed() {
+            return marched;
+        }
+        // Marching stalls where the steady states turn in K (a front of loading that travels
+        // through a section at constant K as the trapped inventory grows): follow the branch
+        // from where little loads.
+        // A continuation's state is returned only when the chain's check accepts it.
+        for hm in [Homotopy::K, Homotopy::Base] {
+            if let Some(cont) = self.continuation(hm, MAX_CONT) {
+                spent += cont.iterations;
+                let sol = self.finish(Outcome {
+                    iterations: spent,
+                    ..cont
+                });
+                if sol.status.is_converged() {
+                    return sol;
+                }
+            }
+        }
+        ChainSolution {
+            iterations: spent,
+            ..marched
+        }
     }
 
     /// At most `max_iter` iterations from the flows of `start`: the solution when the chain's
