@@ -360,3 +360,18 @@ fn mass_action_fixture_is_diagnosed_with_its_reason_and_the_fix_converges() {
         assert!((-1.5..=6.0).contains(&ph), "pH {ph}");
     }
 }
+
+/// A raffinate-to-feed recycle on a 4-circuit mass-action plant converges (issue 14): Newton on
+/// the tear stops without descent, successive substitution finishes it.
+#[test]
+fn mass_action_recycle_on_four_circuits_converges() {
+    let f = root().join("tests/data/ok/recycle_four_circuits_mass_action.toml");
+    let (code, out, err) = run(&["simulate", f.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["status"], "converged", "{err}");
+    let d = &v["diagnostics"];
+    assert!(d["recycle_residual"].as_f64().unwrap() <= 1e-12, "{d}");
+    assert!(v["mass_balance"]["max_relative_error"].as_f64().unwrap() <= 1e-9);
+    assert_eq!(d["n_tears"], 1);
+}

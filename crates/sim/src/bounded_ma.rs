@@ -84,6 +84,10 @@ const START_K: (f64, f64) = (1e-6, 1e6);
 const START_ACIDITY_FLOOR: f64 = 0.01;
 /// Largest stage flow of an element in the cold start, relative to its inflow.
 const START_TRAP: f64 = 1e3;
+/// Share of the extractant the cold start loads at most.
+const START_LOAD: f64 = 0.9;
+/// Chain solves of the cold start that scale ratios to the extractant's capacity.
+const START_CAP_PASSES: usize = 6;
 /// Attempts to bound a trapped element's cold start.
 const START_TRAP_TRIES: usize = 8;
 /// Shift of `ln K` where the continuation in the extraction constants starts (K x 1e-9).
@@ -1067,34 +1071,60 @@ impl<'c> BoundedMa<'c> {
         let mut rhs = vec![0.0; n];
         let mut x = vec![0.0; n];
         let mut o = vec![0.0; n * m];
-        for i in 0..m {
-            for j in 0..n {
-                kk[j] = k[j * m + i];
-                rhs[j] = ch.aq_ext[j * m + i] + ch.org_ext[j * m + i];
-            }
-            // An element extracted in one section and scrubbed back in the next is trapped
-            // between them: with ratios that ignore the loading its linear chain builds up
-            // without bound (1e6^70 over a 70-stage section). Its ratios are drawn towards 1
-            // (halving their logs) until the largest stage flow stays within
-            // [`START_TRAP`] times the element's inflow.
-            let fed: f64 = rhs.iter().sum();
-            for _ in 0..START_TRAP_TRIES {
-                let ok = gth_chain_solve(&kk, &self.link, &rhs, &mut x).is_some()
-                    && x.iter()
-                        .zip(&kk)
-                        .all(|(a, kj)| a * (1.0 + kj) <= START_TRAP * fed);
-                if ok {
-                    break;
+        let mut ratios = k.to_vec();
+        // Ratios that ignore the loading can put more on the organic than the extractant
+        // holds (a feed four times the capacity); the proton invariants would then carry
+        // protons no state releases (a cold start at pH 16). So each stage's ratios are
+        // scaled down until its loading stays within [`START_LOAD`] of what its extractant
+        // holds, and the chains solved again, up to [`START_CAP_PASSES`] times; the last
+        // pass caps the loading itself.
+        for pass in 0..START_CAP_PASSES {
+            for i in 0..m {
+                for j in 0..n {
+                    kk[j] = ratios[j * m + i];
+                    rhs[j] = ch.aq_ext[j * m + i] + ch.org_ext[j * m + i];
                 }
-                kk.iter_mut().for_each(|v| *v = v.sqrt());
+                // An element extracted in one section and scrubbed back in the next is
+                // trapped between them: with ratios that ignore the loading its linear chain
+                // builds up without bound (1e6^70 over a 70-stage section). Its ratios are
+                // drawn towards 1 (halving their logs) until the largest stage flow stays
+                // within [`START_TRAP`] times the element's inflow.
+                let fed: f64 = rhs.iter().sum();
+                for _ in 0..START_TRAP_TRIES {
+                    let ok = gth_chain_solve(&kk, &self.link, &rhs, &mut x).is_some()
+                        && x.iter()
+                            .zip(&kk)
+                            .all(|(a, kj)| a * (1.0 + kj) <= START_TRAP * fed);
+                    if ok {
+                        break;
+                    }
+                    kk.iter_mut().for_each(|v| *v = v.sqrt());
+                }
+                if !x.iter().all(|v| v.is_finite()) {
+                    x.iter_mut().for_each(|v| *v = 0.0);
+                }
+                for j in 0..n {
+                    let q = j * m + i;
+                    o[q] = kk[j] * x[j];
+                    st.v[q] = (x[j] + o[q] + self.tau[i]).ln();
+                }
             }
-            if !x.iter().all(|v| v.is_finite()) {
-                x.iter_mut().for_each(|v| *v = 0.0);
-            }
+            let last = pass + 1 == START_CAP_PASSES;
+            let mut capped = false;
             for j in 0..n {
-                let q = j * m + i;
-                o[q] = kk[j] * x[j];
-                st.v[q] = (x[j] + o[q] + self.tau[i]).ln();
+                if let Kind::Ma { n_ext, conc, .. } = &self.kinds[j] {
+                    let cap = START_LOAD * conc * ch.flow_vol_org[j];
+                    let held: f64 = (0..m).map(|i| n_ext[i] * o[j * m + i]).sum();
+                    if held > cap && held > 0.0 {
+                        let f = cap / held;
+                        let row = if last { &mut o } else { &mut ratios };
+                        row[j * m..(j + 1) * m].iter_mut().for_each(|v| *v *= f);
+                        capped = true;
+                    }
+                }
+            }
+            if !capped {
+                break;
             }
         }
         // Proton invariants from the balance, backwards from the last stage.
