@@ -1,6 +1,7 @@
-//! The run budget of `simulate` (issue 15, point 1): `--time-limit`, `--max-iterations` and the
-//! flowsheet's `[solver]` table end a run with its status, exit 1, what the effort went into,
-//! and no report directory.
+//! The run budget (issue 15, point 1): `--time-limit`, `--max-iterations` and the flowsheet's
+//! `[solver]` table end a run of simulate, optimize or design with its status, exit 1, what the
+//! effort went into, and no report directory; values out of range are refused, in the table
+//! with their location. (One file: it replaces tests/budget_cli.rs.)
 
 mod common;
 
@@ -65,12 +66,71 @@ fn a_spent_iteration_budget_ends_the_run_and_the_flowsheet_can_set_it() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// flowsheets/reflux.toml with every section 60 times longer (6,720 stages).
+fn big_reflux(dir: &std::path::Path) -> std::path::PathBuf {
+    let text = std::fs::read_to_string(root().join("flowsheets/reflux.toml")).unwrap();
+    let mut out = String::new();
+    for line in text.lines() {
+        let mut l = line.to_string();
+        for n in [6, 20, 30] {
+            l = l.replace(
+                &format!("stages = {n} }}"),
+                &format!("stages = {} }}", n * 60),
+            );
+        }
+        out += &l;
+        out.push('\n');
+    }
+    let p = dir.join("big_reflux.toml");
+    std::fs::write(&p, out).unwrap();
+    p
+}
+
+#[test]
+fn a_small_time_limit_ends_a_big_simulation_with_its_status_and_no_report() {
+    let dir = scratch("budget", "big");
+    let file = big_reflux(&dir);
+    let out_dir = dir.join("report");
+    let (code, stdout, stderr) = cli(&[
+        "simulate",
+        file.to_str().unwrap(),
+        "--time-limit",
+        "0.3s",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Exit::Failure, "{stdout}\n{stderr}");
+    assert!(stdout.contains(": time_limit"), "{stdout}");
+    assert!(stdout.contains("budget spent: time_limit"), "{stdout}");
+    assert!(stdout.contains("circuit LaCe_PrNd"), "{stdout}");
+    assert!(stderr.contains("did not converge (time_limit"), "{stderr}");
+    assert!(!out_dir.exists(), "a report was written");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_budget_outside_its_range_is_refused() {
     let (code, _, stderr) = cli(&["simulate", &flagship(), "--time-limit", "0s"]);
     assert_ne!(code, Exit::Ok, "{stderr}");
     let (code, _, stderr) = cli(&["simulate", &flagship(), "--max-iterations", "0"]);
     assert_ne!(code, Exit::Ok, "{stderr}");
+    let (code, _, err) = cli(&["simulate", &flagship(), "--time-limit", "1e308"]);
+    assert_eq!(code, Exit::Usage, "{err}");
+    assert!(err.contains("1e308 s"), "{err}");
+    // In the flowsheet: located errors naming the key.
+    let dir = scratch("budget", "table");
+    let p = dir.join("bad.toml");
+    std::fs::write(
+        &p,
+        "schema = 1\nname = \"x\"\n[solver]\ntime_limit = \"0 s\"\nmax_iterations = 0\n",
+    )
+    .unwrap();
+    let (code, _, err) = cli(&["check", p.to_str().unwrap()]);
+    assert_eq!(code, Exit::Failure, "{err}");
+    assert!(err.contains("solver.time_limit"), "{err}");
+    assert!(err.contains("solver.max_iterations"), "{err}");
+    assert!(err.contains(":4:"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

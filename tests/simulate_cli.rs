@@ -375,3 +375,12 @@ fn mass_action_recycle_on_four_circuits_converges() {
     assert!(v["mass_balance"]["max_relative_error"].as_f64().unwrap() <= 1e-9);
     assert_eq!(d["n_tears"], 1);
 }
+
+/// The separation-factor version of the same 4-circuit recycle converges.
+#[test]
+fn the_four_circuit_recycle_converges() {
+    let f = root().join("tests/data/ok/recycle_four_circuits.toml");
+    let (code, stdout, err) = run(&["simulate", f.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}\n{err}");
+    assert!(stdout.contains("recycle4: converged"), "{stdout}");
+}
