@@ -60,6 +60,8 @@ const MAX_ITER: usize = 1500;
 const MAX_CONT: usize = 6000;
 /// Iterations of the direct attempt before continuation.
 const MAX_DIRECT: usize = 60;
+/// Smallest scaled inventory of a log total in the pseudo-time term.
+const INV_FLOOR: f64 = 0.1;
 /// First pseudo-time step (about one residence time of each stage).
 const DELTA_FIRST: f64 = 1.0;
 /// Residual tolerance of one implicit pseudo-time step.
@@ -1163,7 +1165,11 @@ impl<'c> BoundedMa<'c> {
                 let mut y = vec![0.0; n * b];
                 for j in 0..n {
                     for i in 0..m {
-                        inv[j * b + i] = (self.total(a, j, i) + self.tau[i]) * a.sig[j * b + i];
+                        // At least [`INV_FLOOR`] of the row's throughput: a trace element's
+                        // own holdup (1e-26 of its inflow) would leave its row without
+                        // pseudo-time damping, its log step clipped and no trial descending.
+                        inv[j * b + i] =
+                            ((self.total(a, j, i) + self.tau[i]) * a.sig[j * b + i]).max(INV_FLOOR);
                         y[j * b + i] = a.v[j * m + i];
                     }
                     inv[j * b + m] = a.sig[j * b + m];
