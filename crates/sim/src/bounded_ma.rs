@@ -66,6 +66,11 @@ const INV_FLOOR: f64 = 0.1;
 const DELTA_FIRST: f64 = 1.0;
 /// Residual tolerance of one implicit pseudo-time step.
 const STEP_TOL: f64 = 1e-9;
+/// Iterations marching may go without the merit falling by [`MARCH_PROGRESS`] before the
+/// continuation is tried.
+const MARCH_STALL: usize = 300;
+/// Factor by which the merit must fall to count as progress.
+const MARCH_PROGRESS: f64 = 0.1;
 /// Pseudo-time step from which Newton on the steady balances is tried.
 const DELTA_NEWTON: f64 = 1e6;
 /// Longest pseudo-time step.
@@ -172,6 +177,7 @@ struct State {
 }
 
 /// Outcome of one solve.
+#[derive(Clone)]
 struct Outcome {
     state: State,
     iterations: usize,
@@ -1305,13 +1311,21 @@ impl<'c> BoundedMa<'c> {
     /// per pseudo-time step, `delta` set by switched evolution relaxation (multiplied by the
     /// ratio of the last two residual norms, within 0.1-10) and quartered when the line search
     /// rejects the step. Once a step needs no iteration or `delta` reaches [`DELTA_NEWTON`],
-    /// Newton on the steady balances finishes. At most `max_iter` iterations in all.
-    fn march(&self, st: State, max_iter: usize) -> Outcome {
+    /// Newton on the steady balances finishes. At most `max_iter` iterations in all, and with
+    /// `stall = Some(w)` no more than `w` without the merit falling by [`MARCH_PROGRESS`].
+    fn march(&self, st: State, max_iter: usize, stall: Option<usize>) -> Outcome {
         let mut x = st;
         let mut delta = DELTA_FIRST;
         let mut spent = 0;
         let mut prev = x.merit.sqrt();
+        let (mut best, mut best_at) = (x.merit, 0);
         while spent < max_iter && !self.chain.deadline.passed() {
+            if x.merit < MARCH_PROGRESS * best {
+                (best, best_at) = (x.merit, spent);
+            }
+            if stall.is_some_and(|w| spent - best_at > w) {
+                break;
+            }
             if x.rmax <= R_TOL * 10.0 && x.flashed {
                 break;
             }
@@ -1377,15 +1391,19 @@ impl<'c> BoundedMa<'c> {
                 from = cold.state;
             }
         }
-        let out = self.march(from, MAX_ITER.saturating_sub(spent));
+        // Marching that stalls for MARCH_STALL iterations gives way to the continuation, and
+        // goes on from where it stopped when that fails.
+        let budget = MAX_ITER.saturating_sub(spent);
+        let out = self.march(from, budget, Some(MARCH_STALL));
         spent += out.iterations;
-        let marched = self.finish(Outcome {
+        let mut marched = self.finish(Outcome {
             iterations: spent,
-            ..out
+            ..out.clone()
         });
         if marched.status.is_converged() || self.chain.deadline.passed() {
             return marched;
         }
+        let resume = out;
         // Marching stalls where the steady states turn in K (a front of loading that travels
         // through a section at constant K as the trapped inventory grows): follow the branch
         // from where little loads.
@@ -1401,6 +1419,15 @@ impl<'c> BoundedMa<'c> {
                     return sol;
                 }
             }
+        }
+        let left = budget.saturating_sub(resume.iterations);
+        if left > 0 && !self.chain.deadline.passed() {
+            let more = self.march(resume.state, left, None);
+            spent += more.iterations;
+            marched = self.finish(Outcome {
+                iterations: spent,
+                ..more
+            });
         }
         ChainSolution {
             iterations: spent,
