@@ -183,3 +183,23 @@ fn a_design_search_ends_when_its_budget_is_spent() {
     let (code, stdout, _) = cli(&args);
     assert_eq!(code, Exit::Ok, "{stdout}");
 }
+
+/// The iteration budget holds inside one chain solve, not only between them: the 30 %
+/// mass-action fixture needs about 1,470 iterations in its one chain; with a budget of 50 it
+/// stops at 50.
+#[test]
+fn the_iteration_budget_holds_inside_a_chain_solve() {
+    let f = root()
+        .join("tests/data/ok/mass_action_model_30.toml")
+        .display()
+        .to_string();
+    let (code, stdout, _) = cli(&["simulate", &f, "--max-iterations", "50"]);
+    assert_eq!(code, Exit::Failure, "{stdout}");
+    assert!(stdout.contains(": iteration_limit"), "{stdout}");
+    assert!(
+        stdout.contains("used 50 iterations"),
+        "the budget was overrun: {stdout}"
+    );
+    let (code, stdout, _) = cli(&["simulate", &f]);
+    assert_eq!(code, Exit::Ok, "{stdout}");
+}

@@ -337,7 +337,13 @@ impl<'c> BoundedMa<'c> {
     /// (Keller 1977; the bordered system solved by block elimination with the chain's block
     /// tridiagonal Jacobian): follows the branch of steady states through folds in `K`
     /// until it crosses `shift = 0`, where Newton at the given constants finishes.
-    fn arclength(&self, hm: Homotopy, st: State, shift: f64, max_iter: usize) -> Option<Outcome> {
+    fn arclength(
+        &self,
+        hm: Homotopy,
+        st: State,
+        shift: f64,
+        max_iter: usize,
+    ) -> Result<Outcome, usize> {
         let (n, m) = (self.n(), self.m());
         let b = m + 1;
         let nb = n * b;
@@ -400,11 +406,12 @@ impl<'c> BoundedMa<'c> {
             &mut gs,
             &mut y2,
             &mut rhs,
-        )?;
+        )
+        .ok_or(0usize)?;
         let mut h = ARC_H0;
-        while spent < max_iter && !self.chain.deadline.passed() {
+        while spent < max_iter && !self.chain.out_of_budget() {
             if h < ARC_H_MIN || s0 < hm.start() - 1.0 {
-                return None;
+                return Err(spent);
             }
             // the step would cross shift 0: Newton at the given constants from the predictor
             if ts > 0.0 && s0 + h * ts >= 0.0 {
@@ -426,7 +433,7 @@ impl<'c> BoundedMa<'c> {
                 };
                 spent += out.iterations;
                 if out.converged {
-                    return Some(Outcome {
+                    return Ok(Outcome {
                         iterations: spent,
                         ..out
                     });
@@ -448,6 +455,9 @@ impl<'c> BoundedMa<'c> {
             // corrector: Newton on g(x, s) = 0 and the arclength equation
             let mut ok = false;
             for _ in 0..ARC_CORRECTOR {
+                if self.chain.out_of_budget() {
+                    break;
+                }
                 let bm = self.at(hm, s);
                 bm.evaluate(&mut x);
                 if !x.flashed {
@@ -458,6 +468,7 @@ impl<'c> BoundedMa<'c> {
                     break;
                 }
                 spent += 1;
+                self.chain.allowance.spend();
                 bm.jacobian(&x, &mut jac);
                 if !self.shift_derivative(hm, &x, s, &mut gs) {
                     break;
@@ -536,25 +547,26 @@ impl<'c> BoundedMa<'c> {
             s0 = s;
             h = (h * 1.5).min(ARC_H_MAX);
         }
-        None
+        Err(spent)
     }
 
     /// Natural-parameter continuation in the extraction constants: from `K e^K_SHIFT0`,
     /// where little loads and Newton converges from the cold start, to `K`, each step a
     /// Newton solve from the last solution, the step in `ln K` doubled after a quick solve
-    /// and halved after a failed one. `None` when the start does not converge or the step
-    /// falls below [`K_STEP_MIN`] (a fold of the steady states in `K`, or the budget).
-    fn continuation(&self, hm: Homotopy, max_iter: usize) -> Option<Outcome> {
+    /// and halved after a failed one; when the step falls below [`K_STEP_MIN`] (a turn of the
+    /// branch of steady states), pseudo-arclength takes over. `Err(iterations spent)` when the
+    /// start does not converge, the arclength fails, or the budget is spent.
+    fn continuation(&self, hm: Homotopy, max_iter: usize) -> Result<Outcome, usize> {
         let mut shift = hm.start();
         let bm0 = self.at(hm, shift);
         let first = bm0.newton(bm0.initial(None), None, MAX_DIRECT);
         let mut spent = first.iterations;
         if !first.converged {
-            return None;
+            return Err(spent);
         }
         let mut at = first.state;
         let mut step = -hm.start() / 8.0;
-        while spent < max_iter && !self.chain.deadline.passed() {
+        while spent < max_iter && !self.chain.out_of_budget() {
             let next = (shift + step).min(0.0);
             let bm = self.at(hm, next);
             let mut st = at.clone();
@@ -563,7 +575,7 @@ impl<'c> BoundedMa<'c> {
             spent += out.iterations;
             if out.converged {
                 if next == 0.0 {
-                    return Some(Outcome {
+                    return Ok(Outcome {
                         iterations: spent,
                         ..out
                     });
@@ -581,11 +593,12 @@ impl<'c> BoundedMa<'c> {
                         .map(|o| Outcome {
                             iterations: spent + o.iterations,
                             ..o
-                        });
+                        })
+                        .map_err(|its| spent + its);
                 }
             }
         }
-        None
+        Err(spent)
     }
 
     fn m(&self) -> usize {
@@ -1221,11 +1234,12 @@ impl<'c> BoundedMa<'c> {
             if (done && st.flashed)
                 || !merit.is_finite()
                 || iterations >= max_iter
-                || self.chain.deadline.passed()
+                || self.chain.out_of_budget()
             {
                 break;
             }
             iterations += 1;
+            self.chain.allowance.spend();
             self.jacobian(&st, &mut jac);
             for j in 0..n {
                 for r in 0..b {
@@ -1319,7 +1333,7 @@ impl<'c> BoundedMa<'c> {
         let mut spent = 0;
         let mut prev = x.merit.sqrt();
         let (mut best, mut best_at) = (x.merit, 0);
-        while spent < max_iter && !self.chain.deadline.passed() {
+        while spent < max_iter && !self.chain.out_of_budget() {
             if x.merit < MARCH_PROGRESS * best {
                 (best, best_at) = (x.merit, spent);
             }
@@ -1400,7 +1414,7 @@ impl<'c> BoundedMa<'c> {
             iterations: spent,
             ..out.clone()
         });
-        if marched.status.is_converged() || self.chain.deadline.passed() {
+        if marched.status.is_converged() || self.chain.out_of_budget() {
             return marched;
         }
         let resume = out;
@@ -1409,19 +1423,22 @@ impl<'c> BoundedMa<'c> {
         // from where little loads.
         // A continuation's state is returned only when the chain's check accepts it.
         for hm in [Homotopy::K, Homotopy::Base] {
-            if let Some(cont) = self.continuation(hm, MAX_CONT) {
-                spent += cont.iterations;
-                let sol = self.finish(Outcome {
-                    iterations: spent,
-                    ..cont
-                });
-                if sol.status.is_converged() {
-                    return sol;
+            match self.continuation(hm, MAX_CONT) {
+                Err(its) => spent += its,
+                Ok(cont) => {
+                    spent += cont.iterations;
+                    let sol = self.finish(Outcome {
+                        iterations: spent,
+                        ..cont
+                    });
+                    if sol.status.is_converged() {
+                        return sol;
+                    }
                 }
             }
         }
         let left = budget.saturating_sub(resume.iterations);
-        if left > 0 && !self.chain.deadline.passed() {
+        if left > 0 && !self.chain.out_of_budget() {
             let more = self.march(resume.state, left, None);
             spent += more.iterations;
             marched = self.finish(Outcome {

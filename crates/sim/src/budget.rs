@@ -183,3 +183,39 @@ mod tests {
         assert!(Budget::default().validate().is_ok());
     }
 }
+
+/// The iterations a chain solve may still spend out of the run's budget, counted as they are
+/// spent: every Newton iteration, continuation step and substitution pass of a chain (and of
+/// the shortened chains it starts from, which share the count) adds one, and the solvers stop
+/// once the allowance is used, as they stop at the [`Deadline`]. The default never runs out.
+#[derive(Clone, Debug)]
+pub struct IterationAllowance {
+    used: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    cap: usize,
+}
+
+impl IterationAllowance {
+    /// An allowance of `cap` iterations.
+    pub fn new(cap: usize) -> IterationAllowance {
+        IterationAllowance {
+            used: std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            cap,
+        }
+    }
+
+    /// Counts one iteration.
+    pub fn spend(&self) {
+        self.used.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// True once the allowance is used.
+    pub fn exhausted(&self) -> bool {
+        self.used.load(std::sync::atomic::Ordering::Relaxed) >= self.cap
+    }
+}
+
+impl Default for IterationAllowance {
+    fn default() -> Self {
+        IterationAllowance::new(usize::MAX)
+    }
+}

@@ -482,6 +482,7 @@ fn reduced(st: &Setup) -> Option<Iterate> {
         model_of_stage,
         z_exchange: vec![3.0; nc],
         deadline: crate::budget::Deadline::NONE,
+        allowance: Default::default(),
     };
     let red = Reduced::new(&chain, false)?;
     let sol = red.solve(None);

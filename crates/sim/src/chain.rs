@@ -125,6 +125,8 @@ pub struct Chain {
     /// stop once it has passed (the solve then ends not converged; the simulator reports the
     /// spent budget). [`Deadline::NONE`] never passes.
     pub deadline: Deadline,
+    /// The iterations left of the run's budget, checked where the deadline is.
+    pub allowance: crate::budget::IterationAllowance,
 }
 
 /// Acidity of a chain whose equilibrium does not depend on it, with the saponification soap.
@@ -190,6 +192,11 @@ pub(crate) struct Linearized {
 }
 
 impl Chain {
+    /// True once the run's wall time or this solve's iteration allowance is spent.
+    pub(crate) fn out_of_budget(&self) -> bool {
+        self.deadline.passed() || self.allowance.exhausted()
+    }
+
     /// Linearizes the chain at `sol` (a converged solution of it); `None` for an empty chain or
     /// a singular Jacobian.
     pub(crate) fn linearize(&self, sol: &ChainSolution) -> Option<Linearized> {
@@ -1157,10 +1164,11 @@ impl Chain {
             if !res.is_finite() {
                 return (SolveStatus::Diverged, iterations, res);
             }
-            if self.deadline.passed() {
+            if self.out_of_budget() {
                 return (SolveStatus::TimeLimit, iterations, res);
             }
             iterations += 1;
+            self.allowance.spend();
             self.jacobian(lay, u, &mut jac);
             let (row, col) = self.scales(lay, u, &o_eq);
             jac.scale(&row, &col);
@@ -1313,8 +1321,9 @@ impl Chain {
         if st == SolveStatus::Converged {
             let mut factor: f64 = 10.0;
             let mut steps = 0;
-            while t < 1.0 && steps < 400 && !self.deadline.passed() {
+            while t < 1.0 && steps < 400 && !self.out_of_budget() {
                 steps += 1;
+                self.allowance.spend();
                 let next = (t * factor).min(1.0);
                 let mut trial = u.clone();
                 let stepped = self.with_extractability(next);
@@ -1479,6 +1488,7 @@ impl Chain {
             model_of_stage: kept.iter().map(|&q| self.model_of_stage[q]).collect(),
             z_exchange: self.z_exchange.clone(),
             deadline: self.deadline,
+            allowance: self.allowance.clone(),
         };
         Some((coarse, map))
     }
@@ -1622,8 +1632,9 @@ impl Chain {
         let mut passes = 0;
         let mut jac = EqJac::new(m);
         let mut oj = vec![0.0; m];
-        while passes < max_passes && !self.deadline.passed() {
+        while passes < max_passes && !self.out_of_budget() {
             passes += 1;
+            self.allowance.spend();
             let mut worst: f64 = 0.0;
             for j in 0..n {
                 let aj = &a[j * m..(j + 1) * m];
@@ -1726,6 +1737,7 @@ mod tests {
             model_of_stage: vec![0; n],
             z_exchange: vec![3.0; m],
             deadline: Deadline::NONE,
+            allowance: Default::default(),
         }
     }
 
@@ -1819,6 +1831,7 @@ pub(crate) mod test_fixtures {
             model_of_stage: vec![0; n],
             z_exchange: vec![3.0, 3.0, 2.0],
             deadline: Deadline::NONE,
+            allowance: Default::default(),
         }
     }
 
@@ -1876,6 +1889,7 @@ pub(crate) mod test_fixtures {
             model_of_stage: vec![0; n],
             z_exchange: vec![3.0; m],
             deadline: Deadline::NONE,
+            allowance: Default::default(),
         }
     }
 }
@@ -1906,6 +1920,7 @@ mod soap_tests {
             model_of_stage: vec![0; 2],
             z_exchange: vec![3.0],
             deadline: Deadline::NONE,
+            allowance: Default::default(),
         };
         let b = c.soap_balance(&[1.0, 0.2]);
         assert!((b.released[0] - 3.0).abs() < 1e-12, "{:?}", b.released);

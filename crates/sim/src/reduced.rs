@@ -513,7 +513,7 @@ impl<'c> Reduced<'c> {
         if !cur.converged {
             return self.finish(first, its);
         }
-        while t < 1.0 && dt > 1e-4 && its < MAX_TOTAL && !self.chain.deadline.passed() {
+        while t < 1.0 && dt > 1e-4 && its < MAX_TOTAL && !self.chain.out_of_budget() {
             let next = (t + dt).min(1.0);
             let trial = self
                 .with_beta_power(next)
@@ -623,10 +623,11 @@ impl<'c> Reduced<'c> {
         let mut ws = StepWork::default();
         while iterations < max_iter {
             let gmax = g.iter().fold(0.0f64, |w, v| w.max(v.abs()));
-            if gmax <= G_TOL || !merit.is_finite() || self.chain.deadline.passed() {
+            if gmax <= G_TOL || !merit.is_finite() || self.chain.out_of_budget() {
                 break;
             }
             iterations += 1;
+            self.chain.allowance.spend();
             let mut accepted = false;
             let step_opt = self.newton_step(&a, &k, &g, &mut ws);
             if let Some(step) = step_opt {
@@ -739,6 +740,7 @@ mod tests {
             model_of_stage,
             z_exchange: vec![3.0; m],
             deadline: crate::budget::Deadline::NONE,
+            allowance: Default::default(),
         }
     }
 

@@ -1252,6 +1252,7 @@ impl Engine<'_> {
                             model_of_stage: data.model_of_stage.clone(),
                             z_exchange: data.z_exchange.clone(),
                             deadline: self.deadline,
+                            allowance: self.allowance(),
                         };
                         chain.base_ext[0] = data.base_per_l * ext_org[0].vol;
                         let sol = match self.linear {
@@ -1305,6 +1306,12 @@ impl Engine<'_> {
     }
 
     /// Which budget is spent, if one is (and remembers it).
+    /// What is left of the run's iteration budget for one chain solve.
+    fn allowance(&self) -> crate::budget::IterationAllowance {
+        let used = self.effort.borrow().iterations;
+        crate::budget::IterationAllowance::new(self.max_iterations.saturating_sub(used))
+    }
+
     fn spent(&self) -> Option<BudgetSpent> {
         let mut e = self.effort.borrow_mut();
         if e.spent.is_none() {
