@@ -384,3 +384,80 @@ fn the_four_circuit_recycle_converges() {
     assert_eq!(code, 0, "{stdout}\n{err}");
     assert!(stdout.contains("recycle4: converged"), "{stdout}");
 }
+
+/// Every flowsheet in tests/data/ok and flowsheets/ simulates `converged`, or this table names
+/// why it cannot (issue 14): the status and the acid/base finding (docs/ph.md) or the message
+/// that explains it.
+#[test]
+fn every_fixture_converges_or_its_reason_is_named() {
+    let why: &[(&str, &str, &str)] = &[
+        // (file, status, finding kind or message)
+        (
+            "acid_budget_warning.toml",
+            "iteration_limit",
+            "base_exceeds_acid",
+        ),
+        (
+            "acid_budget_strip_warning.toml",
+            "infeasible",
+            "loading_short",
+        ),
+        ("mass_action_model.toml", "infeasible", "loading_short"),
+        (
+            "organic_loop_makeup_purge.toml",
+            "infeasible",
+            "base_exceeds_acid",
+        ),
+        (
+            "recycle_species_warning.toml",
+            "refused",
+            "the aqueous entering the loop has no way out",
+        ),
+    ];
+    let mut files: Vec<PathBuf> = std::fs::read_dir(root().join("tests/data/ok"))
+        .unwrap()
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    files.extend(shipped());
+    let (mut converged, mut named) = (0, 0);
+    for f in &files {
+        let name = f.file_name().unwrap().to_str().unwrap();
+        let (code, out, err) = run(&["simulate", f.to_str().unwrap(), "--format", "json"]);
+        match why.iter().find(|w| w.0 == name) {
+            None => {
+                assert_eq!(code, 0, "{name}: {err}");
+                let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+                assert_eq!(v["status"], "converged", "{name}");
+                assert!(
+                    v["mass_balance"]["max_relative_error"].as_f64().unwrap() <= 1e-9,
+                    "{name}"
+                );
+                converged += 1;
+            }
+            Some((_, "refused", message)) => {
+                assert_eq!(code, 1, "{name}: {err}");
+                assert!(err.contains(message), "{name}: {err}");
+                named += 1;
+            }
+            Some((_, status, kind)) => {
+                assert_eq!(code, 1, "{name}: {err}");
+                let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+                assert_eq!(v["status"], *status, "{name}");
+                let kinds: Vec<String> = v["circuits"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|c| c["acid_budget"]["findings"].as_array())
+                    .flatten()
+                    .map(|k| k["kind"].as_str().unwrap().to_string())
+                    .collect();
+                assert!(kinds.iter().any(|k| k == kind), "{name}: {kinds:?}");
+                named += 1;
+            }
+        }
+    }
+    println!("{converged} flowsheets converged, {named} named why not");
+    assert_eq!(named, why.len());
+}
