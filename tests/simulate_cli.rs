@@ -461,3 +461,22 @@ fn every_fixture_converges_or_its_reason_is_named() {
     println!("{converged} flowsheets converged, {named} named why not");
     assert_eq!(named, why.len());
 }
+
+/// The substitution cross-check on a pH circuit either converges or says why it cannot
+/// (issue 14, point 5): on the empirical fixture it fails and the diagnosis names the method.
+#[test]
+fn substitution_on_a_ph_circuit_says_why_it_fails() {
+    let f = root().join("tests/data/ok/empirical_model.toml");
+    let (code, _, err) = run(&["simulate", "--substitution", f.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("the substitution cross-check ended") && err.contains("passes"),
+        "{err}"
+    );
+    assert!(
+        err.contains("not bounded on a circuit whose pH couples"),
+        "{err}"
+    );
+    let (code, _, err) = run(&["simulate", f.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+}

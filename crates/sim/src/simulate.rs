@@ -2383,6 +2383,10 @@ impl Engine<'_> {
                 "stage {stage} ends at pH {ph:.2}, above the pH {} where rare-earth hydroxides precipitate: not a state the SX model describes",
                 sxplan_model::acid_budget::HYDROXIDE_PH
             ),
+            _ if self.algorithm == Algorithm::Substitution && chain.uses_acidity() => format!(
+                "the substitution cross-check ended {} after {} passes: stage-by-stage substitution is not bounded on a circuit whose pH couples its stages (docs/ph.md, section 1a); the default Newton keeps every iterate a physical state",
+                sol.status, sol.iterations
+            ),
             _ => format!("the solve ended {}", sol.status),
         };
         lines.push(format!("circuit \"{}\": {why}", c.name));
