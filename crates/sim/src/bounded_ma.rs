@@ -56,8 +56,10 @@ const MAX_LOG_STEP: f64 = 3.0;
 const MAX_U_STEP: f64 = 1.0;
 /// Iterations of a cold solve.
 const MAX_ITER: usize = 1500;
-/// Iterations of the continuation in the extraction constants after marching fails.
-const MAX_CONT: usize = 6000;
+/// Iterations of each continuation after marching stalls (prop_ph at 1,000 plants: 3
+/// unexplained with 2,000, 4 with 6,000, the slow ones spending their time in a continuation
+/// that did not arrive).
+const MAX_CONT: usize = 2000;
 /// Iterations of the direct attempt before continuation.
 const MAX_DIRECT: usize = 60;
 /// Smallest scaled inventory of a log total in the pseudo-time term.
