@@ -85,6 +85,9 @@ const STEADY_TRY: usize = 25;
 const NEWTON_BACKTRACKS: usize = 8;
 /// Smallest pseudo-time step before the solve gives up.
 const DELTA_MIN: f64 = 1e-8;
+/// Share of a stage's whole throughput below which an element's balance is measured against
+/// that share (the chain check's floor).
+const STAGE_FLOOR: f64 = 1e-30;
 /// Relative shift of the log totals (of each element's total inflow).
 const TAU: f64 = 1e-30;
 /// Bounds of the distribution ratios of the cold start.
@@ -867,16 +870,27 @@ impl<'c> BoundedMa<'c> {
         }
         let mut merit = 0.0;
         let mut rmax: f64 = 0.0;
+        let mut flows = vec![(0.0, 0.0); m];
         for j in 0..n {
             let link = self.link[j];
-            for i in 0..m {
+            let mut stage_tot = 0.0;
+            for (i, f) in flows.iter_mut().enumerate() {
                 let q = j * m + i;
                 let inflow = ch.aq_ext[q]
                     + ch.org_ext[q]
                     + if link { st.a[q + m] } else { 0.0 }
                     + if j > 0 { st.o[q - m] } else { 0.0 };
                 let tt = self.total(st, j, i);
-                let sig = 1.0 / (inflow + tt + self.tau[i]);
+                *f = (inflow, tt);
+                stage_tot += inflow + tt;
+            }
+            // An element below STAGE_FLOOR of the stage's whole throughput (1e-81 mol/h of
+            // Sm two circuits downstream of its removal) is measured against that floor, as
+            // the chain's own check does: relative to its own flow it would hold the solve
+            // at a residual no plant quantity carries.
+            let floor = STAGE_FLOOR * stage_tot;
+            for (i, &(inflow, tt)) in flows.iter().enumerate() {
+                let sig = 1.0 / (inflow + tt + self.tau[i] + floor);
                 st.sig[j * b + i] = sig;
                 st.r[j * b + i] = (inflow - tt) * sig;
             }
