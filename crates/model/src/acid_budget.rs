@@ -184,14 +184,7 @@ pub fn budget(input: &BudgetInput) -> AcidBudget {
     let alkaline = b.base > absorb + MARGIN * (b.base + absorb.abs());
     if alkaline {
         let deficit = b.base - absorb;
-        let mut fixes = Vec::new();
-        let c_q = b.knobs.extractant_conc * b.knobs.organic_flow;
-        if c_q > 0.0 {
-            fixes.push(format!(
-                "lower organic.saponification to <= {} %",
-                down(100.0 * absorb.max(0.0) / c_q)
-            ));
-        }
+        let mut fixes: Vec<String> = saponification_fix(&b.knobs, absorb).into_iter().collect();
         fixes.extend(acid_fixes("scrub", b.knobs.scrub, b.h_scrub + deficit));
         findings.push(BudgetFinding {
             kind: FindingKind::BaseExceedsAcid,
@@ -222,14 +215,10 @@ pub fn budget(input: &BudgetInput) -> AcidBudget {
         // some 1e-6 of the base for organic/aqueous ratios near 1: within that it is neutral.
         let absorb_state = acid + l.protons;
         if b.base >= absorb_state - NEUTRAL * (b.base + absorb_state.abs()) {
-            let mut fixes = Vec::new();
-            let c_q = b.knobs.extractant_conc * b.knobs.organic_flow;
-            if c_q > 0.0 {
-                fixes.push(format!(
-                    "lower organic.saponification to <= {} % (the feed and scrub acid alone then absorb the base)",
-                    down(100.0 * acid.max(0.0) / c_q)
-                ));
-            }
+            let mut fixes: Vec<String> = saponification_fix(&b.knobs, acid)
+                .map(|f| format!("{f} (the feed and scrub acid alone then absorb the base)"))
+                .into_iter()
+                .collect();
             fixes.push(
                 "lower the scrub acid (scrub.conc or scrub.flow) so that less of what the soap loads is scrubbed back"
                     .to_string(),
@@ -264,13 +253,9 @@ pub fn budget(input: &BudgetInput) -> AcidBudget {
             let why = if b.loaded.is_some() {
                 format!("stripping the {} mol/h of ions loaded", fmt(loaded))
             } else {
-                let c_q = b.knobs.extractant_conc * b.knobs.organic_flow;
-                if c_q > 0.0 && b.z_min > 0.0 {
+                if b.z_min > 0.0 {
                     let base_max = acid + h_strip.max(0.0) * b.z_max / b.z_min;
-                    fixes.push(format!(
-                        "lower organic.saponification to <= {} %",
-                        down(100.0 * base_max / c_q)
-                    ));
+                    fixes.extend(saponification_fix(&b.knobs, base_max));
                 }
                 format!(
                     "the raffinate stays acidic only if at least {} mol/h of ions load (the {} mol/h of base less the {} mol/h of feed and scrub acid, over {} H+ per ion), and stripping them",
@@ -305,6 +290,18 @@ pub fn budget(input: &BudgetInput) -> AcidBudget {
         strip_need_mol_per_h: need,
         findings,
     }
+}
+
+/// `lower organic.saponification to <= X %`, the saponification whose base is `base_max` mol/h
+/// (none without an extractant amount to scale by).
+fn saponification_fix(k: &Knobs, base_max: f64) -> Option<String> {
+    let c_q = k.extractant_conc * k.organic_flow;
+    (c_q > 0.0).then(|| {
+        format!(
+            "lower organic.saponification to <= {} %",
+            down(100.0 * base_max.max(0.0) / c_q)
+        )
+    })
 }
 
 /// `raise <key>.conc to >= X mol/L`, `<key>.flow to >= Y m3/h` for a solution that must bring

@@ -273,46 +273,27 @@ impl<'c> BoundedMa<'c> {
         self.chain.n_stages
     }
 
-    /// The problem at `sigma` of homotopy `h`.
+    /// The problem at `sigma` of homotopy `h`: every mass-action constant times `e^sigma`
+    /// ([`Homotopy::K`]), or the chain's base times `1 + sigma / BASE_SPAN`.
     fn at(&self, h: Homotopy, sigma: f64) -> BoundedMa<'c> {
+        let mut kinds = self.kinds.clone();
+        let mut base = self.base.clone();
         match h {
-            Homotopy::K => self.shifted(sigma),
-            Homotopy::Base => {
-                let f = (1.0 + sigma / BASE_SPAN).clamp(0.0, 1.0);
-                BoundedMa {
-                    chain: self.chain,
-                    base: self.chain.base_ext.iter().map(|b| b * f).collect(),
-                    kinds: self.kinds.clone(),
-                    link: self.link.clone(),
-                    tau: self.tau.clone(),
+            Homotopy::K => {
+                for k in &mut kinds {
+                    if let Kind::Ma { ln_k0, .. } = k {
+                        ln_k0.iter_mut().for_each(|v| *v += sigma);
+                    }
                 }
             }
+            Homotopy::Base => {
+                let f = (1.0 + sigma / BASE_SPAN).clamp(0.0, 1.0);
+                base = self.chain.base_ext.iter().map(|b| b * f).collect();
+            }
         }
-    }
-
-    /// The same problem with every mass-action constant multiplied by `e^shift`.
-    fn shifted(&self, shift: f64) -> BoundedMa<'c> {
-        let kinds = self
-            .kinds
-            .iter()
-            .map(|k| match k {
-                Kind::Ma {
-                    ln_k0,
-                    n_ext,
-                    z,
-                    conc,
-                } => Kind::Ma {
-                    ln_k0: ln_k0.iter().map(|v| v + shift).collect(),
-                    n_ext: n_ext.clone(),
-                    z: z.clone(),
-                    conc: *conc,
-                },
-                k => k.clone(),
-            })
-            .collect();
         BoundedMa {
             chain: self.chain,
-            base: self.base.clone(),
+            base,
             kinds,
             link: self.link.clone(),
             tau: self.tau.clone(),
