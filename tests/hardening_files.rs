@@ -367,6 +367,45 @@ fn report_says_what_the_schema_version_is_when_it_is_missing_or_a_string() {
     }
 }
 
+/// Finding 14: `report` of a result whose stage loading was edited to 1.8e308 drew its charts
+/// over f64's whole range and never finished; the reader now refuses a number beyond what any
+/// result holds, naming its path.
+#[test]
+fn report_refuses_a_result_with_a_number_beyond_any_result_naming_its_path() {
+    let dir = common::scratch("harden", "huge");
+    let src = root().join("flowsheets/pr-nd.toml");
+    let (exit, out, err) = cli(&["simulate", &s(&src), "--format", "json"]);
+    assert_eq!(exit, Exit::Ok, "{err}");
+    let mut doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let cases = [
+        (
+            "loading_mol_per_l",
+            serde_json::json!(1.7976931348623157e308),
+            "is beyond any number an sxplan result holds",
+        ),
+        (
+            "loading_mol_per_l",
+            serde_json::json!(5.0),
+            "is outside 0..4 mol/L",
+        ),
+        ("ph", serde_json::json!(95.1), "is outside -3..16"),
+    ];
+    for (i, (key, value, expected)) in cases.iter().enumerate() {
+        doc["circuits"][0]["stages"][3][key] = value.clone();
+        let f = dir.join(format!("huge{i}.json"));
+        std::fs::write(&f, doc.to_string()).unwrap();
+        let (exit, _, err) = cli(&["report", &s(&f), "--out", &s(&dir.join("rep"))]);
+        assert_eq!(exit, Exit::Failure, "{key}: {err}");
+        assert!(
+            err.contains(&format!("circuits[0].stages[3].{key} = ")),
+            "{err}"
+        );
+        assert!(err.contains(expected), "{err}");
+        assert!(!dir.join("rep").exists());
+        doc = serde_json::from_str(&out).unwrap();
+    }
+}
+
 #[test]
 fn names_with_newlines_or_quotes_are_escaped_in_messages() {
     let dir = common::scratch("harden", "names");

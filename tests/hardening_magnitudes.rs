@@ -78,6 +78,13 @@ const CASES: &[(&str, &str, &str, usize, &str)] = &[
         "`strip` solution `flow`: 1e-320 m3/h is below 1e-9 m3/h",
     ),
     (
+        "strip flow 4.9e-324 L/h (0 in m3/h)",
+        "flow = \"0.5 m3/h\"",
+        "flow = \"4.9e-324 L/h\"",
+        0,
+        "`strip` solution `flow`: 5e-324 (0 in m3/h: below the smallest f64) is below 1e-9 m3/h",
+    ),
+    (
         "feed 1e30 m3/h",
         "flow = \"3.761043825911 m3/h\"",
         "flow = \"1e30 m3/h\"",
@@ -206,4 +213,62 @@ fn tiny_and_huge_numbers_are_printed_in_scientific_notation() {
     assert_eq!(fmt_number(0.0), "0");
     assert_eq!(fmt_number(12345.5), "12345.5");
     assert_eq!(fmt_number(f64::INFINITY), "inf");
+}
+
+/// A fixed-distribution circuit whose steady state loads the organic beyond what its extractant
+/// can hold (found by `tests/fuzz_edges.rs`: it reported "converged" with "max loading
+/// 42641098718610841600.0000 mol/L" and pH -4.63) ends `infeasible`, exit 1, names the stage,
+/// the loading and the bound, and prints no stage profile.
+#[test]
+fn a_loading_beyond_the_extractants_hold_is_infeasible_with_its_numbers() {
+    let f = root().join("tests/data/hardening/distribution_trapped.toml");
+    let (exit, out, err) = cli(&["simulate", f.to_str().unwrap()]);
+    assert_eq!(exit, Exit::Failure, "{out}\n{err}");
+    assert!(out.contains("flowsheet base: infeasible"), "{out}");
+    assert!(!out.contains("max loading"), "{out}");
+    assert!(
+        err.contains("stage 30 loads the organic to 4.26e19 mol/L of ions, beyond the 0.500 mol/L that 1.50 mol/L of extractant can hold"),
+        "{err}"
+    );
+    assert!(
+        err.contains("the organic flow would have to be at least"),
+        "{err}"
+    );
+    assert!(!err.contains("0000000000"), "{err}");
+    let (exit, out, _) = cli(&["simulate", f.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(exit, Exit::Failure);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["status"], "infeasible");
+    assert!(doc["circuits"][0]["stages"].as_array().unwrap().is_empty());
+}
+
+/// Found by tests/fuzz_edges.rs: a mass-action circuit with `z_proton = 24` (24 protons per
+/// ion) and no strip acid passed check, converged to a state reported "at pH 44.96", and its
+/// strip finding read "NaN mol/h". A proton count and a dimer count beyond any chemistry are
+/// now located errors.
+#[test]
+fn stoichiometric_counts_beyond_any_chemistry_are_refused() {
+    let text =
+        std::fs::read_to_string(root().join("tests/data/ok/mass_action_model_30.toml")).unwrap();
+    let dir = common::scratch("harden", "stoich");
+    for (from, to, expected) in [
+        (
+            "z_proton = { default = 3 }",
+            "z_proton = { default = 24 }",
+            "`z_proton` `default`: 24 is above 6, outside the plausible range of a proton count per ion",
+        ),
+        (
+            "n_extractant = 3",
+            "n_extractant = 40",
+            "`n_extractant`: 40 is above 12, outside the plausible range of a dimer count per ion",
+        ),
+    ] {
+        assert!(text.contains(from), "{from}");
+        let f = dir.join("ma.toml");
+        std::fs::write(&f, text.replace(from, to)).unwrap();
+        let (exit, _, err) = cli(&["check", f.to_str().unwrap()]);
+        assert_eq!(exit, Exit::Failure, "{err}");
+        assert!(err.contains("error[E0208]: "), "{err}");
+        assert!(err.contains(expected), "{err}");
+    }
 }

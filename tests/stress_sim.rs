@@ -58,12 +58,21 @@ fn run(src: &str, algorithm: Algorithm) -> SimResult {
     .unwrap_or_else(|e| panic!("simulate: {e}"))
 }
 
-/// Converged, balanced to 1e-9, finite and non-negative everywhere.
+/// Converged, balanced to 1e-9, finite and non-negative everywhere. A cascade whose extreme
+/// ratios or flows load the organic beyond what its extractant holds (an organic of 1e-9 m3/h
+/// carrying the feed) is solved just as exactly, and then named `infeasible` for that reason
+/// (docs/hardening.md, finding 15): that counts as sound when its stage equations closed.
 fn assert_sound(what: &str, r: &SimResult) {
-    assert_eq!(
+    let overloaded = r.status == SolveStatus::Infeasible
+        && r.diagnostics.max_stage_residual <= 1e-9
+        && r.diagnostics
+            .acid_base
+            .iter()
+            .any(|l| l.contains("loads the organic to"));
+    assert!(
+        r.status == SolveStatus::Converged || overloaded,
+        "{what}: {:?} {:?}",
         r.status,
-        SolveStatus::Converged,
-        "{what}: {:?}",
         r.diagnostics
     );
     assert!(

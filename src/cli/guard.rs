@@ -9,8 +9,8 @@
 
 use serde_json::Value;
 
-/// Fields that are `null` by design when absent (not a non-finite number).
-const MAY_BE_NULL: &[&str] = &[
+/// Fields of a simulate result that are `null` by design when absent (not a non-finite number).
+pub const MAY_BE_NULL: &[&str] = &[
     "free_extractant",
     "loading_fraction",
     "t_per_t_reo",
@@ -19,14 +19,32 @@ const MAY_BE_NULL: &[&str] = &[
     "h_strip_mol_per_h",
 ];
 
-/// JSON paths (`circuits[0].stages[3].ph`) of numbers that are not finite, at most 10.
-pub(crate) fn non_finite_paths(v: &Value) -> Vec<String> {
+/// Fields of an optimize result that are `null` by design when absent: the purity and its
+/// minimum of a product without a purity spec, the LP's time and iteration count where the
+/// backend reports none, the confirmation of a point not re-simulated.
+pub const OPTIMIZE_MAY_BE_NULL: &[&str] = &[
+    "purity",
+    "purity_min",
+    "lp_time_s",
+    "lp_iterations",
+    "confirmation",
+];
+
+/// JSON paths (`circuits[0].stages[3].ph`) of numbers that are not finite in a simulate
+/// result, at most 10.
+pub fn non_finite_paths(v: &Value) -> Vec<String> {
+    non_finite_paths_except(v, MAY_BE_NULL)
+}
+
+/// JSON paths of numbers that are not finite, at most 10, `null` in a field named in
+/// `optional` excepted.
+pub fn non_finite_paths_except(v: &Value, optional: &[&str]) -> Vec<String> {
     let mut out = Vec::new();
-    walk(v, &mut String::new(), &mut out);
+    walk(v, optional, &mut String::new(), &mut out);
     out
 }
 
-fn walk(v: &Value, path: &mut String, out: &mut Vec<String>) {
+fn walk(v: &Value, optional: &[&str], path: &mut String, out: &mut Vec<String>) {
     if out.len() >= 10 {
         return;
     }
@@ -45,13 +63,13 @@ fn walk(v: &Value, path: &mut String, out: &mut Vec<String>) {
             for (i, x) in a.iter().enumerate() {
                 let len = path.len();
                 path.push_str(&format!("[{i}]"));
-                walk(x, path, out);
+                walk(x, optional, path, out);
                 path.truncate(len);
             }
         }
         Value::Object(m) => {
             for (k, x) in m {
-                if x.is_null() && MAY_BE_NULL.contains(&k.as_str()) {
+                if x.is_null() && optional.contains(&k.as_str()) {
                     continue;
                 }
                 let len = path.len();
@@ -59,7 +77,7 @@ fn walk(v: &Value, path: &mut String, out: &mut Vec<String>) {
                     path.push('.');
                 }
                 path.push_str(k);
-                walk(x, path, out);
+                walk(x, optional, path, out);
                 path.truncate(len);
             }
         }
@@ -68,7 +86,7 @@ fn walk(v: &Value, path: &mut String, out: &mut Vec<String>) {
 }
 
 /// True when `text` (a text summary) shows a non-finite number: a word `inf`, `-inf`, `NaN`.
-pub(crate) fn text_shows_non_finite(text: &str) -> bool {
+pub fn text_shows_non_finite(text: &str) -> bool {
     text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'))
         .any(|w| matches!(w.trim_start_matches('-'), "inf" | "NaN" | "nan"))
 }

@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand};
 mod budget;
 mod check;
 mod design;
-mod guard;
+pub mod guard;
 mod input;
 mod optimize;
 mod output;

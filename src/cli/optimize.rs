@@ -147,7 +147,7 @@ pub fn run(args: &OptimizeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
     spinner.message("successive LP");
     let result = sxplan_opt::optimize(&fs, &opts);
     spinner.finish();
-    let result = match result {
+    let mut result = match result {
         Ok(r) => r,
         Err(e @ sxplan_opt::OptError::BackendUnavailable(_)) => {
             let _ = writeln!(stderr, "error: {e}");
@@ -176,6 +176,24 @@ pub fn run(args: &OptimizeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
                 p.lp_time_s.map_or("-".to_string(), |t| format!("{t:.3} s"))
             ),
         );
+    }
+    // a number that is not finite is not a result: an optimal point with one is not optimal
+    if result.status == OptStatus::Optimal {
+        let bad = super::guard::non_finite_paths_except(
+            &sxplan_report::optimize::to_json(&fs.name, &result),
+            super::guard::OPTIMIZE_MAY_BE_NULL,
+        );
+        let bad_text = super::guard::text_shows_non_finite(&sxplan_report::optimize::render_text(
+            &fs.name, &result,
+        ));
+        if !bad.is_empty() || bad_text {
+            result.status = OptStatus::SimulationFailed;
+            let _ = writeln!(
+                stderr,
+                "error: {file}: the optimized point has numbers that are not finite ({}); status set to simulation_failed",
+                if bad.is_empty() { "in the summary".to_string() } else { bad.join(", ") }
+            );
+        }
     }
     let out = match args.format {
         Format::Text => sxplan_report::optimize::render_text(&fs.name, &result),

@@ -189,7 +189,7 @@ pub fn run(
     } else if result.status == SolveStatus::Infeasible {
         let _ = writeln!(
             stderr,
-            "error: {name}: no physical steady state (infeasible): see the acid/base diagnosis above (docs/ph.md)"
+            "error: {name}: no physical steady state (infeasible): see the diagnosis above (docs/ph.md)"
         );
         Exit::Failure
     } else {

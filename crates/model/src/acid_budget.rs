@@ -344,6 +344,12 @@ fn sig3(x: f64, f: fn(f64) -> f64) -> String {
         return format!("{x}");
     }
     let e = x.abs().log10().floor() as i32;
+    if !(-290..=290).contains(&e) {
+        // 10^(2 - e) leaves f64 (1e-320 would print NaN): three digits in scientific notation
+        let r: f64 = format!("{x:.2e}").parse().unwrap_or(x);
+        // rounding f64::MAX up to 1.80e308 would leave f64
+        return crate::diagnostic::fmt_number(if r.is_finite() { r } else { x });
+    }
     let scale = 10f64.powi(2 - e);
     let v = f(x * scale) / scale;
     let decimals = usize::try_from((2 - e).max(0)).unwrap_or(0);
@@ -367,6 +373,14 @@ pub fn amount(x: f64) -> String {
 }
 
 fn fmt(x: f64) -> String {
+    if !x.is_finite() || x.abs() >= 1e7 || (x != 0.0 && x.abs() < 1e-6) {
+        // not a 20-digit decimal: 4.26e19
+        let t = sig3(x, f64::round);
+        return match t.parse::<f64>() {
+            Ok(v) if v.is_finite() => crate::diagnostic::fmt_number(v),
+            _ => t,
+        };
+    }
     if x.abs() >= 100.0 || (x.fract() == 0.0 && x.abs() < 1e15) {
         format!("{x:.0}")
     } else {
@@ -561,6 +575,28 @@ pub fn static_budget(fs: &Flowsheet, id: CircuitId) -> Option<AcidBudget> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Found by tests/fuzz_edges.rs: 1e-320 mol/h of loaded ions printed "NaN mol/h" (the
+    /// rounding scale 10^322 left f64), and 4.26e19 printed as a 20-digit decimal.
+    #[test]
+    fn amounts_at_the_edges_of_f64_print_as_numbers() {
+        assert_eq!(amount(1e-320), "1e-320");
+        assert_eq!(amount(4.9e-324), "5e-324");
+        assert_eq!(amount(2.5e-7), "2.5e-7");
+        assert_eq!(amount(4.2641e19), "4.26e19");
+        assert_eq!(amount(1e308), "1e308");
+        assert_eq!(amount(f64::MAX), "1.797693135e308");
+        assert_eq!(amount(2400.0), "2400");
+        assert_eq!(amount(0.1526), "0.153");
+        assert_eq!(up(1e-320), "1e-320");
+        for x in [1e-320, 1e-300, 1e-30, 1e30, 1e300, f64::MAX] {
+            assert!(
+                !amount(x).contains("NaN") && !amount(x).contains("inf"),
+                "{x}"
+            );
+            assert!(!up(x).contains("NaN") && !up(x).contains("inf"), "{x}");
+        }
+    }
 
     fn input() -> BudgetInput {
         // tests/data/ok/mass_action_model.toml by hand: feed 1 m3/h at pH 2 with 0.5 mol/L

@@ -196,6 +196,28 @@ pub mod plausible {
         error_max: 1e6,
         basis: "optimum extraction ratios are 1/sqrt(beta) and sqrt(beta), 0.3 to 3 for real pairs",
     };
+    /// Protons released per ion extracted (mass action `z_proton`).
+    pub const PROTONS_PER_ION: Plausible = Plausible {
+        name: "a proton count per ion",
+        unit: "",
+        scale: 1.0,
+        error_min: 0.5,
+        warn_min: 1.0,
+        warn_max: 4.0,
+        error_max: 6.0,
+        basis: "a cation exchanger releases one proton per unit of the ion's charge: 3 for the trivalent rare earths, 4 for Ce(IV), 2 for Eu(II) and Ca; fitted slopes of log D against pH lie between about 2 and 3.5",
+    };
+    /// Extractant dimers bound per ion (mass action `n_extractant`).
+    pub const DIMERS_PER_ION: Plausible = Plausible {
+        name: "a dimer count per ion",
+        unit: "",
+        scale: 1.0,
+        error_min: 0.1,
+        warn_min: 1.0,
+        warn_max: 6.0,
+        error_max: 12.0,
+        basis: "acidic organophosphorus extractants bind a trivalent rare earth as M(HA2)3, three dimers per ion; fitted exponents lie between about 1.5 and 3.5",
+    };
     /// Coefficients of the empirical model log10 D = a pH + b (+ c log10 extractant).
     pub const LOG_D_COEFFICIENT: Plausible = Plausible {
         name: "a log D coefficient",
@@ -289,6 +311,8 @@ pub mod plausible {
         &D_RATIO,
         &K_EX,
         &EXTRACTION_RATIO,
+        &PROTONS_PER_ION,
+        &DIMERS_PER_ION,
         &LOG_D_COEFFICIENT,
         &PRICE,
         &NUMBER,

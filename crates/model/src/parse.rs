@@ -13,7 +13,7 @@ use toml::de::DeValue;
 use crate::diagnostic::codes;
 use crate::flowsheet::*;
 use crate::keys;
-use crate::limits::plausible;
+use crate::limits::{plausible, Plausible};
 use crate::operating::OperatingVarKind;
 use crate::read::*;
 
@@ -1531,8 +1531,8 @@ fn parse_equilibrium(
                 );
                 k = et.values;
             }
-            let n = per_element_or_number(cx, t, "n_extractant", what)?;
-            let z = per_element_or_number(cx, t, "z_proton", what)?;
+            let n = per_element_or_number(cx, t, "n_extractant", what, &plausible::DIMERS_PER_ION)?;
+            let z = per_element_or_number(cx, t, "z_proton", what, &plausible::PROTONS_PER_ION)?;
             let capacity = opt_quantity_as(
                 cx,
                 t,
@@ -1670,21 +1670,23 @@ fn per_element_or_number(
     t: &Tbl<'_, '_>,
     key: &str,
     what: &str,
+    p: &Plausible,
 ) -> Option<PerElement> {
     match t.get(key) {
         None => Some((BTreeMap::new(), None)),
         Some(v) if matches!(v.get_ref(), DeValue::Table(_)) => {
             let et = element_table(cx, v, &format!("{what} `{key}`"), true, |cx, v, w| {
-                quantity(cx, v, w, Dimension::Dimensionless, Range01::Pos)
+                quantity_as(cx, v, w, Dimension::Dimensionless, Range01::Pos, p)
             })?;
             Some((et.values, et.default))
         }
-        Some(v) => quantity(
+        Some(v) => quantity_as(
             cx,
             v,
             &format!("{what} `{key}`"),
             Dimension::Dimensionless,
             Range01::Pos,
+            p,
         )
         .map(|x| (BTreeMap::new(), Some(x))),
     }

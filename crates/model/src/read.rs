@@ -447,10 +447,15 @@ pub(crate) fn check_plausible(
     span: Range<usize>,
 ) -> bool {
     let m = (x / p.scale).abs();
-    if m == 0.0 || !m.is_finite() {
+    if x == 0.0 || !m.is_finite() {
         return true;
     }
-    let shown = fmt_in(x / p.scale, p.unit);
+    // a subnormal amount that vanishes in the range's unit (4.9e-324 L/h in m3/h) is below it
+    let shown = if m == 0.0 {
+        format!("{} (0 in {}: below the smallest f64)", fmt_num(x), p.unit)
+    } else {
+        fmt_in(x / p.scale, p.unit)
+    };
     if m < p.error_min || m > p.error_max {
         let (rel, bound) = if m < p.error_min {
             ("below", p.error_min)
@@ -561,6 +566,31 @@ pub(crate) fn quantity_as(
         DeValue::String(s) => format!("\"{}\"", truncate(s.trim())),
         _ => fmt_num(x),
     };
+    // a non-zero amount so small that its unit's conversion leaves 0 ("4.9e-324 L/h") is not
+    // the zero its own rule allows
+    let written_nonzero = match v.get_ref() {
+        DeValue::String(s) => s
+            .split_whitespace()
+            .next()
+            .and_then(|t| t.parse::<f64>().ok())
+            .is_some_and(|n| n != 0.0),
+        _ => false,
+    };
+    if x == 0.0 && written_nonzero {
+        cx.error(
+            codes::IMPLAUSIBLE,
+            format!(
+                "{what}: {shown} is below {}, outside the plausible range of {} ({} to {})",
+                fmt_in(p.error_min, p.unit),
+                p.name,
+                fmt_in(p.error_min, p.unit),
+                fmt_in(p.error_max, p.unit),
+            ),
+            v.span(),
+            Some(p.basis.to_string()),
+        );
+        return None;
+    }
     (check_range(cx, x, &shown, range, what, v.span()) && check_plausible(cx, x, p, what, v.span()))
         .then_some(x)
 }

@@ -24,6 +24,77 @@ use serde_json::Value;
 /// times its text in memory, so this keeps a report run under about 1 GB.
 pub const MAX_RESULT_BYTES: u64 = 64 * 1024 * 1024;
 
+/// Largest magnitude of a number in a result document. Every quantity sxplan writes is
+/// bounded far below it: flows by 1e8 m3/h at 24 mol/L (about 2.4e12 mol/h), costs, counts
+/// and times likewise (`sxplan_model::plausible`, the NUMBER kind, has the same bound).
+pub const MAX_DOCUMENT_NUMBER: f64 = 1e30;
+
+/// Physical ranges of named fields, beyond the magnitude bound: (field, low, high, why).
+/// The pH bounds are those of the simulator's bounded state (docs/ph.md, section 1); no
+/// organic holds more than 4 mol/L of extractant (`CONC_EXTRACTANT`), so neither its free
+/// part nor its loading can exceed that.
+const FIELD_RANGES: &[(&str, f64, f64, &str)] = &[
+    (
+        "ph",
+        -3.0,
+        16.0,
+        "is outside -3..16, the pH range of any aqueous state",
+    ),
+    (
+        "loading_mol_per_l",
+        0.0,
+        4.0,
+        "is outside 0..4 mol/L (no organic holds more than 4 mol/L of extractant)",
+    ),
+    (
+        "free_extractant",
+        0.0,
+        4.0,
+        "is outside 0..4 mol/L (no organic holds more than 4 mol/L of extractant)",
+    ),
+];
+
+/// The first number of `v` out of range: its JSON path, text and the range it leaves.
+fn out_of_range(v: &Value) -> Option<(String, String, String)> {
+    fn walk(v: &Value, key: &str, path: &mut String) -> Option<(String, String, String)> {
+        match v {
+            Value::Number(n) => {
+                let x = n.as_f64()?;
+                let why = if !x.is_finite() || x.abs() > MAX_DOCUMENT_NUMBER {
+                    Some(format!(
+                        "is beyond any number an sxplan result holds (|x| <= {MAX_DOCUMENT_NUMBER:e})"
+                    ))
+                } else {
+                    FIELD_RANGES
+                        .iter()
+                        .find(|(f, lo, hi, _)| *f == key && !(*lo..=*hi).contains(&x))
+                        .map(|(_, _, _, why)| (*why).to_string())
+                };
+                why.map(|w| (path.clone(), n.to_string(), w))
+            }
+            Value::Array(a) => a.iter().enumerate().find_map(|(i, x)| {
+                let len = path.len();
+                path.push_str(&format!("[{i}]"));
+                let r = walk(x, key, path);
+                path.truncate(len);
+                r
+            }),
+            Value::Object(m) => m.iter().find_map(|(k, x)| {
+                let len = path.len();
+                if !path.is_empty() {
+                    path.push('.');
+                }
+                path.push_str(&truncated(k));
+                let r = walk(x, k, path);
+                path.truncate(len);
+                r
+            }),
+            _ => None,
+        }
+    }
+    walk(v, "", &mut String::new())
+}
+
 /// At most 40 characters of `s`, for messages.
 fn truncated(s: &str) -> String {
     if s.chars().count() > 40 {
@@ -80,6 +151,22 @@ pub enum ReportError {
         kind: &'static str,
         /// What serde found wrong (names the field).
         message: String,
+    },
+    /// A number in the document is beyond what any sxplan result holds (a magnitude above
+    /// [`MAX_DOCUMENT_NUMBER`], or a pH or loading outside its physical range): the document
+    /// was edited or corrupted, and rendering it would draw axes over f64's whole range.
+    #[error("document {index}: {kind} result: {path} = {value} {why}")]
+    OutOfRange {
+        /// Position of the document in the input list, 1-based.
+        index: usize,
+        /// Result kind.
+        kind: &'static str,
+        /// JSON path of the number (`circuits[0].stages[3].loading_mol_per_l`).
+        path: String,
+        /// The number as the document writes it.
+        value: String,
+        /// The range it leaves.
+        why: String,
     },
     /// Two documents of the same kind were given.
     #[error("document {index}: a second {kind} result (give at most one of each kind)")]
@@ -194,6 +281,15 @@ impl ReportInput {
                     kind: kind.as_str(),
                     found,
                     supported,
+                });
+            }
+            if let Some((path, value, why)) = out_of_range(doc) {
+                return Err(ReportError::OutOfRange {
+                    index,
+                    kind: kind.as_str(),
+                    path,
+                    value,
+                    why,
                 });
             }
             let malformed = |e: serde_json::Error| ReportError::Malformed {

@@ -2134,15 +2134,23 @@ impl Engine<'_> {
                 {
                     let worst_acid = short
                         .iter()
+                        .filter(|&&j| chain.flow_vol_aq[j] > 0.0)
                         .map(|&j| sol.h[j] / chain.flow_vol_aq[j])
                         .fold(0.0f64, f64::min);
                     warnings.push(format!(
-                        "circuit \"{}\" stages {}..={}: the acid fed does not cover what scrubbing and stripping consume ({:.4e} mol/h short, {:.1} % of the acid received; net acidity down to {:.3e} mol/L); raise the scrub or strip acid; pH is reported as 7 there",
+                        "circuit \"{}\" stages {}..={}: the acid fed does not cover what scrubbing and stripping consume ({:.4e} mol/h short, {}; net acidity down to {:.3e} mol/L); raise the scrub or strip acid; pH is reported as 7 there",
                         c.name,
                         first + 1,
                         last + 1,
                         deficit,
-                        100.0 * deficit / acid_in,
+                        if acid_in > 0.0 {
+                            format!(
+                                "{} % of the acid received",
+                                sxplan_model::acid_budget::amount(100.0 * deficit / acid_in)
+                            )
+                        } else {
+                            "and the circuit receives no acid".to_string()
+                        },
                         worst_acid
                     ));
                 }
@@ -2190,8 +2198,14 @@ impl Engine<'_> {
                     loading_fraction: frac,
                 });
             }
-            let (circuit_status, acid_budget) =
+            let (mut circuit_status, acid_budget) =
                 self.acid_base(c, chain, sol, &stages, &mut acid_base);
+            if circuit_status.is_converged() {
+                if let Some(why) = overloaded(c, &stages) {
+                    acid_base.push(why);
+                    circuit_status = SolveStatus::Infeasible;
+                }
+            }
             status = worst(status, circuit_status);
             // The last iterate of a solve that did not converge is not a state of the plant
             // (its pH and loading can lie anywhere): no profile leaves the program for it.
@@ -2380,7 +2394,13 @@ impl Engine<'_> {
         let budget = crate::diagnose::circuit_budget(c, chain, sol, &extractable);
         let why = match high {
             Some((stage, ph)) if sol.status.is_converged() => format!(
-                "stage {stage} ends at pH {ph:.2}, above the pH {} where rare-earth hydroxides precipitate: not a state the SX model describes",
+                "stage {stage} ends {}, above the pH {} where rare-earth hydroxides precipitate: not a state the SX model describes",
+                // beyond 14.5 (3 mol/L of hydroxide) a pH is no longer a number to show
+                if ph <= 14.5 {
+                    format!("at pH {ph:.2}")
+                } else {
+                    "beyond pH 14.5".to_string()
+                },
                 sxplan_model::acid_budget::HYDROXIDE_PH
             ),
             _ if self.algorithm == Algorithm::Substitution && chain.uses_acidity() => format!(
@@ -2424,6 +2444,51 @@ impl Engine<'_> {
         };
         (status, Some(budget))
     }
+}
+
+/// Why a converged circuit's state loads the organic beyond what its extractant can hold, if it
+/// does. Three extractant anions bind each trivalent ion (two for a divalent one), so with
+/// every molecule deprotonated an organic of C mol/L extractant holds at most C / z mol/L of
+/// ions (z the smallest charge extracted). The mass-action and empirical models bound their
+/// loading below that; fixed distribution ratios and separation factors do not, and a state
+/// beyond it is no state of a plant: the ratios cannot hold at that loading.
+fn overloaded(c: &Circuit, stages: &[StageResult]) -> Option<String> {
+    let conc = c.organic.conc_mol;
+    let z = c
+        .equilibrium
+        .elements()
+        .iter()
+        .map(|e| f64::from(e.charge().unsigned_abs()))
+        .filter(|z| *z > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    if !(conc > 0.0 && z.is_finite()) {
+        return None;
+    }
+    let bound = conc / z;
+    let worst = stages
+        .iter()
+        .max_by(|a, b| a.loading_mol_per_l.total_cmp(&b.loading_mol_per_l))?;
+    let over = worst.loading_mol_per_l;
+    if over.is_finite() && over <= bound * (1.0 + 1e-9) {
+        return None;
+    }
+    let amount = sxplan_model::acid_budget::amount;
+    // stage flows are in L/h
+    let carried = over * worst.flow_vol_org;
+    let need = carried / bound / 1000.0;
+    Some(format!(
+        "circuit \"{}\": stage {} loads the organic to {} mol/L of ions, beyond the {} mol/L that {} mol/L of extractant can hold at {} extractant anions per ion: the {} model's ratios cannot hold at that loading (help: to carry the {} mol/h it loads there the organic flow would have to be at least {} m3/h, it is {}; or lower the distribution ratios, or describe the circuit with the mass_action model, which bounds the loading)",
+        c.name,
+        worst.stage,
+        amount(over),
+        amount(bound),
+        amount(conc),
+        z,
+        c.equilibrium.name(),
+        amount(carried),
+        amount(need),
+        amount(worst.flow_vol_org / 1000.0)
+    ))
 }
 
 /// One recycle pass as a map from tear values to their recomputed values.

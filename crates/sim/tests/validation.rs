@@ -38,9 +38,17 @@ fn kremser_through_the_flowsheet() {
         50.0,
         distribution(&d),
     ));
+    // 35 mol/h of ions into 50 L/h of organic load it up to 0.7 mol/L: an organic of 3 mol/L
+    // extractant holds 1 mol/L (C / 3), so the state is one a plant can have
+    fs.circuits[0].organic.conc_mol = 3.0;
     feed_to_circuit(&mut fs, 0, 0);
     let r = simulate(&fs, &SimOptions::default()).unwrap();
-    assert_eq!(r.status, SolveStatus::Converged);
+    assert_eq!(
+        r.status,
+        SolveStatus::Converged,
+        "{:?}",
+        r.diagnostics.acid_base
+    );
     let raff = r
         .streams
         .iter()
