@@ -3,6 +3,7 @@
 //! The library re-exports the public API of the workspace crates so plant-design tools
 //! depend on one crate; the [`cli`] module is the `sxplan` binary, callable in-process.
 
+pub mod api;
 pub mod cli;
 
 pub use sxplan_chem as chem;

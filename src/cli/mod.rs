@@ -12,7 +12,6 @@ mod budget;
 mod check;
 mod design;
 mod guard;
-mod input;
 mod optimize;
 mod output;
 pub mod progress;
