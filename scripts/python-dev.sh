@@ -9,7 +9,7 @@ venv="${VENV:-.venv}"
 python="${PYTHON:-python3}"
 [ -x "$venv/bin/python" ] || "$python" -m venv "$venv"
 "$venv/bin/python" -m pip install --quiet --upgrade pip
-"$venv/bin/python" -m pip install --quiet "maturin>=1.5,<2" pytest numpy pandas
+"$venv/bin/python" -m pip install --quiet "maturin>=1.5,<2" pytest numpy pandas jsonschema
 # `maturin develop` builds the extension in release mode and installs it into the venv.
 VIRTUAL_ENV="$(cd "$venv" && pwd)" PATH="$(cd "$venv" && pwd)/bin:$PATH" \
   maturin develop --release --manifest-path crates/python/Cargo.toml --quiet

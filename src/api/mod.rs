@@ -22,9 +22,11 @@ use sxplan_report::plant::{PlantOptions, PlantSummary};
 use sxplan_sim::{Algorithm, Budget, Deadline, ProgressFn, SimOptions, SimResult};
 
 mod files;
+mod schema;
 
 pub(crate) use files::{io_reason, read_capped, shown_path, utf8_error};
 pub use files::{LoadError, LoadOptions};
+pub use schema::flowsheet_schema;
 
 /// Errors of the facade: the input cannot be used or a backend is broken. A run that did not
 /// converge or found no feasible plan is not an error: its status says so.
