@@ -171,7 +171,12 @@ fn load(py: Python<'_>, source: &str, is_path: bool, name: &str) -> PyResult<Loa
     } else {
         api::load_str(name, source)
     };
-    loaded.flowsheet().map_err(|e| to_py(py, e))?;
+    if let Err(e) = loaded.flowsheet() {
+        // the rustc-style text the CLI prints, with the source lines
+        let err = to_py(py, e);
+        err.value(py).setattr("rendered", loaded.render())?;
+        return Err(err);
+    }
     Ok(loaded)
 }
 
@@ -194,7 +199,9 @@ fn check(py: Python<'_>, source: &str, is_path: bool, name: &str) -> PyResult<St
 #[pyclass(frozen, module = "sxplan._sxplan")]
 struct Simulation {
     result: sxplan::sim::SimResult,
-    json: String,
+    /// The JSON document, rendered on first use: a loop that reads only the status or a few
+    /// profiles does not pay for rendering every stream and stage.
+    json: OnceLock<String>,
 }
 
 #[pymethods]
@@ -202,7 +209,15 @@ impl Simulation {
     /// The `sxplan simulate --format json` document.
     #[getter]
     fn json(&self) -> &str {
-        &self.json
+        self.json
+            .get_or_init(|| api::simulation_json(&self.result))
+            .as_str()
+    }
+
+    /// The overall status (`converged`, `iteration_limit`, ...), without the JSON.
+    #[getter]
+    fn status(&self) -> &'static str {
+        self.result.status.as_str()
     }
 
     /// Names of the circuits, in order.
@@ -306,8 +321,10 @@ fn simulate(
         api::simulate(fs, &settings)
     });
     let result = result.map_err(|e| to_py(py, e))?;
-    let json = api::simulation_json(&result);
-    Ok(Simulation { result, json })
+    Ok(Simulation {
+        result,
+        json: OnceLock::new(),
+    })
 }
 
 /// Optimizes a flowsheet's operating point: (the `sxplan optimize --format json` document,

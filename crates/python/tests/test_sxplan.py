@@ -140,3 +140,14 @@ def test_the_gil_is_released_during_a_solve():
     elapsed = time.perf_counter() - start
     # a held GIL would stop this loop for the whole solve
     assert elapsed > 0.05 and ticks > elapsed * 100, (ticks, elapsed)
+
+
+def test_flowsheet_error_renders_like_the_cli(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('schema = 1\nname = "bad"\nproducts = 3\n')
+    with pytest.raises(sxplan.FlowsheetError) as err:
+        sxplan.simulate(bad)
+    cli = run_cli("simulate", bad, check=False)
+    assert cli.returncode == 1
+    assert err.value.rendered and err.value.rendered in cli.stderr
+    assert [(d.line, d.column, d.code) for d in err.value.diagnostics][0] == (3, 1, "E0101")

@@ -56,9 +56,26 @@ class Result:
     """A result document: mapping access to the JSON fields (``r["status"]``), ``r.data`` (the
     parsed JSON as dicts and lists), ``r.json`` (the text, exactly as the CLI prints it)."""
 
-    def __init__(self, text: str) -> None:
-        self.json: str = text
-        self.data: Dict[str, Any] = json.loads(text)
+    def __init__(self, text: Optional[str]) -> None:
+        self._text = text
+        self._data: Optional[Dict[str, Any]] = None
+
+    @property
+    def json(self) -> str:
+        """The document as text, exactly as the CLI prints it."""
+        if self._text is None:
+            self._text = self._render()
+        return self._text
+
+    @property
+    def data(self) -> Dict[str, Any]:
+        """The document parsed into dicts and lists (parsed on first use)."""
+        if self._data is None:
+            self._data = json.loads(self.json)
+        return self._data
+
+    def _render(self) -> str:
+        raise NotImplementedError
 
     def __getitem__(self, key: str) -> Any:
         return self.data[key]
@@ -77,15 +94,22 @@ class Result:
         return self.data["status"]
 
     def __repr__(self) -> str:
-        return f"<{type(self).__name__} status={self.data.get('status')!r}>"
+        return f"<{type(self).__name__} status={self.status!r}>"
 
 
 class Simulation(Result):
     """The steady state of a flowsheet (``sxplan simulate --format json``)."""
 
     def __init__(self, native: "_sxplan.Simulation") -> None:
-        super().__init__(native.json)
+        super().__init__(None)
         self._native = native
+
+    def _render(self) -> str:
+        return self._native.json
+
+    @property
+    def status(self) -> str:
+        return self._native.status
 
     def circuits(self) -> List[str]:
         """Circuit names, in order."""
