@@ -355,6 +355,8 @@ pub struct Optimization {
     /// The flowsheet as written, simulated (when asked; the message when the simulator
     /// refused it).
     pub written_point: Option<Result<SimResult, String>>,
+    /// How long that simulation took, s, read from the settings' clock (when there is one).
+    pub written_point_s: Option<f64>,
     /// The optimizer's result: status, passes, the point, the flowsheet at the point.
     pub result: OptimizeResult,
     /// The optimized flowsheet as TOML text: the main source with the free variables
@@ -384,9 +386,14 @@ pub fn optimize(
 ) -> Result<Optimization, Error> {
     let budget = settings.limits.budget(Some(fs));
     let deadline = budget.start(settings.clock);
+    let t0 = settings.clock.map(|c| c());
     let written_point = settings
         .simulate_written_point
         .then(|| simulate_plain(fs, Deadline::NONE));
+    let written_point_s = match (settings.clock, t0, &written_point) {
+        (Some(c), Some(t0), Some(_)) => Some(c() - t0),
+        _ => None,
+    };
     let mut opts = OptimizeOptions {
         objective: settings.objective,
         max_passes: settings.max_passes,
@@ -419,6 +426,7 @@ pub fn optimize(
     };
     Ok(Optimization {
         written_point,
+        written_point_s,
         result,
         optimized_toml,
         at_optimum,

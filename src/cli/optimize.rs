@@ -159,6 +159,9 @@ pub fn run(args: &OptimizeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
         }
         None => {}
     }
+    if let Some(t) = run.written_point_s {
+        verbose_line(global, stderr, &format!("simulate: {t:.2} s"));
+    }
     let result = &run.result;
     for p in &result.passes {
         verbose_line(
