@@ -23,11 +23,11 @@ pub mod api;
 pub mod cli;
 
 pub use api::{
-    circuit_cut, design, flowsheet_schema, graph, is_plant, kremser, load_path, load_sources,
-    load_str, mud_feed, optimize, run_scenario, scale_plant, simulate, simulation_json,
-    with_targets, CutTargets, Design, DesignEvent, DesignSettings, Diagnostic, Error, GraphSummary,
-    Kremser, LoadError, LoadOptions, Loaded, MudFeed, Optimization, OptimizeSettings, RunLimits,
-    Scenario, ScenarioOutcome, SimulateSettings, SourceFile,
+    check_grade, check_price_set, circuit_cut, design, flowsheet_schema, graph, is_plant, kremser,
+    load_path, load_sources, load_str, mud_feed, optimize, run_scenario, scale_plant, simulate,
+    simulation_json, with_targets, CutTargets, Design, DesignEvent, DesignSettings, Diagnostic,
+    Error, GraphSummary, Kremser, LoadError, LoadOptions, Loaded, MudFeed, Optimization,
+    OptimizeSettings, RunLimits, Scenario, ScenarioOutcome, SimulateSettings, SourceFile,
 };
 
 pub use sxplan_chem as chem;

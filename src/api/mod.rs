@@ -18,7 +18,7 @@ use sxplan_model::{
     Severity, Source,
 };
 use sxplan_opt::{Backend, OptStatus, OptimizeOptions, OptimizeResult};
-use sxplan_report::plant::{PlantOptions, PlantSummary};
+pub use sxplan_report::plant::{PlantOptions, PlantSummary};
 use sxplan_sim::{Algorithm, Budget, Deadline, ProgressFn, SimOptions, SimResult};
 
 mod files;
@@ -708,6 +708,22 @@ pub struct Scenario {
     pub prices: Option<String>,
 }
 
+/// `Err(Request)` when `grade` is not a built-in mud grade.
+pub fn check_grade(grade: &str) -> Result<(), Error> {
+    match sxplan_chem::mud::grade(grade) {
+        Some(_) => Ok(()),
+        None => Err(Error::Request(format!("unknown mud grade \"{grade}\""))),
+    }
+}
+
+/// `Err(Request)` when `set` is not a built-in price set.
+pub fn check_price_set(set: &str) -> Result<(), Error> {
+    match sxplan_chem::prices::price_set(set) {
+        Some(_) => Ok(()),
+        None => Err(Error::Request(format!("unknown price set \"{set}\""))),
+    }
+}
+
 /// The plant `base` scaled linearly to the scenario's mud rate, with its grade and price set.
 ///
 /// The mud feed, every other feed, every circuit's organic, scrub and strip flows, the
@@ -767,6 +783,18 @@ pub struct ScenarioOutcome {
     pub status: String,
     /// The plant summary at the scenario's (optimized) point.
     pub summary: PlantSummary,
+}
+
+impl ScenarioOutcome {
+    /// The plant summary as the JSON document `plant_summary.json` of a report, with the
+    /// scenario's status added as `scenario_status`.
+    pub fn to_json(&self) -> String {
+        let mut v = sxplan_report::plant::to_json(&self.summary);
+        if let serde_json::Value::Object(m) = &mut v {
+            m.insert("scenario_status".into(), self.status.clone().into());
+        }
+        serde_json::to_string_pretty(&v).unwrap_or_default()
+    }
 }
 
 /// Runs plant `fs` (already scaled by [`scale_plant`]): optimized first when `optimize`,

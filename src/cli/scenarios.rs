@@ -114,14 +114,14 @@ pub fn run(args: &ScenariosArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
         }
     }
     for g in &args.grades {
-        if sxplan_chem::mud::grade(g).is_none() {
-            let _ = writeln!(stderr, "error: --grades: unknown mud grade \"{g}\"");
+        if let Err(e) = api::check_grade(g) {
+            let _ = writeln!(stderr, "error: --grades: {e}");
             return Exit::Usage;
         }
     }
     for p in &args.prices {
-        if sxplan_chem::prices::price_set(p).is_none() {
-            let _ = writeln!(stderr, "error: --prices: unknown price set \"{p}\"");
+        if let Err(e) = api::check_price_set(p) {
+            let _ = writeln!(stderr, "error: --prices: {e}");
             return Exit::Usage;
         }
     }

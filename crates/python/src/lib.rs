@@ -419,6 +419,70 @@ fn design(
     run.map_err(|e| to_py(py, e))
 }
 
+/// Runs a plant flowsheet (one with a mud feed) over mud rates (t/day), grades and price sets:
+/// the plant scaled to each (`sxplan scenarios`), optimized first when `optimize`; one plant
+/// summary document per scenario, in grid order (mud, then grade, then prices). Empty lists
+/// mean the flowsheet's own value. The GIL is released.
+#[pyfunction]
+#[pyo3(signature = (source, is_path=false, name="<string>", mud_t_per_day=Vec::new(), grades=Vec::new(), prices=Vec::new(), optimize=false))]
+#[allow(clippy::too_many_arguments)] // the Python keyword arguments, one per option
+fn scenarios(
+    py: Python<'_>,
+    source: &str,
+    is_path: bool,
+    name: &str,
+    mud_t_per_day: Vec<f64>,
+    grades: Vec<String>,
+    prices: Vec<String>,
+    optimize: bool,
+) -> PyResult<Vec<String>> {
+    let loaded = load(py, source, is_path, name)?;
+    let run = py.detach(move || {
+        let fs = loaded.flowsheet()?;
+        let mud = api::mud_feed(fs).ok_or_else(|| {
+            api::Error::Request("scenarios need a flowsheet with a mud feed".into())
+        })?;
+        let muds = if mud_t_per_day.is_empty() {
+            vec![mud.t_per_h]
+        } else {
+            mud_t_per_day.iter().map(|m| m / 24.0).collect()
+        };
+        for g in &grades {
+            api::check_grade(g)?;
+        }
+        for p in &prices {
+            api::check_price_set(p)?;
+        }
+        let grades = if grades.is_empty() {
+            vec![mud.grade.clone()]
+        } else {
+            grades
+        };
+        let prices: Vec<Option<String>> = if prices.is_empty() {
+            vec![None]
+        } else {
+            prices.into_iter().map(Some).collect()
+        };
+        let plant = api::PlantOptions::default();
+        let mut out = Vec::new();
+        for m in &muds {
+            for g in &grades {
+                for p in &prices {
+                    let scenario = api::Scenario {
+                        mud_t_per_h: *m,
+                        grade: g.clone(),
+                        prices: p.clone(),
+                    };
+                    let scaled = api::scale_plant(fs, &scenario);
+                    out.push(api::run_scenario(&scaled, optimize, &plant)?.to_json());
+                }
+            }
+        }
+        Ok::<_, api::Error>(out)
+    });
+    run.map_err(|e| to_py(py, e))
+}
+
 /// The native part of the `sxplan` package.
 #[pymodule]
 fn _sxplan(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -431,6 +495,7 @@ fn _sxplan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
     m.add_function(wrap_pyfunction!(optimize, m)?)?;
     m.add_function(wrap_pyfunction!(design, m)?)?;
+    m.add_function(wrap_pyfunction!(scenarios, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -151,3 +151,17 @@ def test_flowsheet_error_renders_like_the_cli(tmp_path):
     assert cli.returncode == 1
     assert err.value.rendered and err.value.rendered in cli.stderr
     assert [(d.line, d.column, d.code) for d in err.value.diagnostics][0] == (3, 1, "E0101")
+
+
+def test_scenarios_scale_the_plant_linearly():
+    path = ROOT / "flowsheets" / "minamitorishima.toml"
+    base, double = sxplan.scenarios(path, mud_t_per_day=[300.0, 600.0])
+    assert base["mud_t_per_day"] == pytest.approx(300.0)
+    assert double["mud_t_per_day"] == pytest.approx(600.0)
+    # ratios and stages are kept, so the scaled plant separates exactly as the original
+    assert double["reo_t_per_year"] == pytest.approx(2 * base["reo_t_per_year"], rel=1e-6)
+    # the table the CLI prints has the same figures
+    cli = run_cli("scenarios", path, "--mud", "300,600").stdout.splitlines()
+    assert f"{base['reo_t_per_year']:.2f}" in cli[1] and f"{double['reo_t_per_year']:.2f}" in cli[2]
+    with pytest.raises(sxplan.SolverError, match='unknown mud grade "nope"'):
+        sxplan.scenarios(path, grades=["nope"])

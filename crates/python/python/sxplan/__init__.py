@@ -27,6 +27,7 @@ __all__ = [
     "simulate",
     "design",
     "optimize",
+    "scenarios",
     "Result",
     "Simulation",
     "Optimization",
@@ -241,3 +242,30 @@ def design(
         max_stages=max_stages,
     )
     return DesignResult(doc, toml)
+
+
+def scenarios(
+    src: Source,
+    *,
+    name: Optional[str] = None,
+    mud_t_per_day: Optional[List[float]] = None,
+    grades: Optional[List[str]] = None,
+    prices: Optional[List[str]] = None,
+    optimize: bool = False,
+) -> List[Dict[str, Any]]:
+    """Run a plant flowsheet (one with a mud feed) over a grid of mud rates (t/day), mud grades
+    and built-in price sets, as ``sxplan scenarios``: the plant is scaled linearly to each mud
+    rate (ratios and stages kept), optimized first when ``optimize``, and summarized. One plant
+    summary (the report's ``plant_summary.json`` plus ``scenario_status``) per scenario, mud
+    rate first, then grade, then prices. None means the flowsheet's own value."""
+    text, is_path, nm = _source(src, name)
+    docs = _sxplan.scenarios(
+        text,
+        is_path=is_path,
+        name=nm,
+        mud_t_per_day=list(mud_t_per_day or []),
+        grades=list(grades or []),
+        prices=list(prices or []),
+        optimize=optimize,
+    )
+    return [json.loads(d) for d in docs]

@@ -88,3 +88,12 @@ def design(
     sensitivity: bool = ...,
     max_stages: int = ...,
 ) -> DesignResult: ...
+def scenarios(
+    src: Source,
+    *,
+    name: Optional[str] = ...,
+    mud_t_per_day: Optional[List[float]] = ...,
+    grades: Optional[List[str]] = ...,
+    prices: Optional[List[str]] = ...,
+    optimize: bool = ...,
+) -> List[Dict[str, Any]]: ...
