@@ -13,6 +13,9 @@ use sxplan_model::keys;
 /// The reference page the descriptions come from.
 const REFERENCE: &str = include_str!("../../docs/flowsheet-reference.md");
 
+/// The end of the description of a key whose meaning is not in a table of the reference page.
+pub(crate) const FALLBACK: &str = "; see docs/flowsheet-reference.md";
+
 /// The schema document, pretty-printed with a trailing newline.
 pub fn flowsheet_schema() -> String {
     let mut s = serde_json::to_string_pretty(&schema_value()).unwrap_or_default();
@@ -53,7 +56,9 @@ fn table(title: &str, heading: &str, keys: &[&str], sub: &[(&str, Value)]) -> Va
             .iter()
             .find(|(s, _)| s == k)
             .map_or_else(|| json!({}), |(_, v)| v.clone());
-        if let (Some(m), Some(obj)) = (meaning(heading, k), p.as_object_mut()) {
+        // keys the reference page describes in prose rather than in a table get a pointer
+        let m = meaning(heading, k).unwrap_or_else(|| format!("{title} key `{k}`{FALLBACK}"));
+        if let Some(obj) = p.as_object_mut() {
             obj.entry("description").or_insert(Value::String(m));
         }
         props.insert((*k).to_string(), p);
