@@ -71,12 +71,16 @@ fn table(title: &str, heading: &str, keys: &[&str], sub: &[(&str, Value)]) -> Va
     })
 }
 
-/// A table, or an array of them (the parser's `tables`).
+/// A table, or an array of them (the parser's `tables`). An if/then/else rather than an
+/// `anyOf`, so that a validator reports the unknown key inside instead of "not valid under
+/// any of the schemas".
 fn one_or_many(r: &str) -> Value {
-    json!({ "anyOf": [
-        { "$ref": format!("#/definitions/{r}") },
-        { "type": "array", "items": { "$ref": format!("#/definitions/{r}") } },
-    ]})
+    json!({
+        "type": ["object", "array"],
+        "if": { "type": "array" },
+        "then": { "items": { "$ref": format!("#/definitions/{r}") } },
+        "else": { "$ref": format!("#/definitions/{r}") },
+    })
 }
 
 fn reference(r: &str) -> Value {
