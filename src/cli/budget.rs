@@ -4,9 +4,6 @@
 //! A budget is taken from the command line first, then from the flowsheet's `[solver]` table,
 //! then from the defaults of [`sxplan_sim::Budget`] (60 s, 1,000,000 iterations).
 
-use sxplan_model::Flowsheet;
-use sxplan_sim::{Budget, Deadline};
-
 /// Budget flags shared by the commands that run solvers.
 #[derive(Debug, Clone, Copy, Default, PartialEq, clap::Args)]
 pub struct BudgetArgs {
@@ -22,27 +19,12 @@ pub struct BudgetArgs {
 }
 
 impl BudgetArgs {
-    /// The budget of a run on `fs` (flags, then `[solver]`, then defaults).
-    pub fn budget(&self, fs: Option<&Flowsheet>) -> Budget {
-        let solver = fs.map(|f| f.solver).unwrap_or_default();
-        let d = Budget::default();
-        Budget {
-            time_limit_s: self
-                .time_limit
-                .or(solver.time_limit_s)
-                .unwrap_or(d.time_limit_s),
-            max_iterations: self
-                .max_iterations
-                .and_then(|n| usize::try_from(n).ok())
-                .or(solver.max_iterations)
-                .unwrap_or(d.max_iterations),
+    /// The limits the flags give (the facade fills the rest from `[solver]` and defaults).
+    pub fn limits(&self) -> crate::api::RunLimits {
+        crate::api::RunLimits {
+            time_limit_s: self.time_limit,
+            max_iterations: self.max_iterations.and_then(|n| usize::try_from(n).ok()),
         }
-    }
-
-    /// The budget and its deadline, starting now.
-    pub fn start(&self, fs: Option<&Flowsheet>) -> (Budget, Deadline) {
-        let b = self.budget(fs);
-        (b, b.start(Some(clock)))
     }
 }
 

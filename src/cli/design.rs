@@ -7,19 +7,11 @@ use std::path::{Path, PathBuf};
 
 use sxplan_chem::Element;
 use sxplan_design::flows::ReagentBasis;
-use sxplan_design::flowsheet::{
-    cut_from_circuit, designed_circuit_toml, feed_from_simulation, feed_needs_simulation,
-    CircuitCut, CircuitOverrides,
-};
-use sxplan_design::sensitivity::{
-    stages_vs_purity, stages_vs_reflux, Sensitivity, DEFAULT_IMPURITY_FACTORS,
-    DEFAULT_REFLUX_RATIOS,
-};
-use sxplan_design::shortcut::{
-    kremser_fraction_unextracted, kremser_stages, purities_from_specs, FeedPhase, Reflux,
-};
-use sxplan_design::{design_cut, group_fraction_a, Component, CutDesign, CutSpec, SearchOptions};
-use sxplan_model::Flowsheet;
+use sxplan_design::flowsheet::{CircuitCut, CircuitOverrides};
+use sxplan_design::shortcut::{FeedPhase, Reflux};
+use sxplan_design::{Component, CutSpec};
+
+use crate::api::{self, Design, DesignEvent, DesignSettings, Loaded};
 
 use super::progress::{note_line, verbose_line, GlobalOpts, Progress};
 use super::Exit;
@@ -175,9 +167,10 @@ type CliResult<T> = Result<T, (Exit, String)>;
 
 /// Invalid design input is a usage error (2); a simulator rejecting a cascade the design built
 /// is a failure (1).
-fn design_error(e: sxplan_design::DesignError) -> (Exit, String) {
+fn design_error(e: api::Error) -> (Exit, String) {
     match e {
-        sxplan_design::DesignError::Simulation { .. } => (Exit::Failure, e.to_string()),
+        api::Error::Design(sxplan_design::DesignError::Simulation { .. })
+        | api::Error::Simulation(_) => (Exit::Failure, e.to_string()),
         _ => usage(e.to_string()),
     }
 }
@@ -210,31 +203,27 @@ fn run_inner(
         (None, Some(_)) => return Err(usage("--circuit needs a flowsheet FILE")),
         (None, None) => (spec_from_args(args)?, None),
     };
-    let (budget, deadline) = args.budget.start(from_file.as_ref().map(|(fs, _)| fs));
-    let options = SearchOptions {
+    let settings = DesignSettings {
         max_stages: args.max_stages,
-        deadline,
-        max_evaluations: budget.max_iterations,
+        limits: args.budget.limits(),
+        clock: Some(super::budget::clock),
+        sensitivity: args.sensitivity,
     };
-    let (design, sens) = search(&spec, &options, args.sensitivity, global, stderr)?;
+    let fs = from_file.as_ref().and_then(|(l, _)| l.flowsheet().ok());
+    let result = search(&spec, fs, &settings, global, stderr)?;
+    let (design, sens) = (&result.design, result.sensitivity.as_ref());
     let (report, ext) = match args.format {
-        DesignFormat::Text => (
-            sxplan_report::design::to_text(&design, sens.as_ref()),
-            "txt",
-        ),
-        DesignFormat::Json => (
-            sxplan_report::design::to_json(&design, sens.as_ref()),
-            "json",
-        ),
-        DesignFormat::Markdown => (
-            sxplan_report::design::to_markdown(&design, sens.as_ref()),
-            "md",
-        ),
+        DesignFormat::Text => (sxplan_report::design::to_text(design, sens), "txt"),
+        DesignFormat::Json => (sxplan_report::design::to_json(design, sens), "json"),
+        DesignFormat::Markdown => (sxplan_report::design::to_markdown(design, sens), "md"),
     };
-    let designed_toml = from_file.as_ref().and_then(|(fs, cut)| {
-        designed_circuit_toml(fs, cut, &design).map(|t| (cut.circuit.clone(), t))
-    });
-    let exit = exit_for(&design, stderr);
+    let designed_toml = match (fs, &from_file) {
+        (Some(fs), Some((_, cut))) => result
+            .circuit_toml(fs, cut)
+            .map(|t| (cut.circuit.clone(), t)),
+        _ => None,
+    };
+    let exit = exit_for(&result, stderr);
     let out_dir = match (&args.out, exit) {
         (Some(dir), Exit::Ok) => Some(dir),
         (Some(dir), _) => {
@@ -262,13 +251,13 @@ fn run_inner(
             }
         }
         Some(dir) => {
-            let mut input = sxplan_report::ReportInput::from_design(&design, sens.as_ref())
+            let mut input = sxplan_report::ReportInput::from_design(design, sens)
                 .map_err(|e| (Exit::Failure, e.to_string()))?;
-            if let Some((fs, _)) = &from_file {
+            if let Some(fs) = fs {
                 input = input.with_provenance(&fs.data_used);
             }
             let mut files = sxplan_report::write_report_files(&input);
-            let json = sxplan_report::design::to_json(&design, sens.as_ref());
+            let json = result.to_json();
             let mut named = Vec::new();
             if ext != "json" {
                 named.push((format!("design.{ext}"), report));
@@ -298,67 +287,54 @@ fn run_inner(
 }
 
 /// The rigorous design and, when asked, its sensitivity curves, point by point so the progress
-/// display can follow (the same points as [`sxplan_design::sensitivity`]).
+/// display can follow.
 fn search(
     spec: &CutSpec,
-    options: &SearchOptions,
-    with_sensitivity: bool,
+    fs: Option<&sxplan_model::Flowsheet>,
+    settings: &DesignSettings,
     global: &GlobalOpts,
     stderr: &mut dyn Write,
-) -> CliResult<(CutDesign, Option<Sensitivity>)> {
-    let total = 1 + if with_sensitivity {
-        DEFAULT_REFLUX_RATIOS.len() + DEFAULT_IMPURITY_FACTORS.len()
-    } else {
-        0
-    };
+) -> CliResult<Design> {
+    let total = api::design_points(settings.sensitivity);
     let progress = Progress::new(global, Some(total as u64), "design");
     progress.message("rigorous stage search");
     let started = std::time::Instant::now();
-    let design = design_cut(spec, options).map_err(design_error)?;
-    progress.inc();
-    progress.suspend(|| {
+    let mut on_event = |event: DesignEvent| match event {
+        DesignEvent::SearchDone(status) => {
+            progress.inc();
+            progress.suspend(|| {
+                verbose_line(
+                    global,
+                    stderr,
+                    &format!(
+                        "rigorous search: {} after {:.2} s",
+                        status.as_str(),
+                        started.elapsed().as_secs_f64()
+                    ),
+                )
+            });
+        }
+        DesignEvent::Reflux(r) => progress.message(format!("sensitivity: W/W_min {r}")),
+        DesignEvent::Purity(k) => progress.message(format!("sensitivity: impurity x {k}")),
+        DesignEvent::PointDone => progress.inc(),
+        _ => {}
+    };
+    let result = api::design(spec, fs, settings, &mut on_event).map_err(design_error);
+    progress.finish();
+    let result = result?;
+    if let Some(sens) = &result.sensitivity {
         verbose_line(
             global,
             stderr,
             &format!(
-                "rigorous search: {} after {:.2} s",
-                design.rigorous.status.as_str(),
+                "sensitivity: {} + {} points after {:.2} s",
+                sens.vs_reflux.len(),
+                sens.vs_purity.len(),
                 started.elapsed().as_secs_f64()
             ),
-        )
-    });
-    if !with_sensitivity {
-        progress.finish();
-        return Ok((design, None));
+        );
     }
-    let mut sens = Sensitivity {
-        vs_reflux: Vec::new(),
-        vs_purity: Vec::new(),
-    };
-    for r in DEFAULT_REFLUX_RATIOS {
-        progress.message(format!("sensitivity: W/W_min {r}"));
-        sens.vs_reflux
-            .extend(stages_vs_reflux(spec, &[r], options).map_err(design_error)?);
-        progress.inc();
-    }
-    for k in DEFAULT_IMPURITY_FACTORS {
-        progress.message(format!("sensitivity: impurity x {k}"));
-        sens.vs_purity
-            .extend(stages_vs_purity(spec, &[k], options).map_err(design_error)?);
-        progress.inc();
-    }
-    progress.finish();
-    verbose_line(
-        global,
-        stderr,
-        &format!(
-            "sensitivity: {} + {} points after {:.2} s",
-            sens.vs_reflux.len(),
-            sens.vs_purity.len(),
-            started.elapsed().as_secs_f64()
-        ),
-    );
-    Ok((design, Some(sens)))
+    Ok(result)
 }
 
 /// Reads and checks the flowsheet and builds the cut of `circuit`. The inner `Err` is the exit
@@ -369,10 +345,13 @@ fn spec_from_flowsheet(
     args: &DesignArgs,
     global: &GlobalOpts,
     stderr: &mut dyn Write,
-) -> CliResult<Result<(Flowsheet, CircuitCut), Exit>> {
-    let fs = match super::check::load_flowsheet(file, "design", global, stderr) {
-        Ok(fs) => fs,
+) -> CliResult<Result<(Loaded, CircuitCut), Exit>> {
+    let loaded = match super::check::load_flowsheet(file, "design", global, stderr) {
+        Ok(l) => l,
         Err(exit) => return Ok(Err(exit)),
+    };
+    let Ok(fs) = loaded.flowsheet() else {
+        return Ok(Err(Exit::Failure));
     };
     let name = file.display().to_string();
     let element = |flag: &str, v: &Option<String>| -> CliResult<Option<Element>> {
@@ -383,41 +362,8 @@ fn spec_from_flowsheet(
             })
             .transpose()
     };
-    let feed = if feed_needs_simulation(&fs, circuit) {
-        note_line(
-            global,
-            stderr,
-            &format!(
-                "note: circuit \"{circuit}\" is fed from inside the flowsheet; simulating {name} to get its feed"
-            ),
-        );
-        let progress = Progress::spinner(global, "simulate");
-        progress.message(format!("{}: the feed of circuit {circuit}", fs.name));
-        let r = sxplan_sim::simulate(&fs, &sxplan_sim::SimOptions::default());
-        progress.finish();
-        let r = r.map_err(|e| (Exit::Failure, format!("{name}: {e}")))?;
-        if !r.status.is_converged() {
-            return Err((
-                Exit::Failure,
-                format!(
-                    "{name}: the simulation that gives the feed of circuit \"{circuit}\" ended {}; its feed would not be trustworthy",
-                    r.status.as_str()
-                ),
-            ));
-        }
-        Some(feed_from_simulation(&fs, circuit, &r).ok_or_else(|| {
-            (
-                Exit::Failure,
-                format!(
-                    "{name}: no simulated stream enters circuit \"{circuit}\" at its feed point"
-                ),
-            )
-        })?)
-    } else {
-        None
-    };
     let overrides = CircuitOverrides {
-        feed,
+        feed: None,
         key_a: element("key-a", &args.key_a)?,
         key_b: element("key-b", &args.key_b)?,
         purity_a: args.purity_a,
@@ -428,7 +374,28 @@ fn spec_from_flowsheet(
         },
         acid_excess: Some(args.reagents.acid_excess),
     };
-    let mut cut = cut_from_circuit(&fs, circuit, &overrides)
+    let progress = std::cell::RefCell::new(None);
+    let mut on_event = |event: DesignEvent| match event {
+        DesignEvent::SimulatingFeed => {
+            note_line(
+                global,
+                stderr,
+                &format!(
+                    "note: circuit \"{circuit}\" is fed from inside the flowsheet; simulating {name} to get its feed"
+                ),
+            );
+            let p = Progress::spinner(global, "simulate");
+            p.message(format!("{}: the feed of circuit {circuit}", fs.name));
+            *progress.borrow_mut() = Some(p);
+        }
+        DesignEvent::FeedSimulated => {
+            if let Some(p) = progress.borrow_mut().take() {
+                p.finish();
+            }
+        }
+        _ => {}
+    };
+    let cut = api::circuit_cut(fs, circuit, overrides, reagents_of(args), &mut on_event)
         .map_err(|e| (Exit::Failure, format!("{name}: {e}")))?;
     if !cut.ignored_elements.is_empty() {
         let list: Vec<&str> = cut.ignored_elements.iter().map(|e| e.symbol()).collect();
@@ -438,11 +405,7 @@ fn spec_from_flowsheet(
             list.join(", ")
         );
     }
-    if let Some(mut basis) = reagents_of(args) {
-        basis.feed_rate = basis.feed_rate.or(Some(cut.feed_rate));
-        cut.spec.reagents = Some(basis);
-    }
-    Ok(Ok((fs, cut)))
+    Ok(Ok((loaded, cut)))
 }
 
 /// `--kremser D,OA,FRACTION`: theoretical stages of a single-solute countercurrent extraction.
@@ -492,20 +455,17 @@ fn kremser(spec: &str, format: DesignFormat, stdout: &mut dyn Write) -> CliResul
             fmt_number(frac)
         )));
     }
-    let e = d * oa;
     // the inputs are valid here: a target no number of stages reaches is infeasible (exit 1)
-    let n = kremser_stages(e, 1.0, 1.0 - frac, 0.0).map_err(|e| (Exit::Failure, e.to_string()))?;
-    if !n.is_finite() {
-        return Err((
-            Exit::Failure,
-            format!(
-                "--kremser: no finite number of stages for extraction factor {}",
-                fmt_number(e)
-            ),
-        ));
-    }
-    let whole = n.ceil().max(1.0);
-    let left = kremser_fraction_unextracted(e, whole).map_err(|e| usage(e.to_string()))?;
+    let k = api::kremser(d, oa, frac).map_err(|e| match e {
+        api::Error::Request(m) => (Exit::Failure, format!("--kremser: {m}")),
+        e => (Exit::Failure, e.to_string()),
+    })?;
+    let (e, n, whole, extracted) = (
+        k.extraction_factor,
+        k.n_stages,
+        k.n_stages_whole,
+        k.fraction_extracted_whole,
+    );
     match format {
         DesignFormat::Json => {
             let v = serde_json::json!({
@@ -517,7 +477,7 @@ fn kremser(spec: &str, format: DesignFormat, stdout: &mut dyn Write) -> CliResul
                 "fraction_extracted": frac,
                 "n_stages": n,
                 "n_stages_whole": whole,
-                "fraction_extracted_whole": 1.0 - left,
+                "fraction_extracted_whole": extracted,
             });
             let _ = writeln!(
                 stdout,
@@ -532,16 +492,15 @@ fn kremser(spec: &str, format: DesignFormat, stdout: &mut dyn Write) -> CliResul
             );
             let _ = writeln!(
                 stdout,
-                "  {:.2} theoretical stages extract {frac}; {whole} whole stages extract {:.6}",
-                n,
-                1.0 - left
+                "  {n:.2} theoretical stages extract {frac}; {whole} whole stages extract {extracted:.6}"
             );
         }
     }
     Ok(Exit::Ok)
 }
 
-fn exit_for(design: &CutDesign, stderr: &mut dyn Write) -> Exit {
+fn exit_for(result: &Design, stderr: &mut dyn Write) -> Exit {
+    let design = &result.design;
     match design.rigorous.status {
         sxplan_design::SearchStatus::Found
             if design.rigorous.confirmation.is_some_and(|c| !c.agrees) =>
@@ -757,7 +716,7 @@ fn spec_from_args(args: &DesignArgs) -> CliResult<CutSpec> {
             }
         }
     }
-    let mut spec = CutSpec {
+    let spec = CutSpec {
         components,
         key_a,
         key_b,
@@ -771,18 +730,13 @@ fn spec_from_args(args: &DesignArgs) -> CliResult<CutSpec> {
         reflux: reflux_of(args),
         reagents: reagents_of(args),
     };
-    let x_a = group_fraction_a(&spec).map_err(|e| usage(e.to_string()))?;
-    let (purity_a, purity_b) = purities_from_specs(
-        x_a,
-        args.purity_a,
-        args.purity_b,
-        args.recovery_a,
-        args.recovery_b,
-    )
-    .map_err(|e| usage(e.to_string()))?;
-    spec.purity_a = purity_a;
-    spec.purity_b = purity_b;
-    Ok(spec)
+    let targets = api::CutTargets {
+        purity_a: args.purity_a,
+        purity_b: args.purity_b,
+        recovery_a: args.recovery_a,
+        recovery_b: args.recovery_b,
+    };
+    api::with_targets(spec, &targets).map_err(|e| usage(e.to_string()))
 }
 
 /// Keys of a binary feed given a single separation factor.

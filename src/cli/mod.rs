@@ -12,7 +12,6 @@ mod budget;
 mod check;
 mod design;
 pub mod guard;
-mod input;
 mod optimize;
 mod output;
 pub mod progress;

@@ -6,8 +6,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use sxplan_model::{Flowsheet, Objective};
-use sxplan_opt::{Backend, OptStatus, OptimizeOptions, OptimizeResult};
-use sxplan_report::plant::{plant_summary, PlantOptions};
+use sxplan_opt::{Backend, OptStatus};
+
+use crate::api::{self, Optimization, OptimizeSettings};
 
 use super::progress::{note_line, verbose_line, GlobalOpts, Progress};
 use super::Exit;
@@ -65,12 +66,6 @@ pub struct OptimizeArgs {
 
 use super::budget::clock;
 
-fn has_mud_feed(fs: &Flowsheet) -> bool {
-    fs.feeds
-        .iter()
-        .any(|f| matches!(f.kind, sxplan_model::FeedKind::Mud(_)))
-}
-
 /// Default report folder of a plant flowsheet (one with a mud feed): `reports/<stem>`.
 fn default_report_dir(input: &Path) -> PathBuf {
     let stem = input
@@ -96,13 +91,14 @@ pub fn run(args: &OptimizeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
         );
         return Exit::Usage;
     };
-    let fs = match super::check::load_flowsheet(&args.file, "optimize", global, stderr) {
-        Ok(fs) => fs,
+    let loaded = match super::check::load_flowsheet(&args.file, "optimize", global, stderr) {
+        Ok(l) => l,
         Err(e) => return e,
     };
-    // The run's budget starts when the flowsheet is read.
-    let run_budget = args.budget.start(Some(&fs));
-    let plant = has_mud_feed(&fs);
+    let Ok(fs) = loaded.flowsheet() else {
+        return Exit::Failure;
+    };
+    let plant = api::is_plant(fs);
     let text = args.format == Format::Text;
     let stages: usize = fs.circuits.iter().map(|c| c.n_stages()).sum();
     if plant && text {
@@ -113,43 +109,34 @@ pub fn run(args: &OptimizeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             fs.units.len(),
             fs.products.len()
         );
-        // The written operating point, simulated by the product simulator.
-        let t0 = clock();
-        match sxplan_sim::simulate(&fs, &sxplan_sim::SimOptions::default()) {
-            Ok(r) => {
-                let _ = writeln!(
-                    stdout,
-                    "simulate (written point): {}, mass balance closure {:.1e}",
-                    r.status.as_str(),
-                    r.mass_balance.max_relative_error
-                );
-            }
-            Err(e) => {
-                let _ = writeln!(stdout, "simulate (written point): error: {e}");
-            }
-        }
-        verbose_line(global, stderr, &format!("simulate: {:.2} s", clock() - t0));
     }
-    let mut opts = OptimizeOptions {
+    let dir = match (&args.out, plant) {
+        (Some(d), _) => Some(d.clone()),
+        (None, true) => Some(default_report_dir(&args.file)),
+        (None, false) => None,
+    };
+    let settings = OptimizeSettings {
         objective: args.objective.map(|o| match o {
             ObjectiveArg::MaxThroughput => Objective::MaxThroughput,
             ObjectiveArg::MinReagentCost => Objective::MinReagentCost,
             ObjectiveArg::MaxMargin => Objective::MaxMargin,
         }),
         max_passes: args.max_passes.and_then(|n| usize::try_from(n).ok()),
+        backend,
+        limits: args.budget.limits(),
         clock: Some(clock),
-        deadline: run_budget.1,
-        max_sim_iterations: run_budget.0.max_iterations,
-        ..OptimizeOptions::default()
+        // the written operating point, simulated by the product simulator
+        simulate_written_point: plant && text,
+        // the plant summary, and the report's profiles at the optimized point
+        simulate_optimum: plant || dir.is_some(),
     };
-    opts.lp.backend = backend;
     let spinner = Progress::spinner(global, "optimize");
     spinner.message("successive LP");
-    let result = sxplan_opt::optimize(&fs, &opts);
+    let run = api::optimize(fs, Some(loaded.main_text()), &settings);
     spinner.finish();
-    let mut result = match result {
+    let mut run = match run {
         Ok(r) => r,
-        Err(e @ sxplan_opt::OptError::BackendUnavailable(_)) => {
+        Err(api::Error::Optimization(e @ sxplan_opt::OptError::BackendUnavailable(_))) => {
             let _ = writeln!(stderr, "error: {e}");
             return Exit::Usage;
         }
@@ -158,6 +145,43 @@ pub fn run(args: &OptimizeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             return Exit::Failure;
         }
     };
+    match &run.written_point {
+        Some(Ok(r)) => {
+            let _ = writeln!(
+                stdout,
+                "simulate (written point): {}, mass balance closure {:.1e}",
+                r.status.as_str(),
+                r.mass_balance.max_relative_error
+            );
+        }
+        Some(Err(e)) => {
+            let _ = writeln!(stdout, "simulate (written point): error: {e}");
+        }
+        None => {}
+    }
+    if let Some(t) = run.written_point_s {
+        verbose_line(global, stderr, &format!("simulate: {t:.2} s"));
+    }
+    // a number that is not finite is not a result: an optimal point with one is not optimal
+    if run.result.status == OptStatus::Optimal {
+        let bad = super::guard::non_finite_paths_except(
+            &sxplan_report::optimize::to_json(&fs.name, &run.result),
+            super::guard::OPTIMIZE_MAY_BE_NULL,
+        );
+        let bad_text = super::guard::text_shows_non_finite(&sxplan_report::optimize::render_text(
+            &fs.name,
+            &run.result,
+        ));
+        if !bad.is_empty() || bad_text {
+            run.result.status = OptStatus::SimulationFailed;
+            let _ = writeln!(
+                stderr,
+                "error: {file}: the optimized point has numbers that are not finite ({}); status set to simulation_failed",
+                if bad.is_empty() { "in the summary".to_string() } else { bad.join(", ") }
+            );
+        }
+    }
+    let result = &run.result;
     for p in &result.passes {
         verbose_line(
             global,
@@ -177,59 +201,19 @@ pub fn run(args: &OptimizeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             ),
         );
     }
-    // a number that is not finite is not a result: an optimal point with one is not optimal
-    if result.status == OptStatus::Optimal {
-        let bad = super::guard::non_finite_paths_except(
-            &sxplan_report::optimize::to_json(&fs.name, &result),
-            super::guard::OPTIMIZE_MAY_BE_NULL,
-        );
-        let bad_text = super::guard::text_shows_non_finite(&sxplan_report::optimize::render_text(
-            &fs.name, &result,
-        ));
-        if !bad.is_empty() || bad_text {
-            result.status = OptStatus::SimulationFailed;
-            let _ = writeln!(
-                stderr,
-                "error: {file}: the optimized point has numbers that are not finite ({}); status set to simulation_failed",
-                if bad.is_empty() { "in the summary".to_string() } else { bad.join(", ") }
-            );
-        }
-    }
     let out = match args.format {
-        Format::Text => sxplan_report::optimize::render_text(&fs.name, &result),
-        Format::Json => sxplan_report::optimize::render_json(&fs.name, &result),
+        Format::Text => sxplan_report::optimize::render_text(&fs.name, result),
+        Format::Json => sxplan_report::optimize::render_json(&fs.name, result),
     };
     let _ = write!(stdout, "{out}");
     let optimal = result.status == OptStatus::Optimal;
-    let dir = match (&args.out, plant) {
-        (Some(d), _) => Some(d.clone()),
-        (None, true) => Some(default_report_dir(&args.file)),
-        (None, false) => None,
-    };
-    // The plant summary at the optimized point, simulated by the product simulator.
-    let mut summary = None;
-    let mut sim_at_point = None;
-    if plant || (dir.is_some() && optimal) {
-        match sxplan_sim::simulate(&result.flowsheet, &sxplan_sim::SimOptions::default()) {
-            Ok(r) => sim_at_point = Some(r),
-            Err(e) => {
-                let _ = writeln!(stderr, "error: simulating the optimized point: {e}");
-            }
+    if let Some(Err(e)) = &run.at_optimum {
+        if plant || optimal {
+            let _ = writeln!(stderr, "error: simulating the optimized point: {e}");
         }
     }
-    if plant {
-        if let Some(sim) = &sim_at_point {
-            let s = plant_summary(
-                &result.flowsheet,
-                sim,
-                Some(&result),
-                &PlantOptions::default(),
-            );
-            if text {
-                let _ = write!(stdout, "\n{}", sxplan_report::plant::render_text(&s));
-            }
-            summary = Some(s);
-        }
+    if let (Some(s), true) = (&run.plant, text) {
+        let _ = write!(stdout, "\n{}", sxplan_report::plant::render_text(s));
     }
     if let Some(dir) = dir {
         if !optimal {
@@ -242,15 +226,7 @@ pub fn run(args: &OptimizeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
                 ),
             );
         } else {
-            let written = write_report(
-                dir.as_path(),
-                args,
-                &fs,
-                &result,
-                sim_at_point.as_ref(),
-                summary.as_ref(),
-                stderr,
-            );
+            let written = write_report(dir.as_path(), args, fs, &run, stderr);
             match written {
                 Ok(n) => {
                     let line = format!(
@@ -291,11 +267,11 @@ fn write_report(
     dir: &Path,
     args: &OptimizeArgs,
     fs: &Flowsheet,
-    result: &OptimizeResult,
-    sim: Option<&sxplan_sim::SimResult>,
-    summary: Option<&sxplan_report::plant::PlantSummary>,
+    run: &Optimization,
     stderr: &mut dyn Write,
 ) -> Result<usize, String> {
+    let result = &run.result;
+    let sim = run.at_optimum.as_ref().and_then(|r| r.as_ref().ok());
     if dir.exists() && !dir.is_dir() {
         return Err(format!(
             "cannot create {}: it exists and is not a directory",
@@ -307,12 +283,10 @@ fn write_report(
         .file_stem()
         .map_or("flowsheet".into(), |s| s.to_string_lossy().into_owned());
     let mut files: Vec<(String, String)> = Vec::new();
-    let src = super::check::read_source(&args.file).map_err(|e| match e {
-        super::check::ReadError::Io(m) | super::check::ReadError::Located(m) => m,
-    })?;
-    match sxplan_model::operating::optimized_toml(&src, &result.flowsheet, &result.point.values) {
-        Ok(t) => files.push((format!("{stem}.optimized.toml"), t)),
-        Err(e) => {
+    match &run.optimized_toml {
+        Some(Ok(t)) => files.push((format!("{stem}.optimized.toml"), t.clone())),
+        None => {}
+        Some(Err(e)) => {
             let _ = writeln!(
                 stderr,
                 "warning: no {stem}.optimized.toml in the report: {e}"
@@ -332,7 +306,7 @@ fn write_report(
             let _ = writeln!(stderr, "warning: report pages not written: {e}");
         }
     }
-    if let Some(s) = summary {
+    if let Some(s) = &run.plant {
         files.push((
             "plant_summary.txt".to_string(),
             sxplan_report::plant::render_text(s),

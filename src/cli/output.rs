@@ -17,7 +17,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::input::shown_path;
+use crate::api::shown_path;
 
 const TMP_TAG: &str = ".report-tmp-";
 const OLD_TAG: &str = ".report-old-";

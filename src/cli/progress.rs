@@ -62,9 +62,9 @@ impl GlobalOpts {
     }
 
     /// How the flowsheet readers treat `include` entries.
-    pub(crate) fn include_policy(&self) -> super::check::IncludePolicy {
-        super::check::IncludePolicy {
-            allow_outside: self.allow_outside_includes,
+    pub(crate) fn include_policy(&self) -> crate::api::LoadOptions {
+        crate::api::LoadOptions {
+            allow_outside_includes: self.allow_outside_includes,
         }
     }
 

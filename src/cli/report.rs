@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use sxplan_report::{write_report_files, ReportInput, MAX_RESULT_BYTES};
 
-use super::input::{read_capped, shown_path};
+use crate::api::{read_capped, shown_path};
 
 use super::progress::{verbose_line, GlobalOpts};
 use super::Exit;
@@ -68,8 +68,10 @@ fn run_inner(
             read_capped(f, MAX_RESULT_BYTES, "a result document").map_err(|e| (Exit::Usage, e))?;
         let text = String::from_utf8(bytes).map_err(|e| {
             let at = e.utf8_error().valid_up_to();
-            let diag = super::check::utf8_diagnostic(&shown_path(f), e.as_bytes(), at);
-            let _ = write!(stderr, "{diag}");
+            super::check::write_load_error(
+                &crate::api::utf8_error(&shown_path(f), e.as_bytes(), at),
+                stderr,
+            );
             (Exit::Failure, String::new())
         })?;
         verbose_line(global, stderr, &format!("read {}", f.display()));
@@ -101,7 +103,9 @@ fn run_inner(
     if let Some(fs) = &args.flowsheet {
         let flowsheet = super::check::load_flowsheet(fs, "read", global, stderr)
             .map_err(|exit| (exit, String::new()))?;
-        input = input.with_provenance(&flowsheet.data_used);
+        if let Ok(fs) = flowsheet.flowsheet() {
+            input = input.with_provenance(&fs.data_used);
+        }
     }
     let files = write_report_files(&input);
     match &args.out {

@@ -2,18 +2,17 @@
 //! plant flowsheet over a grid of mud throughputs, mud grades and price sets and prints one
 //! comparison row per scenario (plant summary of each, `sxplan_report::plant`).
 //!
-//! A scenario scales the whole plant linearly to the requested mud rate: the mud feed, every
-//! circuit's organic, scrub and strip flows, the hydraulic capacities and the optimizer's flow
-//! bounds are multiplied by (new mud rate / flowsheet mud rate). Ratios, stage numbers and
-//! equilibrium data stay as written, so a scaled plant separates exactly as the original.
+//! A scenario scales the whole plant linearly to the requested mud rate (`api::scale_plant`:
+//! flows, capacities and the optimizer's flow bounds; ratios, stage numbers and equilibrium
+//! data stay as written) and is run by `api::run_scenario`; this module parses the grid and
+//! prints the table.
 
 use std::io::Write;
 use std::path::PathBuf;
 
-use sxplan_model::{CapacityLimit, FeedKind, Flowsheet};
-use sxplan_opt::{OptStatus, OptimizeOptions};
-use sxplan_report::plant::{plant_summary, render_text, PlantOptions, PlantSummary};
-use sxplan_sim::{SimOptions, SimResult};
+use sxplan_report::plant::{render_text, PlantOptions, PlantSummary};
+
+use crate::api::{self, Scenario};
 
 use super::progress::{verbose_line, GlobalOpts, Progress};
 use super::Exit;
@@ -61,80 +60,10 @@ pub struct ScenariosArgs {
     pub global: GlobalOpts,
 }
 
-fn mud_rate(fs: &Flowsheet) -> Option<f64> {
-    fs.feeds.iter().find_map(|f| match &f.kind {
-        FeedKind::Mud(m) => Some(m.flow_mass),
-        _ => None,
-    })
-}
-
-/// The flowsheet scaled to `t_per_h` of mud, with `grade` and price set `prices`.
-fn scenario(base: &Flowsheet, t_per_h: f64, grade: &str, prices: Option<&str>) -> Flowsheet {
-    let mut fs = base.clone();
-    let k = mud_rate(base).map_or(1.0, |m| if m > 0.0 { t_per_h / m } else { 1.0 });
-    for f in &mut fs.feeds {
-        match &mut f.kind {
-            FeedKind::Mud(m) => {
-                m.flow_mass *= k;
-                m.grade = grade.to_string();
-            }
-            FeedKind::Aqueous(s) | FeedKind::Organic(s) => s.flow_vol *= k,
-        }
-    }
-    for c in &mut fs.circuits {
-        c.organic.flow_vol *= k;
-        for s in &mut c.sections {
-            if let Some(sol) = &mut s.solution {
-                sol.flow_vol *= k;
-            }
-        }
-    }
-    for cap in &mut fs.capacities {
-        match &mut cap.limit {
-            CapacityLimit::MaxFlow { flow_vol } => *flow_vol *= k,
-            CapacityLimit::MixerVolume { volume, .. } => *volume *= k,
-        }
-    }
-    if let Some(o) = &mut fs.optimize {
-        for v in &mut o.free {
-            if v.var.is_volumetric_flow() {
-                v.lower *= k;
-                v.upper *= k;
-            }
-        }
-    }
-    if let (Some(p), Some(id)) = (&mut fs.prices, prices) {
-        p.set = Some(id.to_string());
-    }
-    fs
-}
-
 struct Row {
     label: String,
     status: String,
     summary: PlantSummary,
-}
-
-fn run_one(fs: &Flowsheet, optimize: bool, opts: &PlantOptions) -> Result<Row, String> {
-    let sim_opts = SimOptions::default();
-    let (fs_point, opt) = if optimize {
-        let r = sxplan_opt::optimize(fs, &OptimizeOptions::default()).map_err(|e| e.to_string())?;
-        (r.flowsheet.clone(), Some(r))
-    } else {
-        (fs.clone(), None)
-    };
-    let sim: SimResult = sxplan_sim::simulate(&fs_point, &sim_opts).map_err(|e| e.to_string())?;
-    let summary = plant_summary(&fs_point, &sim, opt.as_ref(), opts);
-    let status = match &opt {
-        Some(o) if o.status == OptStatus::Optimal => "optimal".to_string(),
-        Some(o) => o.status.as_str().to_string(),
-        None => summary.sim_status.clone(),
-    };
-    Ok(Row {
-        label: String::new(),
-        status,
-        summary,
-    })
 }
 
 fn product_t(s: &PlantSummary, name: &str) -> f64 {
@@ -153,26 +82,22 @@ fn specs(s: &PlantSummary) -> String {
 /// Runs `sxplan scenarios`.
 pub fn run(args: &ScenariosArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Exit {
     let name = args.file.display().to_string();
-    let base =
+    let loaded =
         match super::check::load_flowsheet(&args.file, "run scenarios of", &args.global, stderr) {
-            Ok(fs) => fs,
+            Ok(l) => l,
             Err(e) => return e,
         };
-    let Some(base_rate) = mud_rate(&base) else {
+    let Ok(base) = loaded.flowsheet() else {
+        return Exit::Failure;
+    };
+    let Some(mud) = api::mud_feed(base) else {
         let _ = writeln!(
             stderr,
             "error: {name}: scenarios need a flowsheet with a mud feed"
         );
         return Exit::Usage;
     };
-    let base_grade = base
-        .feeds
-        .iter()
-        .find_map(|f| match &f.kind {
-            FeedKind::Mud(m) => Some(m.grade.clone()),
-            _ => None,
-        })
-        .unwrap_or_default();
+    let (base_rate, base_grade) = (mud.t_per_h, mud.grade);
     // the same plausible range `check` applies to a mud feed's flow (t/h)
     let range = &sxplan_model::plausible::FLOW_MASS;
     for m in &args.mud {
@@ -189,14 +114,14 @@ pub fn run(args: &ScenariosArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
         }
     }
     for g in &args.grades {
-        if sxplan_chem::mud::grade(g).is_none() {
-            let _ = writeln!(stderr, "error: --grades: unknown mud grade \"{g}\"");
+        if let Err(e) = api::check_grade(g) {
+            let _ = writeln!(stderr, "error: --grades: {e}");
             return Exit::Usage;
         }
     }
     for p in &args.prices {
-        if sxplan_chem::prices::price_set(p).is_none() {
-            let _ = writeln!(stderr, "error: --prices: unknown price set \"{p}\"");
+        if let Err(e) = api::check_price_set(p) {
+            let _ = writeln!(stderr, "error: --prices: {e}");
             return Exit::Usage;
         }
     }
@@ -234,21 +159,31 @@ pub fn run(args: &ScenariosArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
     for m in &muds {
         for g in &grades {
             for p in &prices {
-                let fs = scenario(&base, m / 24.0, g, p.as_deref());
+                let fs = api::scale_plant(
+                    base,
+                    &Scenario {
+                        mud_t_per_h: m / 24.0,
+                        grade: g.clone(),
+                        prices: p.clone(),
+                    },
+                );
                 let label = format!(
                     "{m:.0} t/d, {g}, {}",
                     p.clone().unwrap_or_else(|| "flowsheet prices".to_string())
                 );
                 bar.message(label.clone());
-                match run_one(&fs, args.optimize, &popts) {
-                    Ok(mut r) => {
+                match api::run_scenario(&fs, args.optimize, &popts) {
+                    Ok(r) => {
                         verbose_line(
                             &args.global,
                             stderr,
                             &format!("scenario {label}: {}", r.status),
                         );
-                        r.label = label;
-                        rows.push(r);
+                        rows.push(Row {
+                            label,
+                            status: r.status,
+                            summary: r.summary,
+                        });
                     }
                     Err(e) => {
                         failed = true;

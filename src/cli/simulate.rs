@@ -17,7 +17,9 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use sxplan_report::simulate as render;
-use sxplan_sim::{SimOptions, SolveStatus};
+use sxplan_sim::SolveStatus;
+
+use crate::api::{self, SimulateSettings};
 
 use super::progress::{note_line, verbose_line, GlobalOpts, Progress};
 use super::Exit;
@@ -63,20 +65,22 @@ pub fn run(
     stderr: &mut dyn Write,
 ) -> Exit {
     let name = args.file.display().to_string();
-    let flowsheet = match super::check::load_flowsheet(&args.file, "simulate", global, stderr) {
-        Ok(fs) => fs,
+    let loaded = match super::check::load_flowsheet(&args.file, "simulate", global, stderr) {
+        Ok(l) => l,
         Err(exit) => return exit,
     };
-    let (budget, deadline) = args.budget.start(Some(&flowsheet));
-    let mut options = SimOptions {
+    let Ok(flowsheet) = loaded.flowsheet() else {
+        return Exit::Failure;
+    };
+    let mut settings = SimulateSettings {
         algorithm: if args.substitution {
             sxplan_sim::Algorithm::Substitution
         } else {
             sxplan_sim::Algorithm::Newton
         },
-        budget,
-        deadline,
-        ..SimOptions::default()
+        limits: args.budget.limits(),
+        clock: Some(super::budget::clock),
+        progress: None,
     };
     let summary = format!(
         "{}: {} circuit(s), {} stages",
@@ -88,9 +92,9 @@ pub fn run(
     // the simulator reports no intermediate progress: a spinner says what runs and since when
     let progress = Progress::spinner(global, "simulate");
     progress.message(summary);
-    options.progress = progress.recycle_hook();
+    settings.progress = progress.recycle_hook();
     let started = std::time::Instant::now();
-    let result = sxplan_sim::simulate(&flowsheet, &options);
+    let result = api::simulate(flowsheet, &settings);
     progress.finish();
     let mut result = match result {
         Ok(r) => r,
@@ -163,7 +167,10 @@ pub fn run(
             }
         };
         let mut files = sxplan_report::write_report_files(&input);
-        files.push(("result.json".to_string(), render::to_json(&result) + "\n"));
+        files.push((
+            "result.json".to_string(),
+            api::simulation_json(&result) + "\n",
+        ));
         if let Err(e) = super::output::write_report_dir(dir, &files) {
             let _ = writeln!(stderr, "error: {e}");
             return Exit::Usage;
