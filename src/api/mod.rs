@@ -12,6 +12,9 @@ use serde::Serialize;
 use sxplan_design::flows::ReagentBasis;
 use sxplan_design::flowsheet::{CircuitCut, CircuitOverrides};
 use sxplan_design::sensitivity::{DEFAULT_IMPURITY_FACTORS, DEFAULT_REFLUX_RATIOS};
+pub use sxplan_design::synthesis::{
+    SynthElement, SynthObjective, SynthProduct, Synthesis, SynthesisSpec, Train as SynthTrain,
+};
 use sxplan_design::{CutDesign, CutSpec, SearchOptions, SearchStatus};
 use sxplan_model::{
     check_sources, render_sources, CapacityLimit, CheckOutput, FeedKind, Flowsheet, Objective,
@@ -823,4 +826,65 @@ pub fn run_scenario(
 /// The versioned `sxplan simulate --format json` document of `result`.
 pub fn simulation_json(result: &SimResult) -> String {
     sxplan_report::simulate::to_json(result)
+}
+
+/// The feed elements of circuit `circuit` of `fs` for [`synthesize`]: their separation factors
+/// from the circuit's `separation_factor` model and their feed (mol/h), simulated when the
+/// circuit is fed from inside the flowsheet.
+pub fn synthesis_feed(fs: &Flowsheet, circuit: &str) -> Result<Vec<SynthElement>, Error> {
+    // the cut's own keys and purities do not matter here, only its feed and betas: the least
+    // and the most extractable element of the model stand in for the keys
+    let ends = fs
+        .circuit_by_name(circuit)
+        .and_then(|c| match &c.equilibrium {
+            sxplan_model::Equilibrium::SeparationFactor(m) => {
+                let lo = m
+                    .beta
+                    .iter()
+                    .min_by(|a, b| a.1.total_cmp(b.1))
+                    .map(|x| *x.0);
+                let hi = m
+                    .beta
+                    .iter()
+                    .max_by(|a, b| a.1.total_cmp(b.1))
+                    .map(|x| *x.0);
+                Some((lo, hi))
+            }
+            _ => None,
+        });
+    let overrides = CircuitOverrides {
+        key_b: ends.and_then(|e| e.0),
+        key_a: ends.and_then(|e| e.1),
+        purity_a: Some(0.9),
+        purity_b: Some(0.9),
+        ..CircuitOverrides::default()
+    };
+    let cut = circuit_cut(fs, circuit, overrides, None, &mut |_| {})?;
+    let total: f64 = cut.spec.components.iter().map(|c| c.feed).sum();
+    let scale = if total > 0.0 {
+        cut.feed_rate / total
+    } else {
+        1.0
+    };
+    Ok(cut
+        .spec
+        .components
+        .iter()
+        .map(|c| SynthElement {
+            name: c.name.clone(),
+            sep_factor: c.sep_factor,
+            feed: c.feed * scale,
+        })
+        .collect())
+}
+
+/// The best separation trains for `spec` ([`sxplan_design::synthesis`]): every candidate cut
+/// sized by Xu's shortcut, the trains ranked by an interval dynamic program.
+pub fn synthesize(spec: &SynthesisSpec) -> Result<Synthesis, Error> {
+    Ok(sxplan_design::synthesis::synthesize(spec)?)
+}
+
+/// A train written in bracket notation, costed like [`synthesize`]'s (a plant's own sequence).
+pub fn synthesis_train(spec: &SynthesisSpec, notation: &str) -> Result<SynthTrain, Error> {
+    Ok(sxplan_design::synthesis::evaluate(spec, notation)?)
 }

@@ -520,7 +520,7 @@ fn exit_for(result: &Design, stderr: &mut dyn Write) -> Exit {
 }
 
 /// Parses `NAME=value,NAME=value` into ordered pairs.
-fn parse_list(flag: &str, s: &str) -> CliResult<Vec<(String, f64)>> {
+pub(super) fn parse_list(flag: &str, s: &str) -> CliResult<Vec<(String, f64)>> {
     let mut out: Vec<(String, f64)> = Vec::new();
     for item in s.split(',').map(str::trim).filter(|x| !x.is_empty()) {
         let Some((name, value)) = item.split_once('=') else {

@@ -18,6 +18,7 @@ pub mod progress;
 mod report;
 mod scenarios;
 mod simulate;
+mod synthesize;
 
 /// Process exit status, mapped to the exit codes documented in the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,6 +76,8 @@ enum Command {
     Report(report::ReportArgs),
     /// Run a plant flowsheet over mud rates, grades and price sets and compare the plant summaries.
     Scenarios(scenarios::ScenariosArgs),
+    /// Choose the order of cuts that splits a mixed feed into its products, ranked by stages or reagent.
+    Synthesize(synthesize::SynthesizeArgs),
 }
 
 /// Runs the CLI with `args` (including the program name), writing to `stdout` and `stderr`.
@@ -106,5 +109,6 @@ where
         Command::Optimize(a) => optimize::run(&a, stdout, stderr),
         Command::Report(a) => report::run(&a, &cli.global, stdout, stderr),
         Command::Scenarios(a) => scenarios::run(&a, stdout, stderr),
+        Command::Synthesize(a) => synthesize::run(&a, &cli.global, stdout, stderr),
     }
 }

@@ -22,8 +22,10 @@ pub mod flowsheet;
 pub mod search;
 pub mod sensitivity;
 pub mod shortcut;
+pub mod synthesis;
 
 pub use cut::{binary_spec, design_cut, group_fraction_a, Component, CutDesign, CutSpec, Group};
 pub use error::DesignError;
 pub use search::{SearchOptions, SearchStatus};
 pub use sensitivity::{sensitivity, Sensitivity};
+pub use synthesis::{synthesize, SynthObjective, Synthesis, SynthesisSpec};
