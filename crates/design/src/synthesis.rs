@@ -720,6 +720,81 @@ mod tests {
         assert!(e.contains("Nd is in no product"), "{e}");
     }
 
+    /// Generated feeds of 2 to 8 products (1 to 3 elements each, betas 1.05 to 4 between
+    /// neighbours, feeds over three decades, purities 0.9 to 0.99999, both objectives, K 1 to
+    /// 6): the program's K best trains are exactly the first K of exhaustive enumeration.
+    #[test]
+    fn on_generated_feeds_the_k_best_trains_equal_the_first_k_of_enumeration() {
+        let mut state = 0x5eed_u64;
+        let mut next = move || {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+            ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let (mut cases, mut trains, mut infeasible) = (0, 0, 0);
+        for case in 0..300 {
+            let n_products = 2 + (next() * 7.0) as usize;
+            let (mut elements, mut products) = (Vec::new(), Vec::new());
+            let mut sf = 1.0;
+            for p in 0..n_products {
+                let size = 1 + (next() * 3.0) as usize;
+                let mut names = Vec::new();
+                for k in 0..size {
+                    let name = format!("E{p}_{k}");
+                    sf *= 1.05 + 2.95 * next();
+                    elements.push(el(&name, sf, 10f64.powf(3.0 * next() - 1.0)));
+                    names.push(name);
+                }
+                let purity = 1.0 - 10f64.powf(-1.0 - 4.0 * next());
+                products.push(SynthProduct {
+                    name: format!("P{p}"),
+                    elements: names,
+                    purity,
+                });
+            }
+            let spec = SynthesisSpec {
+                elements,
+                products,
+                objective: if case % 2 == 0 {
+                    SynthObjective::Stages
+                } else {
+                    SynthObjective::Reagent
+                },
+                keep: 1 + (next() * 6.0) as usize,
+            };
+            let (dp, all) = match (synthesize(&spec), enumerate(&spec)) {
+                (Ok(dp), Ok(all)) => (dp, all),
+                (Err(_), Ok(all)) => {
+                    // no train when every tree has a cut out of reach
+                    assert!(all.ranked.is_empty(), "case {case}");
+                    infeasible += 1;
+                    continue;
+                }
+                (a, b) => panic!("case {case}: {a:?} / {b:?}"),
+            };
+            cases += 1;
+            trains += all.ranked.len();
+            let k = spec.keep.min(all.ranked.len());
+            assert_eq!(dp.ranked.len(), k, "case {case}");
+            for (a, b) in dp.ranked.iter().zip(&all.ranked) {
+                assert!(
+                    (a.cost - b.cost).abs() <= 1e-9 * b.cost.abs().max(1.0),
+                    "case {case}: {} {} vs {} {}",
+                    a.notation,
+                    a.cost,
+                    b.notation,
+                    b.cost
+                );
+            }
+        }
+        eprintln!(
+            "{cases} generated feeds ranked ({trains} trains enumerated), {infeasible} with no train in reach"
+        );
+        assert!(cases >= 250, "only {cases} feeds had a train");
+    }
+
     #[test]
     fn fifteen_products_take_a_few_hundred_cuts_not_millions_of_trees() {
         let names = [
