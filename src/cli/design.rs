@@ -405,6 +405,9 @@ fn spec_from_flowsheet(
             list.join(", ")
         );
     }
+    for line in &cut.derived_targets {
+        super::progress::note_line(global, stderr, &format!("note: {name}: {line}"));
+    }
     Ok(Ok((loaded, cut)))
 }
 

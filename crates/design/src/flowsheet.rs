@@ -18,7 +18,8 @@ use std::fmt::Write as _;
 
 use sxplan_chem::Element;
 use sxplan_model::{
-    Equilibrium, FeedKind, Flowsheet, NodeRef, Phase, PortKind, PurityBasis, SectionKind,
+    Equilibrium, FeedKind, Flowsheet, NodeRef, Phase, PortKind, PurityBasis, PuritySpec,
+    SectionKind,
 };
 
 use crate::cut::{Component, CutDesign, CutSpec};
@@ -113,8 +114,102 @@ pub struct CircuitCut {
     pub feed_rate: f64,
     /// Elements of the feed the cut ignores (no β in the circuit's model).
     pub ignored_elements: Vec<Element>,
+    /// How each side's group purity was derived from the spec of the product drawn from it.
+    pub derived_targets: Vec<String>,
     /// The feed stream when it was given (not read from a `[[feed]]`).
     pub feed_stream: Option<FeedStream>,
+}
+
+/// The group purity side A (the organic product) or B (the raffinate) must reach for the
+/// product drawn from it to meet `spec`, and a line saying how it was derived.
+///
+/// The side's group holds the elements at least as extractable as key A (side A) or at most
+/// as key B (side B). Of them, E (mol/h) are the spec's elements and H the others; H leaves
+/// with the product whatever the cut does. The cut lets at most L mol/h of the other side's
+/// elements in. Mole basis: E / (E + H + L) >= p, so L <= E/p - E - H. Oxide-mass basis: the
+/// same in oxide masses (each element's oxide per mol of metal), and L counted at the heaviest
+/// oxide of the other side, so any mix of impurities within L meets the spec. The group purity
+/// is then (E + H) / (E + H + L).
+fn group_target(
+    components: &[Component],
+    key_a: usize,
+    key_b: usize,
+    side_a: bool,
+    product: &str,
+    spec: &PuritySpec,
+    circuit: &str,
+) -> Result<(f64, String), DesignError> {
+    let (sa, sb) = (components[key_a].sep_factor, components[key_b].sep_factor);
+    let in_side = |c: &Component| {
+        if side_a {
+            c.sep_factor >= sa
+        } else {
+            c.sep_factor <= sb
+        }
+    };
+    let element = |c: &Component| Element::from_symbol(&c.name);
+    let oxide = spec.basis == PurityBasis::OxideMass;
+    let weight = |c: &Component| -> f64 {
+        if oxide {
+            element(c).map_or(1.0, |e| e.oxide_mass_per_mol_metal())
+        } else {
+            1.0
+        }
+    };
+    let (mut e_amt, mut h_amt, mut e_mol, mut h_mol) = (0.0, 0.0, 0.0, 0.0);
+    let mut co: Vec<&str> = Vec::new();
+    for c in components.iter().filter(|c| in_side(c)) {
+        if element(c).is_some_and(|e| spec.elements.contains(&e)) {
+            e_amt += c.feed * weight(c);
+            e_mol += c.feed;
+        } else {
+            h_amt += c.feed * weight(c);
+            h_mol += c.feed;
+            co.push(&c.name);
+        }
+    }
+    let p = spec.min;
+    let basis = if oxide { "oxide-mass" } else { "mole" };
+    let side = if side_a {
+        "A (organic)"
+    } else {
+        "B (raffinate)"
+    };
+    if e_mol <= 0.0 {
+        return Err(comp_err(format!(
+            "circuit \"{circuit}\": product \"{product}\" is drawn from side {side}, which holds none of its elements"
+        )));
+    }
+    let l_amt = e_amt / p - e_amt - h_amt;
+    if l_amt <= 0.0 {
+        return Err(comp_err(format!(
+            "circuit \"{circuit}\": product \"{product}\" needs {} {basis} purity of {}, but side {side} also carries {} ({:.4} of its {basis} amount), which no cut at these keys removes: it can reach at most {:.6}; draw it from a further cut",
+            if oxide { "an" } else { "a" },
+            short(p),
+            co.join(", "),
+            h_amt / (e_amt + h_amt),
+            e_amt / (e_amt + h_amt)
+        )));
+    }
+    let heaviest_other = components
+        .iter()
+        .filter(|c| !in_side(c))
+        .map(weight)
+        .fold(0.0f64, f64::max)
+        .max(f64::MIN_POSITIVE);
+    let l_mol = l_amt / heaviest_other;
+    let group = (e_mol + h_mol) / (e_mol + h_mol + l_mol);
+    let line = format!(
+        "product \"{product}\" ({basis} purity >= {} of {}): side {side} group purity >= {group:.8}{}",
+        short(p),
+        spec.elements.iter().map(|e| e.symbol()).collect::<Vec<_>>().join("+"),
+        if co.is_empty() {
+            String::new()
+        } else {
+            format!(" (it also carries {}, {:.4} of its {basis} amount)", co.join(", "), h_amt / (e_amt + h_amt))
+        }
+    );
+    Ok((group, line))
 }
 
 fn comp_err(msg: String) -> DesignError {
@@ -232,21 +327,24 @@ pub fn cut_from_circuit(
         )));
     }
 
-    // Products drawn directly from the circuit.
+    // Products drawn directly from the circuit, with their purity specs on either basis.
     let mut spec_a: Option<(Vec<Element>, f64)> = None;
     let mut spec_b: Option<(Vec<Element>, f64)> = None;
+    let mut product_a: Option<(&str, &PuritySpec)> = None;
+    let mut product_b: Option<(&str, &PuritySpec)> = None;
     for p in &fs.products {
         if p.from.node != NodeRef::Circuit(c.id) {
             continue;
         }
         let Some(purity) = &p.purity else { continue };
-        if purity.basis != PurityBasis::Mole {
-            continue;
-        }
         match p.from.kind {
-            PortKind::Raffinate => spec_b = Some((purity.elements.clone(), purity.min)),
+            PortKind::Raffinate => {
+                spec_b = Some((purity.elements.clone(), purity.min));
+                product_b = Some((p.name.as_str(), purity));
+            }
             PortKind::StripLiquor | PortKind::LoadedOrganic => {
-                spec_a = Some((purity.elements.clone(), purity.min))
+                spec_a = Some((purity.elements.clone(), purity.min));
+                product_a = Some((p.name.as_str(), purity));
             }
             _ => {}
         }
@@ -301,26 +399,35 @@ pub fn cut_from_circuit(
         }
         (None, None) => {
             return Err(comp_err(format!(
-                "circuit \"{circuit}\": no product with a mole purity is drawn directly from its raffinate or strip liquor; give the keys and purities"
+                "circuit \"{circuit}\": no product with a purity spec is drawn directly from its raffinate or strip liquor; give the keys and purities"
             )))
         }
     };
-    let purity_a = overrides
-        .purity_a
-        .or(spec_a.as_ref().map(|s| s.1))
-        .ok_or_else(|| {
-            comp_err(format!(
-                "circuit \"{circuit}\": no purity for the organic (A) product; give one"
-            ))
-        })?;
-    let purity_b = overrides
-        .purity_b
-        .or(spec_b.as_ref().map(|s| s.1))
-        .ok_or_else(|| {
-            comp_err(format!(
-                "circuit \"{circuit}\": no purity for the aqueous (B) product; give one"
-            ))
-        })?;
+    // A product's spec is on its own elements, on its basis; the cut controls the group
+    // purity of its side. The product carries the side's other elements too (they leave with
+    // it whatever the cut does), so the group purity the spec asks for is higher than the spec.
+    let mut derived = Vec::new();
+    let mut target =
+        |side_a: bool, product: Option<(&str, &PuritySpec)>| -> Result<Option<f64>, DesignError> {
+            let Some((name, spec)) = product else {
+                return Ok(None);
+            };
+            let t = group_target(&components, key_a, key_b, side_a, name, spec, circuit)?;
+            derived.push(t.1);
+            Ok(Some(t.0))
+        };
+    let derived_a = target(true, product_a)?;
+    let derived_b = target(false, product_b)?;
+    let purity_a = overrides.purity_a.or(derived_a).ok_or_else(|| {
+        comp_err(format!(
+            "circuit \"{circuit}\": no purity for the organic (A) product; give one"
+        ))
+    })?;
+    let purity_b = overrides.purity_b.or(derived_b).ok_or_else(|| {
+        comp_err(format!(
+            "circuit \"{circuit}\": no purity for the aqueous (B) product; give one"
+        ))
+    })?;
 
     let reagents = match (
         &c.organic.saponification,
@@ -356,6 +463,7 @@ pub fn cut_from_circuit(
         },
         feed_rate,
         ignored_elements: ignored,
+        derived_targets: derived,
         feed_stream: overrides.feed.clone(),
     })
 }
@@ -641,10 +749,6 @@ pub fn designed_circuit_toml(
     } else {
         "organic"
     };
-    let _ = writeln!(o, "\n[[product]]");
-    let _ = writeln!(o, "name = \"{}_product\"", design.key_a);
-    let _ = writeln!(o, "from = \"{}.{org_port}\"", c.name);
-    let _ = writeln!(o, "kind = \"{org_kind}\"");
     let group_a: Vec<&str> = design
         .distribution
         .iter()
@@ -657,22 +761,76 @@ pub fn designed_circuit_toml(
         .filter(|d| d.group == crate::cut::Group::B)
         .map(|d| d.name.as_str())
         .collect();
-    let _ = writeln!(
-        o,
-        "purity = {{ {}, min = \"{} %\", basis = \"mole\" }}",
-        purity_elements(&group_a),
-        fmt_num(design.purity_a_spec * 100.0)
-    );
-    let _ = writeln!(o, "\n[[product]]");
-    let _ = writeln!(o, "name = \"{}_raffinate\"", design.key_b);
-    let _ = writeln!(o, "from = \"{}.raffinate\"", c.name);
-    let _ = writeln!(o, "kind = \"aqueous\"");
-    let _ = writeln!(
-        o,
-        "purity = {{ {}, min = \"{} %\", basis = \"mole\" }}",
-        purity_elements(&group_b),
-        fmt_num(design.purity_b_spec * 100.0)
-    );
+    // The flowsheet's own product on each side, with its own spec (name, elements, basis), so
+    // the designed plant is judged by what the chemist asked for; the group purity the design
+    // derived from it is a comment. Without one, the group spec the design reached.
+    let own = |raffinate: bool| {
+        fs.products.iter().find(|p| {
+            p.from.node == NodeRef::Circuit(c.id)
+                && p.purity.is_some()
+                && if raffinate {
+                    p.from.kind == PortKind::Raffinate
+                } else {
+                    matches!(p.from.kind, PortKind::StripLiquor | PortKind::LoadedOrganic)
+                }
+        })
+    };
+    let sides = [
+        (
+            false,
+            format!("{}_product", design.key_a),
+            format!("{}.{org_port}", c.name),
+            org_kind,
+            &group_a,
+            design.purity_a_spec,
+        ),
+        (
+            true,
+            format!("{}_raffinate", design.key_b),
+            format!("{}.raffinate", c.name),
+            "aqueous",
+            &group_b,
+            design.purity_b_spec,
+        ),
+    ];
+    for (raffinate, default_name, from, kind, group, group_purity) in sides {
+        let _ = writeln!(o, "\n[[product]]");
+        match own(raffinate).and_then(|p| p.purity.as_ref().map(|s| (p, s))) {
+            Some((p, spec)) => {
+                let els: Vec<&str> = spec.elements.iter().map(|e| e.symbol()).collect();
+                let _ = writeln!(
+                    o,
+                    "# the design's group purity for this side: {} >= {:.6} % (mole), derived from this spec",
+                    group.join("+"),
+                    group_purity * 100.0
+                );
+                let _ = writeln!(o, "name = \"{}\"", toml_escape(&p.name));
+                let _ = writeln!(o, "from = \"{from}\"");
+                let _ = writeln!(o, "kind = \"{kind}\"");
+                let basis = match spec.basis {
+                    PurityBasis::Mole => "mole",
+                    PurityBasis::OxideMass => "oxide_mass",
+                };
+                let _ = writeln!(
+                    o,
+                    "purity = {{ {}, min = \"{} %\", basis = \"{basis}\" }}",
+                    purity_elements(&els),
+                    fmt_num(spec.min * 100.0)
+                );
+            }
+            None => {
+                let _ = writeln!(o, "name = \"{default_name}\"");
+                let _ = writeln!(o, "from = \"{from}\"");
+                let _ = writeln!(o, "kind = \"{kind}\"");
+                let _ = writeln!(
+                    o,
+                    "purity = {{ {}, min = \"{} %\", basis = \"mole\" }}",
+                    purity_elements(group),
+                    fmt_num(group_purity * 100.0)
+                );
+            }
+        }
+    }
     Some(o)
 }
 
@@ -712,6 +870,12 @@ fn purity_elements(names: &[&str]) -> String {
 }
 
 /// Shortest round-trip decimal of a finite float, always with a decimal point or exponent.
+/// A fraction for a message: at most 8 decimals, no round-off tail (0.999, not 0.9990000000000001).
+fn short(v: f64) -> String {
+    let s = format!("{v:.8}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 fn fmt_num(v: f64) -> String {
     let s = format!("{v}");
     if s.contains('.') || s.contains('e') || s.contains("inf") || s.contains("NaN") {
