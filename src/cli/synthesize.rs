@@ -238,7 +238,12 @@ pub fn run(
     let out = match args.format {
         Format::Text => render_text(&result, given.as_ref()),
         Format::Json => {
-            let doc = serde_json::json!({ "synthesis": result, "train": given });
+            let doc = serde_json::json!({
+                "schema_version": 1,
+                "kind": "synthesize",
+                "synthesis": result,
+                "train": given,
+            });
             let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
             s.push('\n');
             s
