@@ -30,6 +30,7 @@ pub mod flowdiagram;
 pub mod input;
 pub mod mccabe;
 pub mod optimize;
+pub mod overview;
 pub mod plant;
 pub mod simulate;
 
