@@ -419,8 +419,49 @@ fn simulate_section(b: &mut Builder, s: &crate::input::SimView, after_opt: bool)
     let dia = flowdiagram::diagram(s);
     b.fig(
         "flowsheet.svg".into(),
-        "Flowsheet: circuits, streams, recycles and products (also as flowsheet.dot).".into(),
-        dia.to_svg(&s.flowsheet),
+        "Flowsheet: circuits with their stages per section, feeds, units and products; each arrow is a stream with its number, flow and main element (hover for the full composition; fresh solutions, fresh organic and unlinked outlets are in the stream table below and in streams.csv; also as flowsheet.dot).".into(),
+        dia.to_svg_with(&s.flowsheet, &s.streams),
+    );
+    b.h(3, "Streams");
+    b.p("Every stream between nodes, numbered as in the diagram (stage-to-stage streams inside a circuit are in the stage profiles): phase, flow, net acidity and each element; the same table with full precision is streams.csv.");
+    let mut head: Vec<String> = [
+        "stream",
+        "from -> to",
+        "phase",
+        "m3/h",
+        "t/h solids",
+        "acid mol/h",
+        "main",
+    ]
+    .iter()
+    .map(|x| x.to_string())
+    .collect();
+    head.extend(s.elements.iter().map(|e| format!("{e} mol/h")));
+    head.push("recycle".into());
+    let head_ref: Vec<&str> = head.iter().map(String::as_str).collect();
+    b.table(
+        &head_ref,
+        s.streams
+            .iter()
+            .map(|st| {
+                let mut row = vec![
+                    format!("S{}", st.id),
+                    st.name.clone(),
+                    st.phase.clone(),
+                    format!("{:.4}", st.flow_vol_l_per_h / 1000.0),
+                    format!("{:.4}", st.flow_mass_t_per_h),
+                    format!("{:.4}", st.acid_mol_per_h),
+                    flowdiagram::main_element(st).unwrap_or_else(|| "-".into()),
+                ];
+                for e in &s.elements {
+                    row.push(charts::fmt_sig(
+                        st.flow_mol_per_h.get(e).copied().unwrap_or(0.0),
+                    ));
+                }
+                row.push(if st.tear { "tear" } else { "" }.into());
+                row
+            })
+            .collect(),
     );
     b.h(3, "Products");
     if s.products.is_empty() {
@@ -597,32 +638,6 @@ fn simulate_section(b: &mut Builder, s: &crate::input::SimView, after_opt: bool)
                     format!("{:.6e}", m.in_mol_per_h),
                     format!("{:.6e}", m.out_mol_per_h),
                     small(m.relative_error),
-                ]
-            })
-            .collect(),
-    );
-    b.h(3, "Streams");
-    b.p("Streams between nodes (stage-to-stage streams inside a circuit are in the stage profiles); full table with every element in streams.csv.");
-    b.table(
-        &[
-            "stream",
-            "phase",
-            "L/h",
-            "t/h solids",
-            "REY mol/h",
-            "recycle",
-        ],
-        s.streams
-            .iter()
-            .map(|st| {
-                let rey: f64 = st.flow_mol_per_h.values().sum();
-                vec![
-                    st.name.clone(),
-                    st.phase.clone(),
-                    format!("{:.2}", st.flow_vol_l_per_h),
-                    format!("{:.4}", st.flow_mass_t_per_h),
-                    format!("{rey:.4}"),
-                    if st.tear { "tear" } else { "" }.into(),
                 ]
             })
             .collect(),
