@@ -109,10 +109,13 @@ pub struct ProductYear {
     /// Purity of `main` (REO-mass basis).
     pub purity_reo_mass: f64,
     /// Price used, US$/kg of oxide (only when valued).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usd_per_kg: Option<f64>,
     /// Value, US$/year (only when valued).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value_usd_per_year: Option<f64>,
     /// Source of the price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_source: Option<String>,
 }
 
@@ -126,10 +129,13 @@ pub struct ReagentYear {
     /// t per t of REO in all products.
     pub t_per_t_reo: f64,
     /// Price, US$/kg on that basis, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub usd_per_kg: Option<f64>,
     /// Cost, US$/year, when priced.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cost_usd_per_year: Option<f64>,
     /// Source of the price.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_source: Option<String>,
 }
 
@@ -170,6 +176,7 @@ pub struct NotValued {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Costs {
     /// The price set named by the flowsheet (id, name, date), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub price_set: Option<String>,
     /// Products valued, US$/year.
     pub product_value_usd_per_year: f64,
@@ -217,6 +224,7 @@ pub struct CircuitEquipment {
     /// Extractant concentration, mol/L.
     pub extractant_mol_per_l: f64,
     /// Value of the extractant in the inventory, US$ (when priced).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extractant_value_usd: Option<f64>,
 }
 
@@ -406,8 +414,11 @@ fn extractant_price(
     set: Option<&PriceSet>,
     id: &str,
 ) -> Option<(f64, f64, String)> {
+    // molar masses from the formulas: D2EHPA (HDEHP) C16H35O4P, P507 (HEH(EHP), PC88A)
+    // C16H35O3P; other extractants have no formula here and their inventory is not valued
     let mm = match id {
-        "d2ehpa" => sxplan_chem::formula::molar_mass("C16H35O4P"),
+        "d2ehpa" | "d2ehpa_lactic" => sxplan_chem::formula::molar_mass("C16H35O4P"),
+        "p507" => sxplan_chem::formula::molar_mass("C16H35O3P"),
         _ => None,
     };
     if let Some(p) = fs
@@ -427,7 +438,7 @@ fn extractant_price(
             ),
         ));
     }
-    if id != "d2ehpa" {
+    if !matches!(id, "d2ehpa" | "d2ehpa_lactic") {
         return None;
     }
     let rp = set?.reagent(ChemReagent::D2ehpa)?;
