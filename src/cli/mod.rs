@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod budget;
 mod check;
+mod compare;
 mod design;
 pub mod guard;
 mod optimize;
@@ -75,6 +76,8 @@ enum Command {
     Report(report::ReportArgs),
     /// Run a plant flowsheet over mud rates, grades and price sets and compare the plant summaries.
     Scenarios(scenarios::ScenariosArgs),
+    /// Compare saved simulate or optimize results: what changed, with deltas.
+    Compare(compare::CompareArgs),
 }
 
 /// Runs the CLI with `args` (including the program name), writing to `stdout` and `stderr`.
@@ -106,5 +109,6 @@ where
         Command::Optimize(a) => optimize::run(&a, stdout, stderr),
         Command::Report(a) => report::run(&a, &cli.global, stdout, stderr),
         Command::Scenarios(a) => scenarios::run(&a, stdout, stderr),
+        Command::Compare(a) => compare::run(&a, stdout, stderr),
     }
 }

@@ -187,6 +187,16 @@ fn summary_section(b: &mut Builder, ov: &crate::overview::Overview) {
     for w in &ov.warnings {
         b.p(format!("**Warning:** {w}"));
     }
+    if !ov.operating_point.is_empty() {
+        b.h(3, "Operating point");
+        b.table(
+            &["operating variable ([optimize] free)", "value", "unit"],
+            ov.operating_point
+                .iter()
+                .map(|v| vec![v.name.clone(), fmt_sig(v.value), v.unit.clone()])
+                .collect(),
+        );
+    }
     if !ov.specs.is_empty() {
         b.h(3, "Specs");
         b.table(

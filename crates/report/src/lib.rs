@@ -23,6 +23,7 @@
 
 pub mod charts;
 pub mod check;
+pub mod compare;
 pub mod csv;
 pub mod design;
 pub mod doc;
