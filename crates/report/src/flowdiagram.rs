@@ -360,6 +360,11 @@ impl Diagram {
             layers[cols[i]].push(i);
         }
         let mut x = vec![0i32; n];
+        // a layer wider than the page wraps onto further rows, so the drawing stays within
+        // about 1,400 px and shrinks little when it fits the page
+        const MAX_ROW_W: i32 = 1360;
+        let mut row_of = vec![0i32; n];
+        let mut row = -1i32;
         let mut width = 0;
         for (l, layer) in layers.iter_mut().enumerate() {
             if l > 0 {
@@ -380,19 +385,26 @@ impl Diagram {
                 *layer = keyed.into_iter().map(|(_, i)| i).collect();
             }
             let mut cx = 20;
+            row += 1;
             for &i in layer.iter() {
+                if cx > 20 && cx + box_w[i] > MAX_ROW_W {
+                    cx = 20;
+                    row += 1;
+                }
                 x[i] = cx;
+                row_of[i] = row;
                 cx += box_w[i] + GAP_H;
             }
             width = width.max(cx);
         }
-        let y = |i: usize| 70 + cols[i] as i32 * (BOX_H + GAP_V);
+        let n_rows = (row + 1).max(1) as usize;
+        let y = |i: usize| 70 + row_of[i] * (BOX_H + GAP_V);
         let n_back = edges
             .iter()
-            .filter(|(_, e)| cols[e.to] <= cols[e.from])
+            .filter(|(_, e)| row_of[e.to] != row_of[e.from] + 1)
             .count() as i32;
         let w = width + 20 + 10 * n_back;
-        let h = 70 + n_layers as i32 * (BOX_H + GAP_V) + 10;
+        let h = 70 + n_rows as i32 * (BOX_H + GAP_V) + 10;
         let mut o = String::new();
         let _ = write!(
             o,
@@ -410,7 +422,7 @@ impl Diagram {
         let mut k_in = vec![0i32; n];
         let mut k_out = vec![0i32; n];
         let mut back = 0i32;
-        let mut gap_k = vec![0i32; n_layers + 1];
+        let mut gap_k = vec![0i32; n_rows + 1];
         for (((i, e), l), _) in edges.iter().zip(&labels).zip(0..) {
             k_out[e.from] += 1;
             let x0 = x[e.from] + box_w[e.from] * k_out[e.from] / (n_out[e.from] + 1);
@@ -418,12 +430,12 @@ impl Diagram {
             let x1 = x[e.to] + 6 + slot[e.to] * k_in[e.to] + 4;
             k_in[e.to] += 1;
             let y1 = y(e.to);
-            let gl = cols[e.from] + 1;
-            let ym = y0 + 8 + 3 * (gap_k[gl.min(n_layers)] % 8);
-            gap_k[gl.min(n_layers)] += 1;
-            let pts: Vec<(i32, i32)> = if cols[e.to] > cols[e.from] {
+            let gl = (row_of[e.from] as usize + 1).min(n_rows);
+            let ym = y0 + 8 + 3 * (gap_k[gl] % 8);
+            gap_k[gl] += 1;
+            let pts: Vec<(i32, i32)> = if row_of[e.to] > row_of[e.from] {
                 let yt = y1 - 22;
-                if cols[e.to] == cols[e.from] + 1 {
+                if row_of[e.to] == row_of[e.from] + 1 {
                     vec![(x0, y0), (x0, ym), (x1, ym), (x1, y1)]
                 } else {
                     // skip layers along the right margin of the source's layer
