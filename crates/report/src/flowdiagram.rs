@@ -318,12 +318,13 @@ impl Diagram {
         let label_of = |i: usize, e: &DiagramEdge| -> String {
             let id = streams.get(i).map_or(i, |s| s.id);
             let main = streams.get(i).and_then(main_element).unwrap_or_default();
-            format!(
-                "S{id} {} m3/h {main}",
-                fmt_flow(e.flow_vol_l_per_h / 1000.0)
-            )
-            .trim_end()
-            .to_string()
+            let solids = streams.get(i).map_or(0.0, |s| s.flow_mass_t_per_h);
+            let flow = if e.flow_vol_l_per_h <= 0.0 && solids > 0.0 {
+                format!("{} t/h", fmt_flow(solids))
+            } else {
+                format!("{} m3/h", fmt_flow(e.flow_vol_l_per_h / 1000.0))
+            };
+            format!("S{id} {flow} {main}").trim_end().to_string()
         };
         let labels: Vec<String> = edges.iter().map(|(i, e)| label_of(*i, e)).collect();
         const FONT: f64 = 11.0;
@@ -417,7 +418,7 @@ impl Diagram {
         );
         let _ = writeln!(
             o,
-            "<text x=\"20\" y=\"48\" font-size=\"12\">aqueous blue, organic orange, solids grey, dashed: recycle; labels: stream, m3/h, main element (hover for the composition; every stream in the table)</text>"
+            "<text x=\"20\" y=\"48\" font-size=\"12\">aqueous blue, organic orange, solids grey, dashed: recycle; labels: stream, flow, main element (hover for the composition; every stream in the table)</text>"
         );
         let mut k_in = vec![0i32; n];
         let mut k_out = vec![0i32; n];
