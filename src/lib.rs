@@ -24,10 +24,11 @@ pub mod cli;
 
 pub use api::{
     check_grade, check_price_set, circuit_cut, design, flowsheet_schema, graph, is_plant, kremser,
-    load_path, load_sources, load_str, mud_feed, optimize, run_scenario, scale_plant, simulate,
-    simulation_json, with_targets, CutTargets, Design, DesignEvent, DesignSettings, Diagnostic,
-    Error, GraphSummary, Kremser, LoadError, LoadOptions, Loaded, MudFeed, Optimization,
-    OptimizeSettings, RunLimits, Scenario, ScenarioOutcome, SimulateSettings, SourceFile,
+    load_path, load_sources, load_str, mud_feed, optimize, overview, run_scenario, scale_plant,
+    simulate, simulation_json, simulation_json_with_summary, with_targets, CutTargets, Design,
+    DesignEvent, DesignSettings, Diagnostic, Error, GraphSummary, Kremser, LoadError, LoadOptions,
+    Loaded, MudFeed, Optimization, OptimizeSettings, Overview, RunLimits, Scenario,
+    ScenarioOutcome, SimulateSettings, SourceFile,
 };
 
 pub use sxplan_chem as chem;

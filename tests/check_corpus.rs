@@ -334,7 +334,7 @@ fn section_of_table(table: &str) -> u32 {
         "link" => 7,
         "product" => 8,
         "prices" => 9,
-        "optimize" | "solver" => 10,
+        "optimize" | "solver" | "plant" => 10,
         _ => 11, // data
     }
 }

@@ -72,7 +72,7 @@ fn simulate_gives_the_cli_json() {
     assert_eq!(exit, sxplan::cli::Exit::Ok);
     assert_eq!(
         String::from_utf8(out).unwrap(),
-        sxplan::simulation_json(&r) + "\n"
+        sxplan::simulation_json_with_summary(loaded.flowsheet().unwrap(), &r) + "\n"
     );
 }
 

@@ -167,8 +167,22 @@ fn shipped_pr_nd_meets_its_specs_by_moving_the_extraction_ratios() {
         out.contains("simulated at the returned point (sxplan-sim, the simulator `sxplan simulate` runs): converged"),
         "{out}"
     );
+    // the summary opens the output: specs with margins, what limits the plant, costs
+    assert!(out.starts_with("summary: optimized (optimal"), "{out}");
+    for want in [
+        "specs: ",
+        "what limits it:",
+        "costs at ",
+        "equipment and organic inventory:",
+    ] {
+        assert!(out.contains(want), "{want}\n{out}");
+    }
     for spec in ["purity Nd_chloride Nd", "purity Pr_raffinate Pr"] {
-        let line = out.lines().find(|l| l.contains(spec)).unwrap();
+        let line = out
+            .lines()
+            .skip_while(|l| !l.contains("optimize pr-nd:"))
+            .find(|l| l.contains(spec))
+            .unwrap();
         assert!(line.trim_end().ends_with("ok"), "{line}");
     }
     let text = std::fs::read_to_string(dir.join("pr-nd.optimized.toml")).unwrap();

@@ -24,6 +24,7 @@ fn sim_input(name: &str) -> ReportInput {
     ReportInput::from_sim(&r)
         .unwrap()
         .with_provenance(&fs.data_used)
+        .with_summary(sxplan_report::overview::overview(&fs, &r, None))
 }
 
 /// The flagship's report input (708 stages), simulated once per test run.
@@ -406,4 +407,68 @@ fn multicomponent_design_is_drawn_as_the_key_group_pseudo_binary() {
         texts.iter().any(|t| t.contains("Pr+Nd in aqueous")),
         "{texts:?}"
     );
+}
+
+/// The flowsheet diagram of every shipped flowsheet fits the page (viewBox, max-width), shows
+/// every circuit and product, gives every drawn stream a hover title, and no text overlaps
+/// another (boxes estimated from the font size: 0.62 em per character, ascent 0.8 em).
+#[test]
+fn flowsheet_diagram_fits_and_no_text_overlaps() {
+    for (fs, input) in shipped() {
+        let files = write_report_files(&input);
+        let svg = file(&files, "flowsheet.svg");
+        let doc = roxmltree::Document::parse(svg).unwrap();
+        let root_el = doc.root_element();
+        assert!(root_el.attribute("viewBox").is_some(), "{fs}: no viewBox");
+        assert!(
+            root_el
+                .attribute("style")
+                .unwrap_or("")
+                .contains("max-width:100%"),
+            "{fs}: does not shrink to the page"
+        );
+        let mut boxes: Vec<(f64, f64, f64, f64, String)> = Vec::new();
+        for t in doc.descendants().filter(|n| n.has_tag_name("text")) {
+            let text: String = t
+                .children()
+                .filter(|c| c.is_text())
+                .filter_map(|c| c.text())
+                .collect();
+            let num = |a: &str| t.attribute(a).and_then(|v| v.parse::<f64>().ok()).unwrap();
+            let (x, y, size) = (num("x"), num("y"), num("font-size"));
+            let w = text.chars().count() as f64 * size * 0.62;
+            boxes.push((x, y - 0.8 * size, x + w, y + 0.2 * size, text));
+        }
+        for (i, a) in boxes.iter().enumerate() {
+            for b in &boxes[i + 1..] {
+                let overlap = a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3;
+                assert!(!overlap, "{fs}: text {:?} overlaps {:?}", a.4, b.4);
+            }
+        }
+        let texts: Vec<&str> = boxes.iter().map(|b| b.4.as_str()).collect();
+        let sim = input.sim.as_ref().unwrap();
+        for c in &sim.circuits {
+            assert!(texts.contains(&c.name.as_str()), "{fs}: circuit {}", c.name);
+        }
+        for p in &sim.products {
+            let label = format!("product {}", p.id);
+            assert!(texts.contains(&label.as_str()), "{fs}: {label}");
+        }
+        let titled = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("g"))
+            .filter(|g| g.children().any(|c| c.has_tag_name("title")))
+            .count();
+        let labels = texts
+            .iter()
+            .filter(|t| {
+                t.strip_prefix('S')
+                    .is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()))
+            })
+            .count();
+        assert!(
+            titled > 0 && titled == labels,
+            "{fs}: {titled} titled streams, {labels} labels"
+        );
+    }
 }

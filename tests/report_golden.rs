@@ -40,8 +40,20 @@ fn markdown_report_of_pr_nd_simulation() {
     let r = sxplan_sim::simulate(&fs, &sxplan_sim::SimOptions::default()).unwrap();
     let input = sxplan_report::ReportInput::from_sim(&r)
         .unwrap()
-        .with_provenance(&fs.data_used);
-    expect("pr-nd.simulate.md", &sxplan_report::markdown_report(&input));
+        .with_provenance(&fs.data_used)
+        .with_summary(sxplan_report::overview::overview(&fs, &r, None));
+    let md = sxplan_report::markdown_report(&input);
+    // the top of the report whatever the golden holds: specs, annual figures, costs, equipment
+    for want in [
+        "## Summary",
+        "Specs: **1 of 2 met**",
+        "### The plant per year",
+        "### Costs and margin",
+        "### Equipment and organic inventory",
+    ] {
+        assert!(md.contains(want), "{want}\n{md}");
+    }
+    expect("pr-nd.simulate.md", &md);
 }
 
 #[test]

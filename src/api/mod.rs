@@ -21,6 +21,7 @@ use sxplan_model::{
     Severity, Source,
 };
 use sxplan_opt::{Backend, OptStatus, OptimizeOptions, OptimizeResult};
+pub use sxplan_report::overview::Overview;
 pub use sxplan_report::plant::{PlantOptions, PlantSummary};
 use sxplan_sim::{Algorithm, Budget, Deadline, ProgressFn, SimOptions, SimResult};
 
@@ -370,12 +371,19 @@ pub struct Optimization {
     pub at_optimum: Option<Result<SimResult, String>>,
     /// The plant summary at the optimized point (plant flowsheets, when it was simulated).
     pub plant: Option<PlantSummary>,
+    /// The top of the report at the optimized point (when it was simulated): specs, annual
+    /// figures, binding limits, costs, equipment ([`overview`]).
+    pub summary: Option<Overview>,
 }
 
 impl Optimization {
     /// The versioned `sxplan optimize --format json` document.
     pub fn to_json(&self) -> String {
-        sxplan_report::optimize::render_json(&self.result.flowsheet.name, &self.result)
+        sxplan_report::optimize::render_json_with_summary(
+            &self.result.flowsheet.name,
+            &self.result,
+            self.summary.as_ref(),
+        )
     }
 }
 
@@ -427,6 +435,10 @@ pub fn optimize(
         )),
         _ => None,
     };
+    let summary = match &at_optimum {
+        Some(Ok(sim)) => Some(overview(&result.flowsheet, sim, Some(&result))),
+        _ => None,
+    };
     Ok(Optimization {
         written_point,
         written_point_s,
@@ -434,6 +446,7 @@ pub fn optimize(
         optimized_toml,
         at_optimum,
         plant,
+        summary,
     })
 }
 
@@ -823,7 +836,8 @@ pub fn run_scenario(
     Ok(ScenarioOutcome { status, summary })
 }
 
-/// The versioned `sxplan simulate --format json` document of `result`.
+/// The versioned simulate document of `result` without the report's `summary` (which needs
+/// the flowsheet: [`simulation_json_with_summary`] is what the CLI prints).
 pub fn simulation_json(result: &SimResult) -> String {
     sxplan_report::simulate::to_json(result)
 }
@@ -887,4 +901,18 @@ pub fn synthesize(spec: &SynthesisSpec) -> Result<Synthesis, Error> {
 /// A train written in bracket notation, costed like [`synthesize`]'s (a plant's own sequence).
 pub fn synthesis_train(spec: &SynthesisSpec, notation: &str) -> Result<SynthTrain, Error> {
     Ok(sxplan_design::synthesis::evaluate(spec, notation)?)
+}
+
+/// The top of every report: status, specs with pass/fail and margin, annual figures, binding
+/// limits, costs with their price sources, mixer-settler sizing and organic inventory. Pass
+/// the flowsheet at the simulated point (`OptimizeResult::flowsheet` after an optimization).
+pub fn overview(fs: &Flowsheet, sim: &SimResult, opt: Option<&OptimizeResult>) -> Overview {
+    sxplan_report::overview::overview(fs, sim, opt)
+}
+
+/// [`simulation_json`] with the overview of [`overview`] as its last field `summary`: the
+/// JSON `sxplan simulate --format json` prints (docs/simulate-json.md).
+pub fn simulation_json_with_summary(fs: &Flowsheet, result: &SimResult) -> String {
+    let summary = overview(fs, result, None);
+    sxplan_report::simulate::to_json_with_summary(result, Some(&summary))
 }

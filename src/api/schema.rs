@@ -196,6 +196,7 @@ fn schema_value() -> Value {
         "optimize": table("[optimize]", "## 10.", keys::OPTIMIZE, &[("free", one_or_many("free"))]),
         "free": table("[optimize] free", "## 10.", keys::FREE, &[]),
         "solver": table("[solver]", "### `[solver]`", keys::SOLVER, &[]),
+        "plant": table("[plant]", "### `[plant]`", keys::PLANT, &[]),
         "data": table("[data]", "## 11.", keys::DATA, &[("override", one_or_many("override"))]),
         "override": table("[[data.override]]", "## 11.", keys::OVERRIDE, &[]),
     });
@@ -216,6 +217,7 @@ fn schema_value() -> Value {
             ("prices", reference("prices")),
             ("optimize", reference("optimize")),
             ("solver", reference("solver")),
+            ("plant", reference("plant")),
             ("data", reference("data")),
         ],
     );

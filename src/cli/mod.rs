@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod budget;
 mod check;
+mod compare;
 mod design;
 pub mod guard;
 mod optimize;
@@ -78,6 +79,8 @@ enum Command {
     Scenarios(scenarios::ScenariosArgs),
     /// Choose the order of cuts that splits a mixed feed into its products, ranked by stages or reagent.
     Synthesize(synthesize::SynthesizeArgs),
+    /// Compare saved simulate or optimize results: what changed, with deltas.
+    Compare(compare::CompareArgs),
 }
 
 /// Runs the CLI with `args` (including the program name), writing to `stdout` and `stderr`.
@@ -110,5 +113,6 @@ where
         Command::Report(a) => report::run(&a, &cli.global, stdout, stderr),
         Command::Scenarios(a) => scenarios::run(&a, stdout, stderr),
         Command::Synthesize(a) => synthesize::run(&a, &cli.global, stdout, stderr),
+        Command::Compare(a) => compare::run(&a, stdout, stderr),
     }
 }

@@ -127,8 +127,9 @@ pub fn run(args: &OptimizeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
         clock: Some(clock),
         // the written operating point, simulated by the product simulator
         simulate_written_point: plant && text,
+        // the summary at the top of every report (specs, annual figures, costs, equipment),
         // the plant summary, and the report's profiles at the optimized point
-        simulate_optimum: plant || dir.is_some(),
+        simulate_optimum: true,
     };
     let spinner = Progress::spinner(global, "optimize");
     spinner.message("successive LP");
@@ -201,9 +202,16 @@ pub fn run(args: &OptimizeArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) 
             ),
         );
     }
-    let out = match args.format {
-        Format::Text => sxplan_report::optimize::render_text(&fs.name, result),
-        Format::Json => sxplan_report::optimize::render_json(&fs.name, result),
+    let out = match (args.format, &run.summary) {
+        (Format::Text, Some(s)) => format!(
+            "{}\n{}",
+            sxplan_report::overview::render_text(s),
+            sxplan_report::optimize::render_text(&fs.name, result)
+        ),
+        (Format::Text, None) => sxplan_report::optimize::render_text(&fs.name, result),
+        (Format::Json, s) => {
+            sxplan_report::optimize::render_json_with_summary(&fs.name, result, s.as_ref())
+        }
     };
     let _ = write!(stdout, "{out}");
     let optimal = result.status == OptStatus::Optimal;
@@ -295,11 +303,14 @@ fn write_report(
     }
     files.push((
         "result.json".to_string(),
-        sxplan_report::optimize::render_json(&fs.name, result),
+        sxplan_report::optimize::render_json_with_summary(&fs.name, result, run.summary.as_ref()),
     ));
     match sxplan_report::ReportInput::from_optimize(&fs.name, result, sim) {
         Ok(input) => {
-            let input = input.with_provenance(&fs.data_used);
+            let mut input = input.with_provenance(&fs.data_used);
+            if let Some(s) = &run.summary {
+                input = input.with_summary(s.clone());
+            }
             files.extend(sxplan_report::write_report_files(&input));
         }
         Err(e) => {

@@ -138,10 +138,16 @@ pub fn run(
             ),
         );
     }
+    // the top of every report: specs, annual figures, costs, equipment (docs/simulate-json.md)
+    let summary = api::overview(flowsheet, &result, None);
     let text = match args.format {
-        SimulateFormat::Text => render::to_text(&result),
+        SimulateFormat::Text => format!(
+            "{}\n{}",
+            sxplan_report::overview::render_text(&summary),
+            render::to_text(&result)
+        ),
         SimulateFormat::Json => {
-            let mut j = render::to_json(&result);
+            let mut j = render::to_json_with_summary(&result, Some(&summary));
             j.push('\n');
             j
         }
@@ -160,7 +166,9 @@ pub fn run(
     }
     if let (Some(dir), true) = (&args.out, converged) {
         let input = match sxplan_report::ReportInput::from_sim(&result) {
-            Ok(i) => i.with_provenance(&flowsheet.data_used),
+            Ok(i) => i
+                .with_provenance(&flowsheet.data_used)
+                .with_summary(summary.clone()),
             Err(e) => {
                 let _ = writeln!(stderr, "error: {name}: {e}");
                 return Exit::Failure;
@@ -169,7 +177,7 @@ pub fn run(
         let mut files = sxplan_report::write_report_files(&input);
         files.push((
             "result.json".to_string(),
-            api::simulation_json(&result) + "\n",
+            render::to_json_with_summary(&result, Some(&summary)) + "\n",
         ));
         if let Err(e) = super::output::write_report_dir(dir, &files) {
             let _ = writeln!(stderr, "error: {e}");

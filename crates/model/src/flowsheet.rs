@@ -121,6 +121,9 @@ pub struct Flowsheet {
     /// The run budget of simulate, design and optimize (`[solver]`); unset values take the
     /// defaults of the run (or the command line's).
     pub solver: SolverSettings,
+    /// Annual operating hours and the equipment-sizing basis of the reports (`[plant]`);
+    /// unset values take the documented defaults of `sxplan_report::overview`.
+    pub plant: PlantSettings,
     /// Every datum the flowsheet relies on, built-in or user-supplied, with its provenance.
     pub data_used: Vec<DataUse>,
     /// Overrides of built-in reference data (mud composition, leach recoveries...), applied
@@ -1090,6 +1093,25 @@ pub struct SolverSettings {
     pub time_limit_s: Option<f64>,
     /// Iteration budget (`max_iterations = 1000000`; see `sxplan_sim::Budget`).
     pub max_iterations: Option<usize>,
+}
+
+/// The `[plant]` table: operating hours per year (for annual figures) and the basis of the
+/// mixer-settler sizing and organic inventory shown in every report. Each value is optional;
+/// the report states the default it used instead, with its source and quality tag.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct PlantSettings {
+    /// Operating hours per year, h (`operating_hours = "8000 h"`).
+    pub operating_hours: Option<f64>,
+    /// Mixer residence time of the combined phases, h (`mixer_residence_time = "3 min"`).
+    pub mixer_residence_time: Option<f64>,
+    /// Specific settling rate, m3 of combined phases per m2 of settler area per hour
+    /// (`settling_rate = 3.0`).
+    pub settling_rate: Option<f64>,
+    /// Depth of the organic layer in a settler, m (`settler_organic_depth = 0.3`).
+    pub settler_organic_depth: Option<f64>,
+    /// Organic held in launders, pipework and tanks, as a fraction of the organic in the
+    /// mixers and settlers (`pipework_allowance = "10 %"`).
+    pub pipework_allowance: Option<f64>,
 }
 
 /// Provenance of one datum the flowsheet uses.

@@ -19,6 +19,7 @@ pub const TOP: &[&str] = &[
     "prices",
     "optimize",
     "solver",
+    "plant",
     "data",
 ];
 
@@ -158,6 +159,15 @@ pub const OPTIMIZE: &[&str] = &["objective", "free", "max_passes"];
 /// `[solver]`: the run budget of simulate, design and optimize.
 pub const SOLVER: &[&str] = &["time_limit", "max_iterations"];
 
+/// `[plant]`: operating hours per year and the equipment-sizing basis of the reports.
+pub const PLANT: &[&str] = &[
+    "operating_hours",
+    "mixer_residence_time",
+    "settling_rate",
+    "settler_organic_depth",
+    "pipework_allowance",
+];
+
 /// One entry of `free`.
 pub const FREE: &[&str] = &["var", "of", "min", "max"];
 
@@ -201,6 +211,7 @@ pub const ALL: &[(&str, &[&str])] = &[
     ("[prices] oxide price", PRICE),
     ("[optimize]", OPTIMIZE),
     ("[solver]", SOLVER),
+    ("[plant]", PLANT),
     ("[optimize] free", FREE),
     ("[data]", DATA),
     ("[[data.override]]", OVERRIDE),

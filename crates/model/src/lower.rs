@@ -834,6 +834,7 @@ pub(crate) fn lower(cx: &mut Cx<'_>, doc: &RawDoc) -> Option<Flowsheet> {
             None
         },
         solver: doc.solver,
+        plant: doc.plant,
         data_used,
         data_overrides: doc.overrides.clone(),
     };

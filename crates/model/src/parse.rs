@@ -93,6 +93,7 @@ pub(crate) struct RawDoc {
     pub prices: Option<Prices>,
     pub optimize: Option<RawOptimize>,
     pub solver: SolverSettings,
+    pub plant: crate::flowsheet::PlantSettings,
     pub overrides: Vec<DataOverride>,
     pub data_used: Vec<DataUse>,
     /// Every node name declared, even by entries that failed to parse (to avoid cascades).
@@ -300,6 +301,7 @@ pub(crate) fn parse_doc(cx: &mut Cx<'_>, root: &Tbl<'_, '_>) -> Option<RawDoc> {
         prices: None,
         optimize: None,
         solver: SolverSettings::default(),
+        plant: Default::default(),
         overrides: Vec::new(),
         data_used: Vec::new(),
         declared: Vec::new(),
@@ -418,6 +420,11 @@ pub(crate) fn parse_doc(cx: &mut Cx<'_>, root: &Tbl<'_, '_>) -> Option<RawDoc> {
     if let Some(v) = root.get("solver") {
         if let Some(t) = as_table(cx, v, "`solver`") {
             doc.solver = parse_solver(cx, &t);
+        }
+    }
+    if let Some(v) = root.get("plant") {
+        if let Some(t) = as_table(cx, v, "`plant`") {
+            doc.plant = parse_plant(cx, &t);
         }
     }
     if let Some(v) = root.get("data") {
@@ -2283,6 +2290,66 @@ fn parse_solver(cx: &mut Cx<'_>, t: &Tbl<'_, '_>) -> SolverSettings {
     SolverSettings {
         time_limit_s,
         max_iterations,
+    }
+}
+
+/// `[plant]`: operating hours per year (a time, at most a leap year's 8,784 h) and the
+/// equipment-sizing basis (residence time, settling rate in m3/(m2 h), organic depth in m,
+/// pipework allowance as a fraction).
+fn parse_plant(cx: &mut Cx<'_>, t: &Tbl<'_, '_>) -> crate::flowsheet::PlantSettings {
+    t.check_keys(cx, keys::PLANT);
+    let operating_hours = t.get("operating_hours").and_then(|v| {
+        let h = quantity(
+            cx,
+            v,
+            "`plant.operating_hours`",
+            Dimension::Time,
+            Range01::Pos,
+        )?;
+        if h > 8784.0 {
+            cx.error(
+                codes::OUT_OF_RANGE,
+                format!("`plant.operating_hours`: {h} h is more than a year (8,784 h)"),
+                v.span(),
+                Some("operating hours are per year: write e.g. \"8000 h\"".into()),
+            );
+            return None;
+        }
+        Some(h)
+    });
+    let mixer_residence_time =
+        opt_quantity(cx, t, "mixer_residence_time", Dimension::Time, Range01::Pos);
+    let settling_rate = t.get("settling_rate").and_then(|v| {
+        quantity(
+            cx,
+            v,
+            "`plant.settling_rate` (m3/(m2 h))",
+            Dimension::Dimensionless,
+            Range01::Pos,
+        )
+    });
+    let settler_organic_depth = t.get("settler_organic_depth").and_then(|v| {
+        quantity(
+            cx,
+            v,
+            "`plant.settler_organic_depth` (m)",
+            Dimension::Dimensionless,
+            Range01::Pos,
+        )
+    });
+    let pipework_allowance = opt_quantity(
+        cx,
+        t,
+        "pipework_allowance",
+        Dimension::Fraction,
+        Range01::Fraction,
+    );
+    crate::flowsheet::PlantSettings {
+        operating_hours,
+        mixer_residence_time,
+        settling_rate,
+        settler_organic_depth,
+        pipework_allowance,
     }
 }
 

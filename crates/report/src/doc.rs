@@ -128,6 +128,9 @@ pub fn build(input: &ReportInput) -> Report {
         if parts.is_empty() { "nothing".to_string() } else { parts.join(", ") }
     ));
     let mut dot = None;
+    if let Some(ov) = &input.summary {
+        summary_section(&mut b, ov);
+    }
     if let Some(o) = &input.opt {
         optimize_section(&mut b, o);
     }
@@ -165,6 +168,240 @@ pub fn build(input: &ReportInput) -> Report {
     }
 }
 
+/// The top of the report: status, specs, annual figures, what limits the plant, costs,
+/// equipment and organic inventory ([`crate::overview`]).
+fn summary_section(b: &mut Builder, ov: &crate::overview::Overview) {
+    use crate::overview::{fmt_basis, spec_value, usd, usd_or};
+    b.h(2, "Summary");
+    let h = &ov.operating_hours;
+    let passed = ov.specs.iter().filter(|s| s.pass).count();
+    b.p(format!(
+        "Basis: {}; simulation **{}**. Specs: **{passed} of {} met**. Annual figures at {:.0} h/year ({}: {}).",
+        ov.basis,
+        ov.status,
+        ov.specs.len(),
+        h.value,
+        h.quality,
+        h.source
+    ));
+    for w in &ov.warnings {
+        b.p(format!("**Warning:** {w}"));
+    }
+    if !ov.operating_point.is_empty() {
+        b.h(3, "Operating point");
+        b.table(
+            &["operating variable ([optimize] free)", "value", "unit"],
+            ov.operating_point
+                .iter()
+                .map(|v| vec![v.name.clone(), fmt_sig(v.value), v.unit.clone()])
+                .collect(),
+        );
+    }
+    if !ov.specs.is_empty() {
+        b.h(3, "Specs");
+        b.table(
+            &["spec", "result", "value", "limit", "margin"],
+            ov.specs
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.name.clone(),
+                        if s.pass { "pass" } else { "FAIL" }.into(),
+                        spec_value(s.value, &s.unit),
+                        spec_value(s.limit, &s.unit),
+                        spec_value(s.margin, &s.unit),
+                    ]
+                })
+                .collect(),
+        );
+    }
+    if !ov.products.is_empty() || !ov.reagents.is_empty() {
+        b.h(3, "The plant per year");
+        b.p(format!(
+            "{:.3} t REO/year in all products.",
+            ov.reo_t_per_year
+        ));
+        b.table(
+            &[
+                "product",
+                "main",
+                "t REO/year",
+                "purity (REO mass) %",
+                "US$/kg",
+                "US$/year",
+            ],
+            ov.products
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.name.clone(),
+                        p.main.clone(),
+                        format!("{:.3}", p.reo_t_per_year),
+                        format!("{:.4}", p.purity_reo_mass * 100.0),
+                        p.usd_per_kg.map_or("-".into(), |x| format!("{x:.2}")),
+                        usd_or(p.value_usd_per_year),
+                    ]
+                })
+                .collect(),
+        );
+        b.table(
+            &["reagent", "t/year", "t per t REO", "US$/kg", "US$/year"],
+            ov.reagents
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.reagent.clone(),
+                        format!("{:.3}", r.t_per_year),
+                        format!("{:.3}", r.t_per_t_reo),
+                        r.usd_per_kg.map_or("-".into(), |x| format!("{x:.4}")),
+                        usd_or(r.cost_usd_per_year),
+                    ]
+                })
+                .collect(),
+        );
+    }
+    b.h(3, "What limits it");
+    if ov.binding.is_empty() {
+        b.p(if ov.basis == "simulated" {
+            "Not optimized: `sxplan optimize` ranks the binding limits by their shadow prices."
+        } else {
+            "No limit binds at the optimum."
+        });
+    } else {
+        b.table(
+            &["rank", "binding limit", "shadow price", "unit"],
+            ov.binding
+                .iter()
+                .map(|x| {
+                    vec![
+                        x.rank.to_string(),
+                        x.constraint.clone(),
+                        fmt_sig(x.value),
+                        x.unit.clone(),
+                    ]
+                })
+                .collect(),
+        );
+    }
+    let c = &ov.costs;
+    if !ov.products.is_empty() || !ov.reagents.is_empty() {
+        b.h(3, "Costs and margin");
+        let mut rows = vec![
+            vec![
+                "product value".to_string(),
+                usd(c.product_value_usd_per_year),
+            ],
+            vec![
+                "reagent cost".to_string(),
+                usd(-c.reagent_cost_usd_per_year),
+            ],
+        ];
+        if c.operating_cost_usd_per_year != 0.0 {
+            rows.push(vec![
+                "other operating cost".into(),
+                usd(-c.operating_cost_usd_per_year),
+            ]);
+        }
+        rows.push(vec!["margin".into(), usd(c.margin_usd_per_year)]);
+        for a in &c.by_area {
+            let un = if a.unpriced.is_empty() {
+                String::new()
+            } else {
+                format!(" (not valued: {})", a.unpriced.join(", "))
+            };
+            rows.push(vec![
+                format!("reagents of {}{un}", a.area),
+                usd(-a.cost_usd_per_year),
+            ]);
+        }
+        b.p(format!(
+            "At {}, US$/year; no capital, labour, energy or tailings cost.{}",
+            c.price_set.as_deref().unwrap_or("the flowsheet's prices"),
+            if c.not_valued.is_empty() {
+                ""
+            } else {
+                " The totals leave out everything not valued (listed below): the margin is incomplete."
+            }
+        ));
+        b.table(&["item", "US$/year"], rows);
+        if !c.not_valued.is_empty() {
+            b.table(
+                &["not valued", "why"],
+                c.not_valued
+                    .iter()
+                    .map(|n| vec![n.item.clone(), n.reason.clone()])
+                    .collect(),
+            );
+        }
+        if !c.price_sources.is_empty() {
+            b.table(
+                &["price source"],
+                c.price_sources.iter().map(|s| vec![s.clone()]).collect(),
+            );
+        }
+    }
+    let e = &ov.equipment;
+    if !e.circuits.is_empty() {
+        b.h(3, "Equipment and organic inventory");
+        b.p(format!(
+            "Plant: mixers {:.3} m3, settlers {:.3} m2, organic inventory **{:.3} m3**, priced extractant in it {} US$. Each stage is sized on the phase flows leaving it: mixer volume = (Q_aq + Q_org) x residence time, settler area = (Q_aq + Q_org) / specific settling rate, organic = settler area x organic depth + the organic share of the mixer, plus the pipework allowance.",
+            e.mixer_m3, e.settler_m2, e.organic_m3, usd(e.extractant_value_usd)
+        ));
+        b.table(
+            &["basis", "value", "unit", "quality", "source"],
+            e.basis
+                .iter()
+                .map(|d| {
+                    vec![
+                        d.name.clone(),
+                        fmt_basis(d.value),
+                        d.unit.clone(),
+                        d.quality.clone(),
+                        d.source.clone(),
+                    ]
+                })
+                .collect(),
+        );
+        b.table(
+            &[
+                "circuit",
+                "stages",
+                "largest stage m3/h",
+                "its mixer m3",
+                "its settler m2",
+                "mixers m3",
+                "settlers m2",
+                "organic m3 (settlers + mixers + pipework)",
+                "extractant",
+                "extractant value US$",
+            ],
+            e.circuits
+                .iter()
+                .map(|x| {
+                    vec![
+                        x.circuit.clone(),
+                        x.stages.to_string(),
+                        format!("{:.3}", x.max_stage_flow_m3_per_h),
+                        format!("{:.3}", x.max_mixer_m3),
+                        format!("{:.3}", x.max_settler_m2),
+                        format!("{:.3}", x.mixer_m3),
+                        format!("{:.3}", x.settler_m2),
+                        format!(
+                            "{:.3} ({:.3} + {:.3} + {:.3})",
+                            x.organic_m3,
+                            x.organic_settlers_m3,
+                            x.organic_mixers_m3,
+                            x.organic_pipework_m3
+                        ),
+                        format!("{} {:.3} mol/L", x.extractant, x.extractant_mol_per_l),
+                        usd_or(x.extractant_value_usd),
+                    ]
+                })
+                .collect(),
+        );
+    }
+}
+
 fn simulate_section(b: &mut Builder, s: &crate::input::SimView, after_opt: bool) -> String {
     b.h(
         2,
@@ -192,8 +429,49 @@ fn simulate_section(b: &mut Builder, s: &crate::input::SimView, after_opt: bool)
     let dia = flowdiagram::diagram(s);
     b.fig(
         "flowsheet.svg".into(),
-        "Flowsheet: circuits, streams, recycles and products (also as flowsheet.dot).".into(),
-        dia.to_svg(&s.flowsheet),
+        "Flowsheet: circuits with their stages per section, feeds, units and products; each arrow is a stream with its number, flow and main element (hover for the full composition; fresh solutions, fresh organic and unlinked outlets are in the stream table below and in streams.csv; also as flowsheet.dot).".into(),
+        dia.to_svg_with(&s.flowsheet, &s.streams),
+    );
+    b.h(3, "Streams");
+    b.p("Every stream between nodes, numbered as in the diagram (stage-to-stage streams inside a circuit are in the stage profiles): phase, flow, net acidity and each element; the same table with full precision is streams.csv.");
+    let mut head: Vec<String> = [
+        "stream",
+        "from -> to",
+        "phase",
+        "m3/h",
+        "t/h solids",
+        "acid mol/h",
+        "main",
+    ]
+    .iter()
+    .map(|x| x.to_string())
+    .collect();
+    head.extend(s.elements.iter().map(|e| format!("{e} mol/h")));
+    head.push("recycle".into());
+    let head_ref: Vec<&str> = head.iter().map(String::as_str).collect();
+    b.table(
+        &head_ref,
+        s.streams
+            .iter()
+            .map(|st| {
+                let mut row = vec![
+                    format!("S{}", st.id),
+                    st.name.clone(),
+                    st.phase.clone(),
+                    format!("{:.4}", st.flow_vol_l_per_h / 1000.0),
+                    format!("{:.4}", st.flow_mass_t_per_h),
+                    format!("{:.4}", st.acid_mol_per_h),
+                    flowdiagram::main_element(st).unwrap_or_else(|| "-".into()),
+                ];
+                for e in &s.elements {
+                    row.push(charts::fmt_sig(
+                        st.flow_mol_per_h.get(e).copied().unwrap_or(0.0),
+                    ));
+                }
+                row.push(if st.tear { "tear" } else { "" }.into());
+                row
+            })
+            .collect(),
     );
     b.h(3, "Products");
     if s.products.is_empty() {
@@ -370,32 +648,6 @@ fn simulate_section(b: &mut Builder, s: &crate::input::SimView, after_opt: bool)
                     format!("{:.6e}", m.in_mol_per_h),
                     format!("{:.6e}", m.out_mol_per_h),
                     small(m.relative_error),
-                ]
-            })
-            .collect(),
-    );
-    b.h(3, "Streams");
-    b.p("Streams between nodes (stage-to-stage streams inside a circuit are in the stage profiles); full table with every element in streams.csv.");
-    b.table(
-        &[
-            "stream",
-            "phase",
-            "L/h",
-            "t/h solids",
-            "REY mol/h",
-            "recycle",
-        ],
-        s.streams
-            .iter()
-            .map(|st| {
-                let rey: f64 = st.flow_mol_per_h.values().sum();
-                vec![
-                    st.name.clone(),
-                    st.phase.clone(),
-                    format!("{:.2}", st.flow_vol_l_per_h),
-                    format!("{:.4}", st.flow_mass_t_per_h),
-                    format!("{rey:.4}"),
-                    if st.tear { "tear" } else { "" }.into(),
                 ]
             })
             .collect(),

@@ -12,10 +12,9 @@
 //! graph layout; Graphviz users can render `flowsheet.dot` instead).
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
-use plotters::prelude::*;
-
-use crate::charts::{phase_color, render};
+use crate::charts::phase_color;
 use crate::input::SimView;
 
 /// Kind of a diagram node.
@@ -129,6 +128,22 @@ pub fn diagram(sim: &SimView) -> Diagram {
         .iter()
         .map(|c| (c.name.clone(), c.stages.len()))
         .collect();
+    // stages per section, in order: "24 extraction + 21 scrub + 6 strip"
+    let sections: BTreeMap<String, String> = sim
+        .circuits
+        .iter()
+        .map(|c| {
+            let mut runs: Vec<(String, usize)> = Vec::new();
+            for st in &c.stages {
+                match runs.last_mut() {
+                    Some((k, m)) if *k == st.section => *m += 1,
+                    _ => runs.push((st.section.clone(), 1)),
+                }
+            }
+            let parts: Vec<String> = runs.iter().map(|(k, m)| format!("{m} {k}")).collect();
+            (c.name.clone(), parts.join(" + "))
+        })
+        .collect();
     let mut d = Diagram::default();
     let mut index: BTreeMap<String, usize> = BTreeMap::new();
     let mut node_of = |d: &mut Diagram, name: &str| -> (usize, Option<String>) {
@@ -137,7 +152,11 @@ pub fn diagram(sim: &SimView) -> Diagram {
         let i = *index.entry(key).or_insert_with(|| {
             let detail = match kind {
                 DiagramNodeKind::Circuit => {
-                    format!("{} stages", circuits.get(&label).copied().unwrap_or(0))
+                    let n = circuits.get(&label).copied().unwrap_or(0);
+                    match sections.get(&label) {
+                        Some(p) if !p.is_empty() => format!("{n} stages: {p}"),
+                        _ => format!("{n} stages"),
+                    }
                 }
                 _ => String::new(),
             };
@@ -271,217 +290,291 @@ impl Diagram {
         o
     }
 
-    /// The diagram as SVG.
+    /// The diagram as SVG, laid out top to bottom (one layer per [`Diagram::columns`]) so a
+    /// long train fits the page width: circuits as blocks with their stage counts per section,
+    /// feeds, units, products; fresh solutions and unlinked outlets are left to the stream
+    /// table (`streams.csv`) to keep the drawing readable. Every arrow carries its stream
+    /// number, flow and main element, and a `<title>` with its full composition (shown on
+    /// hover). `viewBox` and `max-width:100%` let it shrink to the page.
     pub fn to_svg(&self, title: &str) -> String {
-        // wide enough for the longest label (about 8.5 px per character at plotters size 15,
-        // which its SVG backend writes as 12 px)
-        let longest = self
-            .nodes
-            .iter()
-            .map(|n| n.label.chars().count())
-            .max()
-            .unwrap_or(0);
-        let box_w_px = (17 * longest as i32 / 2 + 14).clamp(150, 250);
-        let max_chars = ((box_w_px - 14) * 2 / 17) as usize;
-        let col_w = box_w_px + 55;
-        let cols = self.columns();
-        // boxes tall enough for their ports (one arrow every 14 px on a side)
-        let mut ports = vec![(0i32, 0i32); self.nodes.len()];
-        for ed in &self.edges {
-            ports[ed.from].1 += 1;
-            ports[ed.to].0 += 1;
-        }
-        let hgt: Vec<i32> = ports
-            .iter()
-            .map(|p| (14 * (p.0.max(p.1) + 1)).max(46))
-            .collect();
-        let n_cols = cols.iter().copied().max().map_or(1, |m| m + 1);
-        let mut next_y = vec![70i32; n_cols];
-        let mut pos = vec![(0i32, 0i32); self.nodes.len()];
-        for (i, c) in cols.iter().enumerate() {
-            pos[i] = (40 + col_w * *c as i32, next_y[*c]);
-            next_y[*c] += hgt[i] + 28;
-        }
-        let bottom = next_y.iter().copied().max().unwrap_or(70);
-        let n_back = self
+        self.to_svg_with(title, &[])
+    }
+
+    /// [`Diagram::to_svg`] with the stream table of the simulation for the arrow labels and
+    /// hover texts (`streams[i]` is edge `i`'s stream).
+    pub fn to_svg_with(&self, title: &str, streams: &[crate::input::StreamView]) -> String {
+        let shown =
+            |k: DiagramNodeKind| !matches!(k, DiagramNodeKind::Solution | DiagramNodeKind::Outlet);
+        let keep: Vec<bool> = self.nodes.iter().map(|n| shown(n.kind)).collect();
+        let edges: Vec<(usize, &DiagramEdge)> = self
             .edges
             .iter()
-            .filter(|e| cols[e.to] <= cols[e.from])
-            .count();
-        let w = (80 + col_w * n_cols as i32).max(600) as u32;
-        let h = (bottom + 26 * n_back as i32 + 60) as u32;
-        render(w, h, |root| {
-            let e = |x: plotters::drawing::DrawingAreaErrorKind<_>| x.to_string();
-            let f = |s: u32| -> TextStyle<'static> { ("sans-serif", s).into_font().into() };
-            root.draw(&Text::new(format!("flowsheet {title}"), (20, 16), f(22)))
-                .map_err(e)?;
-            root.draw(&Text::new(
-                "aqueous: blue, organic: orange, solids: grey; dashed: recycle (tear) stream; arrow labels: stage ports",
-                (20, 42),
-                f(15),
-            ))
-            .map_err(e)?;
-            let mut back = 0i32;
-            // spread the forward arrows over the right side (out) and left side (in) of a box
-            let forward = |ed: &DiagramEdge| cols[ed.to] > cols[ed.from];
-            let mut n_out = vec![0i32; self.nodes.len()];
-            let mut n_in = vec![0i32; self.nodes.len()];
-            for ed in self.edges.iter().filter(|ed| forward(ed)) {
-                n_out[ed.from] += 1;
-                n_in[ed.to] += 1;
-            }
-            let mut k_out = vec![0i32; self.nodes.len()];
-            let mut k_in = vec![0i32; self.nodes.len()];
-            let mut n_back_at = vec![0i32; self.nodes.len()];
-            for ed in &self.edges {
-                let color = phase_color(&ed.phase);
-                let (fx, fy) = pos[ed.from];
-                let (tx, ty) = pos[ed.to];
-                let pts: Vec<(i32, i32)> = if forward(ed) {
-                    k_out[ed.from] += 1;
-                    k_in[ed.to] += 1;
-                    let y0 = fy + hgt[ed.from] * k_out[ed.from] / (n_out[ed.from] + 1);
-                    let y1 = ty + hgt[ed.to] * k_in[ed.to] / (n_in[ed.to] + 1);
-                    let (x0, x1) = (fx + box_w_px, tx);
-                    // vertical run placed by the target's slot so parallel runs do not overlap
-                    let xm = x1 - 24 - 10 * (k_in[ed.to] - 1).min(8);
-                    vec![(x0, y0), (xm, y0), (xm, y1), (x1, y1)]
-                } else {
-                    // recycle or self loop: out of the right side, down to a lane below every
-                    // box, back along it, up the channel left of the target, into its left side
-                    back += 1;
-                    n_back_at[ed.from] += 1;
-                    n_back_at[ed.to] += 1;
-                    let yb = bottom + 26 * back;
-                    let y0 = fy + hgt[ed.from] - 6 * n_back_at[ed.from];
-                    let y1 = ty + hgt[ed.to] - 6 * n_back_at[ed.to];
-                    let xr = fx + box_w_px + 10 + 6 * back;
-                    let xl = tx - 10 - 6 * back;
-                    vec![
-                        (fx + box_w_px, y0),
-                        (xr, y0),
-                        (xr, yb),
-                        (xl, yb),
-                        (xl, y1),
-                        (tx, y1),
-                    ]
-                };
-                let style = color.stroke_width(2);
-                if ed.recycle {
-                    for seg in pts.windows(2) {
-                        for piece in dashes(seg[0], seg[1], 8, 5) {
-                            root.draw(&PathElement::new(piece, style)).map_err(e)?;
-                        }
-                    }
-                } else {
-                    root.draw(&PathElement::new(pts.clone(), style))
-                        .map_err(e)?;
-                }
-                if let [.., a, b] = pts.as_slice() {
-                    root.draw(&Polygon::new(arrow_head(*a, *b), color.filled()))
-                        .map_err(e)?;
-                }
-                if !ed.label.is_empty() {
-                    let (lx, ly) = if !forward(ed) {
-                        (pts[3].0 + 4, pts[3].1 - 12)
-                    } else if ed.label.starts_with("->") {
-                        (pts[3].0 - 20, pts[3].1 - 11)
+            .enumerate()
+            .filter(|(_, e)| keep[e.from] && keep[e.to])
+            .collect();
+        let cols = self.columns();
+        let n = self.nodes.len();
+        // label of each kept edge: "S<id> <flow> m3/h <main element>"
+        let label_of = |i: usize, e: &DiagramEdge| -> String {
+            let id = streams.get(i).map_or(i, |s| s.id);
+            let main = streams.get(i).and_then(main_element).unwrap_or_default();
+            let solids = streams.get(i).map_or(0.0, |s| s.flow_mass_t_per_h);
+            let flow = if e.flow_vol_l_per_h <= 0.0 && solids > 0.0 {
+                format!("{} t/h", fmt_flow(solids))
+            } else {
+                format!("{} m3/h", fmt_flow(e.flow_vol_l_per_h / 1000.0))
+            };
+            format!("S{id} {flow} {main}").trim_end().to_string()
+        };
+        let labels: Vec<String> = edges.iter().map(|(i, e)| label_of(*i, e)).collect();
+        const FONT: f64 = 11.0;
+        let text_w = |t: &str, size: f64| (t.chars().count() as f64 * size * 0.62).ceil() as i32;
+        // in-port slot width per target: the widest label arriving there
+        let mut n_in = vec![0i32; n];
+        let mut n_out = vec![0i32; n];
+        let mut slot = vec![0i32; n];
+        for ((_, e), l) in edges.iter().zip(&labels) {
+            n_in[e.to] += 1;
+            n_out[e.from] += 1;
+            slot[e.to] = slot[e.to].max(text_w(l, FONT) + 10);
+        }
+        let box_w: Vec<i32> = (0..n)
+            .map(|i| {
+                let nd = &self.nodes[i];
+                let t = text_w(&nd.label, 14.0).max(text_w(&nd.detail, 12.0)) + 16;
+                t.max(12 + slot[i] * n_in[i])
+                    .max(24 * (n_out[i] + 1))
+                    .max(120)
+            })
+            .collect();
+        const BOX_H: i32 = 44;
+        const GAP_V: i32 = 78;
+        const GAP_H: i32 = 24;
+        let n_layers = (0..n)
+            .filter(|i| keep[*i])
+            .map(|i| cols[i])
+            .max()
+            .map_or(1, |m| m + 1);
+        // order within a layer: by the mean x of the sources feeding a node (one barycentre pass)
+        let mut layers: Vec<Vec<usize>> = vec![Vec::new(); n_layers];
+        for i in (0..n).filter(|i| keep[*i]) {
+            layers[cols[i]].push(i);
+        }
+        let mut x = vec![0i32; n];
+        // a layer wider than the page wraps onto further rows, so the drawing stays within
+        // about 1,400 px and shrinks little when it fits the page
+        const MAX_ROW_W: i32 = 1360;
+        let mut row_of = vec![0i32; n];
+        let mut row = -1i32;
+        let mut width = 0;
+        for (l, layer) in layers.iter_mut().enumerate() {
+            if l > 0 {
+                let key = |i: usize| -> f64 {
+                    let xs: Vec<f64> = edges
+                        .iter()
+                        .filter(|(_, e)| e.to == i && cols[e.from] < l)
+                        .map(|(_, e)| (x[e.from] + box_w[e.from] / 2) as f64)
+                        .collect();
+                    if xs.is_empty() {
+                        f64::MAX
                     } else {
-                        (pts[0].0 + 4, pts[0].1 - 11)
-                    };
-                    root.draw(&Text::new(ed.label.clone(), (lx, ly), f(12)))
-                        .map_err(e)?;
+                        xs.iter().sum::<f64>() / xs.len() as f64
+                    }
+                };
+                let mut keyed: Vec<(f64, usize)> = layer.iter().map(|&i| (key(i), i)).collect();
+                keyed.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                *layer = keyed.into_iter().map(|(_, i)| i).collect();
+            }
+            let mut cx = 20;
+            row += 1;
+            for &i in layer.iter() {
+                if cx > 20 && cx + box_w[i] > MAX_ROW_W {
+                    cx = 20;
+                    row += 1;
                 }
+                x[i] = cx;
+                row_of[i] = row;
+                cx += box_w[i] + GAP_H;
             }
-            for (i, nd) in self.nodes.iter().enumerate() {
-                let (x, y) = pos[i];
-                let fill = match nd.kind {
-                    DiagramNodeKind::Circuit => RGBColor(232, 238, 247),
-                    DiagramNodeKind::Product => RGBColor(230, 244, 230),
-                    DiagramNodeKind::Feed => RGBColor(252, 244, 224),
-                    DiagramNodeKind::Outlet | DiagramNodeKind::Purge => RGBColor(245, 245, 245),
-                    _ => RGBColor(255, 255, 255),
-                };
-                root.draw(&Rectangle::new(
-                    [(x, y), (x + box_w_px, y + hgt[i])],
-                    fill.filled(),
-                ))
-                .map_err(e)?;
-                let border = if nd.kind == DiagramNodeKind::Circuit {
-                    2
+            width = width.max(cx);
+        }
+        let n_rows = (row + 1).max(1) as usize;
+        let y = |i: usize| 70 + row_of[i] * (BOX_H + GAP_V);
+        let n_back = edges
+            .iter()
+            .filter(|(_, e)| row_of[e.to] != row_of[e.from] + 1)
+            .count() as i32;
+        let w = width + 20 + 10 * n_back;
+        let h = 70 + n_rows as i32 * (BOX_H + GAP_V) + 10;
+        let mut o = String::new();
+        let _ = write!(
+            o,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" style=\"max-width:100%;height:auto\" font-family=\"sans-serif\">\n<rect x=\"0\" y=\"0\" width=\"{w}\" height=\"{h}\" fill=\"#FFFFFF\"/>\n"
+        );
+        let _ = writeln!(
+            o,
+            "<text x=\"20\" y=\"26\" font-size=\"18\">flowsheet {}</text>",
+            esc(title)
+        );
+        let _ = writeln!(
+            o,
+            "<text x=\"20\" y=\"48\" font-size=\"12\">aqueous blue, organic orange, solids grey, dashed: recycle; labels: stream, flow, main element (hover for the composition; every stream in the table)</text>"
+        );
+        let mut k_in = vec![0i32; n];
+        let mut k_out = vec![0i32; n];
+        let mut back = 0i32;
+        let mut gap_k = vec![0i32; n_rows + 1];
+        for (((i, e), l), _) in edges.iter().zip(&labels).zip(0..) {
+            k_out[e.from] += 1;
+            let x0 = x[e.from] + box_w[e.from] * k_out[e.from] / (n_out[e.from] + 1);
+            let y0 = y(e.from) + BOX_H;
+            let x1 = x[e.to] + 6 + slot[e.to] * k_in[e.to] + 4;
+            k_in[e.to] += 1;
+            let y1 = y(e.to);
+            let gl = (row_of[e.from] as usize + 1).min(n_rows);
+            let ym = y0 + 8 + 3 * (gap_k[gl] % 8);
+            gap_k[gl] += 1;
+            let pts: Vec<(i32, i32)> = if row_of[e.to] > row_of[e.from] {
+                let yt = y1 - 22;
+                if row_of[e.to] == row_of[e.from] + 1 {
+                    vec![(x0, y0), (x0, ym), (x1, ym), (x1, y1)]
                 } else {
-                    1
-                };
-                root.draw(&Rectangle::new(
-                    [(x, y), (x + box_w_px, y + hgt[i])],
-                    BLACK.stroke_width(border),
-                ))
-                .map_err(e)?;
-                let label: String = if nd.label.chars().count() > max_chars {
-                    let mut t: String =
-                        nd.label.chars().take(max_chars.saturating_sub(1)).collect();
-                    t.push('\u{2026}');
-                    t
-                } else {
-                    nd.label.clone()
-                };
-                root.draw(&Text::new(label, (x + 6, y + 6), f(15)))
-                    .map_err(e)?;
-                let detail = if nd.detail.is_empty() {
-                    nd.kind.as_str().to_string()
-                } else {
-                    nd.detail.clone()
-                };
-                root.draw(&Text::new(detail, (x + 6, y + 27), f(13)))
-                    .map_err(e)?;
-            }
-            Ok(())
-        })
+                    // skip layers along the right margin of the source's layer
+                    let xr = width + 10 * back;
+                    back += 1;
+                    vec![(x0, y0), (x0, ym), (xr, ym), (xr, yt), (x1, yt), (x1, y1)]
+                }
+            } else {
+                let xr = width + 10 * back;
+                back += 1;
+                let yt = y1 - 22;
+                vec![(x0, y0), (x0, ym), (xr, ym), (xr, yt), (x1, yt), (x1, y1)]
+            };
+            let c = phase_color(&e.phase);
+            let color = format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2);
+            let pts_s: Vec<String> = pts.iter().map(|(a, b)| format!("{a},{b}")).collect();
+            let hover = streams.get(*i).map_or_else(|| l.clone(), stream_title);
+            let _ = writeln!(
+                o,
+                "<g><title>{}</title><polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"2\"{} points=\"{}\"/><polygon fill=\"{color}\" points=\"{},{} {},{} {},{}\"/></g>",
+                esc(&hover),
+                if e.recycle { " stroke-dasharray=\"8,5\"" } else { "" },
+                pts_s.join(" "),
+                x1,
+                y1,
+                x1 - 4,
+                y1 - 8,
+                x1 + 4,
+                y1 - 8
+            );
+            let _ = writeln!(
+                o,
+                "<text x=\"{}\" y=\"{}\" font-size=\"{FONT}\"><title>{}</title>{}</text>",
+                x1 + 3,
+                y1 - 10,
+                esc(&hover),
+                esc(l)
+            );
+        }
+        for i in (0..n).filter(|i| keep[*i]) {
+            let nd = &self.nodes[i];
+            let fill = match nd.kind {
+                DiagramNodeKind::Circuit => "#E8EEF7",
+                DiagramNodeKind::Product => "#E6F4E6",
+                DiagramNodeKind::Feed => "#FCF4E0",
+                DiagramNodeKind::Purge => "#F5F5F5",
+                _ => "#FFFFFF",
+            };
+            let border = if nd.kind == DiagramNodeKind::Circuit {
+                2
+            } else {
+                1
+            };
+            let detail = if nd.detail.is_empty() {
+                nd.kind.as_str().to_string()
+            } else {
+                nd.detail.clone()
+            };
+            let _ = writeln!(
+                o,
+                "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{BOX_H}\" fill=\"{fill}\" stroke=\"#000000\" stroke-width=\"{border}\"/>\n<text x=\"{}\" y=\"{}\" font-size=\"14\">{}</text>\n<text x=\"{}\" y=\"{}\" font-size=\"12\">{}</text>",
+                x[i],
+                y(i),
+                box_w[i],
+                x[i] + 8,
+                y(i) + 18,
+                esc(&nd.label),
+                x[i] + 8,
+                y(i) + 36,
+                esc(&detail)
+            );
+        }
+        o.push_str("</svg>\n");
+        o
     }
+}
+
+/// Flow in m3/h with the digits it needs.
+fn fmt_flow(q: f64) -> String {
+    if !q.is_finite() {
+        "-".into()
+    } else if q >= 100.0 {
+        format!("{q:.0}")
+    } else if q >= 1.0 {
+        format!("{q:.2}")
+    } else {
+        format!("{q:.3}")
+    }
+}
+
+/// The REY element with the largest molar flow of a stream, with its mole fraction of the
+/// stream's elements (`Nd 99.9 %`); none for a stream without elements.
+pub fn main_element(s: &crate::input::StreamView) -> Option<String> {
+    let total: f64 = s.flow_mol_per_h.values().filter(|v| v.is_finite()).sum();
+    if total <= 0.0 {
+        return None;
+    }
+    s.flow_mol_per_h
+        .iter()
+        .filter(|(_, v)| v.is_finite())
+        .max_by(|a, b| a.1.total_cmp(b.1))
+        .map(|(e, v)| format!("{e} {:.1} %", 100.0 * v / total))
+}
+
+/// The hover text of a stream: its number, ends, phase, flow, acidity and every element.
+pub fn stream_title(s: &crate::input::StreamView) -> String {
+    let total: f64 = s.flow_mol_per_h.values().filter(|v| v.is_finite()).sum();
+    let mut t = format!(
+        "S{} {} -> {}: {}, {} m3/h, acid {:.4} mol/h",
+        s.id,
+        s.from,
+        s.to,
+        s.phase,
+        fmt_flow(s.flow_vol_l_per_h / 1000.0),
+        s.acid_mol_per_h
+    );
+    for (e, v) in &s.flow_mol_per_h {
+        if *v > 0.0 && total > 0.0 {
+            let _ = write!(t, "; {e} {v:.4e} mol/h ({:.3} %)", 100.0 * v / total);
+        }
+    }
+    t
+}
+
+fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '&' => o.push_str("&amp;"),
+            '"' => o.push_str("&quot;"),
+            c => o.push(c),
+        }
+    }
+    o
 }
 
 fn dot_escape(s: &str) -> String {
     s.replace('\\', "\\\\").replace('"', "\\\"")
-}
-
-/// Pieces of a dashed straight segment.
-fn dashes(a: (i32, i32), b: (i32, i32), on: i32, off: i32) -> Vec<Vec<(i32, i32)>> {
-    let (dx, dy) = ((b.0 - a.0) as f64, (b.1 - a.1) as f64);
-    let len = (dx * dx + dy * dy).sqrt();
-    if len < 1.0 {
-        return vec![];
-    }
-    let mut out = Vec::new();
-    let mut t = 0.0;
-    while t < len {
-        let t1 = (t + on as f64).min(len);
-        let p = |s: f64| {
-            (
-                a.0 + (dx * s / len).round() as i32,
-                a.1 + (dy * s / len).round() as i32,
-            )
-        };
-        out.push(vec![p(t), p(t1)]);
-        t = t1 + off as f64;
-    }
-    out
-}
-
-/// Triangle of an arrow head at `b`, pointing from `a` to `b`.
-fn arrow_head(a: (i32, i32), b: (i32, i32)) -> Vec<(i32, i32)> {
-    let (dx, dy) = ((b.0 - a.0) as f64, (b.1 - a.1) as f64);
-    let len = (dx * dx + dy * dy).sqrt().max(1.0);
-    let (ux, uy) = (dx / len, dy / len);
-    let (bx, by) = (b.0 as f64 - 9.0 * ux, b.1 as f64 - 9.0 * uy);
-    vec![
-        b,
-        (
-            (bx - 4.5 * uy).round() as i32,
-            (by + 4.5 * ux).round() as i32,
-        ),
-        (
-            (bx + 4.5 * uy).round() as i32,
-            (by - 4.5 * ux).round() as i32,
-        ),
-    ]
 }

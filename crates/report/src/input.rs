@@ -191,6 +191,10 @@ pub struct ReportInput {
     pub opt: Option<OptView>,
     /// The data the flowsheet relies on and where each datum comes from.
     pub provenance: Vec<DataSource>,
+    /// The top of the report (status, specs, annual figures, costs, equipment): the
+    /// `summary` of the optimize document, else of the simulate document, else set by
+    /// [`ReportInput::with_summary`].
+    pub summary: Option<crate::overview::Overview>,
 }
 
 /// Provenance of one datum used.
@@ -301,6 +305,21 @@ impl ReportInput {
                 index,
                 kind: kind.as_str(),
             };
+            let summary = match doc.get("summary") {
+                Some(v) if kind != ResultKind::Design => {
+                    Some(crate::overview::Overview::deserialize(v).map_err(|e| {
+                        ReportError::Malformed {
+                            index,
+                            kind: kind.as_str(),
+                            message: format!("summary: {e}"),
+                        }
+                    })?)
+                }
+                _ => None,
+            };
+            if summary.is_some() && (kind == ResultKind::Optimize || input.summary.is_none()) {
+                input.summary = summary;
+            }
             match kind {
                 ResultKind::Simulate => {
                     if input.sim.is_some() {
@@ -351,6 +370,12 @@ impl ReportInput {
             docs.push(sim_document(s, 2)?);
         }
         ReportInput::from_documents(&docs)
+    }
+
+    /// Sets the top of the report (from [`crate::overview::overview`]).
+    pub fn with_summary(mut self, summary: crate::overview::Overview) -> ReportInput {
+        self.summary = Some(summary);
+        self
     }
 
     /// Adds the provenance of the data a flowsheet uses.

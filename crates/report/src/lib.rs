@@ -23,6 +23,7 @@
 
 pub mod charts;
 pub mod check;
+pub mod compare;
 pub mod csv;
 pub mod design;
 pub mod doc;
@@ -30,6 +31,7 @@ pub mod flowdiagram;
 pub mod input;
 pub mod mccabe;
 pub mod optimize;
+pub mod overview;
 pub mod plant;
 pub mod simulate;
 

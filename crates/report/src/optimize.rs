@@ -139,6 +139,24 @@ pub fn render_json(name: &str, r: &OptimizeResult) -> String {
     s
 }
 
+/// [`render_json`] with the report's overview as the last field `summary`.
+pub fn render_json_with_summary(
+    name: &str,
+    r: &OptimizeResult,
+    summary: Option<&crate::overview::Overview>,
+) -> String {
+    let mut v = to_json(name, r);
+    if let (Some(o), serde_json::Value::Object(m)) = (summary, &mut v) {
+        m.insert(
+            "summary".into(),
+            serde_json::to_value(o).unwrap_or(serde_json::Value::Null),
+        );
+    }
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
 /// A human-readable report.
 pub fn render_text(name: &str, r: &OptimizeResult) -> String {
     let mut s = String::new();

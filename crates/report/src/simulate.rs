@@ -22,6 +22,25 @@ pub fn to_json(result: &SimResult) -> String {
     })
 }
 
+/// The result as pretty-printed JSON with the report's overview as its last field `summary`
+/// (docs/simulate-json.md); without one, exactly [`to_json`].
+pub fn to_json_with_summary(
+    result: &SimResult,
+    summary: Option<&crate::overview::Overview>,
+) -> String {
+    #[derive(serde::Serialize)]
+    struct WithSummary<'a> {
+        #[serde(flatten)]
+        result: &'a SimResult,
+        summary: &'a crate::overview::Overview,
+    }
+    match summary {
+        None => to_json(result),
+        Some(summary) => serde_json::to_string_pretty(&WithSummary { result, summary })
+            .unwrap_or_else(|_| to_json(result)),
+    }
+}
+
 /// A readable summary: status, mass balance, products, reagents, circuits, warnings.
 pub fn to_text(result: &SimResult) -> String {
     let mut out = String::new();

@@ -59,6 +59,7 @@ pub fn empty(name: &str, elements: Vec<Element>) -> Flowsheet {
         prices: None,
         optimize: None,
         solver: Default::default(),
+        plant: Default::default(),
         data_used: Vec::new(),
         data_overrides: Vec::new(),
     }
