@@ -199,6 +199,8 @@ fn check(py: Python<'_>, source: &str, is_path: bool, name: &str) -> PyResult<St
 #[pyclass(frozen, module = "sxplan._sxplan")]
 struct Simulation {
     result: sxplan::sim::SimResult,
+    /// The flowsheet simulated, for the JSON's `summary` (specs, annual figures, costs).
+    flowsheet: sxplan::model::Flowsheet,
     /// The JSON document, rendered on first use: a loop that reads only the status or a few
     /// profiles does not pay for rendering every stream and stage.
     json: OnceLock<String>,
@@ -210,7 +212,7 @@ impl Simulation {
     #[getter]
     fn json(&self) -> &str {
         self.json
-            .get_or_init(|| api::simulation_json(&self.result))
+            .get_or_init(|| api::simulation_json_with_summary(&self.flowsheet, &self.result))
             .as_str()
     }
 
@@ -318,11 +320,12 @@ fn simulate(
     };
     let result = py.detach(move || {
         let fs = loaded.flowsheet()?;
-        api::simulate(fs, &settings)
+        api::simulate(fs, &settings).map(|r| (r, fs.clone()))
     });
-    let result = result.map_err(|e| to_py(py, e))?;
+    let (result, flowsheet) = result.map_err(|e| to_py(py, e))?;
     Ok(Simulation {
         result,
+        flowsheet,
         json: OnceLock::new(),
     })
 }
@@ -366,6 +369,8 @@ fn optimize(
             max_iterations,
         },
         clock: Some(clock),
+        // as the CLI: the optimum simulated, for the document's `summary`
+        simulate_optimum: true,
         ..api::OptimizeSettings::default()
     };
     let run = py.detach(move || {
