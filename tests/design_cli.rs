@@ -390,3 +390,29 @@ fn a_circuit_of_a_split_flowsheet_is_designed() {
     assert_eq!(v["key_a"], "Nd");
     assert!((v["sep_factor"].as_f64().unwrap() - 1.5).abs() < 1e-12);
 }
+
+/// Issue 19: a design report carries the summary a simulate report has (the designed circuit,
+/// simulated, judged by the flowsheet's own specs, per year, with costs and equipment), on
+/// stdout and in the report written with `--out`.
+#[test]
+fn a_design_report_carries_the_spec_summary_annual_figures_and_costs() {
+    let f = concat!(env!("CARGO_MANIFEST_DIR"), "/flowsheets/pr-nd.toml");
+    let (exit, out, err) = design(&[f, "--circuit", "PrNd"]);
+    assert_eq!(exit, Exit::Ok, "{err}");
+    assert!(
+        out.starts_with("summary: simulated, simulation converged"),
+        "{out}"
+    );
+    assert!(out.contains("specs: 2 of 2 met"), "{out}");
+    assert!(out.contains("t REO/year"), "{out}");
+    assert!(out.contains("costs at the flowsheet's prices"), "{out}");
+    let dir = std::env::temp_dir().join(format!("sxplan-design-summary-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let rep = dir.join("rep");
+    let (exit, _, err) = design(&[f, "--circuit", "PrNd", "--out", rep.to_str().unwrap()]);
+    assert_eq!(exit, Exit::Ok, "{err}");
+    let md = std::fs::read_to_string(rep.join("report.md")).unwrap();
+    assert!(md.contains("Summary"), "{md}");
+    assert!(md.contains("t REO/year") || md.contains("t/year"), "{md}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

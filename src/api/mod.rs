@@ -910,6 +910,18 @@ pub fn overview(fs: &Flowsheet, sim: &SimResult, opt: Option<&OptimizeResult>) -
     sxplan_report::overview::overview(fs, sim, opt)
 }
 
+/// The top of a design's report: the designed circuit (`Design::circuit_toml`, a standalone
+/// flowsheet with the flowsheet's own products and specs) simulated and summarized, so the
+/// design is judged as a simulate report is (specs with margins, annual figures, costs,
+/// equipment). `None` when the designed TOML does not check or does not simulate to a steady
+/// state (the design's own confirmation says why).
+pub fn design_overview(designed_toml: &str) -> Option<Overview> {
+    let loaded = load_str("designed circuit", designed_toml);
+    let fs = loaded.flowsheet().ok()?;
+    let sim = simulate_plain(fs, Deadline::NONE).ok()?;
+    sim.status.is_converged().then(|| overview(fs, &sim, None))
+}
+
 /// [`simulation_json`] with the overview of [`overview`] as its last field `summary`: the
 /// JSON `sxplan simulate --format json` prints (docs/simulate-json.md).
 pub fn simulation_json_with_summary(fs: &Flowsheet, result: &SimResult) -> String {

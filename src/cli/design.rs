@@ -239,6 +239,16 @@ fn run_inner(
     };
     match out_dir {
         None => {
+            if args.format == DesignFormat::Text {
+                // the top of the report, as simulate prints it: the designed circuit judged by
+                // the flowsheet's own specs, per year, with costs and equipment
+                if let Some(summary) = designed_toml
+                    .as_ref()
+                    .and_then(|(_, toml)| api::design_overview(toml))
+                {
+                    let _ = writeln!(stdout, "{}", sxplan_report::overview::render_text(&summary));
+                }
+            }
             let _ = stdout.write_all(report.as_bytes());
             if let Some((circuit, toml)) = &designed_toml {
                 if args.format == DesignFormat::Text {
@@ -255,6 +265,12 @@ fn run_inner(
                 .map_err(|e| (Exit::Failure, e.to_string()))?;
             if let Some(fs) = fs {
                 input = input.with_provenance(&fs.data_used);
+            }
+            if let Some(summary) = designed_toml
+                .as_ref()
+                .and_then(|(_, toml)| api::design_overview(toml))
+            {
+                input = input.with_summary(summary);
             }
             let mut files = sxplan_report::write_report_files(&input);
             let json = result.to_json();
