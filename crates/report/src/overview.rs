@@ -974,7 +974,7 @@ pub fn render_text(ov: &Overview) -> String {
         for p in &ov.products {
             let _ = writeln!(
                 o,
-                "  {:<18} {:<8} {:>12.3} t REO/year  purity {:>9.4} %  {:>8}  {:>25}",
+                "  {:<18} {:<8} {:>12.3} t REO/year  purity {:>9.4} % REO mass  {:>8}  {:>25}",
                 p.name,
                 p.main,
                 p.reo_t_per_year,
