@@ -3,26 +3,13 @@
 
 use std::path::{Path, PathBuf};
 
-use sxplan::cli::{run, Exit};
+use sxplan::cli::Exit;
 
-fn cli(args: &[&str]) -> (Exit, String, String) {
-    let mut out = Vec::new();
-    let mut err = Vec::new();
-    let mut all = vec!["sxplan"];
-    all.extend_from_slice(args);
-    let code = run(all, &mut out, &mut err);
-    (
-        code,
-        String::from_utf8_lossy(&out).into_owned(),
-        String::from_utf8_lossy(&err).into_owned(),
-    )
-}
+mod common;
+use common::cli;
 
 fn tmpdir(name: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("sxplan-compare-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::scratch("compare", name)
 }
 
 #[test]

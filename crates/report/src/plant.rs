@@ -493,24 +493,8 @@ fn names(es: &[Element]) -> String {
     es.iter().map(|e| e.symbol()).collect::<Vec<_>>().join("+")
 }
 
-/// Money with thousands separators, no decimals (`-1,234,567`).
-fn usd(x: f64) -> String {
-    let r = x.round();
-    let neg = r < 0.0;
-    let digits = format!("{:.0}", r.abs());
-    let mut out = String::new();
-    for (i, ch) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(ch);
-    }
-    if neg && out != "0" {
-        format!("-{out}")
-    } else {
-        out
-    }
-}
+// money is formatted as in the report's summary (one implementation)
+use crate::overview::usd;
 
 /// The summary as plain text with fixed float formatting (what the main job prints).
 pub fn render_text(s: &PlantSummary) -> String {
