@@ -592,6 +592,19 @@ impl Design {
     pub fn circuit_toml(&self, fs: &Flowsheet, cut: &CircuitCut) -> Option<String> {
         sxplan_design::flowsheet::designed_circuit_toml(fs, cut, &self.design)
     }
+
+    /// The whole flowsheet `src` (the main file of `fs`) with the designed circuit in place of
+    /// the old one, checked; feeds, links, products, specs and `[optimize]` kept
+    /// ([`sxplan_design::flowsheet::designed_flowsheet_toml`]). The error says why it cannot
+    /// be written.
+    pub fn flowsheet_toml(
+        &self,
+        src: &str,
+        fs: &Flowsheet,
+        cut: &CircuitCut,
+    ) -> Result<String, String> {
+        sxplan_design::flowsheet::designed_flowsheet_toml(src, fs, cut, &self.design)
+    }
 }
 
 /// Sizes the cut `spec` from cascade theory and finds the fewest stages that meet both

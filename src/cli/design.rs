@@ -285,6 +285,19 @@ fn run_inner(
                     toml,
                 ));
             }
+            // The whole flowsheet with the circuit replaced, when it can be written.
+            if let (Some(fs), Some((loaded, cut))) = (fs, &from_file) {
+                match result.flowsheet_toml(loaded.main_text(), fs, cut) {
+                    Ok(text) => named.push(("flowsheet.designed.toml".to_string(), text)),
+                    Err(why) => {
+                        let _ = writeln!(
+                            stderr,
+                            "warning: {}: no flowsheet.designed.toml: {why}",
+                            loaded.name
+                        );
+                    }
+                }
+            }
             files.extend(named.iter().cloned());
             super::output::write_report_dir(dir, &files).map_err(|e| (Exit::Usage, e))?;
             for (name, _) in &named {

@@ -588,6 +588,216 @@ pub fn designed_circuit_toml(
         let _ = writeln!(o, "to = \"{}.feed\"", c.name);
     }
 
+    circuit_block(&mut o, fs, c, cut, design);
+    let strip = c.section(SectionKind::Strip);
+
+    // Products of the two outlets.
+    let org_port = if strip.is_some() {
+        "strip_liquor"
+    } else {
+        "loaded_organic"
+    };
+    let org_kind = if strip.is_some() {
+        "aqueous"
+    } else {
+        "organic"
+    };
+    let group_a: Vec<&str> = design
+        .distribution
+        .iter()
+        .filter(|d| d.group == crate::cut::Group::A)
+        .map(|d| d.name.as_str())
+        .collect();
+    let group_b: Vec<&str> = design
+        .distribution
+        .iter()
+        .filter(|d| d.group == crate::cut::Group::B)
+        .map(|d| d.name.as_str())
+        .collect();
+    // The flowsheet's own product on each side, with its own spec (name, elements, basis), so
+    // the designed plant is judged by what the chemist asked for; the group purity the design
+    // derived from it is a comment. Without one, the group spec the design reached.
+    let own = |raffinate: bool| {
+        fs.products.iter().find(|p| {
+            p.from.node == NodeRef::Circuit(c.id)
+                && p.purity.is_some()
+                && if raffinate {
+                    p.from.kind == PortKind::Raffinate
+                } else {
+                    matches!(p.from.kind, PortKind::StripLiquor | PortKind::LoadedOrganic)
+                }
+        })
+    };
+    let sides = [
+        (
+            false,
+            format!("{}_product", design.key_a),
+            format!("{}.{org_port}", c.name),
+            org_kind,
+            &group_a,
+            design.purity_a_spec,
+        ),
+        (
+            true,
+            format!("{}_raffinate", design.key_b),
+            format!("{}.raffinate", c.name),
+            "aqueous",
+            &group_b,
+            design.purity_b_spec,
+        ),
+    ];
+    for (raffinate, default_name, from, kind, group, group_purity) in sides {
+        let _ = writeln!(o, "\n[[product]]");
+        match own(raffinate).and_then(|p| p.purity.as_ref().map(|s| (p, s))) {
+            Some((p, spec)) => {
+                let els: Vec<&str> = spec.elements.iter().map(|e| e.symbol()).collect();
+                let _ = writeln!(
+                    o,
+                    "# the design's group purity for this side: {} >= {:.6} % (mole), derived from this spec",
+                    group.join("+"),
+                    group_purity * 100.0
+                );
+                let _ = writeln!(o, "name = \"{}\"", toml_escape(&p.name));
+                let _ = writeln!(o, "from = \"{from}\"");
+                let _ = writeln!(o, "kind = \"{kind}\"");
+                let basis = match spec.basis {
+                    PurityBasis::Mole => "mole",
+                    PurityBasis::OxideMass => "oxide_mass",
+                };
+                let _ = writeln!(
+                    o,
+                    "purity = {{ {}, min = \"{} %\", basis = \"{basis}\" }}",
+                    purity_elements(&els),
+                    fmt_num(spec.min * 100.0)
+                );
+            }
+            None => {
+                let _ = writeln!(o, "name = \"{default_name}\"");
+                let _ = writeln!(o, "from = \"{from}\"");
+                let _ = writeln!(o, "kind = \"{kind}\"");
+                let _ = writeln!(
+                    o,
+                    "purity = {{ {}, min = \"{} %\", basis = \"mole\" }}",
+                    purity_elements(group),
+                    fmt_num(group_purity * 100.0)
+                );
+            }
+        }
+    }
+    Some(o)
+}
+
+/// The whole flowsheet `src` (the main file whose checked form is `fs`) with the designed
+/// circuit in place of the old one: the circuit's `[[circuit]]` element (header, keys and
+/// sub-tables) is replaced by the one [`designed_circuit_toml`] writes, and everything else
+/// (feeds, links, other circuits, units, products and their specs, prices, `[optimize]`, and
+/// the comments) is kept byte for byte. Links and free variables that name the circuit still
+/// apply: its name and ports stay, and its scrub solution is the one `scrub_flow` and
+/// `scrub_acid` move ([`sxplan_model::Circuit::solution_section`]).
+///
+/// The result is checked as a whole flowsheet before it is returned; an error says what the
+/// designed circuit no longer has that the flowsheet uses (a second feed point, a wash
+/// section, a port), or that the circuit is not written in the main file.
+pub fn designed_flowsheet_toml(
+    src: &str,
+    fs: &Flowsheet,
+    cut: &CircuitCut,
+    design: &CutDesign,
+) -> Result<String, String> {
+    let c = fs
+        .circuit_by_name(&cut.circuit)
+        .ok_or_else(|| format!("the flowsheet has no circuit \"{}\"", cut.circuit))?;
+    let best = design.rigorous.best.as_ref().ok_or_else(|| {
+        format!(
+            "circuit \"{}\": the design found no stage numbers to write",
+            c.name
+        )
+    })?;
+    let mut block = String::new();
+    let _ = writeln!(
+        block,
+        "# Circuit \"{}\" as designed by `sxplan design`: cut {} | {}, rigorous {} + {} stages give group purities P_A = {:.8}, P_B = {:.8} (simulated).",
+        c.name, design.key_a, design.key_b, best.n, best.m, best.purity_a, best.purity_b
+    );
+    circuit_block(&mut block, fs, c, cut, design);
+    let text = sxplan_model::operating::replace_element(src, "circuit", &c.name, &block)
+        .ok_or_else(|| {
+            format!(
+                "circuit \"{}\" is not written as a `[[circuit]]` table of the main file (an included file?); design writes the whole flowsheet only for circuits of the main file",
+                c.name
+            )
+        })?;
+    // A free extraction ratio of the extraction section no longer has a ratio to move: the
+    // designed section loads the organic to capacity, so its organic REE flow S moves with
+    // the organic flow. The variable becomes the circuit's organic flow over the same range
+    // of S (Q = Q_design E / E_M), or goes when the organic flow is already free.
+    let mut text = text;
+    let free = fs.optimize.as_ref().map_or(&[][..], |o| o.free.as_slice());
+    let org_free = free
+        .iter()
+        .any(|f| f.var == sxplan_model::OperatingVar::OrganicFlow(c.id));
+    for f in free {
+        let sxplan_model::OperatingVar::ExtractionRatio(cid, k) = f.var else {
+            continue;
+        };
+        let Some(sec) = c
+            .sections
+            .get(k)
+            .filter(|s| cid == c.id && s.kind == SectionKind::Extraction)
+        else {
+            continue;
+        };
+        let of = format!("{}.{}", c.name, sec.name);
+        let q = designed_organic_flow(c, design);
+        let e_m = design.shortcut.chosen.e_m;
+        let entry = (!org_free && e_m > 0.0).then(|| {
+            format!(
+                "{{ var = \"organic_flow\", of = \"{}\", min = \"{} L/h\", max = \"{} L/h\" }}",
+                toml_escape(&c.name),
+                fmt_num(q * f.lower / e_m),
+                fmt_num(q * f.upper / e_m)
+            )
+        });
+        if let Some(t) = sxplan_model::operating::replace_free_entry(
+            &text,
+            "extraction_ratio",
+            &of,
+            entry.as_deref(),
+        ) {
+            text = t;
+        }
+    }
+    let back = sxplan_model::check_str(&text);
+    match back.flowsheet {
+        Some(_) if back.error_count() == 0 => Ok(text),
+        _ => {
+            let first = back
+                .diagnostics
+                .iter()
+                .find(|d| d.is_error())
+                .map_or_else(String::new, |d| format!(": {}", d.message));
+            Err(format!(
+                "the flowsheet with the designed circuit \"{}\" (extraction, scrub and strip sections, the default feed point) does not check{first}",
+                c.name
+            ))
+        }
+    }
+}
+
+/// The designed `[[circuit]]` element (its header, sections, organic, solutions and
+/// equilibrium tables) of `design` for the circuit `c` of `fs`: the part of
+/// [`designed_circuit_toml`] that [`designed_flowsheet_toml`] puts in place of the old circuit.
+fn circuit_block(
+    o: &mut String,
+    fs: &Flowsheet,
+    c: &sxplan_model::Circuit,
+    cut: &CircuitCut,
+    design: &CutDesign,
+) {
+    let Some(best) = design.rigorous.best.as_ref() else {
+        return;
+    };
+    let sc = &design.shortcut;
     // The circuit.
     let strip = c.section(SectionKind::Strip);
     let _ = writeln!(o, "\n[[circuit]]");
@@ -616,6 +826,42 @@ pub fn designed_circuit_toml(
     }
     let murphree = c.murphree.first().copied().unwrap_or(1.0);
     let _ = writeln!(o, "murphree = {}", fmt_num(murphree));
+    // The circuit's stage capacities, by section name (the designed circuit keeps the names
+    // of its extraction, scrub and strip sections; a limit on the scrub covers `scrub` only).
+    let caps: Vec<String> = fs
+        .capacities
+        .iter()
+        .filter(|k| k.circuit == c.id)
+        .filter_map(|k| {
+            let section = match k.section {
+                None => String::new(),
+                Some(i) => {
+                    let s = c.sections.get(i)?;
+                    matches!(
+                        s.kind,
+                        SectionKind::Extraction | SectionKind::Scrub | SectionKind::Strip
+                    )
+                    .then(|| format!("section = \"{}\", ", toml_escape(&s.name)))?
+                }
+            };
+            Some(match k.limit {
+                sxplan_model::CapacityLimit::MaxFlow { flow_vol } => {
+                    format!("{{ {section}max_flow = \"{} L/h\" }}", fmt_num(flow_vol))
+                }
+                sxplan_model::CapacityLimit::MixerVolume {
+                    volume,
+                    residence_time,
+                } => format!(
+                    "{{ {section}mixer_volume = \"{} L\", residence_time = \"{} h\" }}",
+                    fmt_num(volume),
+                    fmt_num(residence_time)
+                ),
+            })
+        })
+        .collect();
+    if !caps.is_empty() {
+        let _ = writeln!(o, "capacity = [{}]", caps.join(", "));
+    }
 
     let flows = design.flows.as_ref().and_then(|f| f.per_hour);
     let _ = writeln!(o, "\n[circuit.organic]");
@@ -636,7 +882,7 @@ pub fn designed_circuit_toml(
             }
         );
     }
-    let org_flow = flows.map_or(c.organic.flow_vol, |f| f.flow_vol_org);
+    let org_flow = designed_organic_flow(c, design);
     let _ = writeln!(
         o,
         "flow = \"{} L/h\"{}",
@@ -737,101 +983,16 @@ pub fn designed_circuit_toml(
         "source = \"sxplan design: Xu's constant mixed extraction ratios at W/W_min = {:.4} (E_M = {:.6}, E'_M = {:.6}; last scrub stage f'_A/W)\"",
         sc.w_over_w_min, sc.chosen.e_m, sc.chosen.e_prime_m
     );
+}
 
-    // Products of the two outlets.
-    let org_port = if strip.is_some() {
-        "strip_liquor"
-    } else {
-        "loaded_organic"
-    };
-    let org_kind = if strip.is_some() {
-        "aqueous"
-    } else {
-        "organic"
-    };
-    let group_a: Vec<&str> = design
-        .distribution
-        .iter()
-        .filter(|d| d.group == crate::cut::Group::A)
-        .map(|d| d.name.as_str())
-        .collect();
-    let group_b: Vec<&str> = design
-        .distribution
-        .iter()
-        .filter(|d| d.group == crate::cut::Group::B)
-        .map(|d| d.name.as_str())
-        .collect();
-    // The flowsheet's own product on each side, with its own spec (name, elements, basis), so
-    // the designed plant is judged by what the chemist asked for; the group purity the design
-    // derived from it is a comment. Without one, the group spec the design reached.
-    let own = |raffinate: bool| {
-        fs.products.iter().find(|p| {
-            p.from.node == NodeRef::Circuit(c.id)
-                && p.purity.is_some()
-                && if raffinate {
-                    p.from.kind == PortKind::Raffinate
-                } else {
-                    matches!(p.from.kind, PortKind::StripLiquor | PortKind::LoadedOrganic)
-                }
-        })
-    };
-    let sides = [
-        (
-            false,
-            format!("{}_product", design.key_a),
-            format!("{}.{org_port}", c.name),
-            org_kind,
-            &group_a,
-            design.purity_a_spec,
-        ),
-        (
-            true,
-            format!("{}_raffinate", design.key_b),
-            format!("{}.raffinate", c.name),
-            "aqueous",
-            &group_b,
-            design.purity_b_spec,
-        ),
-    ];
-    for (raffinate, default_name, from, kind, group, group_purity) in sides {
-        let _ = writeln!(o, "\n[[product]]");
-        match own(raffinate).and_then(|p| p.purity.as_ref().map(|s| (p, s))) {
-            Some((p, spec)) => {
-                let els: Vec<&str> = spec.elements.iter().map(|e| e.symbol()).collect();
-                let _ = writeln!(
-                    o,
-                    "# the design's group purity for this side: {} >= {:.6} % (mole), derived from this spec",
-                    group.join("+"),
-                    group_purity * 100.0
-                );
-                let _ = writeln!(o, "name = \"{}\"", toml_escape(&p.name));
-                let _ = writeln!(o, "from = \"{from}\"");
-                let _ = writeln!(o, "kind = \"{kind}\"");
-                let basis = match spec.basis {
-                    PurityBasis::Mole => "mole",
-                    PurityBasis::OxideMass => "oxide_mass",
-                };
-                let _ = writeln!(
-                    o,
-                    "purity = {{ {}, min = \"{} %\", basis = \"{basis}\" }}",
-                    purity_elements(&els),
-                    fmt_num(spec.min * 100.0)
-                );
-            }
-            None => {
-                let _ = writeln!(o, "name = \"{default_name}\"");
-                let _ = writeln!(o, "from = \"{from}\"");
-                let _ = writeln!(o, "kind = \"{kind}\"");
-                let _ = writeln!(
-                    o,
-                    "purity = {{ {}, min = \"{} %\", basis = \"mole\" }}",
-                    purity_elements(group),
-                    fmt_num(group_purity * 100.0)
-                );
-            }
-        }
-    }
-    Some(o)
+/// The organic flow the designed circuit runs at, L/h: the design's, from its reagent figures,
+/// or the flowsheet's when the design has none.
+fn designed_organic_flow(c: &sxplan_model::Circuit, design: &CutDesign) -> f64 {
+    design
+        .flows
+        .as_ref()
+        .and_then(|f| f.per_hour)
+        .map_or(c.organic.flow_vol, |f| f.flow_vol_org)
 }
 
 /// `, quality = "...", source = "..."` of a datum the flowsheet recorded, or empty.

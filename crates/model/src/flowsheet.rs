@@ -376,16 +376,32 @@ impl Circuit {
         self.sections.iter().find(|s| s.kind == kind)
     }
 
-    /// Solution entering the (first) scrub section, if any.
-    pub fn scrub_solution(&self) -> Option<&AqueousSolution> {
-        self.section(SectionKind::Scrub)
-            .and_then(|s| s.solution.as_ref())
+    /// Index of the section that carries the circuit's solution of `kind`: the first section
+    /// of that kind with a solution, else the first of that kind. A scrub split over two
+    /// sections (`sxplan design` writes `scrub` and a one-stage `scrub_end` that the scrub
+    /// solution enters) has its solution on the second; the circuit's "scrub solution" (what
+    /// `scrub_flow` and `scrub_acid` move) is that one.
+    pub fn solution_section(&self, kind: SectionKind) -> Option<usize> {
+        self.sections
+            .iter()
+            .position(|s| s.kind == kind && s.solution.is_some())
+            .or_else(|| self.sections.iter().position(|s| s.kind == kind))
     }
 
-    /// Solution entering the (first) strip section, if any.
+    /// The circuit's solution of `kind` (see [`Circuit::solution_section`]), if any.
+    pub fn solution(&self, kind: SectionKind) -> Option<&AqueousSolution> {
+        self.solution_section(kind)
+            .and_then(|i| self.sections[i].solution.as_ref())
+    }
+
+    /// The scrub solution ([`Circuit::solution`]), if any.
+    pub fn scrub_solution(&self) -> Option<&AqueousSolution> {
+        self.solution(SectionKind::Scrub)
+    }
+
+    /// The strip solution ([`Circuit::solution`]), if any.
     pub fn strip_solution(&self) -> Option<&AqueousSolution> {
-        self.section(SectionKind::Strip)
-            .and_then(|s| s.solution.as_ref())
+        self.solution(SectionKind::Strip)
     }
 
     /// True when the circuit has a strip section (its organic outlet is stripped organic).

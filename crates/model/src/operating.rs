@@ -496,7 +496,7 @@ impl OperatingVar {
         let Some(kind) = c.sections.get(section).map(|s| s.kind) else {
             return (None, None);
         };
-        if c.sections.iter().position(|s| s.kind == kind) != Some(section) {
+        if c.solution_section(kind) != Some(section) {
             return (None, None);
         }
         let find = |m: Measure| {
@@ -575,9 +575,9 @@ fn solution_kind(v: OperatingVar) -> Option<SectionKind> {
     v.kind().info().section
 }
 
-/// The solution of the first section of `kind` in `c`.
+/// The solution of `kind` in `c` ([`Circuit::solution`]).
 fn solution(c: &Circuit, kind: SectionKind) -> Option<&AqueousSolution> {
-    c.section(kind).and_then(|s| s.solution.as_ref())
+    c.solution(kind)
 }
 
 /// The current value of `v`, internal units; `None` when `p` has no such variable.
@@ -685,11 +685,10 @@ pub fn set(fs: &mut Flowsheet, v: OperatingVar, x: f64) -> Result<(), OperatingE
         | OperatingVar::ScrubAcid(c)
         | OperatingVar::StripAcid(c) => {
             let kind = solution_kind(v);
-            let sol = fs
-                .circuits
-                .get_mut(c.0)
-                .and_then(|c| c.sections.iter_mut().find(|s| Some(s.kind) == kind))
-                .and_then(|s| s.solution.as_mut());
+            let sol = fs.circuits.get_mut(c.0).and_then(|c| {
+                let i = c.solution_section(kind?)?;
+                c.sections[i].solution.as_mut()
+            });
             match (sol, v.kind().info().measure) {
                 (Some(s), Measure::Flow) => &mut s.flow_vol,
                 (Some(s), _) => &mut s.conc_mol,
@@ -807,7 +806,11 @@ fn edits(fs: &Flowsheet, v: OperatingVar, x: f64) -> Result<Vec<Edit>, Operating
                 let (Target::Circuit(c), Some(kind)) = (target, info.section) else {
                     return Err(missing());
                 };
-                let s = circuit(c)?.section(kind).ok_or_else(missing)?;
+                let c = circuit(c)?;
+                let s = c
+                    .solution_section(kind)
+                    .map(|i| &c.sections[i])
+                    .ok_or_else(missing)?;
                 paths.iter_mut().for_each(|(p, _)| p.push(s.name.clone()));
             }
             Key::EveryOutlet => {
@@ -897,7 +900,46 @@ fn fmt_num(x: f64) -> String {
 /// headers (`[circuit.organic]`), and for three-key paths an inline table inside a sub-table
 /// (`[circuit.equilibrium]` `extraction_ratio = { scrub = 1.41 }`) or a sub-sub-table header.
 fn patch(src: &str, array: &str, name: &str, path: &[&str], value: &str) -> Option<String> {
-    // Split into blocks by table headers.
+    let Element { starts, w, end } = element(src, array, name)?;
+    // The byte range of table `name` ("organic", "equilibrium.extraction_ratio") inside
+    // `lo..hi`: an inline table there, else a sub-table header of the element.
+    let table = |lo: usize, hi: usize, key: &str, name: &str| -> Option<(usize, usize)> {
+        inline_table(src, lo, hi, key).or_else(|| {
+            (w + 1..end)
+                .find(|&k| header_of(&src[starts[k]..starts[k + 1]]) == format!("[{array}.{name}]"))
+                .map(|k| (starts[k], starts[k + 1]))
+        })
+    };
+    let (lo, hi) = match path {
+        [_] => (starts[w], starts[w + 1]),
+        [t, _] => table(starts[w], starts[w + 1], t, t)?,
+        [t, inner, _] => {
+            let (lo, hi) = table(starts[w], starts[w + 1], t, t)?;
+            table(lo, hi, inner, &format!("{t}.{inner}"))?
+        }
+        _ => return None,
+    };
+    replace_key(src, lo, hi, path[path.len() - 1], value)
+}
+
+/// The header line of a block, comment dropped.
+fn header_of(s: &str) -> String {
+    let l = s.lines().next().unwrap_or("").trim();
+    l.split('#').next().unwrap_or("").trim().to_string()
+}
+
+/// An `[[array]]` element of a flowsheet source: the byte offsets of every table header
+/// (and the end of the text), the index of the element's own header, and one past the index
+/// of its last sub-table header.
+struct Element {
+    starts: Vec<usize>,
+    w: usize,
+    end: usize,
+}
+
+/// Finds the `[[array]]` element whose `name = "..."` is `name`, with its sub-tables
+/// (`[array.x]`, `[[array.x]]`) up to the next unrelated header.
+fn element(src: &str, array: &str, name: &str) -> Option<Element> {
     let mut starts: Vec<usize> = Vec::new();
     let mut pos = 0;
     for line in src.split_inclusive('\n') {
@@ -907,48 +949,99 @@ fn patch(src: &str, array: &str, name: &str, path: &[&str], value: &str) -> Opti
         pos += line.len();
     }
     starts.push(src.len());
-    let header = |s: &str| -> String {
-        let l = s.lines().next().unwrap_or("").trim();
-        l.split('#').next().unwrap_or("").trim().to_string()
-    };
     let name_re = format!("name = \"{name}\"");
-    // Find the array element with that name, then the element's range (until the next [[array]]
-    // or unrelated header).
     for w in 0..starts.len().saturating_sub(1) {
         let block = &src[starts[w]..starts[w + 1]];
-        if header(block) != format!("[[{array}]]") || !block.contains(&name_re) {
+        if header_of(block) != format!("[[{array}]]") || !block.contains(&name_re) {
             continue;
         }
         let mut end = w + 1;
         while end + 1 < starts.len() {
-            let h = header(&src[starts[end]..starts[end + 1]]);
+            let h = header_of(&src[starts[end]..starts[end + 1]]);
             if h.starts_with(&format!("[{array}.")) || h.starts_with(&format!("[[{array}.")) {
                 end += 1;
             } else {
                 break;
             }
         }
-        // The byte range of table `name` ("organic", "equilibrium.extraction_ratio") inside
-        // `lo..hi`: an inline table there, else a sub-table header of the element.
-        let table = |lo: usize, hi: usize, key: &str, name: &str| -> Option<(usize, usize)> {
-            inline_table(src, lo, hi, key).or_else(|| {
-                (w + 1..end)
-                    .find(|&k| {
-                        header(&src[starts[k]..starts[k + 1]]) == format!("[{array}.{name}]")
-                    })
-                    .map(|k| (starts[k], starts[k + 1]))
-            })
-        };
-        let (lo, hi) = match path {
-            [_] => (starts[w], starts[w + 1]),
-            [t, _] => table(starts[w], starts[w + 1], t, t)?,
-            [t, inner, _] => {
-                let (lo, hi) = table(starts[w], starts[w + 1], t, t)?;
-                table(lo, hi, inner, &format!("{t}.{inner}"))?
-            }
-            _ => return None,
-        };
-        return replace_key(src, lo, hi, path[path.len() - 1], value);
+        return Some(Element { starts, w, end });
+    }
+    None
+}
+
+/// The flowsheet source with the whole `[[array]]` element named `name` (its header, keys and
+/// sub-tables, up to the next unrelated table header) replaced by `block`, the rest of the
+/// text (comments, layout, other elements) kept byte for byte. `None` when the source has no
+/// such element. The caller checks the result (`crate::check_str`).
+pub fn replace_element(src: &str, array: &str, name: &str, block: &str) -> Option<String> {
+    let Element { starts, w, end } = element(src, array, name)?;
+    let (lo, hi) = (starts[w], starts[end]);
+    let mut block = block.trim_end().to_string();
+    block.push('\n');
+    if hi < src.len() {
+        block.push('\n');
+    }
+    Some(format!("{}{block}{}", &src[..lo], &src[hi..]))
+}
+
+/// The flowsheet source with the `[optimize] free` entry `{ var = "<var>", of = "<of>", ... }`
+/// replaced by `entry` (an inline table), or removed with its comma when `entry` is `None`;
+/// the rest of the text kept byte for byte. `None` when there is no such entry.
+pub fn replace_free_entry(src: &str, var: &str, of: &str, entry: Option<&str>) -> Option<String> {
+    let lo = src
+        .match_indices("[optimize]")
+        .map(|(i, _)| i)
+        .find(|&i| src[..i].rfind('\n').map_or(0, |n| n + 1) == i)?;
+    let hi = src[lo + 1..]
+        .split_inclusive('\n')
+        .scan(lo + 1, |pos, line| {
+            let at = *pos;
+            *pos += line.len();
+            Some((at, line))
+        })
+        .skip(1)
+        .find(|(_, line)| line.trim_start().starts_with('['))
+        .map_or(src.len(), |(at, _)| at);
+    let (flo, fhi) = {
+        let i = find_key(&src[lo..hi], "free")? + lo;
+        let open = src[i..hi].find('[')? + i;
+        (open, hi)
+    };
+    let var_text = format!("var = \"{var}\"");
+    let of_text = format!("of = \"{of}\"");
+    let mut k = flo;
+    while let Some(rel) = src[k..fhi].find('{') {
+        let open = k + rel;
+        let close = src[open..fhi].find('}')? + open + 1;
+        let table = &src[open..close];
+        if table.contains(&var_text) && table.contains(&of_text) {
+            return Some(match entry {
+                Some(e) => format!("{}{e}{}", &src[..open], &src[close..]),
+                None => {
+                    // drop the entry, the comma after it and, when the entry was alone on its
+                    // line, the line
+                    let mut end = close;
+                    let rest = &src[end..fhi];
+                    let t = rest.len() - rest.trim_start_matches([' ', '\t']).len();
+                    if rest[t..].starts_with(',') {
+                        end += t + 1;
+                    }
+                    let line_start = src[..open].rfind('\n').map_or(0, |n| n + 1);
+                    let alone = src[line_start..open].trim().is_empty()
+                        && src[end..]
+                            .split('\n')
+                            .next()
+                            .is_some_and(|l| l.trim().is_empty());
+                    if alone {
+                        let eol = src[end..].find('\n').map_or(src.len(), |n| end + n + 1);
+                        format!("{}{}", &src[..line_start], &src[eol..])
+                    } else {
+                        format!("{}{}", &src[..open], &src[end..])
+                    }
+                }
+            });
+        }
+        k = close;
     }
     None
 }
@@ -1277,19 +1370,20 @@ kind = "organic"
     }
 
     #[test]
-    fn solution_variables_belong_to_the_first_section_of_their_kind() {
+    fn solution_variables_belong_to_the_section_their_solution_enters() {
         let src = std::fs::read_to_string(root().join("flowsheets/minamitorishima.toml")).unwrap();
         let fs = crate::check_str(&src).flowsheet.unwrap();
         // LH: extraction, scrub (no solution), scrub_end (its solution), strip
         let lh = fs.circuits.iter().find(|c| c.name == "LH").unwrap();
+        assert_eq!(lh.solution_section(SectionKind::Scrub), Some(2));
+        assert_eq!(OperatingVar::of_solution(lh, 1), (None, None));
         assert_eq!(
-            OperatingVar::of_solution(lh, 1),
+            OperatingVar::of_solution(lh, 2),
             (
                 Some(OperatingVar::ScrubFlow(lh.id)),
                 Some(OperatingVar::ScrubAcid(lh.id))
             )
         );
-        assert_eq!(OperatingVar::of_solution(lh, 2), (None, None));
         assert_eq!(
             OperatingVar::of_solution(lh, 3),
             (
@@ -1298,8 +1392,33 @@ kind = "organic"
             )
         );
         assert_eq!(OperatingVar::of_solution(lh, 0), (None, None));
-        // the scrub flow of LH is not a variable: its first scrub section has no solution
-        assert!(get(&fs, OperatingVar::ScrubFlow(lh.id)).is_err());
-        assert!(get(&fs, OperatingVar::ScrubAcid(lh.id)).is_err());
+        // the scrub flow of LH is the flow of the solution scrub_end carries, read and written
+        // there (the write-back names the `scrub_end` table)
+        let sol = lh.sections[2].solution.as_ref().unwrap();
+        assert_eq!(get(&fs, OperatingVar::ScrubFlow(lh.id)), Ok(sol.flow_vol));
+        assert_eq!(get(&fs, OperatingVar::ScrubAcid(lh.id)), Ok(sol.conc_mol));
+        let v = OperatingVar::ScrubFlow(lh.id);
+        let values = [(v, sol.flow_vol * 1.25)];
+        let moved = apply(&fs, &values).unwrap();
+        let text = optimized_toml(&src, &moved, &values).unwrap();
+        let back = crate::check_str(&text).flowsheet.unwrap();
+        assert!((get(&back, v).unwrap() - sol.flow_vol * 1.25).abs() < 1e-9 * sol.flow_vol);
+    }
+
+    #[test]
+    fn free_entries_are_replaced_and_removed_in_place() {
+        let src = std::fs::read_to_string(root().join("flowsheets/pr-nd.toml")).unwrap();
+        let gone = replace_free_entry(&src, "extraction_ratio", "PrNd.extraction", None).unwrap();
+        assert!(!gone.contains(r#"of = "PrNd.extraction""#));
+        assert!(gone.contains(r#"of = "PrNd.scrub""#));
+        let fs = crate::check_str(&gone).flowsheet.unwrap();
+        assert_eq!(fs.optimize.as_ref().unwrap().free.len(), 4);
+        let new = r#"{ var = "strip_flow", of = "PrNd", min = "0.1 m3/h", max = "1 m3/h" }"#;
+        let swapped =
+            replace_free_entry(&src, "extraction_ratio", "PrNd.extraction", Some(new)).unwrap();
+        assert!(swapped.contains(new));
+        let fs = crate::check_str(&swapped).flowsheet.unwrap();
+        assert_eq!(fs.optimize.as_ref().unwrap().free.len(), 5);
+        assert!(replace_free_entry(&src, "extraction_ratio", "Nope.extraction", None).is_none());
     }
 }
