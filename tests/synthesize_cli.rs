@@ -35,7 +35,9 @@ fn a_light_ree_feed_is_ranked_with_the_cuts_of_the_best_train() {
         .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()) && l.contains('|'))
         .count();
     assert_eq!(ranked, 5, "{out}");
-    assert!(out.contains("La+Ce+Pr | Nd"), "{out}");
+    // the best train splits the pairs first: each cut keeps its key products at spec
+    assert!(out.contains("((La|Ce)|(Pr|Nd))"), "{out}");
+    assert!(out.contains("La+Ce | Pr+Nd"), "{out}");
 }
 
 #[test]
@@ -102,4 +104,42 @@ fn products_that_cannot_be_cut_are_refused_with_the_reason() {
         assert_eq!(e, exit, "{products}: {err}");
         assert!(err.contains(says), "{products}: {err}");
     }
+}
+
+/// Issue 16, scope 3: `--out` writes the best train as a plant. Every circuit is designed on
+/// its actual simulated feed (top of the tree first), and the plant simulates `converged`
+/// and meets every product spec; `check` and `optimize` accept it.
+#[test]
+fn the_best_train_is_written_as_a_plant_that_meets_every_spec() {
+    let f = root().join("tests/data/ok/light_ree_four_circuits.toml");
+    let dir = common::scratch("synthesize-out", "light4");
+    let (exit, out, err) = cli(&[
+        "synthesize",
+        "--flowsheet",
+        f.to_str().unwrap(),
+        "--circuit",
+        "NdSm",
+        "--products",
+        "La:99%,Ce:99%,Pr:99%,Nd:99.5%,Sm:99%",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(exit, Exit::Ok, "{out}\n{err}");
+    assert!(out.contains("specs: 5 of 5 met"), "{out}");
+    let plant = dir.join("train.toml");
+    let (exit, json, err) = cli(&["simulate", plant.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(exit, Exit::Ok, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["status"], "converged");
+    let products = doc["products"].as_array().unwrap();
+    assert_eq!(products.len(), 5);
+    for p in products {
+        assert_eq!(p["purity_spec"]["met"], true, "{p}");
+    }
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("train.json")).unwrap()).unwrap();
+    assert_eq!(doc["kind"], "synthesize_plant");
+    assert_eq!(doc["plant"]["circuits"].as_array().unwrap().len(), 4);
+    let (exit, _, err) = cli(&["check", plant.to_str().unwrap()]);
+    assert_eq!(exit, Exit::Ok, "{err}");
 }

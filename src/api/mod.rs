@@ -27,10 +27,12 @@ use sxplan_sim::{Algorithm, Budget, Deadline, ProgressFn, SimOptions, SimResult}
 
 mod files;
 mod schema;
+mod train;
 
 pub(crate) use files::{io_reason, read_capped, shown_path, utf8_error};
 pub use files::{LoadError, LoadOptions};
 pub use schema::flowsheet_schema;
+pub use train::{synthesize_plant, TrainCircuit, TrainPlant, TrainProduct};
 
 /// Errors of the facade: the input cannot be used or a backend is broken. A run that did not
 /// converge or found no feasible plan is not an error: its status says so.
@@ -859,8 +861,30 @@ pub fn simulation_json(result: &SimResult) -> String {
 /// from the circuit's `separation_factor` model and their feed (mol/h), simulated when the
 /// circuit is fed from inside the flowsheet.
 pub fn synthesis_feed(fs: &Flowsheet, circuit: &str) -> Result<Vec<SynthElement>, Error> {
-    // the cut's own keys and purities do not matter here, only its feed and betas: the least
-    // and the most extractable element of the model stand in for the keys
+    let overrides = synthesis_keys(fs, circuit);
+    let cut = circuit_cut(fs, circuit, overrides, None, &mut |_| {})?;
+    let total: f64 = cut.spec.components.iter().map(|c| c.feed).sum();
+    let scale = if total > 0.0 {
+        cut.feed_rate / total
+    } else {
+        1.0
+    };
+    Ok(cut
+        .spec
+        .components
+        .iter()
+        .map(|c| SynthElement {
+            name: c.name.clone(),
+            sep_factor: c.sep_factor,
+            feed: c.feed * scale,
+        })
+        .collect())
+}
+
+/// Keys and purities that let the feed of `circuit` be read as a cut: the cut's own keys and
+/// purities do not matter there, only its feed and betas, so the least and the most
+/// extractable element of the model stand in for the keys.
+pub(crate) fn synthesis_keys(fs: &Flowsheet, circuit: &str) -> CircuitOverrides {
     let ends = fs
         .circuit_by_name(circuit)
         .and_then(|c| match &c.equilibrium {
@@ -879,30 +903,13 @@ pub fn synthesis_feed(fs: &Flowsheet, circuit: &str) -> Result<Vec<SynthElement>
             }
             _ => None,
         });
-    let overrides = CircuitOverrides {
+    CircuitOverrides {
         key_b: ends.and_then(|e| e.0),
         key_a: ends.and_then(|e| e.1),
         purity_a: Some(0.9),
         purity_b: Some(0.9),
         ..CircuitOverrides::default()
-    };
-    let cut = circuit_cut(fs, circuit, overrides, None, &mut |_| {})?;
-    let total: f64 = cut.spec.components.iter().map(|c| c.feed).sum();
-    let scale = if total > 0.0 {
-        cut.feed_rate / total
-    } else {
-        1.0
-    };
-    Ok(cut
-        .spec
-        .components
-        .iter()
-        .map(|c| SynthElement {
-            name: c.name.clone(),
-            sep_factor: c.sep_factor,
-            feed: c.feed * scale,
-        })
-        .collect())
+    }
 }
 
 /// The best separation trains for `spec` ([`sxplan_design::synthesis`]): every candidate cut

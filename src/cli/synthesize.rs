@@ -63,6 +63,15 @@ pub struct SynthesizeArgs {
     /// Output format on stdout.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,
+    /// Write the chosen train as a plant into this directory (`train.toml`, `train.json`):
+    /// every circuit designed in turn on its actual simulated feed, the whole plant simulated
+    /// and judged by its product specs. Needs `--flowsheet` (the extractant, acids and feed
+    /// of its circuit).
+    #[arg(long, requires = "flowsheet")]
+    pub out: Option<PathBuf>,
+    /// Which ranked train `--out` writes (1 = the best).
+    #[arg(long, default_value_t = 1)]
+    pub rank: usize,
 }
 
 fn usage(stderr: &mut dyn Write, msg: &str) -> Exit {
@@ -135,13 +144,21 @@ pub fn run(
     if args.keep == 0 || args.keep > 1000 {
         return usage(stderr, "--keep must be between 1 and 1000");
     }
+    if args.rank == 0 || args.rank > args.keep {
+        return usage(stderr, "--rank must be between 1 and --keep");
+    }
     let mut elements: Vec<SynthElement> = Vec::new();
+    let mut source = None;
     if let (Some(file), Some(circuit)) = (&args.flowsheet, &args.circuit) {
         let loaded = match super::check::load_flowsheet(file, "synthesize from", global, stderr) {
             Ok(l) => l,
             Err(exit) => return exit,
         };
-        let Ok(fs) = loaded.flowsheet() else {
+        if loaded.flowsheet().is_err() {
+            return Exit::Failure;
+        }
+        let fs = source.insert(loaded).flowsheet().ok();
+        let Some(fs) = fs else {
             return Exit::Failure;
         };
         match api::synthesis_feed(fs, circuit) {
@@ -250,7 +267,148 @@ pub fn run(
         }
     };
     let _ = write!(stdout, "{out}");
-    Exit::Ok
+    match (&args.out, &source, &args.circuit) {
+        (Some(dir), Some(loaded), Some(circuit)) => {
+            write_plant(args, global, dir, loaded, circuit, &result, stdout, stderr)
+        }
+        _ => Exit::Ok,
+    }
+}
+
+/// `--out DIR`: the chosen train as a designed, simulated plant.
+#[allow(clippy::too_many_arguments)]
+fn write_plant(
+    args: &SynthesizeArgs,
+    global: &GlobalOpts,
+    dir: &std::path::Path,
+    loaded: &api::Loaded,
+    circuit: &str,
+    result: &Synthesis,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> Exit {
+    let Ok(fs) = loaded.flowsheet() else {
+        return Exit::Failure;
+    };
+    let Some(train) = result.ranked.get(args.rank - 1) else {
+        let _ = writeln!(
+            stderr,
+            "error: --rank {}: only {} trains were ranked",
+            args.rank,
+            result.ranked.len()
+        );
+        return Exit::Usage;
+    };
+    let settings = api::DesignSettings::default();
+    let mut on_circuit = |name: &str| {
+        super::progress::note_line(
+            global,
+            stderr,
+            &format!("note: designing circuit {name} of train {}", train.notation),
+        );
+    };
+    let plant = match api::synthesize_plant(fs, circuit, result, train, &settings, &mut on_circuit)
+    {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = writeln!(
+                stderr,
+                "error: {}: the train {} could not be written as a plant: {e}",
+                loaded.name, train.notation
+            );
+            return Exit::Failure;
+        }
+    };
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "
+plant of train {} (rank {}): {} circuits designed on their simulated feeds, {} stages (shortcut {}); simulation {}",
+        train.notation,
+        args.rank,
+        plant.circuits.len(),
+        plant.stages,
+        train.stages,
+        plant.status
+    );
+    let _ = writeln!(
+        s,
+        "  {:<10} {:>4} {:>4} {:>9} {:>13} {:>13}",
+        "circuit", "n", "m", "shortcut", "P_A (spec)", "P_B (spec)"
+    );
+    for c in &plant.circuits {
+        let _ = writeln!(
+            s,
+            "  {:<10} {:>4} {:>4} {:>4}+{:<4} {:>6.4}%({:.2}) {:>6.4}%({:.2})",
+            c.circuit,
+            c.n,
+            c.m,
+            c.n_shortcut,
+            c.m_shortcut,
+            c.purity_a * 100.0,
+            c.purity_a_spec * 100.0,
+            c.purity_b * 100.0,
+            c.purity_b_spec * 100.0
+        );
+    }
+    let met = plant.products.iter().filter(|p| p.met).count();
+    let _ = writeln!(s, "  specs: {met} of {} met", plant.products.len());
+    for p in &plant.products {
+        let _ = writeln!(
+            s,
+            "  {} {:<16} mole purity {:>9.5} %  spec >= {:.5} %",
+            if p.met { "pass" } else { "FAIL" },
+            p.name,
+            p.purity * 100.0,
+            p.min * 100.0
+        );
+    }
+    let json = serde_json::json!({
+        "schema_version": 1,
+        "kind": "synthesize_plant",
+        "train": train,
+        "plant": {
+            "circuits": plant.circuits,
+            "status": plant.status,
+            "stages": plant.stages,
+            "products": plant.products,
+        },
+    });
+    let mut json = serde_json::to_string_pretty(&json).unwrap_or_default();
+    json.push('\n');
+    let files = vec![
+        ("train.toml".to_string(), plant.toml.clone()),
+        ("train.json".to_string(), json),
+    ];
+    if let Err(e) = super::output::write_report_dir(dir, &files) {
+        let _ = writeln!(stderr, "error: {e}");
+        return Exit::Usage;
+    }
+    let _ = write!(stdout, "{s}");
+    let _ = writeln!(
+        stdout,
+        "wrote {} and {}",
+        dir.join("train.toml").display(),
+        dir.join("train.json").display()
+    );
+    if plant.meets_every_spec() {
+        Exit::Ok
+    } else {
+        let failing: Vec<&str> = plant
+            .products
+            .iter()
+            .filter(|p| !p.met)
+            .map(|p| p.name.as_str())
+            .collect();
+        let _ = writeln!(
+            stderr,
+            "error: the plant of train {} {}: {} (raise the purity of the cut above each failing product with --products, or design its circuit again with `sxplan design`)",
+            train.notation,
+            if plant.status == "converged" { "misses specs" } else { "did not converge" },
+            failing.join(", ")
+        );
+        Exit::Failure
+    }
 }
 
 /// The ranked table and the cuts of the best train.
@@ -323,7 +481,7 @@ fn render_text(r: &Synthesis, given: Option<&api::SynthTrain>) -> String {
         }
         let _ = writeln!(
             s,
-            "\nshortcut stages at Xu's optimum ratios, each side at the strictest purity of its products (sharp splits); design each circuit with `sxplan design` to confirm it rigorously"
+            "\nshortcut stages at Xu's optimum ratios, each side at the group purity that keeps its key product at spec with its share of the impurity budget; --out DIR designs every circuit rigorously and writes the plant"
         );
     }
     s

@@ -521,72 +521,7 @@ pub fn designed_circuit_toml(
         c.name, fs.name
     );
 
-    // The feed: the given stream, or the feeds linked to the circuit.
-    if let Some(f) = &cut.feed_stream {
-        let _ = writeln!(o, "\n[[feed]]");
-        let _ = writeln!(o, "name = \"{}_feed\"", c.name);
-        let phase = if f.phase == Phase::Organic {
-            "organic"
-        } else {
-            "aqueous"
-        };
-        let _ = writeln!(o, "phase = \"{phase}\"");
-        let _ = writeln!(o, "flow = \"{} L/h\"", fmt_num(f.flow_vol));
-        let conc: Vec<String> = f
-            .flow_mol
-            .iter()
-            .filter(|(_, v)| **v > 0.0 && f.flow_vol > 0.0)
-            .map(|(e, v)| format!("{} = \"{} mol/L\"", e.symbol(), fmt_num(v / f.flow_vol)))
-            .collect();
-        let _ = writeln!(
-            o,
-            "conc = {{ {}, quality = \"estimated\", source = \"simulated stream entering circuit {} of {}\" }}",
-            conc.join(", "),
-            c.name,
-            fs.name
-        );
-        let _ = writeln!(o, "to = \"{}.feed\"", c.name);
-    }
-    for (i, fp) in c.feed_points.iter().enumerate() {
-        if cut.feed_stream.is_some() {
-            break;
-        }
-        let Some(link) = fs
-            .links
-            .iter()
-            .find(|l| l.to.node == NodeRef::Circuit(c.id) && l.to.kind == PortKind::FeedPoint(i))
-        else {
-            continue;
-        };
-        let NodeRef::Feed(fid) = link.from.node else {
-            continue;
-        };
-        let Some(feed) = fs.feeds.iter().find(|f| f.id == fid) else {
-            continue;
-        };
-        let (sol, phase) = match &feed.kind {
-            FeedKind::Aqueous(s) => (s, "aqueous"),
-            FeedKind::Organic(s) => (s, "organic"),
-            FeedKind::Mud(_) => continue,
-        };
-        let _ = writeln!(o, "\n[[feed]]");
-        let _ = writeln!(o, "name = \"{}\"", feed.name);
-        let _ = writeln!(o, "phase = \"{phase}\"");
-        let _ = writeln!(o, "flow = \"{} L/h\"", fmt_num(sol.flow_vol));
-        if let Some(a) = sol.acid {
-            let _ = writeln!(o, "acid = \"{}\"", acid_name(a));
-        }
-        let conc: Vec<String> = sol
-            .conc_mol
-            .iter()
-            .map(|(e, v)| format!("{} = \"{} mol/L\"", e.symbol(), fmt_num(*v)))
-            .collect();
-        let prov = provenance(fs, &format!("feed \"{}\": composition", feed.name));
-        let _ = writeln!(o, "conc = {{ {}{prov} }}", conc.join(", "));
-        // The designed circuit has the default feed point only.
-        let _ = fp;
-        let _ = writeln!(o, "to = \"{}.feed\"", c.name);
-    }
+    feed_tables(&mut o, fs, c, cut, &format!("{}.feed", c.name));
 
     circuit_block(&mut o, fs, c, cut, design);
     let strip = c.section(SectionKind::Strip);
@@ -781,6 +716,83 @@ pub fn designed_flowsheet_toml(
                 c.name
             ))
         }
+    }
+}
+
+/// The `[[feed]]` tables of the circuit `c`'s feed: the stream the cut was given (a simulated
+/// stream entering the circuit) or the solution feeds linked to it, each sent `to` a port.
+fn feed_tables(
+    o: &mut String,
+    fs: &Flowsheet,
+    c: &sxplan_model::Circuit,
+    cut: &CircuitCut,
+    to: &str,
+) {
+    // The feed: the given stream, or the feeds linked to the circuit.
+    if let Some(f) = &cut.feed_stream {
+        let _ = writeln!(o, "\n[[feed]]");
+        let _ = writeln!(o, "name = \"{}_feed\"", c.name);
+        let phase = if f.phase == Phase::Organic {
+            "organic"
+        } else {
+            "aqueous"
+        };
+        let _ = writeln!(o, "phase = \"{phase}\"");
+        let _ = writeln!(o, "flow = \"{} L/h\"", fmt_num(f.flow_vol));
+        let conc: Vec<String> = f
+            .flow_mol
+            .iter()
+            .filter(|(_, v)| **v > 0.0 && f.flow_vol > 0.0)
+            .map(|(e, v)| format!("{} = \"{} mol/L\"", e.symbol(), fmt_num(v / f.flow_vol)))
+            .collect();
+        let _ = writeln!(
+            o,
+            "conc = {{ {}, quality = \"estimated\", source = \"simulated stream entering circuit {} of {}\" }}",
+            conc.join(", "),
+            c.name,
+            fs.name
+        );
+        let _ = writeln!(o, "to = \"{to}\"");
+    }
+    for (i, fp) in c.feed_points.iter().enumerate() {
+        if cut.feed_stream.is_some() {
+            break;
+        }
+        let Some(link) = fs
+            .links
+            .iter()
+            .find(|l| l.to.node == NodeRef::Circuit(c.id) && l.to.kind == PortKind::FeedPoint(i))
+        else {
+            continue;
+        };
+        let NodeRef::Feed(fid) = link.from.node else {
+            continue;
+        };
+        let Some(feed) = fs.feeds.iter().find(|f| f.id == fid) else {
+            continue;
+        };
+        let (sol, phase) = match &feed.kind {
+            FeedKind::Aqueous(s) => (s, "aqueous"),
+            FeedKind::Organic(s) => (s, "organic"),
+            FeedKind::Mud(_) => continue,
+        };
+        let _ = writeln!(o, "\n[[feed]]");
+        let _ = writeln!(o, "name = \"{}\"", feed.name);
+        let _ = writeln!(o, "phase = \"{phase}\"");
+        let _ = writeln!(o, "flow = \"{} L/h\"", fmt_num(sol.flow_vol));
+        if let Some(a) = sol.acid {
+            let _ = writeln!(o, "acid = \"{}\"", acid_name(a));
+        }
+        let conc: Vec<String> = sol
+            .conc_mol
+            .iter()
+            .map(|(e, v)| format!("{} = \"{} mol/L\"", e.symbol(), fmt_num(*v)))
+            .collect();
+        let prov = provenance(fs, &format!("feed \"{}\": composition", feed.name));
+        let _ = writeln!(o, "conc = {{ {}{prov} }}", conc.join(", "));
+        // The designed circuit has the default feed point only.
+        let _ = fp;
+        let _ = writeln!(o, "to = \"{to}\"");
     }
 }
 
@@ -993,6 +1005,176 @@ fn designed_organic_flow(c: &sxplan_model::Circuit, design: &CutDesign) -> f64 {
         .as_ref()
         .and_then(|f| f.per_hour)
         .map_or(c.organic.flow_vol, |f| f.flow_vol_org)
+}
+
+/// The circuit name of a cut of a synthesized train: its light and heavy key (`NdSm`).
+pub fn train_circuit_name(cut: &crate::synthesis::SynthCut) -> String {
+    format!("{}{}", cut.key_b, cut.key_a)
+}
+
+/// A synthesized train as a flowsheet, before its circuits are designed: the feed of circuit
+/// `cut.circuit` of `fs` (the stream entering it), one separation-factor circuit per cut of
+/// `train` named by its keys ([`train_circuit_name`]), with the source circuit's extractant,
+/// saponification, scrub and strip acids and betas, Xu's stage numbers and extraction ratios
+/// from the shortcut (E_M = S/(W + 1), E'_M = S/W per mol of the cut's feed), the links of
+/// the tree (raffinate to the light side, strip liquor to the heavy side), and one product
+/// per leaf with its mole purity. `sxplan synthesize --out` designs every circuit of it in
+/// turn with `sxplan design`.
+pub fn train_flowsheet_toml(
+    fs: &Flowsheet,
+    cut: &CircuitCut,
+    synthesis: &crate::synthesis::Synthesis,
+    train: &crate::synthesis::Train,
+) -> Result<String, String> {
+    use crate::synthesis::Tree;
+    let c = fs
+        .circuit_by_name(&cut.circuit)
+        .ok_or_else(|| format!("the flowsheet has no circuit \"{}\"", cut.circuit))?;
+    let Equilibrium::SeparationFactor(model) = &c.equilibrium else {
+        return Err(format!(
+            "circuit \"{}\" has no separation_factor model to take the betas from",
+            c.name
+        ));
+    };
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "# Separation train {} synthesized by `sxplan synthesize` ({} objective) for the feed of circuit \"{}\" of flowsheet \"{}\".",
+        train.notation,
+        synthesis.objective.as_str(),
+        c.name,
+        fs.name
+    );
+    let _ = writeln!(o, "schema = 1");
+    let _ = writeln!(o, "name = \"{}-train\"", toml_escape(&fs.name));
+    let _ = writeln!(
+        o,
+        "description = \"{} cuts for {} products: {}\"",
+        train.tree.cuts().len(),
+        synthesis.products.len(),
+        toml_escape(&train.notation)
+    );
+    let root = match &train.tree {
+        Tree::Cut { cut, .. } => train_circuit_name(&synthesis.cuts[*cut]),
+        Tree::Product(_) => {
+            return Err("the train has no cut: one product needs no separation".into())
+        }
+    };
+    feed_tables(&mut o, fs, c, cut, &format!("{root}.feed"));
+    let strip_stages = c.section(SectionKind::Strip).map_or(5, |s| s.n_stages);
+    let beta: Vec<String> = model
+        .beta
+        .iter()
+        .map(|(e, v)| format!("{} = {}", e.symbol(), fmt_num(*v)))
+        .collect();
+    let prov = provenance(
+        fs,
+        &format!("circuit \"{}\": relative extractabilities beta", c.name),
+    );
+    let total_feed = cut.feed_rate; // mol/h into the train
+                                    // pre-order walk: each cut's circuit, then where its two outlets go
+    let mut stack: Vec<(&Tree, String)> = vec![(&train.tree, String::new())];
+    while let Some((t, from)) = stack.pop() {
+        match t {
+            Tree::Product(p) => {
+                let prod = &synthesis.products[*p];
+                let _ = writeln!(o, "\n[[product]]");
+                let _ = writeln!(o, "name = \"{}\"", toml_escape(&prod.name));
+                let _ = writeln!(o, "from = \"{from}\"");
+                let _ = writeln!(o, "kind = \"aqueous\"");
+                let els: Vec<&str> = prod.elements.iter().map(String::as_str).collect();
+                let _ = writeln!(
+                    o,
+                    "purity = {{ {}, min = \"{} %\", basis = \"mole\" }}",
+                    purity_elements(&els),
+                    fmt_num(prod.purity * 100.0)
+                );
+            }
+            Tree::Cut {
+                cut: k,
+                light,
+                heavy,
+            } => {
+                let sc = &synthesis.cuts[*k];
+                let name = train_circuit_name(sc);
+                if !from.is_empty() {
+                    let _ = writeln!(o, "\n[[link]]");
+                    let _ = writeln!(o, "from = \"{from}\"");
+                    let _ = writeln!(o, "to = \"{name}.feed\"");
+                }
+                let f = total_feed * sc.feed_fraction; // mol/h into this cut
+                let sap = c.organic.saponification.as_ref();
+                // organic flow that holds S at 40 % of the extractant's stoichiometric loading
+                let hold = 0.4 * c.organic.conc_mol / 3.0;
+                let org = (sc.s * f / hold.max(1e-9)).max(1.0);
+                let _ = writeln!(o, "\n[[circuit]]");
+                let _ = writeln!(
+                    o,
+                    "# cut {} | {} (keys {}/{}, beta {:.4}), shortcut {} + {} stages",
+                    sc.light.join("+"),
+                    sc.heavy.join("+"),
+                    sc.key_a,
+                    sc.key_b,
+                    sc.beta,
+                    sc.n,
+                    sc.m
+                );
+                let _ = writeln!(o, "name = \"{name}\"");
+                let _ = writeln!(
+                    o,
+                    "sections = [{{ kind = \"extraction\", stages = {} }}, {{ kind = \"scrub\", stages = {} }}, {{ kind = \"strip\", stages = {strip_stages} }}]",
+                    sc.n.max(1),
+                    sc.m.max(1)
+                );
+                let sap_text = sap.map_or(String::new(), |s| {
+                    format!(
+                        ", saponification = \"{} %\", agent = \"{}\"",
+                        fmt_num(s.fraction * 100.0),
+                        match s.agent {
+                            sxplan_model::Base::NaOH => "NaOH",
+                            sxplan_model::Base::NH3 => "NH3",
+                        }
+                    )
+                });
+                let _ = writeln!(
+                    o,
+                    "organic = {{ extractant = \"{}\", conc = \"{} mol/L\"{sap_text}, flow = \"{} L/h\" }}",
+                    c.organic.extractant,
+                    fmt_num(c.organic.conc_mol),
+                    fmt_num(org)
+                );
+                for (key, sol, amount) in [
+                    ("scrub", c.scrub_solution(), 3.0 * sc.w * f),
+                    ("strip", c.strip_solution(), 3.0 * 1.2 * sc.s * f),
+                ] {
+                    let Some(sol) = sol else { continue };
+                    let acid = sol.acid.map_or("HCl", acid_name);
+                    let conc = sol.conc_h().max(0.1);
+                    let _ = writeln!(
+                        o,
+                        "{key} = {{ acid = \"{acid}\", conc = \"{} mol/L\", flow = \"{} L/h\" }}",
+                        fmt_num(sol.conc_mol),
+                        fmt_num((amount / conc).max(1.0))
+                    );
+                }
+                let _ = writeln!(o, "\n[circuit.equilibrium]");
+                let _ = writeln!(o, "model = \"separation_factor\"");
+                let _ = writeln!(o, "beta = {{ {}{prov} }}", beta.join(", "));
+                let e_m = sc.s / (sc.w + 1.0);
+                let e_pm = sc.s / sc.w.max(f64::MIN_POSITIVE);
+                let _ = writeln!(
+                    o,
+                    "extraction_ratio = {{ extraction = {}, scrub = {} }}   # Xu's optimum: S/(W + 1), S/W",
+                    fmt_num(e_m),
+                    fmt_num(e_pm)
+                );
+                // heavy pushed first so the light side is written first
+                stack.push((heavy, format!("{name}.strip_liquor")));
+                stack.push((light, format!("{name}.raffinate")));
+            }
+        }
+    }
+    Ok(o)
 }
 
 /// `, quality = "...", source = "..."` of a datum the flowsheet recorded, or empty.

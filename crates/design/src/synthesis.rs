@@ -7,9 +7,13 @@
 //! `i..=j` at `k` sends `i..=k` to the raffinate (light, group B) and `k+1..=j` to the loaded
 //! organic (heavy, group A). Its keys are the heaviest element of product `k` and the lightest
 //! of product `k+1`, its separation factor their ratio, and its feed the elements of `i..=j` as
-//! the plant feed holds them (sharp splits upstream). Each side must reach the strictest purity
-//! of the products on it (the sharp-split rule: an impurity that passes one cut is not
-//! removed by a later one, so each cut carries the whole impurity budget of its products).
+//! the plant feed holds them (sharp splits upstream). An impurity that passes a cut is not
+//! removed by a later one, and it ends in the side's key product (heavy elements passed to
+//! the raffinate leave every later cut with the most extractable product of the side, light
+//! ones passed to the organic with the least extractable): each side's group purity is
+//! `1 - (1 - p_key) F_key s / F_side`, which keeps the key product (purity `p_key`, feed
+//! `F_key`) at its spec with its share `s` of the impurity budget: 1 for a product at an end of
+//! the order (one neighbour cut), 1/2 for one in the middle (two).
 //!
 //! Every candidate cut is sized once with Xu's shortcut at Xu's optimum extraction ratios
 //! ([`crate::shortcut::shortcut`]); a train's cost is the sum of its cuts' costs. The best
@@ -318,9 +322,19 @@ fn size_cut(
     let key_b = &o.elements[o.span[k].1];
     let key_a = &o.elements[o.span[k + 1].0];
     let beta = key_a.sep_factor / key_b.sep_factor;
-    let strictest =
-        |a: usize, b: usize| (a..=b).map(|p| o.products[p].purity).fold(0.0f64, f64::max);
-    let (purity_b, purity_a) = (strictest(i, k), strictest(k + 1, j));
+    // The impurity a side lets through ends in its key product (the heavy elements that pass
+    // to the raffinate leave, in every later cut, with the most extractable product of the
+    // side, and the light ones that pass to the organic with the least extractable): the
+    // side's group purity is what keeps that product at its purity with its share of the
+    // impurity budget (all of it for a product at an end of the order, which has one
+    // neighbour cut, half for one in the middle, which has two).
+    let last = o.products.len() - 1;
+    let side_purity = |key: usize, side_feed: f64| {
+        let share = if key == 0 || key == last { 1.0 } else { 0.5 };
+        let budget = (1.0 - o.products[key].purity) * feed(key, key) * share;
+        1.0 - budget / side_feed
+    };
+    let (purity_b, purity_a) = (side_purity(k, f_b), side_purity(k + 1, f_a));
     let names = |a: usize, b: usize| -> Vec<String> {
         (a..=b).map(|p| o.products[p].name.clone()).collect()
     };
