@@ -131,14 +131,20 @@ fn every_cut_of_a_four_circuit_plant_round_trips_through_toml() {
         assert_eq!(p["purity_spec"]["met"], true, "{p}");
     }
     // The free variables still apply: PrNd's extraction ratio became its organic flow (the
-    // designed extraction section loads to capacity); the scrub ratio and scrub flow stay.
+    // designed extraction section loads to capacity), its scrub ratio the last scrub stage's
+    // ratio; the scrub flow stays.
     let text = std::fs::read_to_string(&plant).unwrap();
     assert!(!text.contains("of = \"PrNd.extraction\""), "{text}");
     assert!(
         text.contains("{ var = \"organic_flow\", of = \"PrNd\""),
         "{text}"
     );
-    assert!(text.contains("of = \"PrNd.scrub\""), "{text}");
+    // the scrub stages load to capacity too; the last scrub stage's ratio carries W
+    assert!(!text.contains("of = \"PrNd.scrub\""), "{text}");
+    assert!(
+        text.contains("{ var = \"extraction_ratio\", of = \"PrNd.scrub_end\""),
+        "{text}"
+    );
     assert!(
         text.contains("{ var = \"scrub_flow\", of = \"PrNd\""),
         "{text}"
@@ -156,4 +162,39 @@ fn every_cut_of_a_four_circuit_plant_round_trips_through_toml() {
         names.iter().any(|n| n.contains("PrNd organic flow")),
         "{names:?} {err}"
     );
+}
+
+/// Specs through units (issue 16, scope 1): circuit PrNd of the flagship feeds its Pr6O11 and
+/// Nd2O3 products through precipitation and calcination; `design` reads their oxide-mass
+/// specs there, and the whole flowsheet with PrNd designed simulates `converged` with every
+/// spec met.
+#[test]
+fn a_flagship_circuit_is_designed_from_the_specs_of_products_behind_its_units() {
+    let f = root().join("flowsheets/minamitorishima.toml");
+    let dir = scratch("design-round-trip", "flagship-prnd");
+    let (exit, _, err) = cli(&[
+        "design",
+        f.to_str().unwrap(),
+        "--circuit",
+        "PrNd",
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(exit, Exit::Ok, "{err}");
+    assert!(
+        err.contains("product \"Nd2O3\" (oxide-mass purity >= 0.995 of Nd)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("product \"Pr6O11\" (oxide-mass purity >= 0.99 of Pr)"),
+        "{err}"
+    );
+    let doc = simulate_json(&dir.join("flowsheet.designed.toml"));
+    let products = doc["products"].as_array().unwrap();
+    assert!(products.len() >= 11);
+    for p in products {
+        if p["purity_spec"].is_object() {
+            assert_eq!(p["purity_spec"]["met"], true, "{p}");
+        }
+    }
 }

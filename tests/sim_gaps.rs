@@ -8,10 +8,10 @@ use sxplan::cli::Exit;
 mod common;
 use common::{cli, root};
 
-/// A separation-factor circuit with a capacity-loaded extraction section on a concentrated
-/// 15-element liquor, as `sxplan design` wrote it for a synthesized flagship train: the
-/// design's cascade solver converged at this point in 28 iterations; the flowsheet simulator
-/// ends iteration_limit (residual 5.15e-3). Issue 13/16.
+/// A separation-factor circuit with a capacity-loaded extraction section and its scrub at
+/// E'_M on a concentrated 15-element liquor, as `sxplan design` first wrote it for a
+/// synthesized flagship train: the design's cascade solver converged this steady state in 28
+/// iterations; the flowsheet simulator ends iteration_limit (residual 5.15e-3). Issues 13/14.
 #[test]
 #[ignore = "known gap: the flowsheet simulator does not converge this designed SF circuit"]
 fn designed_sf_capacity_circuit_on_a_15_element_liquor_converges() {

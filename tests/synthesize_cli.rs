@@ -143,3 +143,41 @@ fn the_best_train_is_written_as_a_plant_that_meets_every_spec() {
     let (exit, _, err) = cli(&["check", plant.to_str().unwrap()]);
     assert_eq!(exit, Exit::Ok, "{err}");
 }
+
+/// Issue 16 acceptance: on the Minamitorishima feed with the flagship's 11 products,
+/// `synthesize --out` writes a plant that simulates `converged` and meets every spec, which
+/// `check` and `optimize` accept (timing in BENCHMARKS.md, not asserted here).
+#[test]
+fn the_flagship_feed_becomes_a_plant_that_meets_its_eleven_specs() {
+    let f = root().join("flowsheets/minamitorishima.toml");
+    let dir = common::scratch("synthesize-out", "flagship");
+    let (exit, out, err) = cli(&[
+        "synthesize",
+        "--flowsheet",
+        f.to_str().unwrap(),
+        "--circuit",
+        "LH",
+        "--products",
+        FLAGSHIP_PRODUCTS,
+        "--train",
+        FLAGSHIP_TRAIN,
+        "--out",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(exit, Exit::Ok, "{out}\n{err}");
+    assert!(out.contains("specs: 11 of 11 met"), "{out}");
+    // the flagship's own train is costed beside the ranking
+    assert!(out.contains("(the train given"), "{out}");
+    let plant = dir.join("train.toml");
+    let (exit, json, err) = cli(&["simulate", plant.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(exit, Exit::Ok, "{err}");
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(doc["status"], "converged");
+    let products = doc["products"].as_array().unwrap();
+    assert_eq!(products.len(), 11);
+    assert!(products.iter().all(|p| p["purity_spec"]["met"] == true));
+    let (exit, json, err) = cli(&["optimize", plant.to_str().unwrap(), "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+    assert_eq!(doc["status"], "optimal", "{err}");
+    assert_eq!(exit, Exit::Ok, "{err}");
+}

@@ -131,6 +131,33 @@ pub fn synthesize_plant(
             purity_b: best.purity_b,
         });
     }
+    // What `optimize` may move: the feed rate (half to one and a half times) and each circuit's
+    // organic flow (0.8 to 1.25 times the designed one), maximizing throughput under the specs.
+    let loaded = load_str("train", &text);
+    let plant = loaded.flowsheet()?;
+    let mut free = Vec::new();
+    for f in &plant.feeds {
+        if let sxplan_model::FeedKind::Aqueous(sol) = &f.kind {
+            free.push(format!(
+                "    {{ var = \"feed_rate\", of = \"{}\", min = \"{} L/h\", max = \"{} L/h\" }},",
+                f.name,
+                short(0.5 * sol.flow_vol),
+                short(1.5 * sol.flow_vol)
+            ));
+        }
+    }
+    for c in &plant.circuits {
+        free.push(format!(
+            "    {{ var = \"organic_flow\", of = \"{}\", min = \"{} L/h\", max = \"{} L/h\" }},",
+            c.name,
+            short(0.8 * c.organic.flow_vol),
+            short(1.25 * c.organic.flow_vol)
+        ));
+    }
+    text.push_str(&format!(
+        "\n[optimize]\nobjective = \"max_throughput\"\n# written by sxplan synthesize: the feed rate and every organic flow around the designed point\nfree = [\n{}\n]\n",
+        free.join("\n")
+    ));
     let loaded = load_str("train", &text);
     let plant = loaded.flowsheet()?;
     let r = simulate(plant, &SimulateSettings::default())?;
@@ -154,4 +181,10 @@ pub fn synthesize_plant(
         status: r.status.as_str().to_string(),
         products,
     })
+}
+
+/// A flow with at most 6 significant decimals, for bounds in the written flowsheet.
+fn short(v: f64) -> String {
+    let s = format!("{v:.6}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
 }

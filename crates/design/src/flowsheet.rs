@@ -333,11 +333,16 @@ pub fn cut_from_circuit(
     let mut product_a: Option<(&str, &PuritySpec)> = None;
     let mut product_b: Option<(&str, &PuritySpec)> = None;
     for p in &fs.products {
-        if p.from.node != NodeRef::Circuit(c.id) {
+        // drawn from the circuit directly or through linear units (precipitation,
+        // calcination, ...), which the spec's elements pass as the outlet carries them
+        let Some(from) = source_port(fs, p.from) else {
+            continue;
+        };
+        if from.node != NodeRef::Circuit(c.id) {
             continue;
         }
         let Some(purity) = &p.purity else { continue };
-        match p.from.kind {
+        match from.kind {
             PortKind::Raffinate => {
                 spec_b = Some((purity.elements.clone(), purity.min));
                 product_b = Some((p.name.as_str(), purity));
@@ -554,12 +559,15 @@ pub fn designed_circuit_toml(
     // derived from it is a comment. Without one, the group spec the design reached.
     let own = |raffinate: bool| {
         fs.products.iter().find(|p| {
-            p.from.node == NodeRef::Circuit(c.id)
+            let Some(from) = source_port(fs, p.from) else {
+                return false;
+            };
+            from.node == NodeRef::Circuit(c.id)
                 && p.purity.is_some()
                 && if raffinate {
-                    p.from.kind == PortKind::Raffinate
+                    from.kind == PortKind::Raffinate
                 } else {
-                    matches!(p.from.kind, PortKind::StripLiquor | PortKind::LoadedOrganic)
+                    matches!(from.kind, PortKind::StripLiquor | PortKind::LoadedOrganic)
                 }
         })
     };
@@ -675,13 +683,34 @@ pub fn designed_flowsheet_toml(
         let sxplan_model::OperatingVar::ExtractionRatio(cid, k) = f.var else {
             continue;
         };
-        let Some(sec) = c
-            .sections
-            .get(k)
-            .filter(|s| cid == c.id && s.kind == SectionKind::Extraction)
-        else {
+        let Some(sec) = c.sections.get(k).filter(|_| cid == c.id) else {
             continue;
         };
+        if sec.kind == SectionKind::Scrub && scrub_at_capacity(design) {
+            // The scrub stages load to capacity now; the ratio left to move is the last
+            // stage's, f'_A/W = (f'_A/S) E'_M: the same range of W.
+            let of = format!("{}.{}", c.name, sec.name);
+            let sc = &design.shortcut;
+            let per = sc.outlet.f_a / sc.chosen.s.max(f64::MIN_POSITIVE);
+            let entry = format!(
+                "{{ var = \"extraction_ratio\", of = \"{}.scrub_end\", min = {}, max = {} }}",
+                toml_escape(&c.name),
+                fmt_num(per * f.lower),
+                fmt_num(per * f.upper)
+            );
+            if let Some(t) = sxplan_model::operating::replace_free_entry(
+                &text,
+                "extraction_ratio",
+                &of,
+                Some(&entry),
+            ) {
+                text = t;
+            }
+            continue;
+        }
+        if sec.kind != SectionKind::Extraction {
+            continue;
+        }
         let of = format!("{}.{}", c.name, sec.name);
         let q = designed_organic_flow(c, design);
         let e_m = design.shortcut.chosen.e_m;
@@ -909,8 +938,9 @@ fn circuit_block(
         (SectionKind::Scrub, "scrub", flows.map(|f| f.flow_vol_scrub)),
         (SectionKind::Strip, "strip", flows.map(|f| f.flow_vol_strip)),
     ] {
-        let Some(sec) = c.section(kind) else { continue };
-        let Some(sol) = &sec.solution else { continue };
+        let Some(sol) = c.solution(kind) else {
+            continue;
+        };
         let name = if kind == SectionKind::Scrub {
             scrub_last
         } else {
@@ -976,7 +1006,18 @@ fn circuit_block(
         fmt_num(loading)
     );
     let last_ratio = sc.outlet.f_a / sc.chosen.w;
-    if best.m >= 2 {
+    if best.m >= 2 && scrub_at_capacity(design) {
+        // Aqueous feed: Xu's organic REE flow is S in the scrub stages too (S = W + f'_A), so
+        // they load to the same capacity as the extraction stages. This is the formulation of
+        // the design's own cascade (every stage's organic REE flow fixed); with E'_M instead
+        // the flowsheet simulator's Newton did not converge a concentrated 15-element cut.
+        let _ = writeln!(
+            o,
+            "extraction_ratio = {{ extraction = \"capacity\", scrub = \"capacity\", {scrub_last} = {} }}   # scrub: S, as extraction (E'_M = {})",
+            fmt_num(last_ratio),
+            fmt_num(sc.chosen.e_prime_m)
+        );
+    } else if best.m >= 2 {
         let _ = writeln!(
             o,
             "extraction_ratio = {{ extraction = \"capacity\", scrub = {}, {scrub_last} = {} }}",
@@ -995,6 +1036,31 @@ fn circuit_block(
         "source = \"sxplan design: Xu's constant mixed extraction ratios at W/W_min = {:.4} (E_M = {:.6}, E'_M = {:.6}; last scrub stage f'_A/W)\"",
         sc.w_over_w_min, sc.chosen.e_m, sc.chosen.e_prime_m
     );
+}
+
+/// True when the designed circuit loads its scrub stages (all but the last) to capacity, as its
+/// extraction stages: an aqueous feed with two or more scrub stages.
+fn scrub_at_capacity(design: &CutDesign) -> bool {
+    design.shortcut.feed_phase == FeedPhase::Aqueous
+        && design.rigorous.best.as_ref().is_some_and(|b| b.m >= 2)
+}
+
+/// The port a stream at `port` comes from once traced back through linear units (a unit's
+/// inlet is fed by one link): the circuit outlet a product of a precipitation and calcination
+/// line is drawn from. `None` when the trace meets a unit with no inlet link.
+fn source_port(fs: &Flowsheet, port: sxplan_model::Port) -> Option<sxplan_model::Port> {
+    let mut at = port;
+    for _ in 0..=fs.units.len() {
+        let NodeRef::Unit(u) = at.node else {
+            return Some(at);
+        };
+        at = fs
+            .links
+            .iter()
+            .find(|l| l.to.node == NodeRef::Unit(u))?
+            .from;
+    }
+    None
 }
 
 /// The organic flow the designed circuit runs at, L/h: the design's, from its reagent figures,
