@@ -176,6 +176,21 @@ fn the_flagship_feed_becomes_a_plant_that_meets_its_eleven_specs() {
     let products = doc["products"].as_array().unwrap();
     assert_eq!(products.len(), 11);
     assert!(products.iter().all(|p| p["purity_spec"]["met"] == true));
+    // the report: the ranking, the tree (one box per cut and per product), the plant
+    let svg = std::fs::read_to_string(dir.join("train_tree.svg")).unwrap();
+    assert_eq!(svg.matches("<rect").count(), 10 + 11, "{svg}");
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    for part in [
+        "## Ranking",
+        "## The chosen train",
+        "## The plant",
+        "11 of 11 specs met",
+    ] {
+        assert!(md.contains(part), "{part}: {md}");
+    }
+    // the flagship's own train is in the ranking table, costed
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains(FLAGSHIP_TRAIN), "{html}");
     let (exit, json, err) = cli(&["optimize", plant.to_str().unwrap(), "--format", "json"]);
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
     assert_eq!(doc["status"], "optimal", "{err}");

@@ -268,9 +268,17 @@ pub fn run(
     };
     let _ = write!(stdout, "{out}");
     match (&args.out, &source, &args.circuit) {
-        (Some(dir), Some(loaded), Some(circuit)) => {
-            write_plant(args, global, dir, loaded, circuit, &result, stdout, stderr)
-        }
+        (Some(dir), Some(loaded), Some(circuit)) => write_plant(
+            args,
+            global,
+            dir,
+            loaded,
+            circuit,
+            &result,
+            given.as_ref(),
+            stdout,
+            stderr,
+        ),
         _ => Exit::Ok,
     }
 }
@@ -284,6 +292,7 @@ fn write_plant(
     loaded: &api::Loaded,
     circuit: &str,
     result: &Synthesis,
+    given: Option<&api::SynthTrain>,
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Exit {
@@ -376,10 +385,50 @@ plant of train {} (rank {}): {} circuits designed on their simulated feeds, {} s
     });
     let mut json = serde_json::to_string_pretty(&json).unwrap_or_default();
     json.push('\n');
-    let files = vec![
+    let report = sxplan_report::synthesis::synthesis_report(
+        result,
+        train,
+        given,
+        &plant
+            .circuits
+            .iter()
+            .map(|c| sxplan_report::synthesis::DesignedCircuit {
+                circuit: c.circuit.clone(),
+                n: c.n,
+                m: c.m,
+                purity_a: c.purity_a,
+                purity_b: c.purity_b,
+            })
+            .collect::<Vec<_>>(),
+        &plant
+            .products
+            .iter()
+            .map(|p| sxplan_report::synthesis::ProductCheck {
+                name: p.name.clone(),
+                purity: p.purity,
+                min: p.min,
+                met: p.met,
+            })
+            .collect::<Vec<_>>(),
+    );
+    let mut files = vec![
         ("train.toml".to_string(), plant.toml.clone()),
         ("train.json".to_string(), json),
+        (
+            "report.md".to_string(),
+            sxplan_report::doc::to_markdown(&report),
+        ),
+        (
+            "report.html".to_string(),
+            sxplan_report::doc::to_html(&report),
+        ),
     ];
+    files.extend(
+        report
+            .figures
+            .iter()
+            .map(|f| (f.file.clone(), f.svg.clone())),
+    );
     if let Err(e) = super::output::write_report_dir(dir, &files) {
         let _ = writeln!(stderr, "error: {e}");
         return Exit::Usage;
@@ -387,9 +436,11 @@ plant of train {} (rank {}): {} circuits designed on their simulated feeds, {} s
     let _ = write!(stdout, "{s}");
     let _ = writeln!(
         stdout,
-        "wrote {} and {}",
+        "wrote {}, {} and the report ({}; open {})",
         dir.join("train.toml").display(),
-        dir.join("train.json").display()
+        dir.join("train.json").display(),
+        files.len() - 2,
+        dir.join("report.html").display()
     );
     if plant.meets_every_spec() {
         Exit::Ok

@@ -34,6 +34,7 @@ pub mod optimize;
 pub mod overview;
 pub mod plant;
 pub mod simulate;
+pub mod synthesis;
 
 pub use input::{ReportError, ReportInput, ResultKind, MAX_RESULT_BYTES};
 
