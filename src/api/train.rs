@@ -85,9 +85,58 @@ pub fn synthesize_plant(
 ) -> Result<TrainPlant, Error> {
     let ends = super::synthesis_keys(fs, circuit);
     let root = circuit_cut(fs, circuit, ends, None, &mut |_| {})?;
-    let mut text = train_flowsheet_toml(fs, &root, synthesis, train).map_err(Error::Request)?;
+    let start = train_flowsheet_toml(fs, &root, synthesis, train).map_err(Error::Request)?;
+    let order = train.tree.cuts();
+    // Group purities per cut (heavy side A, light side B): the synthesis's, tightened in a
+    // further round for the cuts next to a product that missed its spec (the even split of a
+    // product's impurity budget between its two cuts is an estimate).
+    let mut targets: Vec<(f64, f64)> = order
+        .iter()
+        .map(|&k| (synthesis.cuts[k].purity_a, synthesis.cuts[k].purity_b))
+        .collect();
+    let mut round = 0;
+    loop {
+        let (text, circuits) =
+            design_round(&start, synthesis, &order, &targets, settings, on_circuit)?;
+        let products = judge(&text)?;
+        let missed: Vec<&TrainProduct> = products.iter().filter(|p| !p.met).collect();
+        round += 1;
+        if missed.is_empty() || round >= MAX_ROUNDS {
+            return finish(text, circuits);
+        }
+        for p in missed {
+            // its impurity is (1 - purity) of its flow; it may take (1 - min)
+            let factor = ((1.0 - p.min) / (1.0 - p.purity).max(1e-12)).clamp(0.05, 0.95);
+            for (t, &k) in targets.iter_mut().zip(&order) {
+                let c = &synthesis.cuts[k];
+                if c.light.last() == Some(&p.name) {
+                    t.1 = 1.0 - (1.0 - t.1) * factor;
+                }
+                if c.heavy.first() == Some(&p.name) {
+                    t.0 = 1.0 - (1.0 - t.0) * factor;
+                }
+            }
+        }
+    }
+}
+
+/// Design rounds of [`synthesize_plant`]: the first at the synthesis's group purities, then
+/// with the cuts next to a product that missed its spec tightened.
+const MAX_ROUNDS: usize = 3;
+
+/// Designs every circuit of the train in `order` (pre-order), each on the flowsheet the
+/// previous design wrote, at the group purities `targets`.
+fn design_round(
+    start: &str,
+    synthesis: &Synthesis,
+    order: &[usize],
+    targets: &[(f64, f64)],
+    settings: &DesignSettings,
+    on_circuit: &mut dyn FnMut(&str),
+) -> Result<(String, Vec<TrainCircuit>), Error> {
+    let mut text = start.to_string();
     let mut circuits = Vec::new();
-    for k in train.tree.cuts() {
+    for (&k, &(purity_a, purity_b)) in order.iter().zip(targets) {
         let sc = &synthesis.cuts[k];
         let name = train_circuit_name(sc);
         on_circuit(&name);
@@ -97,11 +146,27 @@ pub fn synthesize_plant(
         let overrides = CircuitOverrides {
             key_a: el(&sc.key_a),
             key_b: el(&sc.key_b),
-            purity_a: Some(sc.purity_a),
-            purity_b: Some(sc.purity_b),
+            purity_a: Some(purity_a),
+            purity_b: Some(purity_b),
             ..CircuitOverrides::default()
         };
-        let cut = circuit_cut(plant, &name, overrides, None, &mut |_| {})?;
+        let mut cut = circuit_cut(plant, &name, overrides, None, &mut |_| {})?;
+        // A side the cut's actual feed already holds purer than asked (upstream cuts left it
+        // cleaner than the sharp-split estimate) still needs a cut: half of its impurity goes.
+        let spec = &mut cut.spec;
+        let total: f64 = spec.components.iter().map(|c| c.feed).sum();
+        if total > 0.0 {
+            let split = spec.components[spec.key_b].sep_factor;
+            let x_b = spec
+                .components
+                .iter()
+                .filter(|c| c.sep_factor <= split)
+                .map(|c| c.feed)
+                .sum::<f64>()
+                / total;
+            spec.purity_b = spec.purity_b.max(x_b + 0.5 * (1.0 - x_b));
+            spec.purity_a = spec.purity_a.max((1.0 - x_b) + 0.5 * x_b);
+        }
         let d = design(&cut.spec, Some(plant), settings, &mut |_| {})?;
         let best = match (&d.design.rigorous.best, d.design.rigorous.status) {
             (Some(b), SearchStatus::Found) => b.clone(),
@@ -111,8 +176,8 @@ pub fn synthesize_plant(
                     sc.light.join("+"),
                     sc.heavy.join("+"),
                     status.as_str(),
-                    sc.purity_a,
-                    sc.purity_b
+                    cut.spec.purity_a,
+                    cut.spec.purity_b
                 )))
             }
         };
@@ -125,12 +190,38 @@ pub fn synthesize_plant(
             m: best.m,
             n_shortcut: sc.n,
             m_shortcut: sc.m,
-            purity_a_spec: sc.purity_a,
-            purity_b_spec: sc.purity_b,
+            purity_a_spec: cut.spec.purity_a,
+            purity_b_spec: cut.spec.purity_b,
             purity_a: best.purity_a,
             purity_b: best.purity_b,
         });
     }
+    Ok((text, circuits))
+}
+
+/// The products of the plant `text` against their specs (simulated).
+fn judge(text: &str) -> Result<Vec<TrainProduct>, Error> {
+    let loaded = load_str("train", text);
+    let r = simulate(loaded.flowsheet()?, &SimulateSettings::default())?;
+    if !r.status.is_converged() {
+        return Ok(Vec::new());
+    }
+    Ok(r.products
+        .iter()
+        .filter_map(|p| {
+            let spec = p.purity_spec.as_ref()?;
+            Some(TrainProduct {
+                name: p.id.clone(),
+                purity: p.purity_mol,
+                min: spec.min,
+                met: spec.met,
+            })
+        })
+        .collect())
+}
+
+/// Adds the `[optimize]` table to the designed plant and simulates it.
+fn finish(mut text: String, circuits: Vec<TrainCircuit>) -> Result<TrainPlant, Error> {
     // What `optimize` may move: the feed rate (half to one and a half times) and each circuit's
     // organic flow (0.8 to 1.25 times the designed one), maximizing throughput under the specs.
     let loaded = load_str("train", &text);

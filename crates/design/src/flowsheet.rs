@@ -1170,8 +1170,9 @@ pub fn train_flowsheet_toml(
                 }
                 let f = total_feed * sc.feed_fraction; // mol/h into this cut
                 let sap = c.organic.saponification.as_ref();
-                // organic flow that holds S at 40 % of the extractant's stoichiometric loading
-                let hold = 0.4 * c.organic.conc_mol / 3.0;
+                // organic flow that holds S at 50 % of what the saponified extractant can
+                // load (without saponification, at 40 % of its stoichiometric loading)
+                let hold = 0.5 * sap.map_or(0.5, |s| s.fraction) * c.organic.conc_mol / 3.0;
                 let org = (sc.s * f / hold.max(1e-9)).max(1.0);
                 let _ = writeln!(o, "\n[[circuit]]");
                 let _ = writeln!(
