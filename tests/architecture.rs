@@ -10,6 +10,7 @@ use std::process::Command;
 /// Workspace crates from bottom to top. A crate may depend only on crates earlier in this list.
 const LAYERS: &[&str] = &[
     "sxplan-chem",
+    "sxplan-fit",
     "sxplan-model",
     "sxplan-graph",
     "sxplan-sim",
