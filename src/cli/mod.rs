@@ -12,6 +12,7 @@ mod budget;
 mod check;
 mod compare;
 mod design;
+mod fit;
 pub mod guard;
 mod optimize;
 mod output;
@@ -81,6 +82,8 @@ enum Command {
     Synthesize(synthesize::SynthesizeArgs),
     /// Compare saved simulate or optimize results: what changed, with deltas.
     Compare(compare::CompareArgs),
+    /// Fit the empirical or mass-action model to batch shake-out data (D against pH).
+    Fit(fit::FitArgs),
 }
 
 /// Runs the CLI with `args` (including the program name), writing to `stdout` and `stderr`.
@@ -114,5 +117,6 @@ where
         Command::Scenarios(a) => scenarios::run(&a, stdout, stderr),
         Command::Synthesize(a) => synthesize::run(&a, &cli.global, stdout, stderr),
         Command::Compare(a) => compare::run(&a, stdout, stderr),
+        Command::Fit(a) => fit::run(&a, stdout, stderr),
     }
 }

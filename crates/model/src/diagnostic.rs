@@ -352,7 +352,12 @@ pub fn render_sources(sources: &[crate::Source<'_>], diagnostics: &[Diagnostic])
 
 fn render_one(out: &mut String, file: &str, src: &str, d: &Diagnostic) {
     use std::fmt::Write;
-    let _ = writeln!(out, "{}[{}]: {}", d.severity.as_str(), d.code, d.message);
+    if d.code.is_empty() {
+        // inputs other than flowsheets (a fit's CSV data) have no codes
+        let _ = writeln!(out, "{}: {}", d.severity.as_str(), d.message);
+    } else {
+        let _ = writeln!(out, "{}[{}]: {}", d.severity.as_str(), d.code, d.message);
+    }
     let gutter = d.line.to_string().len();
     let pad = " ".repeat(gutter);
     let _ = writeln!(out, "{pad}--> {file}:{}:{}", d.line, d.col);

@@ -834,6 +834,111 @@ pub fn passes_svg(passes: &[PassView], objective_label: &str) -> String {
     })
 }
 
+/// One point of a fit's parity or residual plot: the element (series), x and y.
+pub type FitPoint = (String, f64, f64);
+
+/// Groups `points` by their series name, in order of first appearance.
+fn by_series(points: &[FitPoint]) -> Vec<(String, Vec<(f64, f64)>)> {
+    let mut groups: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
+    for (name, x, y) in points.iter().filter(|p| p.1.is_finite() && p.2.is_finite()) {
+        match groups.iter_mut().find(|g| g.0 == *name) {
+            Some(g) => g.1.push((*x, *y)),
+            None => groups.push((name.clone(), vec![(*x, *y)])),
+        }
+    }
+    groups
+}
+
+/// Parity plot of a fit: measured against fitted log10 D, one colour per element, with the
+/// line of equality.
+pub fn fit_parity_svg(points: &[FitPoint]) -> String {
+    render(800, 720, |root| {
+        let (lo, hi) = lin_range(points.iter().flat_map(|p| [p.1, p.2]));
+        let mut chart = ChartBuilder::on(root)
+            .caption("Parity: measured against fitted log10 D", font(CAPTION))
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(64)
+            .build_cartesian_2d(lo..hi, lo..hi)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .label_style(font(TICK))
+            .axis_desc_style(font(AXIS))
+            .x_desc("fitted log10 D")
+            .y_desc("measured log10 D")
+            .x_label_formatter(&|v| lin_tick(*v))
+            .y_label_formatter(&|v| lin_tick(*v))
+            .draw()
+            .map_err(err)?;
+        let grey = BLACK.mix(0.5).stroke_width(1);
+        chart
+            .draw_series(LineSeries::new([(lo, lo), (hi, hi)], grey))
+            .map_err(err)?
+            .label("measured = fitted")
+            .legend(swatch(grey));
+        for (k, (name, pts)) in by_series(points).into_iter().enumerate() {
+            let color = series_color(k);
+            chart
+                .draw_series(pts.iter().map(|p| Circle::new(*p, 4, color.filled())))
+                .map_err(err)?
+                .label(name)
+                .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
+        }
+        series_legend(&mut chart, SeriesLabelPosition::UpperLeft)
+    })
+}
+
+/// Residual plot of a fit: standardized residual (measured minus fitted log10 D over its
+/// sigma) against the equilibrium pH, one colour per element, with the +/- 2 band.
+pub fn fit_residual_svg(points: &[FitPoint]) -> String {
+    render(900, 520, |root| {
+        let (xlo, xhi) = lin_range(points.iter().map(|p| p.1));
+        let ymax = points
+            .iter()
+            .map(|p| p.2.abs())
+            .filter(|v| v.is_finite())
+            .fold(2.5f64, f64::max)
+            * 1.1;
+        let mut chart = ChartBuilder::on(root)
+            .caption("Standardized residuals against pH", font(CAPTION))
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(64)
+            .build_cartesian_2d(xlo..xhi, -ymax..ymax)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .label_style(font(TICK))
+            .axis_desc_style(font(AXIS))
+            .x_desc("equilibrium pH")
+            .y_desc("residual / sigma")
+            .x_label_formatter(&|v| lin_tick(*v))
+            .y_label_formatter(&|v| lin_tick(*v))
+            .draw()
+            .map_err(err)?;
+        let grey = BLACK.mix(0.5).stroke_width(1);
+        chart
+            .draw_series(LineSeries::new([(xlo, 0.0), (xhi, 0.0)], grey))
+            .map_err(err)?;
+        let band = BLACK.mix(0.3).stroke_width(1);
+        for y in [-2.0, 2.0] {
+            chart
+                .draw_series(LineSeries::new([(xlo, y), (xhi, y)], band))
+                .map_err(err)?;
+        }
+        for (k, (name, pts)) in by_series(points).into_iter().enumerate() {
+            let color = series_color(k);
+            chart
+                .draw_series(pts.iter().map(|p| Circle::new(*p, 4, color.filled())))
+                .map_err(err)?
+                .label(name)
+                .legend(move |(x, y)| Circle::new((x + 10, y), 4, color.filled()));
+        }
+        series_legend(&mut chart, SeriesLabelPosition::UpperRight)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;

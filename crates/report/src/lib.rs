@@ -27,6 +27,7 @@ pub mod compare;
 pub mod csv;
 pub mod design;
 pub mod doc;
+pub mod fit;
 pub mod flowdiagram;
 pub mod input;
 pub mod mccabe;
