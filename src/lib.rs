@@ -33,6 +33,7 @@ pub use api::{
 
 pub use sxplan_chem as chem;
 pub use sxplan_design as design;
+pub use sxplan_fit as fit;
 pub use sxplan_graph as graph;
 pub use sxplan_model as model;
 pub use sxplan_opt as opt;

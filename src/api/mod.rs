@@ -26,11 +26,13 @@ pub use sxplan_report::plant::{PlantOptions, PlantSummary};
 use sxplan_sim::{Algorithm, Budget, Deadline, ProgressFn, SimOptions, SimResult};
 
 mod files;
+mod fit;
 mod schema;
 mod train;
 
 pub(crate) use files::{io_reason, read_capped, shown_path, utf8_error};
 pub use files::{LoadError, LoadOptions};
+pub use fit::{fit_data, fit_json, FitRefused};
 pub use schema::flowsheet_schema;
 pub use train::{synthesize_plant, TrainCircuit, TrainPlant, TrainProduct};
 

@@ -8,8 +8,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use sxplan_fit::{FitError, FitOptions, FitStatus, ModelKind};
-use sxplan_model::diagnostic::{render_text, Diagnostic, Severity};
+use sxplan_fit::{FitOptions, FitStatus, ModelKind};
 
 use crate::api::{read_capped, shown_path};
 
@@ -105,29 +104,6 @@ impl FitArgs {
     }
 }
 
-/// A located error in the data, rendered like the flowsheet diagnostics.
-fn located(
-    shown: &str,
-    text: &str,
-    span: std::ops::Range<usize>,
-    message: String,
-    help: Option<String>,
-) -> String {
-    let mut d = Diagnostic::new(Severity::Error, "", message, span, text);
-    d.help = help;
-    render_text(shown, text, &[d])
-}
-
-/// Byte offset of the start of 1-based `line` of `text`.
-fn line_start(text: &str, line: usize) -> usize {
-    if line <= 1 {
-        return 0;
-    }
-    text.match_indices('\n')
-        .nth(line - 2)
-        .map_or(text.len(), |(i, _)| i + 1)
-}
-
 /// Runs `sxplan fit`.
 pub fn run(args: &FitArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Exit {
     let shown = shown_path(&args.data);
@@ -149,48 +125,15 @@ pub fn run(args: &FitArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Ex
             return Exit::Failure;
         }
     };
-    let rows = match sxplan_fit::data::parse_csv(&text) {
+    let result = match crate::api::fit_data(&shown, &text, &args.options()) {
         Ok(r) => r,
         Err(e) => {
-            let _ = write!(
-                stderr,
-                "{}",
-                located(
-                    &shown,
-                    &text,
-                    e.span.clone(),
-                    e.message.clone(),
-                    e.help.clone()
-                )
-            );
-            return Exit::Failure;
-        }
-    };
-    let result = match sxplan_fit::fit(&rows, &args.options()) {
-        Ok(r) => r,
-        Err(e) => {
-            let help = e.help().map(str::to_string);
-            match &e {
-                FitError::BadRow { line, message, .. } => {
-                    let at = line_start(&text, *line);
-                    let _ = write!(
-                        stderr,
-                        "{}",
-                        located(&shown, &text, at..at, message.clone(), help)
-                    );
-                }
-                _ => {
-                    let _ = writeln!(stderr, "error: {shown}: {e}");
-                    if let Some(h) = help {
-                        let _ = writeln!(stderr, "  = help: {h}");
-                    }
-                }
-            }
+            let _ = write!(stderr, "{}", e.rendered);
             return Exit::Failure;
         }
     };
     let fragment = sxplan_fit::fragment_toml(&result, &shown);
-    let json = sxplan_report::fit::to_json(&result, &shown);
+    let json = crate::api::fit_json(&result, &shown);
     if let Some(dir) = &args.out {
         let report = sxplan_report::fit::fit_report(&result, &shown);
         let mut files = vec![

@@ -489,6 +489,63 @@ fn scenarios(
 }
 
 /// The native part of the `sxplan` package.
+/// `sxplan fit`: the fit document (as `sxplan fit --format json`) and the
+/// `[circuit.equilibrium]` fragment of shake-out data given as CSV text (`name` names it in
+/// messages and in the fragment's `source`). Malformed or non-identifying data raise
+/// `ValueError` with the located message the CLI prints. The GIL is released.
+#[pyfunction]
+#[pyo3(signature = (text, name="<string>", model="empirical", fit_a1=false, fix_c=None, n_extractant=3.0, fit_n=false, z_proton=None, fit_z=false, ref_ph=None, ref_extractant=None))]
+#[allow(clippy::too_many_arguments)] // the Python keyword arguments, one per option
+fn fit(
+    py: Python<'_>,
+    text: &str,
+    name: &str,
+    model: &str,
+    fit_a1: bool,
+    fix_c: Option<f64>,
+    n_extractant: f64,
+    fit_n: bool,
+    z_proton: Option<f64>,
+    fit_z: bool,
+    ref_ph: Option<f64>,
+    ref_extractant: Option<f64>,
+) -> PyResult<(String, String, bool)> {
+    use sxplan::fit::{FitOptions, FitStatus, ModelKind};
+    let kind = match model {
+        "empirical" => ModelKind::Empirical,
+        "mass_action" | "mass-action" => ModelKind::MassAction,
+        other => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "unknown model \"{other}\" (expected \"empirical\" or \"mass_action\")"
+            )))
+        }
+    };
+    let options = FitOptions {
+        fit_a1,
+        fix_c,
+        n_extractant,
+        fit_n,
+        z_proton,
+        fit_z,
+        ref_ph,
+        ref_extractant,
+        ..FitOptions::new(kind)
+    };
+    let (text, name) = (text.to_string(), name.to_string());
+    let r = py
+        .detach(move || {
+            api::fit_data(&name, &text, &options).map(|r| {
+                (
+                    api::fit_json(&r, &name),
+                    sxplan::fit::fragment_toml(&r, &name),
+                    r.status == FitStatus::Converged,
+                )
+            })
+        })
+        .map_err(|e| pyo3::exceptions::PyValueError::new_err(e.to_string()))?;
+    Ok(r)
+}
+
 #[pymodule]
 fn _sxplan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SxplanError", m.py().get_type::<SxplanError>())?;
@@ -501,6 +558,7 @@ fn _sxplan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(optimize, m)?)?;
     m.add_function(wrap_pyfunction!(design, m)?)?;
     m.add_function(wrap_pyfunction!(scenarios, m)?)?;
+    m.add_function(wrap_pyfunction!(fit, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

@@ -165,3 +165,25 @@ def test_scenarios_scale_the_plant_linearly():
     assert f"{base['reo_t_per_year']:.2f}" in cli[1] and f"{double['reo_t_per_year']:.2f}" in cli[2]
     with pytest.raises(sxplan.SolverError, match='unknown mud grade "nope"'):
         sxplan.scenarios(path, grades=["nope"])
+
+
+FIT_DATA = ROOT / "tests" / "data" / "fit" / "p507_synthetic.csv"
+
+
+@pytest.mark.parametrize("model", ["empirical", "mass-action"])
+def test_fit_equals_cli_json(model):
+    py = sxplan.fit(FIT_DATA, name=str(FIT_DATA), model=model)
+    cli = cli_json("fit", FIT_DATA, "--model", model, "--format", "json")
+    assert py.data == cli
+    assert py.converged
+    assert 'quality = "fitted"' in py.toml
+    if model == "mass-action":
+        # make_p507_synthetic.py: log10 K(Nd) = -3 * 1.85 - 3 log10 0.5
+        p = py.param("log10_k", "Nd")
+        assert p["ci_low"] <= -3 * 1.85 + 0.9030899869919435 <= p["ci_high"]
+
+
+def test_fit_refuses_bad_data_with_the_line():
+    with pytest.raises(ValueError) as err:
+        sxplan.fit("element,ph,extractant,d\nNd,1.5,1,0.5\nNd,two,1,1.6\n", name="lab.csv")
+    assert "lab.csv:3:4" in str(err.value)

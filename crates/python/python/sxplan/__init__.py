@@ -28,6 +28,8 @@ __all__ = [
     "design",
     "optimize",
     "scenarios",
+    "fit",
+    "FitResult",
     "Result",
     "Simulation",
     "Optimization",
@@ -162,6 +164,26 @@ class DesignResult(Result):
         self.circuit_toml: Optional[str] = toml
 
 
+class FitResult(Result):
+    """A fit of shake-out data (``sxplan fit --format json``); ``toml`` is the
+    ``[circuit.equilibrium]`` fragment tagged ``quality = "fitted"`` (docs/fit.md), and
+    ``converged`` is False when the nonlinear optimizer stopped short (the CLI exits 1 then)."""
+
+    def __init__(self, text: str, toml: str, converged: bool) -> None:
+        super().__init__(text)
+        self.toml: str = toml
+        self.converged: bool = converged
+
+    def param(self, name: str, element: Optional[str] = None) -> Dict[str, Any]:
+        """The fitted parameter ``name`` (``a``, ``b``, ``c``, ``a1``, ``log10_k``, ``n``,
+        ``z``) of ``element`` (None for the shared n and z): value, std_error, ci_low,
+        ci_high."""
+        for p in self.data["fit"]["params"]:
+            if p["name"] == name and p["element"] == element:
+                return p
+        raise KeyError(f"{element}.{name}" if element else name)
+
+
 def check(src: Source, *, name: Optional[str] = None) -> Dict[str, Any]:
     """``sxplan check --format json`` of one flowsheet, as a dict. Errors in the flowsheet are
     in ``["files"][0]["diagnostics"]``; only an unreadable file raises."""
@@ -269,3 +291,46 @@ def scenarios(
         optimize=optimize,
     )
     return [json.loads(d) for d in docs]
+
+
+def fit(
+    data: Source,
+    *,
+    name: Optional[str] = None,
+    model: str = "empirical",
+    fit_a1: bool = False,
+    fix_c: Optional[float] = None,
+    n_extractant: float = 3.0,
+    fit_n: bool = False,
+    z_proton: Optional[float] = None,
+    fit_z: bool = False,
+    ref_ph: Optional[float] = None,
+    ref_extractant: Optional[float] = None,
+) -> FitResult:
+    """Fit the ``empirical`` or ``mass_action`` model to batch shake-out data (CSV text, or a
+    path to a CSV file), as ``sxplan fit --format json`` (docs/fit.md). Malformed data and data
+    that cannot identify a parameter raise ``ValueError`` with the located message."""
+    if isinstance(data, os.PathLike) or (
+        isinstance(data, str) and "\n" not in data and data.strip() and os.path.isfile(data)
+    ):
+        path = os.fspath(data)
+        with open(path, encoding="utf-8") as f:
+            text, nm = f.read(), name or path
+    elif isinstance(data, str):
+        text, nm = data, name or "<string>"
+    else:
+        raise TypeError(f"expected CSV text or a path, got {type(data).__name__}")
+    doc, toml, converged = _sxplan.fit(
+        text,
+        name=nm,
+        model=model,
+        fit_a1=fit_a1,
+        fix_c=fix_c,
+        n_extractant=n_extractant,
+        fit_n=fit_n,
+        z_proton=z_proton,
+        fit_z=fit_z,
+        ref_ph=ref_ph,
+        ref_extractant=ref_extractant,
+    )
+    return FitResult(doc, toml, converged)

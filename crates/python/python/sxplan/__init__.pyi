@@ -97,3 +97,23 @@ def scenarios(
     prices: Optional[List[str]] = ...,
     optimize: bool = ...,
 ) -> List[Dict[str, Any]]: ...
+
+class FitResult(Result):
+    toml: str
+    converged: bool
+    def param(self, name: str, element: Optional[str] = ...) -> Dict[str, Any]: ...
+
+def fit(
+    data: Source,
+    *,
+    name: Optional[str] = ...,
+    model: str = ...,
+    fit_a1: bool = ...,
+    fix_c: Optional[float] = ...,
+    n_extractant: float = ...,
+    fit_n: bool = ...,
+    z_proton: Optional[float] = ...,
+    fit_z: bool = ...,
+    ref_ph: Optional[float] = ...,
+    ref_extractant: Optional[float] = ...,
+) -> FitResult: ...
