@@ -61,11 +61,11 @@ fn empirical_fit_writes_the_fragment_the_document_and_the_report() {
     let doc = json(&out.join("fit.json"));
     assert_eq!(doc["kind"], "fit");
     assert_eq!(doc["schema_version"], 1);
-    assert_eq!(doc["fit"]["params"].as_array().unwrap().len(), 9);
-    assert_eq!(doc["fit"]["residuals"].as_array().unwrap().len(), 45);
+    assert_eq!(doc["params"].as_array().unwrap().len(), 9);
+    assert_eq!(doc["residuals"].as_array().unwrap().len(), 45);
     // the generating slopes are 3 in pH and in log10 x (mass action, n = z = 3), loading
     // lowers the apparent slopes a little: the fit must land near them
-    for p in doc["fit"]["params"].as_array().unwrap() {
+    for p in doc["params"].as_array().unwrap() {
         let (name, v) = (p["name"].as_str().unwrap(), p["value"].as_f64().unwrap());
         if name == "a" || name == "c" {
             assert!((2.6..=3.2).contains(&v), "{p}");
@@ -100,7 +100,7 @@ fn mass_action_fit_recovers_the_generating_constants() {
     // make_p507_synthetic.py: log10 K = -3 pH_half - 3 log10 0.5
     for (el, ph_half) in [("Pr", 1.90), ("Nd", 1.85), ("Sm", 1.55)] {
         let truth = -3.0 * ph_half - 3.0 * 0.5f64.log10();
-        let p = doc["fit"]["params"]
+        let p = doc["params"]
             .as_array()
             .unwrap()
             .iter()
@@ -116,7 +116,7 @@ fn mass_action_fit_recovers_the_generating_constants() {
             "{el}: {truth} outside [{lo}, {hi}]"
         );
     }
-    let beta = &doc["fit"]["betas"][0];
+    let beta = &doc["betas"][0];
     assert_eq!(beta["heavier"], "Nd");
     let (lo, hi) = (
         beta["ci_low"].as_f64().unwrap(),

@@ -141,7 +141,15 @@ fn every_emitted_field_is_documented() {
         "optimize",
         &mut emitted,
     );
-    for kind in ["simulate", "design", "optimize"] {
+    let fit_data = root().join("tests/data/fit/p507_synthetic.csv");
+    for model in ["empirical", "mass-action"] {
+        walk(
+            &cli_json(&["fit", s(&fit_data), "--model", model, "--format", "json"]),
+            "fit",
+            &mut emitted,
+        );
+    }
+    for kind in ["simulate", "design", "optimize", "fit"] {
         assert!(
             emitted.iter().any(|p| p.starts_with(kind)),
             "no {kind} document was walked"
@@ -166,7 +174,7 @@ fn documented_paths_are_well_formed() {
     for p in &doc {
         let first = p.split('.').next().unwrap();
         assert!(
-            ["simulate", "design", "optimize"].contains(&first),
+            ["simulate", "design", "optimize", "fit"].contains(&first),
             "{p}: first segment must name the command"
         );
         assert!(!p.contains(' '), "{p}");

@@ -17,13 +17,15 @@ pub const KIND: &str = "fit";
 /// The fit document: `schema_version`, `kind`, the data file as given, and the result.
 /// Every number in a result is finite (sxplan-fit refuses a fit whose covariance is not).
 pub fn to_json(r: &FitResult, data_name: &str) -> String {
-    let doc = serde_json::json!({
-        "schema_version": SCHEMA_VERSION,
-        "kind": KIND,
-        "data": data_name,
-        "fit": r,
-    });
-    serde_json::to_string_pretty(&doc).unwrap_or_default()
+    // one flat document, like simulate's: the envelope first, then the result's own fields
+    let mut doc = serde_json::Map::new();
+    doc.insert("schema_version".into(), SCHEMA_VERSION.into());
+    doc.insert("kind".into(), KIND.into());
+    doc.insert("data".into(), data_name.into());
+    if let Ok(serde_json::Value::Object(fields)) = serde_json::to_value(r) {
+        doc.extend(fields);
+    }
+    serde_json::to_string_pretty(&serde_json::Value::Object(doc)).unwrap_or_default()
 }
 
 fn status(r: &FitResult) -> &'static str {

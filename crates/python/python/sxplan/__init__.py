@@ -178,7 +178,7 @@ class FitResult(Result):
         """The fitted parameter ``name`` (``a``, ``b``, ``c``, ``a1``, ``log10_k``, ``n``,
         ``z``) of ``element`` (None for the shared n and z): value, std_error, ci_low,
         ci_high."""
-        for p in self.data["fit"]["params"]:
+        for p in self.data["params"]:
             if p["name"] == name and p["element"] == element:
                 return p
         raise KeyError(f"{element}.{name}" if element else name)
