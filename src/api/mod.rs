@@ -28,6 +28,7 @@ use sxplan_sim::{Algorithm, Budget, Deadline, ProgressFn, SimOptions, SimResult}
 mod files;
 mod fit;
 mod schema;
+pub mod sweep;
 mod train;
 
 pub(crate) use files::{io_reason, read_capped, shown_path, utf8_error};
@@ -816,6 +817,10 @@ pub struct ScenarioOutcome {
     pub status: String,
     /// The plant summary at the scenario's (optimized) point.
     pub summary: PlantSummary,
+    /// Why the run did not end `converged` / `optimal`, with the simulator's own numbers
+    /// (the acid/base diagnosis, the residuals and the budget, the optimizer's conflicts);
+    /// `None` when it did.
+    pub reason: Option<String>,
 }
 
 impl ScenarioOutcome {
@@ -850,7 +855,40 @@ pub fn run_scenario(
         Some(o) => o.status.as_str().to_string(),
         None => summary.sim_status.clone(),
     };
-    Ok(ScenarioOutcome { status, summary })
+    let reason = (status != "converged" && status != "optimal").then(|| {
+        let d = &sim.diagnostics;
+        let mut why = Vec::new();
+        if let Some(o) = &opt {
+            if o.status != OptStatus::Optimal {
+                why.push(format!("the optimizer ended {}", o.status.as_str()));
+                why.extend(o.conflicts.iter().take(3).map(|c| {
+                    format!(
+                        "{} violated by {:.3e} (relative)",
+                        c.constraint, c.relative_violation
+                    )
+                }));
+            }
+        }
+        if sim.status != sxplan_sim::SolveStatus::Converged {
+            why.push(format!("the simulation ended {}", summary.sim_status));
+            if d.acid_base.is_empty() {
+                why.push(format!(
+                    "largest stage residual {:.3e}, recycle residual {:.3e} after {} iterations ({:.1} s)",
+                    d.max_stage_residual,
+                    d.recycle_residual,
+                    d.budget.iterations,
+                    d.budget.elapsed_s.unwrap_or(0.0)
+                ));
+            }
+            why.extend(d.acid_base.iter().cloned());
+        }
+        why.join("; ")
+    });
+    Ok(ScenarioOutcome {
+        status,
+        summary,
+        reason,
+    })
 }
 
 /// The versioned simulate document of `result` without the report's `summary` (which needs

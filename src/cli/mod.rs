@@ -20,6 +20,7 @@ pub mod progress;
 mod report;
 mod scenarios;
 mod simulate;
+mod sweep;
 mod synthesize;
 
 /// Process exit status, mapped to the exit codes documented in the README.
@@ -84,6 +85,10 @@ enum Command {
     Compare(compare::CompareArgs),
     /// Fit the empirical or mass-action model to batch shake-out data (D against pH).
     Fit(fit::FitArgs),
+    /// Monte Carlo over uncertain data and prices: the odds that each product meets its spec.
+    Sweep(sweep::SweepArgs),
+    /// Combine the sample files of a sharded sweep into its aggregates and report.
+    Merge(sweep::MergeArgs),
 }
 
 /// Runs the CLI with `args` (including the program name), writing to `stdout` and `stderr`.
@@ -118,5 +123,7 @@ where
         Command::Synthesize(a) => synthesize::run(&a, &cli.global, stdout, stderr),
         Command::Compare(a) => compare::run(&a, stdout, stderr),
         Command::Fit(a) => fit::run(&a, stdout, stderr),
+        Command::Sweep(a) => sweep::run(&a, stdout, stderr),
+        Command::Merge(a) => sweep::run_merge(&a, stdout, stderr),
     }
 }

@@ -939,6 +939,143 @@ pub fn fit_residual_svg(points: &[FitPoint]) -> String {
     })
 }
 
+/// Histogram (20 equal bins) of `values` (non-finite values left out), titled `title`, with
+/// `unit` on the x axis and an optional vertical line (a spec limit) at `mark`.
+pub fn histogram_svg(title: &str, unit: &str, values: &[f64], mark: Option<(f64, &str)>) -> String {
+    let v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    render(900, 420, |root| {
+        let (mut lo, mut hi) = v
+            .iter()
+            .chain(mark.iter().map(|m| &m.0).filter(|m| m.is_finite()))
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &x| {
+                (a.min(x), b.max(x))
+            });
+        if !lo.is_finite() {
+            (lo, hi) = (0.0, 1.0);
+        } else if hi <= lo {
+            let pad = 0.5 * lo.abs().max(1e-9);
+            (lo, hi) = (lo - pad, hi + pad);
+        }
+        let bins = 20usize;
+        let w = (hi - lo) / bins as f64;
+        let mut counts = vec![0usize; bins];
+        for x in &v {
+            let k = (((x - lo) / w).floor().max(0.0) as usize).min(bins - 1);
+            counts[k] += 1;
+        }
+        let top = counts.iter().copied().max().unwrap_or(1).max(1) as f64 * 1.15;
+        let mut chart = ChartBuilder::on(root)
+            .caption(format!("{title} ({} samples)", v.len()), font(CAPTION))
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(64)
+            .build_cartesian_2d(lo..hi, 0f64..top)
+            .map_err(err)?;
+        chart
+            .configure_mesh()
+            .label_style(font(TICK))
+            .axis_desc_style(font(AXIS))
+            .x_desc(unit)
+            .y_desc("samples")
+            .x_labels(6)
+            .x_label_formatter(&|x| fmt_sig(*x))
+            .y_label_formatter(&|y| int_tick(*y))
+            .draw()
+            .map_err(err)?;
+        chart
+            .draw_series(counts.iter().enumerate().map(|(k, c)| {
+                let x0 = lo + w * k as f64;
+                Rectangle::new(
+                    [(x0, 0.0), (x0 + w, *c as f64)],
+                    series_color(0).mix(0.8).filled(),
+                )
+            }))
+            .map_err(err)?;
+        if let Some((m, label)) = mark.filter(|m| m.0.is_finite()) {
+            let red = RGBColor(200, 0, 0).stroke_width(2);
+            chart
+                .draw_series(LineSeries::new([(m, 0.0), (m, top)], red))
+                .map_err(err)?
+                .label(label.to_string())
+                .legend(swatch(red));
+            series_legend(&mut chart, SeriesLabelPosition::UpperLeft)?;
+        }
+        Ok(())
+    })
+}
+
+/// Tornado chart: one horizontal bar per input from 0 to its rank correlation with the
+/// output, in the order given (strongest first, on top).
+pub fn tornado_svg(title: &str, bars: &[(String, f64)]) -> String {
+    let n = bars.len().max(1);
+    let h = (100 + 36 * n) as u32;
+    let label_w = bars
+        .iter()
+        .map(|(l, _)| l.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 48) as u32
+        * 9
+        + 24;
+    render(900, h, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, font(CAPTION))
+            .margin(12)
+            .x_label_area_size(50)
+            .y_label_area_size(label_w)
+            .build_cartesian_2d(-1f64..1f64, (0usize..n).into_segmented())
+            .map_err(err)?;
+        let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+        chart
+            .configure_mesh()
+            .label_style(font(TICK))
+            .axis_desc_style(font(AXIS))
+            .disable_y_mesh()
+            .y_labels(n)
+            .y_label_formatter(&|v| match v {
+                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => n
+                    .checked_sub(i + 1)
+                    .and_then(|k| labels.get(k))
+                    .cloned()
+                    .unwrap_or_default(),
+                SegmentValue::Last => String::new(),
+            })
+            .x_label_formatter(&|v| lin_tick(*v))
+            .x_desc("Spearman rank correlation with the output")
+            .draw()
+            .map_err(err)?;
+        for (k, (_, r)) in bars.iter().enumerate() {
+            let r = if r.is_finite() {
+                r.clamp(-1.0, 1.0)
+            } else {
+                0.0
+            };
+            let i = n - 1 - k;
+            let color = series_color(if r >= 0.0 { 0 } else { 1 });
+            chart
+                .draw_series(std::iter::once(Rectangle::new(
+                    [
+                        (0.0, SegmentValue::Exact(i)),
+                        (r, SegmentValue::Exact(i + 1)),
+                    ],
+                    color.mix(0.85).filled(),
+                )))
+                .map_err(err)?;
+            chart
+                .draw_series(std::iter::once(Text::new(
+                    format!("{r:.3}"),
+                    (r, SegmentValue::CenterOf(i)),
+                    font(LEGEND).pos(Pos::new(
+                        if r >= 0.0 { HPos::Left } else { HPos::Right },
+                        VPos::Center,
+                    )),
+                )))
+                .map_err(err)?;
+        }
+        Ok(())
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;

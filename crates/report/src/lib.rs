@@ -35,6 +35,7 @@ pub mod optimize;
 pub mod overview;
 pub mod plant;
 pub mod simulate;
+pub mod sweep;
 pub mod synthesis;
 
 pub use input::{ReportError, ReportInput, ResultKind, MAX_RESULT_BYTES};

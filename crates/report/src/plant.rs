@@ -675,6 +675,28 @@ pub fn render_markdown(s: &PlantSummary) -> String {
     )
 }
 
+/// The price set the flowsheet names, if any.
+fn flowsheet_set(fs: &Flowsheet) -> Option<&'static PriceSet> {
+    fs.prices.as_ref()?.set.as_deref().and_then(price_set)
+}
+
+/// US$/kg of the oxide of `e` as the plant summary values it: the flowsheet's price, else its
+/// price set's.
+pub fn effective_oxide_price(fs: &Flowsheet, e: Element) -> Option<f64> {
+    oxide_price(fs, flowsheet_set(fs), e)
+}
+
+/// US$/kg of reagent `name` (as the summary names reagents: `HCl`, `NaOH`, ...) as the plant
+/// summary values it.
+pub fn effective_reagent_price(fs: &Flowsheet, name: &str) -> Option<f64> {
+    reagent_price(fs, flowsheet_set(fs), name)
+}
+
+/// The `[prices.reagent]` key of reagent `name`, when the flowsheet can price it.
+pub fn reagent_key(name: &str) -> Option<Reagent> {
+    model_reagent(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

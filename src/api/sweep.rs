@@ -1,0 +1,967 @@
+//! Uncertainty sweeps (docs/sweep.md): a manifest of distributions over flowsheet data and
+//! operating variables, a seeded sample design (Latin hypercube or plain random), and one
+//! sample run as a [`SampleRecord`] through [`super::run_scenario`], the same plant run and
+//! summary `sxplan scenarios` uses.
+//!
+//! Sample `i`'s values depend only on the manifest (seed, sizes, distributions) and the base
+//! flowsheet, never on the thread that runs it or on the shard, so any split of the work gives
+//! the same records; the aggregates are `sxplan_report::sweep::aggregate` of the records sorted
+//! by index.
+
+use std::ops::Range;
+
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Deserialize;
+use statrs::distribution::{ContinuousCDF, LogNormal, Normal};
+use sxplan_chem::Element;
+use sxplan_model::diagnostic::{render_text, Diagnostic, Severity};
+use sxplan_model::operating::{self, Measure, OperatingVarKind, Target};
+use sxplan_model::{Equilibrium, FeedKind, Flowsheet, OperatingVar, Price, StageValues};
+use sxplan_report::plant::PlantOptions;
+use sxplan_report::sweep::{ProductInfo, ProductOutcome, SampleRecord, SweepHeader};
+
+/// Most samples a manifest may ask for.
+pub const MAX_SAMPLES: usize = 10_000_000;
+
+/// How the unit hypercube is sampled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sampling {
+    /// Latin hypercube: each input's range cut into `samples` equal-probability strata, each
+    /// stratum drawn once, the strata paired at random across inputs.
+    LatinHypercube,
+    /// Independent uniform draws.
+    Random,
+}
+
+impl Sampling {
+    fn as_str(self) -> &'static str {
+        match self {
+            Sampling::LatinHypercube => "latin_hypercube",
+            Sampling::Random => "random",
+        }
+    }
+}
+
+/// What each sample runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Simulate the plant at its operating point.
+    Simulate,
+    /// Optimize it (its `[optimize]` table), then simulate the optimum.
+    Optimize,
+}
+
+impl Mode {
+    fn as_str(self) -> &'static str {
+        match self {
+            Mode::Simulate => "simulate",
+            Mode::Optimize => "optimize",
+        }
+    }
+}
+
+/// A distribution of one input.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Distribution {
+    /// Normal with mean and standard deviation.
+    Normal {
+        /// Mean.
+        mean: f64,
+        /// Standard deviation.
+        sd: f64,
+    },
+    /// Lognormal with median and the standard deviation of ln x.
+    LogNormal {
+        /// Median.
+        median: f64,
+        /// Standard deviation of ln x.
+        sigma_ln: f64,
+    },
+    /// Uniform on [low, high].
+    Uniform {
+        /// Lower end.
+        low: f64,
+        /// Upper end.
+        high: f64,
+    },
+    /// Triangular on [low, high] with its peak at `mode`.
+    Triangular {
+        /// Lower end.
+        low: f64,
+        /// Peak.
+        mode: f64,
+        /// Upper end.
+        high: f64,
+    },
+}
+
+impl Distribution {
+    /// The value at cumulative probability `u` in (0, 1).
+    pub fn quantile(self, u: f64) -> f64 {
+        match self {
+            Distribution::Normal { mean, sd } => Normal::new(mean, sd)
+                .map(|n| n.inverse_cdf(u))
+                .unwrap_or(f64::NAN),
+            Distribution::LogNormal { median, sigma_ln } => LogNormal::new(median.ln(), sigma_ln)
+                .map(|n| n.inverse_cdf(u))
+                .unwrap_or(f64::NAN),
+            Distribution::Uniform { low, high } => low + u * (high - low),
+            Distribution::Triangular { low, mode, high } => {
+                let f = (mode - low) / (high - low);
+                if u < f {
+                    low + (u * (high - low) * (mode - low)).sqrt()
+                } else {
+                    high - ((1.0 - u) * (high - low) * (high - mode)).sqrt()
+                }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDistribution {
+    kind: toml::Spanned<String>,
+    mean: Option<f64>,
+    sd: Option<f64>,
+    median: Option<f64>,
+    sigma_ln: Option<f64>,
+    low: Option<f64>,
+    high: Option<f64>,
+    mode: Option<f64>,
+    #[serde(default)]
+    relative: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInput {
+    name: toml::Spanned<String>,
+    target: toml::Spanned<String>,
+    distribution: toml::Spanned<RawDistribution>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawManifest {
+    flowsheet: toml::Spanned<String>,
+    samples: toml::Spanned<i64>,
+    seed: u64,
+    #[serde(default = "default_sampling")]
+    sampling: Sampling,
+    #[serde(default = "default_mode")]
+    mode: Mode,
+    #[serde(default)]
+    input: Vec<RawInput>,
+}
+
+fn default_sampling() -> Sampling {
+    Sampling::LatinHypercube
+}
+
+fn default_mode() -> Mode {
+    Mode::Simulate
+}
+
+/// One uncertain input of a manifest, not yet resolved against a flowsheet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InputSpec {
+    /// Its name in the results.
+    pub name: String,
+    /// What it varies (docs/sweep.md, "Targets").
+    pub target: String,
+    /// Where `target` is in the manifest text.
+    pub target_span: Range<usize>,
+    /// Its distribution.
+    pub distribution: Distribution,
+    /// The distribution is of a multiplier of the flowsheet's value.
+    pub relative: bool,
+}
+
+/// A parsed sweep manifest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Manifest {
+    /// The flowsheet, as written (relative to the manifest's directory).
+    pub flowsheet: String,
+    /// Samples in the design.
+    pub samples: usize,
+    /// Seed of the design.
+    pub seed: u64,
+    /// Sampling of the design.
+    pub sampling: Sampling,
+    /// What each sample runs.
+    pub mode: Mode,
+    /// The inputs.
+    pub inputs: Vec<InputSpec>,
+}
+
+/// A manifest problem rendered with its file, line, column and hint.
+fn located(
+    name: &str,
+    text: &str,
+    span: Range<usize>,
+    message: String,
+    help: Option<String>,
+) -> String {
+    let mut d = Diagnostic::new(Severity::Error, "", message, span, text);
+    d.help = help;
+    render_text(name, text, &[d])
+}
+
+/// Parses the manifest `text` (named `name` in messages). The error is rendered, located.
+pub fn parse_manifest(name: &str, text: &str) -> Result<Manifest, String> {
+    let raw: RawManifest = toml::from_str(text).map_err(|e| {
+        let span = e.span().unwrap_or(0..0);
+        located(
+            name,
+            text,
+            span,
+            e.message().trim().to_string(),
+            Some("the manifest keys are flowsheet, samples, seed, sampling, mode and [[input]] tables with name, target and distribution (docs/sweep.md)".into()),
+        )
+    })?;
+    let n = *raw.samples.get_ref();
+    if !(1..=MAX_SAMPLES as i64).contains(&n) {
+        return Err(located(
+            name,
+            text,
+            raw.samples.span(),
+            format!("samples = {n}: expected 1 to {MAX_SAMPLES}"),
+            None,
+        ));
+    }
+    if raw.input.is_empty() {
+        return Err(located(
+            name,
+            text,
+            raw.flowsheet.span(),
+            "the manifest has no [[input]]: nothing is uncertain".into(),
+            Some("add [[input]] tables with name, target and distribution (docs/sweep.md)".into()),
+        ));
+    }
+    let mut inputs = Vec::new();
+    for inp in raw.input {
+        if inputs
+            .iter()
+            .any(|i: &InputSpec| i.name == *inp.name.get_ref())
+        {
+            return Err(located(
+                name,
+                text,
+                inp.name.span(),
+                format!("input name \"{}\" is used twice", inp.name.get_ref()),
+                Some("give every input its own name".into()),
+            ));
+        }
+        let span = inp.distribution.span();
+        let d = inp.distribution.into_inner();
+        let need = |v: Option<f64>, key: &str| -> Result<f64, String> {
+            match v {
+                Some(x) if x.is_finite() => Ok(x),
+                Some(_) => Err(located(name, text, span.clone(), format!("distribution {key} is not finite"), None)),
+                None => Err(located(
+                    name,
+                    text,
+                    span.clone(),
+                    format!("a {} distribution needs `{key}`", d.kind.get_ref()),
+                    Some("normal: mean, sd; lognormal: median, sigma_ln; uniform: low, high; triangular: low, mode, high".into()),
+                )),
+            }
+        };
+        let bad = |msg: String| located(name, text, span.clone(), msg, None);
+        let dist = match d.kind.get_ref().as_str() {
+            "normal" => {
+                let (mean, sd) = (need(d.mean, "mean")?, need(d.sd, "sd")?);
+                if sd <= 0.0 {
+                    return Err(bad(format!("normal sd = {sd}: expected > 0")));
+                }
+                Distribution::Normal { mean, sd }
+            }
+            "lognormal" => {
+                let (median, sigma_ln) = (need(d.median, "median")?, need(d.sigma_ln, "sigma_ln")?);
+                if median <= 0.0 || sigma_ln <= 0.0 {
+                    return Err(bad("lognormal median and sigma_ln must be > 0".into()));
+                }
+                Distribution::LogNormal { median, sigma_ln }
+            }
+            "uniform" => {
+                let (low, high) = (need(d.low, "low")?, need(d.high, "high")?);
+                if high <= low {
+                    return Err(bad(format!(
+                        "uniform low = {low}, high = {high}: expected low < high"
+                    )));
+                }
+                Distribution::Uniform { low, high }
+            }
+            "triangular" => {
+                let (low, mode, high) = (
+                    need(d.low, "low")?,
+                    need(d.mode, "mode")?,
+                    need(d.high, "high")?,
+                );
+                if !(low <= mode && mode <= high && low < high) {
+                    return Err(bad(format!("triangular low = {low}, mode = {mode}, high = {high}: expected low <= mode <= high, low < high")));
+                }
+                Distribution::Triangular { low, mode, high }
+            }
+            other => {
+                return Err(located(
+                    name,
+                    text,
+                    d.kind.span(),
+                    format!("unknown distribution \"{other}\""),
+                    Some("one of: normal, lognormal, uniform, triangular".into()),
+                ))
+            }
+        };
+        inputs.push(InputSpec {
+            name: inp.name.into_inner(),
+            target: inp.target.get_ref().clone(),
+            target_span: inp.target.span(),
+            distribution: dist,
+            relative: d.relative,
+        });
+    }
+    Ok(Manifest {
+        flowsheet: raw.flowsheet.into_inner(),
+        samples: n as usize,
+        seed: raw.seed,
+        sampling: raw.sampling,
+        mode: raw.mode,
+        inputs,
+    })
+}
+
+/// A datum a sweep input varies, resolved to the flowsheet's ids.
+#[derive(Debug, Clone, PartialEq)]
+enum Datum {
+    Beta(usize, Element),
+    KEx(usize, Element),
+    D(usize, Element),
+    EmpiricalB(usize, Element),
+    FeedFlow(usize),
+    MudGrade(usize),
+    MudContent(usize, Element),
+    FeedConc(usize, Element),
+    UnitRecovery(usize, Element),
+    OxidePrice(Element),
+    ReagentPrice(String),
+    Operating(OperatingVar),
+}
+
+/// Physical range of a datum's value.
+fn bounds(fs: &Flowsheet, d: &Datum) -> (f64, f64) {
+    match d {
+        Datum::EmpiricalB(..) => (f64::NEG_INFINITY, f64::INFINITY),
+        Datum::UnitRecovery(..) => (0.0, 1.0),
+        Datum::FeedFlow(_) | Datum::MudContent(..) | Datum::FeedConc(..) | Datum::MudGrade(_) => {
+            (0.0, f64::INFINITY)
+        }
+        Datum::Operating(v) => match v.kind().info().measure {
+            Measure::Fraction => (0.0, 1.0),
+            _ => {
+                let _ = fs;
+                (0.0, f64::INFINITY)
+            }
+        },
+        // strictly positive: a separation factor, constant, D or price of 0 is no plant
+        _ => (f64::MIN_POSITIVE, f64::INFINITY),
+    }
+}
+
+fn element(s: &str) -> Result<Element, String> {
+    Element::from_symbol(s).ok_or_else(|| format!("\"{s}\" is not an element symbol"))
+}
+
+fn mud_content(
+    fs: &Flowsheet,
+    m: &sxplan_model::MudFeed,
+) -> std::collections::BTreeMap<Element, f64> {
+    if !m.content_mol_per_kg.is_empty() {
+        return m.content_mol_per_kg.clone();
+    }
+    fs.elements
+        .iter()
+        .map(|e| (*e, sxplan_opt::plant::mud_mol_per_t(m, *e) / 1000.0))
+        .collect()
+}
+
+/// The unit a manifest writes `d`'s values in (absolute distributions, and the recorded
+/// values) and the internal units per user unit: a flow in m3/h (t/h for mud), a
+/// concentration in mol/L, mud content in mol/kg, a price in US$/kg, an operating variable in
+/// the unit `[optimize] free` bounds use.
+fn user_unit(fs: &Flowsheet, d: &Datum) -> (&'static str, f64) {
+    match d {
+        Datum::FeedFlow(f) => match fs.feeds.get(*f).map(|f| &f.kind) {
+            Some(FeedKind::Mud(_)) => ("t/h", 1.0),
+            _ => ("m3/h", 1000.0),
+        },
+        Datum::MudGrade(_) => ("x grade", 1.0),
+        Datum::MudContent(..) => ("mol/kg", 1.0),
+        Datum::FeedConc(..) => ("mol/L", 1.0),
+        Datum::OxidePrice(_) | Datum::ReagentPrice(_) => ("US$/kg", 1.0),
+        Datum::Operating(v) => {
+            let (label, per_internal) = operating::unit(fs, *v);
+            (label, 1.0 / per_internal)
+        }
+        Datum::Beta(..) | Datum::KEx(..) | Datum::D(..) | Datum::EmpiricalB(..) => ("-", 1.0),
+        Datum::UnitRecovery(..) => ("fraction", 1.0),
+    }
+}
+
+/// The value of `d` in `fs` (for a mud grade, the multiplier 1).
+fn get(fs: &Flowsheet, d: &Datum) -> Option<f64> {
+    let circuit = |c: usize| fs.circuits.get(c).map(|c| &c.equilibrium);
+    match d {
+        Datum::Beta(c, e) => match circuit(*c)? {
+            Equilibrium::SeparationFactor(m) => m.beta.get(e).copied(),
+            _ => None,
+        },
+        Datum::KEx(c, e) => match circuit(*c)? {
+            Equilibrium::MassAction(m) => m.params.get(e).map(|p| p.k_ex),
+            _ => None,
+        },
+        Datum::D(c, e) => match circuit(*c)? {
+            Equilibrium::Distribution(m) => m.d_ratio.get(e).map(|v| match v {
+                StageValues::Uniform(x) => *x,
+                StageValues::PerSection(v) | StageValues::PerStage(v) => {
+                    v.first().copied().unwrap_or(f64::NAN)
+                }
+            }),
+            _ => None,
+        },
+        Datum::EmpiricalB(c, e) => match circuit(*c)? {
+            Equilibrium::Empirical(m) => m.coef.get(e).map(|k| k.b),
+            _ => None,
+        },
+        Datum::FeedFlow(f) => match &fs.feeds.get(*f)?.kind {
+            FeedKind::Mud(m) => Some(m.flow_mass),
+            FeedKind::Aqueous(s) | FeedKind::Organic(s) => Some(s.flow_vol),
+        },
+        Datum::MudGrade(f) => match &fs.feeds.get(*f)?.kind {
+            FeedKind::Mud(_) => Some(1.0),
+            _ => None,
+        },
+        Datum::MudContent(f, e) => match &fs.feeds.get(*f)?.kind {
+            FeedKind::Mud(m) => mud_content(fs, m).get(e).copied(),
+            _ => None,
+        },
+        Datum::FeedConc(f, e) => match &fs.feeds.get(*f)?.kind {
+            FeedKind::Aqueous(s) | FeedKind::Organic(s) => s.conc_mol.get(e).copied(),
+            FeedKind::Mud(_) => None,
+        },
+        Datum::UnitRecovery(u, e) => fs.units.get(*u).map(|u| u.fraction_to_outlet(*e)),
+        Datum::OxidePrice(e) => sxplan_report::plant::effective_oxide_price(fs, *e),
+        Datum::ReagentPrice(r) => sxplan_report::plant::effective_reagent_price(fs, r),
+        Datum::Operating(v) => operating::get(fs, *v).ok(),
+    }
+}
+
+fn sample_price(x: f64) -> Price {
+    Price {
+        usd_per_kg: x,
+        date: None,
+        source: Some("sxplan sweep sample".into()),
+        quality: None,
+    }
+}
+
+/// Writes `x` as the value of `d` (whose value in `fs` is `base`).
+fn set(fs: &mut Flowsheet, d: &Datum, base: f64, x: f64) {
+    let factor = if base != 0.0 { x / base } else { 1.0 };
+    let scale = |v: &mut StageValues| match v {
+        StageValues::Uniform(y) => *y *= factor,
+        StageValues::PerSection(ys) | StageValues::PerStage(ys) => {
+            ys.iter_mut().for_each(|y| *y *= factor)
+        }
+    };
+    match d {
+        Datum::Beta(c, e) => {
+            if let Some(Equilibrium::SeparationFactor(m)) =
+                fs.circuits.get_mut(*c).map(|c| &mut c.equilibrium)
+            {
+                m.beta.insert(*e, x);
+                for b in m.beta_section.iter_mut().flatten() {
+                    if let Some(y) = b.get_mut(e) {
+                        *y *= factor;
+                    }
+                }
+            }
+        }
+        Datum::KEx(c, e) => {
+            if let Some(Equilibrium::MassAction(m)) =
+                fs.circuits.get_mut(*c).map(|c| &mut c.equilibrium)
+            {
+                if let Some(p) = m.params.get_mut(e) {
+                    p.k_ex = x;
+                }
+            }
+        }
+        Datum::D(c, e) => {
+            if let Some(Equilibrium::Distribution(m)) =
+                fs.circuits.get_mut(*c).map(|c| &mut c.equilibrium)
+            {
+                if let Some(v) = m.d_ratio.get_mut(e) {
+                    scale(v);
+                }
+            }
+        }
+        Datum::EmpiricalB(c, e) => {
+            if let Some(Equilibrium::Empirical(m)) =
+                fs.circuits.get_mut(*c).map(|c| &mut c.equilibrium)
+            {
+                if let Some(k) = m.coef.get_mut(e) {
+                    k.b = x;
+                }
+            }
+        }
+        Datum::FeedFlow(f) => match fs.feeds.get_mut(*f).map(|f| &mut f.kind) {
+            Some(FeedKind::Mud(m)) => m.flow_mass = x,
+            Some(FeedKind::Aqueous(s) | FeedKind::Organic(s)) => s.flow_vol = x,
+            None => {}
+        },
+        Datum::MudGrade(f) | Datum::MudContent(f, _) => {
+            let content = match fs.feeds.get(*f).map(|f| &f.kind) {
+                Some(FeedKind::Mud(m)) => mud_content(fs, m),
+                _ => return,
+            };
+            if let Some(FeedKind::Mud(m)) = fs.feeds.get_mut(*f).map(|f| &mut f.kind) {
+                m.content_mol_per_kg = content;
+                match d {
+                    Datum::MudContent(_, e) => {
+                        m.content_mol_per_kg.insert(*e, x);
+                    }
+                    _ => m.content_mol_per_kg.values_mut().for_each(|c| *c *= x),
+                }
+            }
+        }
+        Datum::FeedConc(f, e) => {
+            if let Some(FeedKind::Aqueous(s) | FeedKind::Organic(s)) =
+                fs.feeds.get_mut(*f).map(|f| &mut f.kind)
+            {
+                s.conc_mol.insert(*e, x);
+            }
+        }
+        Datum::UnitRecovery(u, e) => {
+            if let Some(u) = fs.units.get_mut(*u) {
+                u.to_outlet.insert(*e, x);
+            }
+        }
+        Datum::OxidePrice(e) => {
+            if let Some(p) = fs.prices.as_mut() {
+                p.oxide.insert(*e, sample_price(x));
+            }
+        }
+        Datum::ReagentPrice(r) => {
+            if let (Some(p), Some(k)) = (fs.prices.as_mut(), sxplan_report::plant::reagent_key(r)) {
+                p.reagent.insert(k, sample_price(x));
+            }
+        }
+        Datum::Operating(v) => {
+            let _ = operating::set(fs, *v, x);
+        }
+    }
+}
+
+/// The `of` name of an operating variable's target, as `[optimize] free` writes it.
+fn of_name(fs: &Flowsheet, t: Target) -> String {
+    match t {
+        Target::Feed(f) => fs.feeds.get(f.0).map_or(String::new(), |f| f.name.clone()),
+        Target::Circuit(c) => fs
+            .circuits
+            .get(c.0)
+            .map_or(String::new(), |c| c.name.clone()),
+        Target::SplitterOutlet(s, k) => fs.splitters.get(s.0).map_or(String::new(), |s| {
+            format!(
+                "{}.{}",
+                s.name,
+                s.outlets.get(k).map_or("?", |o| o.0.as_str())
+            )
+        }),
+        Target::CircuitSection(c, k) => fs.circuits.get(c.0).map_or(String::new(), |c| {
+            format!(
+                "{}.{}",
+                c.name,
+                c.sections.get(k).map_or("?", |s| s.name.as_str())
+            )
+        }),
+    }
+}
+
+const TARGETS_HELP: &str = "targets: circuit.<C>.beta.<El>, circuit.<C>.k_ex.<El>, circuit.<C>.d.<El>, circuit.<C>.b.<El>, feed.<F>.flow, feed.<F>.grade, feed.<F>.content.<El>, feed.<F>.conc.<El>, unit.<U>.recovery.<El>, price.oxide.<El>, price.reagent.<name>, operating.<var>.<of> (docs/sweep.md)";
+
+/// Resolves `target` against `fs`; the error says what the flowsheet has instead.
+fn resolve(fs: &Flowsheet, target: &str) -> Result<Datum, String> {
+    let parts: Vec<&str> = target.split('.').collect();
+    let circuit = |name: &str| {
+        fs.circuits
+            .iter()
+            .position(|c| c.name == name)
+            .ok_or_else(|| {
+                let names: Vec<&str> = fs.circuits.iter().map(|c| c.name.as_str()).collect();
+                format!(
+                    "no circuit \"{name}\" (the flowsheet has: {})",
+                    names.join(", ")
+                )
+            })
+    };
+    let feed = |name: &str| {
+        fs.feeds.iter().position(|f| f.name == name).ok_or_else(|| {
+            let names: Vec<&str> = fs.feeds.iter().map(|f| f.name.as_str()).collect();
+            format!(
+                "no feed \"{name}\" (the flowsheet has: {})",
+                names.join(", ")
+            )
+        })
+    };
+    let d = match parts.as_slice() {
+        ["circuit", c, key, e] => {
+            let (c, e) = (circuit(c)?, element(e)?);
+            match *key {
+                "beta" => Datum::Beta(c, e),
+                "k_ex" => Datum::KEx(c, e),
+                "d" => Datum::D(c, e),
+                "b" => Datum::EmpiricalB(c, e),
+                other => {
+                    return Err(format!(
+                        "unknown circuit datum \"{other}\" (beta, k_ex, d or b)"
+                    ))
+                }
+            }
+        }
+        ["feed", f, "flow"] => Datum::FeedFlow(feed(f)?),
+        ["feed", f, "grade"] => Datum::MudGrade(feed(f)?),
+        ["feed", f, "content", e] => Datum::MudContent(feed(f)?, element(e)?),
+        ["feed", f, "conc", e] => Datum::FeedConc(feed(f)?, element(e)?),
+        ["unit", u, "recovery", e] => {
+            let u = fs.units.iter().position(|x| x.name == *u).ok_or_else(|| {
+                let names: Vec<&str> = fs.units.iter().map(|u| u.name.as_str()).collect();
+                format!("no unit \"{u}\" (the flowsheet has: {})", names.join(", "))
+            })?;
+            Datum::UnitRecovery(u, element(e)?)
+        }
+        ["price", "oxide", e] => Datum::OxidePrice(element(e)?),
+        ["price", "reagent", r] => Datum::ReagentPrice(r.to_string()),
+        ["operating", var, of @ ..] if !of.is_empty() => {
+            let kind: OperatingVarKind = var.parse().map_err(|_| {
+                let names: Vec<&str> = OperatingVarKind::ALL.iter().map(|k| k.as_str()).collect();
+                format!(
+                    "unknown operating variable \"{var}\" (one of: {})",
+                    names.join(", ")
+                )
+            })?;
+            let of = of.join(".");
+            let all = kind.instances(fs);
+            let v = all
+                .iter()
+                .copied()
+                .find(|v| of_name(fs, v.target()) == of)
+                .ok_or_else(|| {
+                    let names: Vec<String> = all.iter().map(|v| of_name(fs, v.target())).collect();
+                    format!(
+                        "the flowsheet has no {var} of \"{of}\" (it has: {})",
+                        if names.is_empty() {
+                            "none".into()
+                        } else {
+                            names.join(", ")
+                        }
+                    )
+                })?;
+            Datum::Operating(v)
+        }
+        _ => return Err(format!("\"{target}\" is not a sweep target")),
+    };
+    if matches!(d, Datum::OxidePrice(_) | Datum::ReagentPrice(_)) && fs.prices.is_none() {
+        return Err("the flowsheet has no [prices] table to vary".into());
+    }
+    if matches!(&d, Datum::ReagentPrice(r) if sxplan_report::plant::reagent_key(r).is_none()) {
+        return Err(format!("reagent \"{}\" cannot be priced in a flowsheet (HCl, NaOH, NH3, H2SO4, HNO3, oxalic acid, extractant)", parts[2]));
+    }
+    if get(fs, &d).is_none_or(|v| !v.is_finite()) {
+        return Err(format!("the flowsheet has no value for {target} (the model or the feed kind does not have it, or no price is set)"));
+    }
+    Ok(d)
+}
+
+struct Resolved {
+    datum: Datum,
+    /// The flowsheet's value, internal units.
+    base: f64,
+    /// User unit label and internal units per user unit.
+    unit: (&'static str, f64),
+    spec: InputSpec,
+    range: (f64, f64),
+}
+
+/// A sweep ready to run: the base flowsheet, the resolved inputs and the sample design.
+pub struct Sweep {
+    base: Flowsheet,
+    inputs: Vec<Resolved>,
+    /// Unit-cube coordinates, `samples` x inputs, row-major.
+    design: Vec<f64>,
+    mode: Mode,
+    plant: PlantOptions,
+    header: SweepHeader,
+}
+
+/// The 64-bit FNV-1a hash of the texts, as 16 hex digits.
+fn hash(texts: &[&str]) -> String {
+    use std::hash::Hasher;
+    let mut h = fnv::FnvHasher::default();
+    for t in texts {
+        h.write(t.as_bytes());
+        h.write(&[0xff]);
+    }
+    format!("{:016x}", h.finish())
+}
+
+/// The unit-cube design of `n` samples over `d` inputs (row-major), from `seed` alone.
+pub fn unit_design(sampling: Sampling, n: usize, d: usize, seed: u64) -> Vec<f64> {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut u = vec![0.0; n * d];
+    match sampling {
+        Sampling::LatinHypercube => {
+            let mut perm: Vec<usize> = (0..n).collect();
+            for j in 0..d {
+                perm.shuffle(&mut rng);
+                for (i, &stratum) in perm.iter().enumerate() {
+                    let off: f64 = rng.random();
+                    u[i * d + j] = (stratum as f64 + off) / n as f64;
+                }
+            }
+        }
+        Sampling::Random => {
+            for x in &mut u {
+                *x = rng.random();
+            }
+        }
+    }
+    // keep away from 0 and 1, where unbounded quantiles are infinite
+    for x in &mut u {
+        *x = x.clamp(1e-12, 1.0 - 1e-12);
+    }
+    u
+}
+
+impl Sweep {
+    /// Resolves `manifest` (from the text `manifest_text`, named `manifest_name`) against the
+    /// flowsheet `fs` (from the text `flowsheet_text`). Errors are rendered and located in the
+    /// manifest.
+    pub fn new(
+        manifest_name: &str,
+        manifest_text: &str,
+        manifest: &Manifest,
+        fs: &Flowsheet,
+        flowsheet_text: &str,
+    ) -> Result<Sweep, String> {
+        let mut inputs = Vec::new();
+        for spec in &manifest.inputs {
+            let datum = resolve(fs, &spec.target).map_err(|m| {
+                located(
+                    manifest_name,
+                    manifest_text,
+                    spec.target_span.clone(),
+                    m,
+                    Some(TARGETS_HELP.into()),
+                )
+            })?;
+            if matches!(datum, Datum::MudGrade(_)) && !spec.relative {
+                return Err(located(
+                    manifest_name,
+                    manifest_text,
+                    spec.target_span.clone(),
+                    format!("{} is a multiplier of the mud's REY content: its distribution must be relative", spec.target),
+                    Some("write relative = true in its distribution".into()),
+                ));
+            }
+            let base = get(fs, &datum).unwrap_or(f64::NAN);
+            inputs.push(Resolved {
+                range: bounds(fs, &datum),
+                unit: user_unit(fs, &datum),
+                datum,
+                base,
+                spec: spec.clone(),
+            });
+        }
+        let header = SweepHeader {
+            sxplan_sweep: sxplan_report::sweep::SCHEMA_VERSION,
+            manifest_hash: hash(&[manifest_text, flowsheet_text]),
+            flowsheet: manifest.flowsheet.clone(),
+            samples: manifest.samples,
+            seed: manifest.seed,
+            sampling: manifest.sampling.as_str().into(),
+            mode: manifest.mode.as_str().into(),
+            inputs: manifest.inputs.iter().map(|i| i.name.clone()).collect(),
+            units: inputs.iter().map(|r| r.unit.0.to_string()).collect(),
+            products: fs
+                .products
+                .iter()
+                .map(|p| ProductInfo {
+                    name: p.name.clone(),
+                    purity_min: p.purity.as_ref().map(|s| s.min),
+                })
+                .collect(),
+            shard: [0, 1],
+        };
+        Ok(Sweep {
+            base: fs.clone(),
+            design: unit_design(
+                manifest.sampling,
+                manifest.samples,
+                inputs.len(),
+                manifest.seed,
+            ),
+            inputs,
+            mode: manifest.mode,
+            plant: PlantOptions::default(),
+            header,
+        })
+    }
+
+    /// The header of the sample files (shard `[0, 1]`).
+    pub fn header(&self) -> &SweepHeader {
+        &self.header
+    }
+
+    /// The values sample `i` applies (after clamping), in the inputs' user units, and the
+    /// inputs that were clamped.
+    pub fn values(&self, i: usize) -> (Vec<f64>, Vec<String>) {
+        let d = self.inputs.len();
+        let mut clamped = Vec::new();
+        let values = self
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(j, r)| {
+                let q = r.spec.distribution.quantile(self.design[i * d + j]);
+                let base = r.base / r.unit.1;
+                let x = if r.spec.relative { base * q } else { q };
+                let y = x.clamp(r.range.0, r.range.1);
+                if y != x || !x.is_finite() {
+                    clamped.push(r.spec.name.clone());
+                }
+                if y.is_finite() {
+                    y
+                } else {
+                    base
+                }
+            })
+            .collect();
+        (values, clamped)
+    }
+
+    /// The base flowsheet with sample `i`'s values applied.
+    pub fn flowsheet(&self, i: usize) -> Flowsheet {
+        let (values, _) = self.values(i);
+        let mut fs = self.base.clone();
+        for (r, x) in self.inputs.iter().zip(values) {
+            set(&mut fs, &r.datum, r.base, x * r.unit.1);
+        }
+        fs
+    }
+
+    /// Runs sample `i` (simulated, or optimized and simulated) and records it.
+    pub fn run(&self, i: usize) -> SampleRecord {
+        let (values, clamped) = self.values(i);
+        let fs = self.flowsheet(i);
+        let fin = |x: f64| x.is_finite().then_some(x);
+        match super::run_scenario(&fs, self.mode == Mode::Optimize, &self.plant) {
+            Ok(out) => {
+                let s = &out.summary;
+                let good = out.status == "converged" || out.status == "optimal";
+                let products = self
+                    .header
+                    .products
+                    .iter()
+                    .map(|p| {
+                        let line = s.products.iter().find(|l| l.name == p.name);
+                        ProductOutcome {
+                            purity: line.map_or(f64::NAN, |l| l.purity_reo_mass),
+                            recovery: line.and_then(|l| l.recovery.first()).and_then(|r| fin(r.1)),
+                            spec_met: line.and_then(|l| l.spec_met).map(|m| m && good),
+                        }
+                    })
+                    .map(|mut o| {
+                        if !o.purity.is_finite() {
+                            o.purity = 0.0;
+                            o.spec_met = o.spec_met.map(|_| false);
+                        }
+                        o
+                    })
+                    .collect();
+                let reagent: f64 = s.reagents.iter().map(|r| r.t_per_t_reo).sum();
+                let cost = (s.reo_t_per_year > 0.0)
+                    .then(|| s.economics.reagent_cost_usd_per_year / s.reo_t_per_year);
+                SampleRecord {
+                    index: i,
+                    values,
+                    clamped,
+                    reason: out.reason.clone(),
+                    status: out.status,
+                    products,
+                    margin_usd_per_year: fin(s.economics.margin_usd_per_year),
+                    reagent_t_per_t_reo: fin(reagent),
+                    reagent_cost_usd_per_t_reo: cost.and_then(fin),
+                }
+            }
+            Err(e) => SampleRecord {
+                index: i,
+                values,
+                clamped,
+                status: "error".into(),
+                reason: Some(e.to_string()),
+                products: Vec::new(),
+                margin_usd_per_year: None,
+                reagent_t_per_t_reo: None,
+                reagent_cost_usd_per_t_reo: None,
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latin_hypercube_hits_every_stratum_once_per_input() {
+        let (n, d) = (50, 3);
+        let u = unit_design(Sampling::LatinHypercube, n, d, 7);
+        for j in 0..d {
+            let mut hit = vec![0; n];
+            for i in 0..n {
+                hit[(u[i * d + j] * n as f64) as usize] += 1;
+            }
+            assert!(hit.iter().all(|&h| h == 1), "input {j}: {hit:?}");
+        }
+        assert_eq!(u, unit_design(Sampling::LatinHypercube, n, d, 7));
+        assert_ne!(u, unit_design(Sampling::LatinHypercube, n, d, 8));
+    }
+
+    #[test]
+    fn quantiles_of_the_distributions() {
+        let t = Distribution::Triangular {
+            low: 0.0,
+            mode: 1.0,
+            high: 2.0,
+        };
+        assert!((t.quantile(0.5) - 1.0).abs() < 1e-12);
+        assert!((t.quantile(0.125) - 0.5).abs() < 1e-12);
+        let n = Distribution::Normal { mean: 1.0, sd: 0.1 };
+        assert!((n.quantile(0.975) - 1.195_996_398).abs() < 1e-6);
+        let l = Distribution::LogNormal {
+            median: 2.0,
+            sigma_ln: 0.5,
+        };
+        assert!((l.quantile(0.5) - 2.0).abs() < 1e-9);
+        let u = Distribution::Uniform {
+            low: 0.9,
+            high: 1.1,
+        };
+        assert!((u.quantile(0.25) - 0.95).abs() < 1e-12);
+    }
+}
