@@ -46,6 +46,10 @@ pub struct ScenariosArgs {
     /// Also optimize each scenario (`[optimize]` of the flowsheet, bounds scaled).
     #[arg(long)]
     pub optimize: bool,
+    /// Scenarios run at once, one per thread; 0 = one per core. The table is the same for any
+    /// value: scenarios are independent and printed in grid order.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub jobs: usize,
     /// Print the full plant summary of every scenario after the table.
     #[arg(long)]
     pub summaries: bool,
@@ -152,49 +156,64 @@ pub fn run(args: &ScenariosArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
         ..PlantOptions::default()
     };
 
-    let mut rows = Vec::new();
-    let mut failed = false;
-    let total = (muds.len() * grades.len() * prices.len()) as u64;
-    let bar = Progress::new(&args.global, Some(total), "scenarios");
+    let mut grid = Vec::new();
     for m in &muds {
         for g in &grades {
             for p in &prices {
-                let fs = api::scale_plant(
-                    base,
-                    &Scenario {
-                        mud_t_per_h: m / 24.0,
-                        grade: g.clone(),
-                        prices: p.clone(),
-                    },
-                );
                 let label = format!(
                     "{m:.0} t/d, {g}, {}",
                     p.clone().unwrap_or_else(|| "flowsheet prices".to_string())
                 );
-                bar.message(label.clone());
-                match api::run_scenario(&fs, args.optimize, &popts) {
-                    Ok(r) => {
-                        verbose_line(
-                            &args.global,
-                            stderr,
-                            &format!("scenario {label}: {}", r.status),
-                        );
-                        rows.push(Row {
-                            label,
-                            status: r.status,
-                            summary: r.summary,
-                        });
-                    }
-                    Err(e) => {
-                        failed = true;
-                        let _ = writeln!(stderr, "error: scenario {label}: {e}");
-                    }
-                }
-                bar.inc();
+                let scenario = Scenario {
+                    mud_t_per_h: m / 24.0,
+                    grade: g.clone(),
+                    prices: p.clone(),
+                };
+                grid.push((label, scenario));
             }
         }
     }
-
+    let threads = match super::parallel::pool(args.jobs) {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = writeln!(stderr, "error: --jobs {}: {e}", args.jobs);
+            return Exit::Usage;
+        }
+    };
+    let mut rows = Vec::new();
+    let mut failed = false;
+    let bar = Progress::new(&args.global, Some(grid.len() as u64), "scenarios");
+    let mut next = 0usize;
+    let _ = super::parallel::run_in_order(
+        &grid,
+        &threads,
+        |(_, scenario)| api::run_scenario(&api::scale_plant(base, scenario), args.optimize, &popts),
+        |result| {
+            let label = grid[next].0.clone();
+            next += 1;
+            bar.message(label.clone());
+            match result {
+                Ok(r) => {
+                    verbose_line(
+                        &args.global,
+                        stderr,
+                        &format!("scenario {label}: {}", r.status),
+                    );
+                    rows.push(Row {
+                        label,
+                        status: r.status,
+                        summary: r.summary,
+                    });
+                }
+                Err(e) => {
+                    failed = true;
+                    let _ = writeln!(stderr, "error: scenario {label}: {e}");
+                }
+            }
+            bar.inc();
+            Ok::<(), ()>(())
+        },
+    );
     let mut o = String::new();
     let md = args.format == Format::Markdown;
     let cols = [

@@ -228,48 +228,6 @@ fn json_line<T: serde::Serialize>(v: &T) -> String {
     s
 }
 
-/// The rayon pool of `jobs` threads (0 = one per core).
-fn pool(jobs: usize) -> Result<rayon::ThreadPool, String> {
-    rayon::ThreadPoolBuilder::new()
-        .num_threads(jobs)
-        .build()
-        .map_err(|e| format!("cannot start {jobs} worker threads: {e}"))
-}
-
-/// Runs `todo` on the pool, in parallel, and hands the records to `sink` in the order of
-/// `todo` (a reorder buffer holds the ones that finish early).
-fn run_in_order(
-    sweep: &Sweep,
-    todo: &[usize],
-    pool: &rayon::ThreadPool,
-    mut sink: impl FnMut(SampleRecord) -> Result<(), String>,
-) -> Result<(), String> {
-    use rayon::prelude::*;
-    let (tx, rx) = std::sync::mpsc::channel::<(usize, SampleRecord)>();
-    std::thread::scope(|scope| {
-        scope.spawn(move || {
-            pool.install(|| {
-                todo.par_iter()
-                    .enumerate()
-                    .for_each_with(tx, |tx, (k, &i)| {
-                        // the receiver is gone only when writing failed: stop quietly
-                        let _ = tx.send((k, sweep.run(i)));
-                    });
-            });
-        });
-        let mut pending: BTreeMap<usize, SampleRecord> = BTreeMap::new();
-        let mut next = 0usize;
-        for (k, r) in rx {
-            pending.insert(k, r);
-            while let Some(r) = pending.remove(&next) {
-                sink(r)?;
-                next += 1;
-            }
-        }
-        Ok(())
-    })
-}
-
 /// Runs `sxplan sweep`.
 pub fn run(args: &SweepArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Exit {
     run_with_env(args, &|k| std::env::var(k).ok(), stdout, stderr)
@@ -447,7 +405,7 @@ pub fn run_with_env(
         .step_by(shard[1])
         .filter(|i| !done.contains(i))
         .collect();
-    let threads = match pool(args.jobs) {
+    let threads = match super::parallel::pool(args.jobs) {
         Ok(p) => p,
         Err(e) => return fail(stderr, &e, Exit::Usage),
     };
@@ -457,16 +415,21 @@ pub fn run_with_env(
         &format!("sweep {}", shard_label(shard)),
     );
     let mut not_good = 0usize;
-    let result = run_in_order(&sweep, &todo, &threads, |r| {
-        if !r.is_good() {
-            not_good += 1;
-        }
-        bar.message(format!("sample {} {}", r.index, r.status));
-        bar.inc();
-        file.write_all(json_line(&r).as_bytes())
-            .and_then(|()| file.flush())
-            .map_err(|e| format!("cannot write {}: {e}", shown_path(&path)))
-    });
+    let result = super::parallel::run_in_order(
+        &todo,
+        &threads,
+        |&i| sweep.run(i),
+        |r| {
+            if !r.is_good() {
+                not_good += 1;
+            }
+            bar.message(format!("sample {} {}", r.index, r.status));
+            bar.inc();
+            file.write_all(json_line(&r).as_bytes())
+                .and_then(|()| file.flush())
+                .map_err(|e| format!("cannot write {}: {e}", shown_path(&path)))
+        },
+    );
     bar.finish();
     drop(file);
     if let Err(e) = result {

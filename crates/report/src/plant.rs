@@ -458,7 +458,7 @@ pub fn plant_summary(
     PlantSummary {
         flowsheet: fs.name.clone(),
         basis,
-        sim_status: format!("{:?}", sim.status).to_lowercase(),
+        sim_status: sim.status.as_str().to_string(),
         balance_closure: finite(sim.mass_balance.max_relative_error),
         mud,
         mud_t_per_day,
