@@ -2,7 +2,6 @@
 //! located, rendered message the CLI prints and the Python package raises (docs/fit.md).
 
 use sxplan_fit::{FitError, FitOptions, FitResult};
-use sxplan_model::diagnostic::{render_text, Diagnostic, Severity};
 
 /// A fit that was refused: the data are malformed or cannot identify a parameter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,10 +39,8 @@ fn located(
     help: Option<String>,
     line: usize,
 ) -> FitRefused {
-    let mut d = Diagnostic::new(Severity::Error, "", message, span, text);
-    d.help = help;
     FitRefused {
-        rendered: render_text(name, text, &[d]),
+        rendered: sxplan_model::diagnostic::render_error(name, text, span, message, help),
         line: Some(line),
     }
 }

@@ -8,332 +8,40 @@
 //! the same records; the aggregates are `sxplan_report::sweep::aggregate` of the records sorted
 //! by index.
 
-use std::ops::Range;
-
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde::Deserialize;
 use statrs::distribution::{ContinuousCDF, LogNormal, Normal};
 use sxplan_chem::Element;
-use sxplan_model::diagnostic::{render_text, Diagnostic, Severity};
 use sxplan_model::operating::{self, Measure, OperatingVarKind, Target};
 use sxplan_model::{Equilibrium, FeedKind, Flowsheet, OperatingVar, Price, StageValues};
 use sxplan_report::plant::PlantOptions;
 use sxplan_report::sweep::{ProductInfo, ProductOutcome, SampleRecord, SweepHeader};
 
-/// Most samples a manifest may ask for.
-pub const MAX_SAMPLES: usize = 10_000_000;
+pub use sxplan_model::sweep::{
+    located, parse_manifest, Distribution, InputSpec, Manifest, Mode, Sampling, MAX_SAMPLES,
+};
 
-/// How the unit hypercube is sampled.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Sampling {
-    /// Latin hypercube: each input's range cut into `samples` equal-probability strata, each
-    /// stratum drawn once, the strata paired at random across inputs.
-    LatinHypercube,
-    /// Independent uniform draws.
-    Random,
-}
-
-impl Sampling {
-    fn as_str(self) -> &'static str {
-        match self {
-            Sampling::LatinHypercube => "latin_hypercube",
-            Sampling::Random => "random",
-        }
-    }
-}
-
-/// What each sample runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Mode {
-    /// Simulate the plant at its operating point.
-    Simulate,
-    /// Optimize it (its `[optimize]` table), then simulate the optimum.
-    Optimize,
-}
-
-impl Mode {
-    fn as_str(self) -> &'static str {
-        match self {
-            Mode::Simulate => "simulate",
-            Mode::Optimize => "optimize",
-        }
-    }
-}
-
-/// A distribution of one input.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Distribution {
-    /// Normal with mean and standard deviation.
-    Normal {
-        /// Mean.
-        mean: f64,
-        /// Standard deviation.
-        sd: f64,
-    },
-    /// Lognormal with median and the standard deviation of ln x.
-    LogNormal {
-        /// Median.
-        median: f64,
-        /// Standard deviation of ln x.
-        sigma_ln: f64,
-    },
-    /// Uniform on [low, high].
-    Uniform {
-        /// Lower end.
-        low: f64,
-        /// Upper end.
-        high: f64,
-    },
-    /// Triangular on [low, high] with its peak at `mode`.
-    Triangular {
-        /// Lower end.
-        low: f64,
-        /// Peak.
-        mode: f64,
-        /// Upper end.
-        high: f64,
-    },
-}
-
-impl Distribution {
-    /// The value at cumulative probability `u` in (0, 1).
-    pub fn quantile(self, u: f64) -> f64 {
-        match self {
-            Distribution::Normal { mean, sd } => Normal::new(mean, sd)
-                .map(|n| n.inverse_cdf(u))
-                .unwrap_or(f64::NAN),
-            Distribution::LogNormal { median, sigma_ln } => LogNormal::new(median.ln(), sigma_ln)
-                .map(|n| n.inverse_cdf(u))
-                .unwrap_or(f64::NAN),
-            Distribution::Uniform { low, high } => low + u * (high - low),
-            Distribution::Triangular { low, mode, high } => {
-                let f = (mode - low) / (high - low);
-                if u < f {
-                    low + (u * (high - low) * (mode - low)).sqrt()
-                } else {
-                    high - ((1.0 - u) * (high - low) * (high - mode)).sqrt()
-                }
+/// The value of `d` at cumulative probability `u` in (0, 1) (`statrs` for the normal
+/// quantile).
+pub fn quantile(d: Distribution, u: f64) -> f64 {
+    match d {
+        Distribution::Normal { mean, sd } => Normal::new(mean, sd)
+            .map(|n| n.inverse_cdf(u))
+            .unwrap_or(f64::NAN),
+        Distribution::LogNormal { median, sigma_ln } => LogNormal::new(median.ln(), sigma_ln)
+            .map(|n| n.inverse_cdf(u))
+            .unwrap_or(f64::NAN),
+        Distribution::Uniform { low, high } => low + u * (high - low),
+        Distribution::Triangular { low, mode, high } => {
+            let f = (mode - low) / (high - low);
+            if u < f {
+                low + (u * (high - low) * (mode - low)).sqrt()
+            } else {
+                high - ((1.0 - u) * (high - low) * (high - mode)).sqrt()
             }
         }
     }
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawDistribution {
-    kind: toml::Spanned<String>,
-    mean: Option<f64>,
-    sd: Option<f64>,
-    median: Option<f64>,
-    sigma_ln: Option<f64>,
-    low: Option<f64>,
-    high: Option<f64>,
-    mode: Option<f64>,
-    #[serde(default)]
-    relative: bool,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawInput {
-    name: toml::Spanned<String>,
-    target: toml::Spanned<String>,
-    distribution: toml::Spanned<RawDistribution>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawManifest {
-    flowsheet: toml::Spanned<String>,
-    samples: toml::Spanned<i64>,
-    seed: u64,
-    #[serde(default = "default_sampling")]
-    sampling: Sampling,
-    #[serde(default = "default_mode")]
-    mode: Mode,
-    #[serde(default)]
-    input: Vec<RawInput>,
-}
-
-fn default_sampling() -> Sampling {
-    Sampling::LatinHypercube
-}
-
-fn default_mode() -> Mode {
-    Mode::Simulate
-}
-
-/// One uncertain input of a manifest, not yet resolved against a flowsheet.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InputSpec {
-    /// Its name in the results.
-    pub name: String,
-    /// What it varies (docs/sweep.md, "Targets").
-    pub target: String,
-    /// Where `target` is in the manifest text.
-    pub target_span: Range<usize>,
-    /// Its distribution.
-    pub distribution: Distribution,
-    /// The distribution is of a multiplier of the flowsheet's value.
-    pub relative: bool,
-}
-
-/// A parsed sweep manifest.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Manifest {
-    /// The flowsheet, as written (relative to the manifest's directory).
-    pub flowsheet: String,
-    /// Samples in the design.
-    pub samples: usize,
-    /// Seed of the design.
-    pub seed: u64,
-    /// Sampling of the design.
-    pub sampling: Sampling,
-    /// What each sample runs.
-    pub mode: Mode,
-    /// The inputs.
-    pub inputs: Vec<InputSpec>,
-}
-
-/// A manifest problem rendered with its file, line, column and hint.
-fn located(
-    name: &str,
-    text: &str,
-    span: Range<usize>,
-    message: String,
-    help: Option<String>,
-) -> String {
-    let mut d = Diagnostic::new(Severity::Error, "", message, span, text);
-    d.help = help;
-    render_text(name, text, &[d])
-}
-
-/// Parses the manifest `text` (named `name` in messages). The error is rendered, located.
-pub fn parse_manifest(name: &str, text: &str) -> Result<Manifest, String> {
-    let raw: RawManifest = toml::from_str(text).map_err(|e| {
-        let span = e.span().unwrap_or(0..0);
-        located(
-            name,
-            text,
-            span,
-            e.message().trim().to_string(),
-            Some("the manifest keys are flowsheet, samples, seed, sampling, mode and [[input]] tables with name, target and distribution (docs/sweep.md)".into()),
-        )
-    })?;
-    let n = *raw.samples.get_ref();
-    if !(1..=MAX_SAMPLES as i64).contains(&n) {
-        return Err(located(
-            name,
-            text,
-            raw.samples.span(),
-            format!("samples = {n}: expected 1 to {MAX_SAMPLES}"),
-            None,
-        ));
-    }
-    if raw.input.is_empty() {
-        return Err(located(
-            name,
-            text,
-            raw.flowsheet.span(),
-            "the manifest has no [[input]]: nothing is uncertain".into(),
-            Some("add [[input]] tables with name, target and distribution (docs/sweep.md)".into()),
-        ));
-    }
-    let mut inputs = Vec::new();
-    for inp in raw.input {
-        if inputs
-            .iter()
-            .any(|i: &InputSpec| i.name == *inp.name.get_ref())
-        {
-            return Err(located(
-                name,
-                text,
-                inp.name.span(),
-                format!("input name \"{}\" is used twice", inp.name.get_ref()),
-                Some("give every input its own name".into()),
-            ));
-        }
-        let span = inp.distribution.span();
-        let d = inp.distribution.into_inner();
-        let need = |v: Option<f64>, key: &str| -> Result<f64, String> {
-            match v {
-                Some(x) if x.is_finite() => Ok(x),
-                Some(_) => Err(located(name, text, span.clone(), format!("distribution {key} is not finite"), None)),
-                None => Err(located(
-                    name,
-                    text,
-                    span.clone(),
-                    format!("a {} distribution needs `{key}`", d.kind.get_ref()),
-                    Some("normal: mean, sd; lognormal: median, sigma_ln; uniform: low, high; triangular: low, mode, high".into()),
-                )),
-            }
-        };
-        let bad = |msg: String| located(name, text, span.clone(), msg, None);
-        let dist = match d.kind.get_ref().as_str() {
-            "normal" => {
-                let (mean, sd) = (need(d.mean, "mean")?, need(d.sd, "sd")?);
-                if sd <= 0.0 {
-                    return Err(bad(format!("normal sd = {sd}: expected > 0")));
-                }
-                Distribution::Normal { mean, sd }
-            }
-            "lognormal" => {
-                let (median, sigma_ln) = (need(d.median, "median")?, need(d.sigma_ln, "sigma_ln")?);
-                if median <= 0.0 || sigma_ln <= 0.0 {
-                    return Err(bad("lognormal median and sigma_ln must be > 0".into()));
-                }
-                Distribution::LogNormal { median, sigma_ln }
-            }
-            "uniform" => {
-                let (low, high) = (need(d.low, "low")?, need(d.high, "high")?);
-                if high <= low {
-                    return Err(bad(format!(
-                        "uniform low = {low}, high = {high}: expected low < high"
-                    )));
-                }
-                Distribution::Uniform { low, high }
-            }
-            "triangular" => {
-                let (low, mode, high) = (
-                    need(d.low, "low")?,
-                    need(d.mode, "mode")?,
-                    need(d.high, "high")?,
-                );
-                if !(low <= mode && mode <= high && low < high) {
-                    return Err(bad(format!("triangular low = {low}, mode = {mode}, high = {high}: expected low <= mode <= high, low < high")));
-                }
-                Distribution::Triangular { low, mode, high }
-            }
-            other => {
-                return Err(located(
-                    name,
-                    text,
-                    d.kind.span(),
-                    format!("unknown distribution \"{other}\""),
-                    Some("one of: normal, lognormal, uniform, triangular".into()),
-                ))
-            }
-        };
-        inputs.push(InputSpec {
-            name: inp.name.into_inner(),
-            target: inp.target.get_ref().clone(),
-            target_span: inp.target.span(),
-            distribution: dist,
-            relative: d.relative,
-        });
-    }
-    Ok(Manifest {
-        flowsheet: raw.flowsheet.into_inner(),
-        samples: n as usize,
-        seed: raw.seed,
-        sampling: raw.sampling,
-        mode: raw.mode,
-        inputs,
-    })
 }
 
 /// A datum a sweep input varies, resolved to the flowsheet's ids.
@@ -837,7 +545,7 @@ impl Sweep {
             .iter()
             .enumerate()
             .map(|(j, r)| {
-                let q = r.spec.distribution.quantile(self.design[i * d + j]);
+                let q = quantile(r.spec.distribution, self.design[i * d + j]);
                 let base = r.base / r.unit.1;
                 let x = if r.spec.relative { base * q } else { q };
                 let y = x.clamp(r.range.0, r.range.1);
@@ -949,19 +657,19 @@ mod tests {
             mode: 1.0,
             high: 2.0,
         };
-        assert!((t.quantile(0.5) - 1.0).abs() < 1e-12);
-        assert!((t.quantile(0.125) - 0.5).abs() < 1e-12);
+        assert!((quantile(t, 0.5) - 1.0).abs() < 1e-12);
+        assert!((quantile(t, 0.125) - 0.5).abs() < 1e-12);
         let n = Distribution::Normal { mean: 1.0, sd: 0.1 };
-        assert!((n.quantile(0.975) - 1.195_996_398).abs() < 1e-6);
+        assert!((quantile(n, 0.975) - 1.195_996_398).abs() < 1e-6);
         let l = Distribution::LogNormal {
             median: 2.0,
             sigma_ln: 0.5,
         };
-        assert!((l.quantile(0.5) - 2.0).abs() < 1e-9);
+        assert!((quantile(l, 0.5) - 2.0).abs() < 1e-9);
         let u = Distribution::Uniform {
             low: 0.9,
             high: 1.1,
         };
-        assert!((u.quantile(0.25) - 0.95).abs() < 1e-12);
+        assert!((quantile(u, 0.25) - 0.95).abs() < 1e-12);
     }
 }

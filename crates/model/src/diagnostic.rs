@@ -311,6 +311,21 @@ impl Diagnostic {
     }
 }
 
+/// One error at `span` of `src` (the file named `file`), rendered as [`render_text`] renders
+/// it, without a code: for the inputs beside flowsheets (sweep manifests, shake-out data) that
+/// share the flowsheet's located messages.
+pub fn render_error(
+    file: &str,
+    src: &str,
+    span: std::ops::Range<usize>,
+    message: String,
+    help: Option<String>,
+) -> String {
+    let mut d = Diagnostic::new(Severity::Error, "", message, span, src);
+    d.help = help;
+    render_text(file, src, &[d])
+}
+
 /// Renders diagnostics the way rustc does:
 ///
 /// ```text

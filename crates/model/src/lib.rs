@@ -39,6 +39,7 @@ pub mod operating;
 mod parse;
 mod reach;
 mod read;
+pub mod sweep;
 
 pub use diagnostic::{codes, render_sources, render_text, Diagnostic, Severity};
 pub use flowsheet::*;
