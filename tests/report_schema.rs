@@ -149,7 +149,27 @@ fn every_emitted_field_is_documented() {
             &mut emitted,
         );
     }
-    for kind in ["simulate", "design", "optimize", "fit"] {
+    // a sweep of the Pr/Nd circuit whose Nd product meets its spec in some samples only, so
+    // every figure has values
+    let dir = std::env::temp_dir().join(format!("sxplan-schema-sweep-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let manifest = dir.join("sweep.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "flowsheet = \"{}\"\nsamples = 12\nseed = 3\n\n[[input]]\nname = \"beta Nd\"\ntarget = \"circuit.PrNd.beta.Nd\"\ndistribution = {{ kind = \"uniform\", low = 0.9, high = 1.1, relative = true }}\n",
+            prnd.display()
+        ),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    walk(
+        &cli_json(&["sweep", s(&manifest), "--out", s(&out), "--format", "json"]),
+        "sweep",
+        &mut emitted,
+    );
+    for kind in ["simulate", "design", "optimize", "fit", "sweep"] {
         assert!(
             emitted.iter().any(|p| p.starts_with(kind)),
             "no {kind} document was walked"
@@ -174,7 +194,7 @@ fn documented_paths_are_well_formed() {
     for p in &doc {
         let first = p.split('.').next().unwrap();
         assert!(
-            ["simulate", "design", "optimize", "fit"].contains(&first),
+            ["simulate", "design", "optimize", "fit", "sweep"].contains(&first),
             "{p}: first segment must name the command"
         );
         assert!(!p.contains(' '), "{p}");

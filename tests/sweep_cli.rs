@@ -326,3 +326,127 @@ fn the_shipped_flagship_manifest_resolves_and_runs_a_shard() {
         assert_eq!(r["products"].as_array().unwrap().len(), 11);
     }
 }
+
+/// `src` with the keys of its `[circuit.equilibrium]` table replaced by `fragment`.
+fn with_equilibrium(src: &str, fragment: &str) -> String {
+    let head = "[circuit.equilibrium]\n";
+    let i = src.find(head).expect("an equilibrium table") + head.len();
+    let j = src[i..].find("\n\n").map_or(src.len(), |k| i + k);
+    format!("{}{}{}", &src[..i], fragment, &src[j..])
+}
+
+#[test]
+fn a_fit_is_drawn_jointly_with_its_covariance() {
+    let dir = scratch("sweep", "fit");
+    let data = root().join("tests/data/fit/p507_synthetic.csv");
+    let fit_dir = dir.join("lab");
+    let (code, _, err) = cli(&["fit", s(&data), "--out", s(&fit_dir)]);
+    assert_eq!(code, Exit::Ok, "{err}");
+    let base = read(&root().join("tests/data/ok/empirical_model.toml"));
+    std::fs::write(
+        dir.join("fitted.toml"),
+        with_equilibrium(&base, &read(&fit_dir.join("fit.toml"))),
+    )
+    .unwrap();
+    let m = dir.join("sweep.toml");
+    std::fs::write(
+        &m,
+        "flowsheet = \"fitted.toml\"\nsamples = 60\nseed = 5\n\n\
+         [[fit]]\nname = \"lab\"\ncircuit = \"PrNd\"\ndata = \"lab/fit.json\"\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let (code, text, err) = sweep(&[s(&m), "--out", s(&out)]);
+    assert_eq!(code, Exit::Ok, "{err}\n{text}");
+    let fit: serde_json::Value = serde_json::from_str(&read(&fit_dir.join("fit.json"))).unwrap();
+    let params = fit["params"].as_array().unwrap();
+    let lines: Vec<serde_json::Value> = read(&out.join("samples.jsonl"))
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let inputs = lines[0]["inputs"].as_array().unwrap();
+    assert_eq!(inputs.len(), params.len(), "one input per fitted parameter");
+    assert_eq!(inputs[0], "lab a Pr", "{inputs:?}");
+    let samples = &lines[1..];
+    assert_eq!(samples.len(), 60);
+    let converged = samples
+        .iter()
+        .filter(|r| r["status"] == "converged")
+        .count();
+    assert!(converged >= 54, "{converged} of 60 converged");
+    // the draws reproduce the estimate and the correlation of a and b of one element
+    let col = |k: usize| -> Vec<f64> {
+        samples
+            .iter()
+            .map(|r| r["values"][k].as_f64().unwrap())
+            .collect()
+    };
+    let stats = |x: &[f64]| {
+        let n = x.len() as f64;
+        let m = x.iter().sum::<f64>() / n;
+        (
+            m,
+            (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (n - 1.0)).sqrt(),
+        )
+    };
+    let cov = fit["covariance"].as_array().unwrap();
+    for (k, p) in params.iter().enumerate() {
+        let (mean, sd) = stats(&col(k));
+        let se = p["std_error"].as_f64().unwrap();
+        let v = p["value"].as_f64().unwrap();
+        assert!(
+            (mean - v).abs() < 4.0 * se / 60f64.sqrt(),
+            "{}: mean {mean} against {v}",
+            inputs[k]
+        );
+        assert!(
+            sd > 0.6 * se && sd < 1.4 * se,
+            "{}: sd {sd} against {se}",
+            inputs[k]
+        );
+    }
+    let (ia, ib) = (
+        inputs.iter().position(|i| i == "lab a Nd").unwrap(),
+        inputs.iter().position(|i| i == "lab b Nd").unwrap(),
+    );
+    let c = |i: usize, j: usize| cov[i][j].as_f64().unwrap();
+    let want = c(ia, ib) / (c(ia, ia) * c(ib, ib)).sqrt();
+    let (xa, xb) = (col(ia), col(ib));
+    let ((ma, sa), (mb, sb)) = (stats(&xa), stats(&xb));
+    let got = xa
+        .iter()
+        .zip(&xb)
+        .map(|(a, b)| (a - ma) * (b - mb))
+        .sum::<f64>()
+        / 59.0
+        / (sa * sb);
+    assert!(want.abs() > 0.5, "the fit correlates a and b of Nd: {want}");
+    assert!(
+        (got - want).abs() < 0.25,
+        "sample correlation {got} against the fit's {want}"
+    );
+
+    // a fit of one model into a circuit of another is refused where the circuit is named
+    let m2 = dir.join("wrong.toml");
+    std::fs::copy(root().join("flowsheets/pr-nd.toml"), dir.join("pr-nd.toml")).unwrap();
+    std::fs::write(
+        &m2,
+        "flowsheet = \"pr-nd.toml\"\nsamples = 4\nseed = 5\n\n\
+         [[fit]]\nname = \"lab\"\ncircuit = \"PrNd\"\ndata = \"lab/fit.json\"\n",
+    )
+    .unwrap();
+    let (code, _, err) = sweep(&[s(&m2), "--out", s(&dir.join("o2"))]);
+    assert_eq!(code, Exit::Failure);
+    assert!(
+        err.contains("wrong.toml:7:11") && err.contains("has another equilibrium model"),
+        "{err}"
+    );
+    // and a missing document where its path is
+    std::fs::write(&m2, read(&m2).replace("lab/fit.json", "lab/none.json")).unwrap();
+    let (code, _, err) = sweep(&[s(&m2), "--out", s(&dir.join("o2"))]);
+    assert_eq!(code, Exit::Failure);
+    assert!(
+        err.contains("wrong.toml:8:8") && err.contains("none.json"),
+        "{err}"
+    );
+}

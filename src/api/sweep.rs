@@ -19,7 +19,8 @@ use sxplan_report::plant::PlantOptions;
 use sxplan_report::sweep::{ProductInfo, ProductOutcome, SampleRecord, SweepHeader};
 
 pub use sxplan_model::sweep::{
-    located, parse_manifest, Distribution, InputSpec, Manifest, Mode, Sampling, MAX_SAMPLES,
+    located, parse_manifest, Distribution, FitSpec, InputSpec, Manifest, Mode, Sampling,
+    MAX_SAMPLES,
 };
 
 /// The value of `d` at cumulative probability `u` in (0, 1) (`statrs` for the normal
@@ -405,11 +406,197 @@ struct Resolved {
     range: (f64, f64),
 }
 
+/// One parameter of an `sxplan fit` result, as a `[[fit]]` sets it into its circuit.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum FitParam {
+    /// log10 K of an element (mass action): K = 10^x.
+    LogK(Element),
+    /// The shared exponent n of the free dimer (mass action).
+    N,
+    /// The shared exponent z of [H+] (mass action).
+    Z,
+    /// The pH slope a of an element (empirical).
+    A(Element),
+    /// The change of the slope per mol/L of extractant (empirical).
+    A1(Element),
+    /// The intercept b (empirical).
+    B(Element),
+    /// The slope c in log10 extractant (empirical).
+    C(Element),
+}
+
+/// The parameters of one `[[fit]]`, drawn jointly: x = mean + T z with z standard normal and
+/// T T' = the fit's covariance (T from its symmetric eigendecomposition, so a covariance that
+/// is only semi-definite, as with a parameter pinned by the data, is drawn too).
+struct FitGroup {
+    circuit: usize,
+    params: Vec<FitParam>,
+    names: Vec<String>,
+    mean: Vec<f64>,
+    /// T, row-major p x p.
+    t: Vec<f64>,
+}
+
+/// Reads an `sxplan fit` document for circuit `circuit` of `fs`: the parameters, their
+/// estimate and the square root of their covariance. The error is one line.
+fn fit_group(fs: &Flowsheet, spec: &FitSpec, text: &str) -> Result<FitGroup, (bool, String)> {
+    // (true, msg): the document's fault; (false, msg): the circuit's
+    let doc: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        (
+            true,
+            format!("{} is not an sxplan fit document ({e})", spec.data),
+        )
+    })?;
+    if doc["kind"] != "fit" {
+        return Err((
+            true,
+            format!("{} is not an sxplan fit document (no kind = \"fit\"): write it with sxplan fit --format json or --out", spec.data),
+        ));
+    }
+    let model = doc["model"].as_str().unwrap_or("");
+    let c = fs
+        .circuits
+        .iter()
+        .position(|c| c.name == spec.circuit)
+        .ok_or_else(|| {
+            let names: Vec<&str> = fs.circuits.iter().map(|c| c.name.as_str()).collect();
+            (
+                false,
+                format!(
+                    "no circuit \"{}\" (the flowsheet has: {})",
+                    spec.circuit,
+                    names.join(", ")
+                ),
+            )
+        })?;
+    let fits_model = matches!(
+        (model, &fs.circuits[c].equilibrium),
+        ("mass_action", Equilibrium::MassAction(_)) | ("empirical", Equilibrium::Empirical(_))
+    );
+    if !fits_model {
+        return Err((
+            false,
+            format!(
+                "{} fits the {model} model, but circuit \"{}\" has another equilibrium model: paste the fit's fragment (fit.toml) into the circuit first",
+                spec.data, spec.circuit
+            ),
+        ));
+    }
+    let bad = |what: String| (true, format!("{}: {what}", spec.data));
+    let list = doc["params"]
+        .as_array()
+        .ok_or_else(|| bad("no params".into()))?;
+    let mut params = Vec::new();
+    let mut names = Vec::new();
+    let mut mean = Vec::new();
+    for p in list {
+        let name = p["name"].as_str().unwrap_or("");
+        let el = p["element"]
+            .as_str()
+            .map(|e| element(e).map_err(bad))
+            .transpose()?;
+        let param = match (name, el) {
+            ("log10_k", Some(e)) => FitParam::LogK(e),
+            ("n", None) => FitParam::N,
+            ("z", None) => FitParam::Z,
+            ("a", Some(e)) => FitParam::A(e),
+            ("a1", Some(e)) => FitParam::A1(e),
+            ("b", Some(e)) => FitParam::B(e),
+            ("c", Some(e)) => FitParam::C(e),
+            _ => return Err(bad(format!("unknown parameter \"{name}\""))),
+        };
+        let v = p["value"]
+            .as_f64()
+            .filter(|v| v.is_finite())
+            .ok_or_else(|| bad(format!("parameter {name} has no finite value")))?;
+        params.push(param);
+        names.push(match el {
+            Some(e) => format!("{} {name} {}", spec.name, e.symbol()),
+            None => format!("{} {name}", spec.name),
+        });
+        mean.push(v);
+    }
+    let n = params.len();
+    let cov = doc["covariance"]
+        .as_array()
+        .filter(|rows| rows.len() == n)
+        .ok_or_else(|| bad(format!("the covariance is not {n} x {n}")))?;
+    let mut m = nalgebra::DMatrix::<f64>::zeros(n, n);
+    for (i, row) in cov.iter().enumerate() {
+        let row = row
+            .as_array()
+            .filter(|r| r.len() == n)
+            .ok_or_else(|| bad(format!("the covariance is not {n} x {n}")))?;
+        for (j, x) in row.iter().enumerate() {
+            m[(i, j)] = x.as_f64().filter(|x| x.is_finite()).ok_or_else(|| {
+                bad("the covariance has a value that is not a finite number".into())
+            })?;
+        }
+    }
+    let sym = (&m + m.transpose()) * 0.5;
+    let scale = sym.diagonal().iter().fold(0.0f64, |a, &b| a.max(b.abs()));
+    if (&m - &sym).amax() > 1e-9 * scale.max(f64::MIN_POSITIVE) {
+        return Err(bad("the covariance is not symmetric".into()));
+    }
+    let eig = nalgebra::SymmetricEigen::new(sym);
+    if eig.eigenvalues.iter().any(|&l| l < -1e-9 * scale) {
+        return Err(bad("the covariance is not positive semi-definite".into()));
+    }
+    let root = nalgebra::DMatrix::from_diagonal(&eig.eigenvalues.map(|l| l.max(0.0).sqrt()));
+    let t = &eig.eigenvectors * root;
+    Ok(FitGroup {
+        circuit: c,
+        params,
+        names,
+        mean,
+        t: (0..n)
+            .flat_map(|i| (0..n).map(move |j| (i, j)))
+            .map(|(i, j)| t[(i, j)])
+            .collect(),
+    })
+}
+
+/// Writes fitted parameter `p` = `x` into circuit `c` (elements the circuit's model does not
+/// list are left out: they do not enter its equilibrium).
+fn set_fit(fs: &mut Flowsheet, c: usize, p: FitParam, x: f64) {
+    let Some(eq) = fs.circuits.get_mut(c).map(|c| &mut c.equilibrium) else {
+        return;
+    };
+    match (eq, p) {
+        (Equilibrium::MassAction(m), FitParam::LogK(e)) => {
+            if let Some(q) = m.params.get_mut(&e) {
+                q.k_ex = 10f64.powf(x);
+            }
+        }
+        (Equilibrium::MassAction(m), FitParam::N) => {
+            m.params.values_mut().for_each(|q| q.n_extractant = x)
+        }
+        (Equilibrium::MassAction(m), FitParam::Z) => {
+            m.params.values_mut().for_each(|q| q.z_proton = x)
+        }
+        (
+            Equilibrium::Empirical(m),
+            FitParam::A(e) | FitParam::A1(e) | FitParam::B(e) | FitParam::C(e),
+        ) => {
+            if let Some(k) = m.coef.get_mut(&e) {
+                match p {
+                    FitParam::A(_) => k.a = x,
+                    FitParam::A1(_) => k.a1 = x,
+                    FitParam::B(_) => k.b = x,
+                    _ => k.c = x,
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
 /// A sweep ready to run: the base flowsheet, the resolved inputs and the sample design.
 pub struct Sweep {
     base: Flowsheet,
     inputs: Vec<Resolved>,
-    /// Unit-cube coordinates, `samples` x inputs, row-major.
+    fits: Vec<FitGroup>,
+    /// Unit-cube coordinates, `samples` x (inputs + fitted parameters), row-major.
     design: Vec<f64>,
     mode: Mode,
     plant: PlantOptions,
@@ -457,14 +644,15 @@ pub fn unit_design(sampling: Sampling, n: usize, d: usize, seed: u64) -> Vec<f64
 
 impl Sweep {
     /// Resolves `manifest` (from the text `manifest_text`, named `manifest_name`) against the
-    /// flowsheet `fs` (from the text `flowsheet_text`). Errors are rendered and located in the
-    /// manifest.
+    /// flowsheet `fs` (from the text `flowsheet_text`), with the text of each `[[fit]]`'s
+    /// document in `fit_texts` (same order). Errors are rendered and located in the manifest.
     pub fn new(
         manifest_name: &str,
         manifest_text: &str,
         manifest: &Manifest,
         fs: &Flowsheet,
         flowsheet_text: &str,
+        fit_texts: &[String],
     ) -> Result<Sweep, String> {
         let mut inputs = Vec::new();
         for spec in &manifest.inputs {
@@ -495,16 +683,44 @@ impl Sweep {
                 spec: spec.clone(),
             });
         }
+        let mut fits = Vec::new();
+        for (k, spec) in manifest.fits.iter().enumerate() {
+            let text = fit_texts.get(k).map_or("", String::as_str);
+            let g = fit_group(fs, spec, text).map_err(|(doc, m)| {
+                let span = if doc {
+                    spec.data_span.clone()
+                } else {
+                    spec.circuit_span.clone()
+                };
+                located(manifest_name, manifest_text, span, m, None)
+            })?;
+            fits.push(g);
+        }
+        let mut texts = vec![manifest_text, flowsheet_text];
+        texts.extend(fit_texts.iter().map(String::as_str));
+        let mut names: Vec<String> = manifest.inputs.iter().map(|i| i.name.clone()).collect();
+        let mut units: Vec<String> = inputs.iter().map(|r| r.unit.0.to_string()).collect();
+        for g in &fits {
+            names.extend(g.names.iter().cloned());
+            units.extend(g.params.iter().map(|p| {
+                match p {
+                    FitParam::LogK(_) => "log10",
+                    _ => "-",
+                }
+                .to_string()
+            }));
+        }
+        let dim = names.len();
         let header = SweepHeader {
             sxplan_sweep: sxplan_report::sweep::SCHEMA_VERSION,
-            manifest_hash: hash(&[manifest_text, flowsheet_text]),
+            manifest_hash: hash(&texts),
             flowsheet: manifest.flowsheet.clone(),
             samples: manifest.samples,
             seed: manifest.seed,
             sampling: manifest.sampling.as_str().into(),
             mode: manifest.mode.as_str().into(),
-            inputs: manifest.inputs.iter().map(|i| i.name.clone()).collect(),
-            units: inputs.iter().map(|r| r.unit.0.to_string()).collect(),
+            inputs: names,
+            units,
             products: fs
                 .products
                 .iter()
@@ -517,13 +733,9 @@ impl Sweep {
         };
         Ok(Sweep {
             base: fs.clone(),
-            design: unit_design(
-                manifest.sampling,
-                manifest.samples,
-                inputs.len(),
-                manifest.seed,
-            ),
+            design: unit_design(manifest.sampling, manifest.samples, dim, manifest.seed),
             inputs,
+            fits,
             mode: manifest.mode,
             plant: PlantOptions::default(),
             header,
@@ -538,9 +750,9 @@ impl Sweep {
     /// The values sample `i` applies (after clamping), in the inputs' user units, and the
     /// inputs that were clamped.
     pub fn values(&self, i: usize) -> (Vec<f64>, Vec<String>) {
-        let d = self.inputs.len();
+        let d = self.header.inputs.len();
         let mut clamped = Vec::new();
-        let values = self
+        let mut values: Vec<f64> = self
             .inputs
             .iter()
             .enumerate()
@@ -559,6 +771,29 @@ impl Sweep {
                 }
             })
             .collect();
+        let std_normal = Normal::new(0.0, 1.0).ok();
+        for g in &self.fits {
+            let off = values.len();
+            let p = g.params.len();
+            let z: Vec<f64> = (0..p)
+                .map(|k| {
+                    let u = self.design[i * d + off + k];
+                    std_normal.as_ref().map_or(0.0, |n| n.inverse_cdf(u))
+                })
+                .collect();
+            for k in 0..p {
+                let x = g.mean[k] + (0..p).map(|j| g.t[k * p + j] * z[j]).sum::<f64>();
+                // n and z are exponents of a stoichiometry: positive
+                let y = match g.params[k] {
+                    FitParam::N | FitParam::Z => x.max(f64::MIN_POSITIVE),
+                    _ => x,
+                };
+                if y != x || !x.is_finite() {
+                    clamped.push(g.names[k].clone());
+                }
+                values.push(if y.is_finite() { y } else { g.mean[k] });
+            }
+        }
         (values, clamped)
     }
 
@@ -566,8 +801,15 @@ impl Sweep {
     pub fn flowsheet(&self, i: usize) -> Flowsheet {
         let (values, _) = self.values(i);
         let mut fs = self.base.clone();
-        for (r, x) in self.inputs.iter().zip(values) {
+        for (r, x) in self.inputs.iter().zip(&values) {
             set(&mut fs, &r.datum, r.base, x * r.unit.1);
+        }
+        let mut k = self.inputs.len();
+        for g in &self.fits {
+            for p in &g.params {
+                set_fit(&mut fs, g.circuit, *p, values[k]);
+                k += 1;
+            }
         }
         fs
     }

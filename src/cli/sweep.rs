@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 
 use sxplan_report::sweep::{SampleRecord, SweepHeader};
 
-use crate::api::sweep::{parse_manifest, Sweep};
+use crate::api::sweep::{located, parse_manifest, Sweep};
 use crate::api::{read_capped, shown_path};
 
 use super::progress::{GlobalOpts, Progress};
@@ -286,7 +286,40 @@ pub fn run_with_env(
         return Exit::Failure;
     };
     let fs_text: Vec<&str> = loaded.sources.iter().map(|s| s.text.as_str()).collect();
-    let sweep = match Sweep::new(&shown, &text, &manifest, fs, &fs_text.join("\n")) {
+    let mut fit_texts = Vec::new();
+    for f in &manifest.fits {
+        let path = dir.join(&f.data);
+        let read = read_capped(&path, MAX_MANIFEST_BYTES * 16, "fit document")
+            .map_err(|e| e.to_string())
+            .and_then(|b| {
+                String::from_utf8(b).map_err(|_| format!("`{}` is not UTF-8", shown_path(&path)))
+            });
+        match read {
+            Ok(t) => fit_texts.push(t),
+            Err(e) => {
+                let _ = write!(
+                    stderr,
+                    "{}",
+                    located(
+                        &shown,
+                        &text,
+                        f.data_span.clone(),
+                        e,
+                        Some("data names the fit document (sxplan fit --format json, or DIR/fit.json of sxplan fit --out DIR), relative to the manifest".into()),
+                    )
+                );
+                return Exit::Failure;
+            }
+        }
+    }
+    let sweep = match Sweep::new(
+        &shown,
+        &text,
+        &manifest,
+        fs,
+        &fs_text.join("\n"),
+        &fit_texts,
+    ) {
         Ok(s) => s,
         Err(rendered) => {
             let _ = write!(stderr, "{rendered}");

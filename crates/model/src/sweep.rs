@@ -113,6 +113,14 @@ struct RawInput {
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct RawFit {
+    name: toml::Spanned<String>,
+    circuit: toml::Spanned<String>,
+    data: toml::Spanned<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawManifest {
     flowsheet: toml::Spanned<String>,
     samples: toml::Spanned<i64>,
@@ -123,6 +131,8 @@ struct RawManifest {
     mode: Mode,
     #[serde(default)]
     input: Vec<RawInput>,
+    #[serde(default)]
+    fit: Vec<RawFit>,
 }
 
 fn default_sampling() -> Sampling {
@@ -148,6 +158,26 @@ pub struct InputSpec {
     pub relative: bool,
 }
 
+/// A `[[fit]]` of a manifest: the parameters of an `sxplan fit` result, drawn jointly from
+/// the normal distribution of their estimate and covariance, set into one circuit's
+/// equilibrium model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitSpec {
+    /// Prefix of the input names (`"<name> log10_k Nd"`).
+    pub name: String,
+    /// Where `name` is in the manifest text.
+    pub name_span: Range<usize>,
+    /// The circuit whose model the fit parameterizes.
+    pub circuit: String,
+    /// Where `circuit` is in the manifest text.
+    pub circuit_span: Range<usize>,
+    /// The fit document (`sxplan fit --format json`, `DIR/fit.json`), relative to the
+    /// manifest's directory.
+    pub data: String,
+    /// Where `data` is in the manifest text.
+    pub data_span: Range<usize>,
+}
+
 /// A parsed sweep manifest.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Manifest {
@@ -163,6 +193,8 @@ pub struct Manifest {
     pub mode: Mode,
     /// The inputs.
     pub inputs: Vec<InputSpec>,
+    /// The fitted parameter sets drawn jointly, after the inputs.
+    pub fits: Vec<FitSpec>,
 }
 
 /// A manifest problem rendered with its file, line, column and hint.
@@ -185,7 +217,7 @@ pub fn parse_manifest(name: &str, text: &str) -> Result<Manifest, String> {
             text,
             span,
             e.message().trim().to_string(),
-            Some("the manifest keys are flowsheet, samples, seed, sampling, mode and [[input]] tables with name, target and distribution (docs/sweep.md)".into()),
+            Some("the manifest keys are flowsheet, samples, seed, sampling, mode, [[input]] tables with name, target and distribution, and [[fit]] tables with name, circuit and data (docs/sweep.md)".into()),
         )
     })?;
     let n = *raw.samples.get_ref();
@@ -198,12 +230,12 @@ pub fn parse_manifest(name: &str, text: &str) -> Result<Manifest, String> {
             None,
         ));
     }
-    if raw.input.is_empty() {
+    if raw.input.is_empty() && raw.fit.is_empty() {
         return Err(located(
             name,
             text,
             raw.flowsheet.span(),
-            "the manifest has no [[input]]: nothing is uncertain".into(),
+            "the manifest has no [[input]] and no [[fit]]: nothing is uncertain".into(),
             Some("add [[input]] tables with name, target and distribution (docs/sweep.md)".into()),
         ));
     }
@@ -290,6 +322,30 @@ pub fn parse_manifest(name: &str, text: &str) -> Result<Manifest, String> {
             relative: d.relative,
         });
     }
+    let mut fits: Vec<FitSpec> = Vec::new();
+    for f in raw.fit {
+        let taken = inputs
+            .iter()
+            .any(|i: &InputSpec| i.name == *f.name.get_ref())
+            || fits.iter().any(|g| g.name == *f.name.get_ref());
+        if taken {
+            return Err(located(
+                name,
+                text,
+                f.name.span(),
+                format!("name \"{}\" is used twice", f.name.get_ref()),
+                Some("give every [[input]] and [[fit]] its own name".into()),
+            ));
+        }
+        fits.push(FitSpec {
+            name_span: f.name.span(),
+            name: f.name.into_inner(),
+            circuit_span: f.circuit.span(),
+            circuit: f.circuit.into_inner(),
+            data_span: f.data.span(),
+            data: f.data.into_inner(),
+        });
+    }
     Ok(Manifest {
         flowsheet: raw.flowsheet.into_inner(),
         samples: n as usize,
@@ -297,5 +353,6 @@ pub fn parse_manifest(name: &str, text: &str) -> Result<Manifest, String> {
         sampling: raw.sampling,
         mode: raw.mode,
         inputs,
+        fits,
     })
 }
