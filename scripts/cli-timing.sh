@@ -41,6 +41,12 @@ run "optimize Pr/Nd binary" $bin optimize flowsheets/pr-nd.toml
 run "optimize Minamitorishima (main job)" $bin optimize flowsheets/minamitorishima.toml --out "$tmp/main-job"
 run "optimize two-circuit reflux" $bin optimize flowsheets/reflux.toml
 run "optimize saponified mass-action circuit (3 free)" $bin optimize crates/opt/tests/data/mass_action_saponified.toml
+# An uncertainty sweep: 200 of the flagship manifest's 1,000 samples, on 1 and on 2 threads.
+# Each run starts from an empty directory: a rerun into the same one would resume and skip.
+fresh_sweep() { local out="$1"; shift; rm -rf "$out"; "$bin" --quiet sweep flowsheets/sweeps/minamitorishima.toml --out "$out" "$@"; }
+for j in 1 2; do
+  run "sweep Minamitorishima, 200 samples, --jobs $j" fresh_sweep "$tmp/sweep$j" --jobs "$j" --shard 0/5
+done
 # The synthetic separation-factor cascades (15 REY, 3 free variables), written by the example.
 cargo build --release --quiet -p sxplan-opt --example sf_toml
 for s in ${SXPLAN_SF_STAGES:-100 500 1000}; do
