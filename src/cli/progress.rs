@@ -134,7 +134,7 @@ impl Progress {
             Some(n) => {
                 let bar = ProgressBar::with_draw_target(Some(n), target);
                 if let Ok(style) = ProgressStyle::with_template(
-                    "{prefix:.bold} [{bar:30}] {pos}/{len} {elapsed} {wide_msg}",
+                    "{prefix:.bold} [{bar:30}] {pos}/{len} {elapsed}, ETA {eta} {wide_msg}",
                 ) {
                     bar.set_style(style.progress_chars("=> "));
                 }

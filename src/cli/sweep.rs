@@ -445,7 +445,11 @@ pub fn run_with_env(
     let bar = Progress::new(
         &args.global,
         Some(todo.len() as u64),
-        &format!("sweep {}", shard_label(shard)),
+        &if shard[1] == 1 {
+            "sweep".to_string()
+        } else {
+            format!("sweep {}", shard_label(shard))
+        },
     );
     let mut not_good = 0usize;
     let result = super::parallel::run_in_order(
