@@ -179,6 +179,14 @@ fn the_flagship_feed_becomes_a_plant_that_meets_its_eleven_specs() {
     // the report: the ranking, the tree (one box per cut and per product), the plant
     let svg = std::fs::read_to_string(dir.join("train_tree.svg")).unwrap();
     assert_eq!(svg.matches("<rect").count(), 10 + 11, "{svg}");
+    // a McCabe-Thiele diagram per cut of the chosen train, listed in the report
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    for k in 1..=10 {
+        let f = format!("cut_{k}_mccabe.svg");
+        let svg = std::fs::read_to_string(dir.join(&f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(svg.contains("McCabe-Thiele"), "{f}");
+        assert!(md.contains(&f), "report.md shows {f}");
+    }
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     for part in [
         "## Ranking",

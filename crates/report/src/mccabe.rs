@@ -97,28 +97,68 @@ pub fn from_design(d: &DesignView) -> Option<McCabeThiele> {
     {
         return None;
     }
+    let phase = if d.feed_phase == "organic" {
+        FeedPhase::Organic
+    } else {
+        FeedPhase::Aqueous
+    };
+    cascade(
+        &comps,
+        phase,
+        (n, m),
+        (d.s, d.w),
+        (d.sep_factor, d.sep_factor_scrub),
+        d.x_a,
+    )
+}
+
+/// The diagram of one cut sized by the synthesis shortcut (`sxplan synthesize`): the
+/// pseudo-binary of its heavy side A (fraction `x_a` of the cut's feed) and light side B at the
+/// key pair's separation factor `beta`, aqueous feed, at the shortcut's n, m, S and W. `None`
+/// when the cascade cannot be solved.
+pub fn from_cut(beta: f64, x_a: f64, n: usize, m: usize, s: f64, w: f64) -> Option<McCabeThiele> {
+    let good = |v: f64| v.is_finite() && v > 0.0;
+    if !(good(beta) && good(s) && w.is_finite() && (0.0..=1.0).contains(&x_a) && n > 0) {
+        return None;
+    }
+    cascade(
+        &[(beta, x_a, true), (1.0, 1.0 - x_a, false)],
+        FeedPhase::Aqueous,
+        (n, m),
+        (s, w),
+        (beta, beta),
+        x_a,
+    )
+}
+
+/// The rigorous constant-separation-factor cascade of `comps` (beta, feed fraction, in group
+/// A) at stages (n, m) and flows (S, W), as the diagram's points.
+fn cascade(
+    comps: &[(f64, f64, bool)],
+    feed_phase: FeedPhase,
+    (n, m): (usize, usize),
+    (s, w): (f64, f64),
+    (beta, beta_scrub): (f64, f64),
+    x_feed: f64,
+) -> Option<McCabeThiele> {
     let spec = SfCascadeSpec {
         beta: comps.iter().map(|c| c.0).collect(),
         feed: comps.iter().map(|c| c.1).collect(),
-        feed_phase: if d.feed_phase == "organic" {
-            FeedPhase::Organic
-        } else {
-            FeedPhase::Aqueous
-        },
+        feed_phase,
         n_extraction: n,
         n_scrub: m,
-        s: d.s,
-        w: d.w,
-        beta_scrub: if d.sep_factor_scrub == d.sep_factor {
+        s,
+        w,
+        beta_scrub: if beta_scrub == beta {
             None
         } else {
-            Some(vec![d.sep_factor_scrub, 1.0])
+            Some(vec![beta_scrub, 1.0])
         },
     };
     let r = solve_sf_cascade(&spec).ok()?;
     let frac = |v: &[f64]| -> f64 {
         let (mut a, mut total) = (0.0, 0.0);
-        for (f, c) in v.iter().zip(&comps) {
+        for (f, c) in v.iter().zip(comps) {
             total += f;
             if c.2 {
                 a += f;
@@ -148,9 +188,9 @@ pub fn from_design(d: &DesignView) -> Option<McCabeThiele> {
         }
     }
     Some(McCabeThiele {
-        beta: d.sep_factor,
-        beta_scrub: d.sep_factor_scrub,
-        x_feed: d.x_a,
+        beta,
+        beta_scrub,
+        x_feed,
         n,
         m,
         stages,

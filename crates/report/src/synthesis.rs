@@ -147,6 +147,38 @@ pub fn synthesis_report(
         .collect(),
         cut_rows,
     ));
+    blocks.push(Block::Heading(2, "Each cut, stage by stage".into()));
+    blocks.push(Block::Para("McCabe-Thiele diagram of each cut of the chosen train at its shortcut sizing: the cut as the shortcut sees it, a pseudo-binary of its heavy side A and light side B at the key pair's separation factor (x, y = A's share of the REE in each phase), stage compositions from the rigorous constant-separation-factor cascade at the cut's n, m, S and W; left in mole fractions, right in log10 odds.".into()));
+    for (k, ci) in chosen.tree.cuts().into_iter().enumerate() {
+        let c = &s.cuts[ci];
+        let view = crate::mccabe::from_cut(c.beta, c.x_a, c.n as usize, c.m as usize, c.s, c.w);
+        match view {
+            Some(d) => {
+                figures.push(Figure {
+                    file: format!("cut_{}_mccabe.svg", k + 1),
+                    caption: format!(
+                        "Cut {}: {} | {} (keys {}/{}, beta {:.4}, {} + {} stages)",
+                        k + 1,
+                        c.light.join("+"),
+                        c.heavy.join("+"),
+                        c.key_a,
+                        c.key_b,
+                        c.beta,
+                        c.n,
+                        c.m
+                    ),
+                    svg: crate::charts::mccabe_thiele_svg(&d, &c.key_a),
+                });
+                blocks.push(Block::Figure(figures.len() - 1));
+            }
+            None => blocks.push(Block::Para(format!(
+                "Cut {}: {} | {}: no diagram (its cascade at the shortcut sizing could not be solved).",
+                k + 1,
+                c.light.join("+"),
+                c.heavy.join("+")
+            ))),
+        }
+    }
     if !circuits.is_empty() {
         blocks.push(Block::Heading(2, "The plant: each circuit designed".into()));
         blocks.push(Block::Para(
