@@ -37,6 +37,7 @@ pub use sxplan_fit as fit;
 pub use sxplan_graph as graph;
 pub use sxplan_model as model;
 pub use sxplan_opt as opt;
+pub use sxplan_report as report;
 pub use sxplan_sim as sim;
 
 /// The Rust example of README.md, compiled and run by `cargo test --doc`.

@@ -27,6 +27,7 @@ use sxplan_sim::{Algorithm, Budget, Deadline, ProgressFn, SimOptions, SimResult}
 
 mod files;
 mod fit;
+pub mod parallel;
 mod schema;
 pub mod sweep;
 mod train;

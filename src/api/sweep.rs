@@ -873,6 +873,131 @@ impl Sweep {
     }
 }
 
+/// Largest manifest read, in bytes.
+const MAX_MANIFEST_BYTES: u64 = 1 << 20;
+/// Largest fit document read, in bytes.
+const MAX_FIT_BYTES: u64 = 16 << 20;
+
+/// Why a sweep could not be set up from its manifest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SweepSetupError {
+    /// The manifest or its flowsheet could not be read (the CLI's exit 2): one line.
+    Io(String),
+    /// The manifest, a fit document or the flowsheet is wrong (exit 1): the rendered, located
+    /// diagnostics.
+    Invalid(String),
+}
+
+impl std::fmt::Display for SweepSetupError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SweepSetupError::Io(m) | SweepSetupError::Invalid(m) => f.write_str(m.trim_end()),
+        }
+    }
+}
+
+/// A sweep read from its manifest, with the flowsheet it runs (whose warnings a caller shows).
+pub struct SweepSetup {
+    /// The sweep, ready to run.
+    pub sweep: Sweep,
+    /// The flowsheet as read and checked.
+    pub flowsheet: super::Loaded,
+}
+
+/// Reads the manifest at `path`, its flowsheet (relative to the manifest's directory, with its
+/// includes under `options`) and its fit documents, and resolves the sweep: the one setup
+/// `sxplan sweep` and the Python package use.
+pub fn load_sweep(
+    path: &std::path::Path,
+    options: &super::LoadOptions,
+) -> Result<SweepSetup, SweepSetupError> {
+    let shown = super::shown_path(path);
+    let bytes = super::files::read_capped(path, MAX_MANIFEST_BYTES, "sweep manifest")
+        .map_err(SweepSetupError::Io)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        SweepSetupError::Invalid(format!(
+            "error: `{shown}` is not valid UTF-8 (invalid byte at offset {}); save the manifest as UTF-8 TOML\n",
+            e.utf8_error().valid_up_to()
+        ))
+    })?;
+    let manifest = parse_manifest(&shown, &text).map_err(SweepSetupError::Invalid)?;
+    let dir = path
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_default();
+    let fs_path = dir.join(&manifest.flowsheet);
+    let loaded = super::load_path(&fs_path, options).map_err(|e| match e {
+        super::LoadError::Input { rendered, .. } => SweepSetupError::Invalid(rendered),
+        other => SweepSetupError::Io(other.to_string()),
+    })?;
+    let fs = match loaded.flowsheet() {
+        Ok(fs) => fs.clone(),
+        Err(_) => {
+            let n = loaded.error_count();
+            return Err(SweepSetupError::Invalid(format!(
+                "{}error: could not sweep `{}`: {n} error{}\n",
+                loaded.render(),
+                super::shown_path(&fs_path),
+                if n == 1 { "" } else { "s" }
+            )));
+        }
+    };
+    let mut fit_texts = Vec::new();
+    for f in &manifest.fits {
+        let p = dir.join(&f.data);
+        let read = super::files::read_capped(&p, MAX_FIT_BYTES, "fit document").and_then(|b| {
+            String::from_utf8(b).map_err(|_| format!("`{}` is not UTF-8", super::shown_path(&p)))
+        });
+        match read {
+            Ok(t) => fit_texts.push(t),
+            Err(e) => {
+                return Err(SweepSetupError::Invalid(located(
+                    &shown,
+                    &text,
+                    f.data_span.clone(),
+                    e,
+                    Some("data names the fit document (sxplan fit --format json, or DIR/fit.json of sxplan fit --out DIR), relative to the manifest".into()),
+                )))
+            }
+        }
+    }
+    let fs_text: Vec<&str> = loaded.sources.iter().map(|s| s.text.as_str()).collect();
+    let sweep = Sweep::new(
+        &shown,
+        &text,
+        &manifest,
+        &fs,
+        &fs_text.join("\n"),
+        &fit_texts,
+    )
+    .map_err(SweepSetupError::Invalid)?;
+    Ok(SweepSetup {
+        sweep,
+        flowsheet: loaded,
+    })
+}
+
+/// Runs the samples `indices` of `sweep` on `jobs` threads (0 = one per core) and returns
+/// their records in the order of `indices` (the same records for any `jobs`).
+pub fn run_samples(
+    sweep: &Sweep,
+    indices: &[usize],
+    jobs: usize,
+) -> Result<Vec<SampleRecord>, String> {
+    let pool = super::parallel::pool(jobs)?;
+    let mut out = Vec::with_capacity(indices.len());
+    super::parallel::run_in_order(
+        indices,
+        &pool,
+        |&i| sweep.run(i),
+        |r| {
+            out.push(r);
+            Ok::<(), String>(())
+        },
+    )?;
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

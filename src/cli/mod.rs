@@ -16,7 +16,6 @@ mod fit;
 pub mod guard;
 mod optimize;
 mod output;
-mod parallel;
 pub mod progress;
 mod report;
 mod scenarios;

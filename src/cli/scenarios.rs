@@ -173,7 +173,7 @@ pub fn run(args: &ScenariosArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
             }
         }
     }
-    let threads = match super::parallel::pool(args.jobs) {
+    let threads = match crate::api::parallel::pool(args.jobs) {
         Ok(p) => p,
         Err(e) => {
             let _ = writeln!(stderr, "error: --jobs {}: {e}", args.jobs);
@@ -184,7 +184,7 @@ pub fn run(args: &ScenariosArgs, stdout: &mut dyn Write, stderr: &mut dyn Write)
     let mut failed = false;
     let bar = Progress::new(&args.global, Some(grid.len() as u64), "scenarios");
     let mut next = 0usize;
-    let _ = super::parallel::run_in_order(
+    let _ = crate::api::parallel::run_in_order(
         &grid,
         &threads,
         |(_, scenario)| api::run_scenario(&api::scale_plant(base, scenario), args.optimize, &popts),

@@ -26,14 +26,12 @@ use std::path::{Path, PathBuf};
 
 use sxplan_report::sweep::{SampleRecord, SweepHeader};
 
-use crate::api::sweep::{located, parse_manifest, Sweep};
+use crate::api::sweep::SweepSetupError;
 use crate::api::{read_capped, shown_path};
 
 use super::progress::{GlobalOpts, Progress};
 use super::Exit;
 
-/// Largest manifest read, in bytes.
-const MAX_MANIFEST_BYTES: u64 = 1 << 20;
 /// Largest sample file read, in bytes.
 const MAX_SAMPLES_BYTES: u64 = 1 << 30;
 
@@ -253,79 +251,17 @@ pub fn run_with_env(
         Ok(s) => s,
         Err(e) => return fail(stderr, &e, Exit::Usage),
     };
-    let shown = shown_path(&args.manifest);
-    let bytes = match read_capped(&args.manifest, MAX_MANIFEST_BYTES, "sweep manifest") {
-        Ok(b) => b,
-        Err(e) => return fail(stderr, &e.to_string(), Exit::Usage),
-    };
-    let Ok(text) = String::from_utf8(bytes) else {
-        return fail(
-            stderr,
-            &format!("`{shown}` is not valid UTF-8; save the manifest as UTF-8 TOML"),
-            Exit::Failure,
-        );
-    };
-    let manifest = match parse_manifest(&shown, &text) {
-        Ok(m) => m,
-        Err(rendered) => {
-            let _ = write!(stderr, "{rendered}");
-            return Exit::Failure;
-        }
-    };
-    let dir = args
-        .manifest
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    let fs_path = dir.join(&manifest.flowsheet);
-    let loaded = match super::check::load_flowsheet(&fs_path, "sweep", &args.global, stderr) {
-        Ok(l) => l,
-        Err(e) => return e,
-    };
-    let Ok(fs) = loaded.flowsheet() else {
-        return Exit::Failure;
-    };
-    let fs_text: Vec<&str> = loaded.sources.iter().map(|s| s.text.as_str()).collect();
-    let mut fit_texts = Vec::new();
-    for f in &manifest.fits {
-        let path = dir.join(&f.data);
-        let read = read_capped(&path, MAX_MANIFEST_BYTES * 16, "fit document")
-            .map_err(|e| e.to_string())
-            .and_then(|b| {
-                String::from_utf8(b).map_err(|_| format!("`{}` is not UTF-8", shown_path(&path)))
-            });
-        match read {
-            Ok(t) => fit_texts.push(t),
-            Err(e) => {
-                let _ = write!(
-                    stderr,
-                    "{}",
-                    located(
-                        &shown,
-                        &text,
-                        f.data_span.clone(),
-                        e,
-                        Some("data names the fit document (sxplan fit --format json, or DIR/fit.json of sxplan fit --out DIR), relative to the manifest".into()),
-                    )
-                );
-                return Exit::Failure;
-            }
-        }
-    }
-    let sweep = match Sweep::new(
-        &shown,
-        &text,
-        &manifest,
-        fs,
-        &fs_text.join("\n"),
-        &fit_texts,
-    ) {
+    let setup = match crate::api::sweep::load_sweep(&args.manifest, &args.global.include_policy()) {
         Ok(s) => s,
-        Err(rendered) => {
+        Err(SweepSetupError::Io(e)) => return fail(stderr, &e, Exit::Usage),
+        Err(SweepSetupError::Invalid(rendered)) => {
             let _ = write!(stderr, "{rendered}");
             return Exit::Failure;
         }
     };
+    // the flowsheet's warnings, as every command that reads one shows them
+    let _ = write!(stderr, "{}", setup.flowsheet.render());
+    let sweep = setup.sweep;
     let header = SweepHeader {
         shard,
         ..sweep.header().clone()
@@ -438,7 +374,7 @@ pub fn run_with_env(
         .step_by(shard[1])
         .filter(|i| !done.contains(i))
         .collect();
-    let threads = match super::parallel::pool(args.jobs) {
+    let threads = match crate::api::parallel::pool(args.jobs) {
         Ok(p) => p,
         Err(e) => return fail(stderr, &e, Exit::Usage),
     };
@@ -452,7 +388,7 @@ pub fn run_with_env(
         },
     );
     let mut not_good = 0usize;
-    let result = super::parallel::run_in_order(
+    let result = crate::api::parallel::run_in_order(
         &todo,
         &threads,
         |&i| sweep.run(i),

@@ -546,6 +546,38 @@ fn fit(
     Ok(r)
 }
 
+/// Runs the sweep of the manifest at `path` (docs/sweep.md) on `jobs` threads: the aggregates
+/// document (`aggregates.json`) and every sample record as JSON, in index order. `samples`
+/// runs only the first that many indices (the aggregates are then of those).
+#[pyfunction]
+#[pyo3(signature = (path, jobs=0, samples=None))]
+fn sweep(
+    py: Python<'_>,
+    path: &str,
+    jobs: usize,
+    samples: Option<usize>,
+) -> PyResult<(String, Vec<String>)> {
+    let path = std::path::PathBuf::from(path);
+    py.detach(move || {
+        let setup = api::sweep::load_sweep(&path, &api::LoadOptions::default())?;
+        let header = setup.sweep.header().clone();
+        let n = samples.map_or(header.samples, |k| k.min(header.samples));
+        let indices: Vec<usize> = (0..n).collect();
+        let records = api::sweep::run_samples(&setup.sweep, &indices, jobs)
+            .map_err(api::sweep::SweepSetupError::Io)?;
+        let agg = sxplan::report::sweep::aggregate(&header, &records);
+        let lines = records
+            .iter()
+            .map(|r| serde_json::to_string(r).unwrap_or_default())
+            .collect();
+        Ok::<_, api::sweep::SweepSetupError>((sxplan::report::sweep::to_json(&agg), lines))
+    })
+    .map_err(|e| match e {
+        api::sweep::SweepSetupError::Io(m) => pyo3::exceptions::PyOSError::new_err(m),
+        api::sweep::SweepSetupError::Invalid(m) => pyo3::exceptions::PyValueError::new_err(m),
+    })
+}
+
 #[pymodule]
 fn _sxplan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SxplanError", m.py().get_type::<SxplanError>())?;
@@ -559,6 +591,7 @@ fn _sxplan(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(design, m)?)?;
     m.add_function(wrap_pyfunction!(scenarios, m)?)?;
     m.add_function(wrap_pyfunction!(fit, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

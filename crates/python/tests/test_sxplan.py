@@ -187,3 +187,36 @@ def test_fit_refuses_bad_data_with_the_line():
     with pytest.raises(ValueError) as err:
         sxplan.fit("element,ph,extractant,d\nNd,1.5,1,0.5\nNd,two,1,1.6\n", name="lab.csv")
     assert "lab.csv:3:4" in str(err.value)
+
+
+def _sweep_manifest(tmp_path, samples=24):
+    m = tmp_path / "sweep.toml"
+    m.write_text(
+        f'flowsheet = "{(ROOT / "flowsheets" / "pr-nd.toml").as_posix()}"\n'
+        f"samples = {samples}\nseed = 9\n\n"
+        '[[input]]\nname = "beta Nd"\ntarget = "circuit.PrNd.beta.Nd"\n'
+        'distribution = { kind = "uniform", low = 0.9, high = 1.1, relative = true }\n'
+    )
+    return m
+
+
+def test_sweep_equals_cli_aggregates_for_any_thread_count(tmp_path):
+    m = _sweep_manifest(tmp_path)
+    one = sxplan.sweep(m, jobs=1)
+    two = sxplan.sweep(m, jobs=2)
+    assert one.json == two.json
+    assert len(one.records) == 24 and [r["index"] for r in one.records] == list(range(24))
+    cli = cli_json("sweep", m, "--out", tmp_path / "out", "--format", "json")
+    assert one.data == cli
+    assert 0.0 <= one.p_spec_met("Nd_chloride") <= 1.0
+    first = sxplan.sweep(m, samples=5)
+    assert [r["index"] for r in first.records] == list(range(5))
+    assert first.records == one.records[:5]
+
+
+def test_sweep_refuses_a_bad_manifest_with_its_line(tmp_path):
+    m = _sweep_manifest(tmp_path)
+    m.write_text(m.read_text().replace("circuit.PrNd.beta.Nd", "circuit.Nope.beta.Nd"))
+    with pytest.raises(ValueError) as err:
+        sxplan.sweep(m)
+    assert "sweep.toml:7:10" in str(err.value) and 'no circuit "Nope"' in str(err.value)

@@ -29,6 +29,8 @@ __all__ = [
     "optimize",
     "scenarios",
     "fit",
+    "sweep",
+    "SweepResult",
     "FitResult",
     "Result",
     "Simulation",
@@ -182,6 +184,38 @@ class FitResult(Result):
             if p["name"] == name and p["element"] == element:
                 return p
         raise KeyError(f"{element}.{name}" if element else name)
+
+
+class SweepResult(Result):
+    """An uncertainty sweep (docs/sweep.md): mapping access to its aggregates
+    (``aggregates.json``: ``r["products"]``, ``r["margin_usd_per_year"]``, ``r["drivers"]``)
+    and ``records``, one dict per sample in index order (the lines of ``samples.jsonl``)."""
+
+    def __init__(self, text: str, records: List[str]) -> None:
+        super().__init__(text)
+        self.records: List[Dict[str, Any]] = [json.loads(r) for r in records]
+
+    def p_spec_met(self, product: str) -> Optional[float]:
+        """P(spec met) of ``product`` over the samples (None without a spec)."""
+        for p in self.data["products"]:
+            if p["name"] == product:
+                return p["p_spec_met"]
+        raise KeyError(product)
+
+
+def sweep(
+    manifest: Union[str, "os.PathLike[str]"],
+    *,
+    jobs: int = 0,
+    samples: Optional[int] = None,
+) -> SweepResult:
+    """Run the sweep of the manifest file ``manifest`` (its flowsheet and fit documents are
+    relative to it) on ``jobs`` threads (0: one per core), as ``sxplan sweep --format json``,
+    without writing files; ``samples`` runs only the first that many samples of the design. The
+    aggregates are the same for any ``jobs``. A bad manifest raises ``ValueError`` with the
+    located message; an unreadable file ``OSError``."""
+    text, records = _sxplan.sweep(os.fspath(manifest), jobs=jobs, samples=samples)
+    return SweepResult(text, records)
 
 
 def check(src: Source, *, name: Optional[str] = None) -> Dict[str, Any]:

@@ -117,3 +117,14 @@ def fit(
     ref_ph: Optional[float] = ...,
     ref_extractant: Optional[float] = ...,
 ) -> FitResult: ...
+
+class SweepResult(Result):
+    records: List[Dict[str, Any]]
+    def p_spec_met(self, product: str) -> Optional[float]: ...
+
+def sweep(
+    manifest: Union[str, "os.PathLike[str]"],
+    *,
+    jobs: int = ...,
+    samples: Optional[int] = ...,
+) -> SweepResult: ...

@@ -1,4 +1,5 @@
-//! The one way the CLI runs independent jobs on several cores: a rayon pool of `--jobs`
+//! The one way sxplan runs independent jobs on several cores (sweeps, scenarios, from the
+//! CLI and the Python package): a rayon pool of `--jobs`
 //! threads computes them in any order, and the calling thread receives the results in input
 //! order (a reorder buffer holds those that finish early), so it can write files, draw progress
 //! and print in a fixed order. Results are therefore the same, byte for byte, for any thread
@@ -7,7 +8,7 @@
 use std::collections::BTreeMap;
 
 /// A rayon pool of `jobs` threads (0 = one per core).
-pub(crate) fn pool(jobs: usize) -> Result<rayon::ThreadPool, String> {
+pub fn pool(jobs: usize) -> Result<rayon::ThreadPool, String> {
     rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
@@ -17,7 +18,7 @@ pub(crate) fn pool(jobs: usize) -> Result<rayon::ThreadPool, String> {
 /// Runs `job` on every item of `items` on `pool` and hands the results to `sink` on the
 /// calling thread, in the order of `items`. When `sink` fails, the remaining results are
 /// dropped (the jobs already started finish) and the error is returned.
-pub(crate) fn run_in_order<T, R, E>(
+pub fn run_in_order<T, R, E>(
     items: &[T],
     pool: &rayon::ThreadPool,
     job: impl Fn(&T) -> R + Sync,
