@@ -450,3 +450,48 @@ fn a_fit_is_drawn_jointly_with_its_covariance() {
         "{err}"
     );
 }
+
+#[test]
+fn each_sample_can_be_optimized() {
+    let dir = scratch("sweep", "optimize");
+    let m = manifest(&dir, 4);
+    std::fs::write(
+        &m,
+        read(&m).replace("mode = \"simulate\"", "mode = \"optimize\""),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let (code, text, err) = sweep(&[s(&m), "--out", s(&out), "--jobs", "2"]);
+    assert_eq!(code, Exit::Ok, "{err}");
+    assert!(text.contains("each optimized"), "{text}");
+    let records: Vec<serde_json::Value> = read(&out.join("samples.jsonl"))
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(records.len(), 4);
+    for r in &records {
+        // the Pr/Nd circuit's [optimize] maximizes throughput under its purity specs
+        assert_eq!(r["status"], "optimal", "{r}");
+    }
+}
+
+#[test]
+fn a_design_too_large_to_hold_is_refused_before_it_is_drawn() {
+    let dir = scratch("sweep", "cells");
+    let m = manifest(&dir, 10);
+    let mut text = read(&m).replace("samples = 10", "samples = 1000000");
+    for k in 0..60 {
+        text.push_str(&format!(
+            "\n[[input]]\nname = \"extra {k}\"\ntarget = \"circuit.PrNd.beta.Nd\"\ndistribution = {{ kind = \"uniform\", low = 0.9, high = 1.1, relative = true }}\n"
+        ));
+    }
+    std::fs::write(&m, text).unwrap();
+    let (code, _, err) = sweep(&[s(&m), "--out", s(&dir.join("o"))]);
+    assert_eq!(code, Exit::Failure, "{err}");
+    assert!(
+        err.contains("sweep.toml:2:11") && err.contains("63000000 cells"),
+        "{err}"
+    );
+    assert!(err.contains("use at most 793650 samples"), "{err}");
+}

@@ -711,6 +711,23 @@ impl Sweep {
             }));
         }
         let dim = names.len();
+        if manifest.samples.saturating_mul(dim) > sxplan_model::sweep::MAX_DESIGN_CELLS {
+            return Err(located(
+                manifest_name,
+                manifest_text,
+                manifest.samples_span.clone(),
+                format!(
+                    "{} samples of {dim} uncertain numbers make a design of {} cells, more than the {} sxplan holds",
+                    manifest.samples,
+                    manifest.samples.saturating_mul(dim),
+                    sxplan_model::sweep::MAX_DESIGN_CELLS
+                ),
+                Some(format!(
+                    "use at most {} samples, or run the sweep as several manifests",
+                    sxplan_model::sweep::MAX_DESIGN_CELLS / dim.max(1)
+                )),
+            ));
+        }
         let header = SweepHeader {
             sxplan_sweep: sxplan_report::sweep::SCHEMA_VERSION,
             manifest_hash: hash(&texts),

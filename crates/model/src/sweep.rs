@@ -10,7 +10,11 @@ use serde::Deserialize;
 use crate::diagnostic::render_error;
 
 /// Most samples a manifest may ask for.
-pub const MAX_SAMPLES: usize = 10_000_000;
+/// (Every record is held for the aggregates: about 0.5 kB each, so 1,000,000 samples are about
+/// 0.5 GB; a million flagship simulations are about 50 core-hours.)
+pub const MAX_SAMPLES: usize = 1_000_000;
+/// Most cells (samples x uncertain numbers) of a design, which is held in memory (8 bytes each).
+pub const MAX_DESIGN_CELLS: usize = 50_000_000;
 
 /// How the unit hypercube is sampled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -185,6 +189,8 @@ pub struct Manifest {
     pub flowsheet: String,
     /// Samples in the design.
     pub samples: usize,
+    /// Where `samples` is in the manifest text.
+    pub samples_span: Range<usize>,
     /// Seed of the design.
     pub seed: u64,
     /// Sampling of the design.
@@ -349,6 +355,7 @@ pub fn parse_manifest(name: &str, text: &str) -> Result<Manifest, String> {
     Ok(Manifest {
         flowsheet: raw.flowsheet.into_inner(),
         samples: n as usize,
+        samples_span: raw.samples.span(),
         seed: raw.seed,
         sampling: raw.sampling,
         mode: raw.mode,
