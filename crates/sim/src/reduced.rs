@@ -513,18 +513,41 @@ impl<'c> Reduced<'c> {
         if !cur.converged {
             return self.finish(first, its);
         }
+        // Predictor-corrector: each step starts from the secant extrapolation of the last two
+        // solutions along t (measured on a 75-stage flagship circuit at 0.82x its feed grade:
+        // from the previous solution alone, steps of 0.002 in t failed where the secant start
+        // converges), and a step that stops converging is abandoned after a round instead of
+        // its whole allowance. A step size that failed caps the growth until steps of that
+        // size have been passed again.
+        let mut prev: Option<(f64, Vec<f64>)> = None;
+        let mut cap = f64::INFINITY;
         while t < 1.0 && dt > 1e-4 && its < MAX_TOTAL && !self.chain.out_of_budget() {
             let next = (t + dt).min(1.0);
+            let h = next - t;
+            let start = match &prev {
+                Some((tp, pp)) if t > *tp => {
+                    let r = h / (t - tp);
+                    cur.phi
+                        .iter()
+                        .zip(pp)
+                        .map(|(c, p)| c + (r * (c - p)).clamp(-MAX_STEP, MAX_STEP))
+                        .collect()
+                }
+                _ => cur.phi.clone(),
+            };
             let trial = self
                 .with_beta_power(next)
-                .newton_from(cur.phi.clone(), MAX_ITER_STEP);
+                .newton_rounds(start, MAX_ITER_STEP);
             its += trial.iterations;
             if trial.converged {
+                prev = Some((t, std::mem::take(&mut cur.phi)));
                 t = next;
                 cur = trial;
-                dt = (dt * 2.0).min(0.5);
+                cap *= 1.25;
+                dt = (dt * 2.0).min(0.5).min(cap);
             } else {
-                dt *= 0.5;
+                cap = 0.75 * h;
+                dt = 0.5 * h;
             }
         }
         if t >= 1.0 {
@@ -591,6 +614,28 @@ impl<'c> Reduced<'c> {
         }
         let o: Vec<f64> = it.a.iter().zip(&it.k).map(|(x, r)| x * r).collect();
         self.chain.finish_public(iterations, it.a, o)
+    }
+
+    /// [`Reduced::newton_from`] in rounds of [`DIRECT_ROUND`] iterations, at most `max_iter`
+    /// in all: a round that does not cut the largest residual tenfold (away from the rounding
+    /// floor) ends the attempt.
+    fn newton_rounds(&self, phi: Vec<f64>, max_iter: usize) -> Iterate {
+        let mut it = self.newton_from(phi, DIRECT_ROUND.min(max_iter));
+        let (gmax_start, mut spent) = (it.gmax_start, it.iterations);
+        while !it.converged && !it.failed && spent < max_iter && it.iterations == DIRECT_ROUND {
+            let stalled = it.gmax > 0.1 * it.gmax_start && it.gmax > 1e3 * G_CONVERGED;
+            if stalled {
+                break;
+            }
+            it = self.newton_from(
+                std::mem::take(&mut it.phi),
+                DIRECT_ROUND.min(max_iter - spent),
+            );
+            spent += it.iterations;
+        }
+        it.iterations = spent;
+        it.gmax_start = gmax_start;
+        it
     }
 
     /// Newton with line search on `sum G^2` (fixed-point steps where it fails) from `phi`.
