@@ -495,3 +495,68 @@ fn a_design_too_large_to_hold_is_refused_before_it_is_drawn() {
     );
     assert!(err.contains("use at most 793650 samples"), "{err}");
 }
+
+/// Two samples of the flagship manifest whose EuGd circuit (beta continuation at 0.82x and
+/// 0.94x the mud grade) once ended iteration_limit after 4,000 chain iterations: they converge.
+#[test]
+fn flagship_samples_that_once_stalled_the_continuation_converge() {
+    let m = root().join("flowsheets/sweeps/minamitorishima.toml");
+    for index in ["441", "474"] {
+        let dir = scratch("sweep", &format!("stalled-{index}"));
+        let (code, _, err) = sweep(&[s(&m), "--out", s(&dir), "--shard", &format!("{index}/1000")]);
+        assert_eq!(code, Exit::Ok, "{err}");
+        let text = read(&dir.join(format!("samples.shard-{index}-of-1000.jsonl")));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        let r: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+        assert_eq!(r["index"], index.parse::<u64>().unwrap());
+        assert_eq!(r["status"], "converged", "{r}");
+    }
+}
+
+/// An organic flow too small for the extraction ratios loads the organic beyond what the
+/// extractant holds: that sample is `infeasible`, with the simulator's reason and no plant
+/// figures, and counts as not meeting the specs.
+#[test]
+fn a_sample_without_a_steady_state_is_an_outcome_with_its_reason() {
+    let dir = scratch("sweep", "infeasible");
+    std::fs::copy(root().join("flowsheets/pr-nd.toml"), dir.join("pr-nd.toml")).unwrap();
+    let m = dir.join("sweep.toml");
+    std::fs::write(
+        &m,
+        "flowsheet = \"pr-nd.toml\"\nsamples = 6\nseed = 1\n\n[[input]]\nname = \"organic flow\"\n\
+         target = \"operating.organic_flow.PrNd\"\ndistribution = { kind = \"uniform\", low = 0.3, high = 8.0 }\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let (code, text, err) = sweep(&[s(&m), "--out", s(&out)]);
+    assert_eq!(code, Exit::Ok, "{err}");
+    assert!(
+        text.contains("statuses: converged 5, infeasible 1"),
+        "{text}"
+    );
+    let bad: serde_json::Value = read(&out.join("samples.jsonl"))
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|r| r["status"] != "converged")
+        .unwrap();
+    assert_eq!(bad["status"], "infeasible");
+    assert!(
+        bad["reason"]
+            .as_str()
+            .unwrap()
+            .contains("beyond the 0.500 mol/L"),
+        "{bad}"
+    );
+    assert_eq!(bad["products"].as_array().unwrap().len(), 0, "{bad}");
+    assert!(bad["margin_usd_per_year"].is_null(), "{bad}");
+    let agg: serde_json::Value = serde_json::from_str(&read(&out.join("aggregates.json"))).unwrap();
+    let nd = &agg["products"][0];
+    assert_eq!(nd["spec_met"], 5, "{nd}");
+    assert!(
+        (nd["p_spec_met"].as_f64().unwrap() - 5.0 / 6.0).abs() < 1e-12,
+        "{nd}"
+    );
+    assert_eq!(agg["margin_usd_per_year"]["n"], 5);
+}

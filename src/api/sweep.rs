@@ -863,16 +863,19 @@ impl Sweep {
                 let reagent: f64 = s.reagents.iter().map(|r| r.t_per_t_reo).sum();
                 let cost = (s.reo_t_per_year > 0.0)
                     .then(|| s.economics.reagent_cost_usd_per_year / s.reo_t_per_year);
+                // a run that did not reach a steady state has no plant figures: its last
+                // iterate is not a state of the plant
+                let plant = |x: Option<f64>| x.filter(|_| good);
                 SampleRecord {
                     index: i,
                     values,
                     clamped,
                     reason: out.reason.clone(),
                     status: out.status,
-                    products,
-                    margin_usd_per_year: fin(s.economics.margin_usd_per_year),
-                    reagent_t_per_t_reo: fin(reagent),
-                    reagent_cost_usd_per_t_reo: cost.and_then(fin),
+                    products: if good { products } else { Vec::new() },
+                    margin_usd_per_year: plant(fin(s.economics.margin_usd_per_year)),
+                    reagent_t_per_t_reo: plant(fin(reagent)),
+                    reagent_cost_usd_per_t_reo: plant(cost.and_then(fin)),
                 }
             }
             Err(e) => SampleRecord {
