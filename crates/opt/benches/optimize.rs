@@ -85,6 +85,16 @@ fn bench(c: &mut Criterion) {
             b.iter(|| optimize(&fs, &OptimizeOptions::default()).expect("optimize"))
         });
     }
+    // the saponified P507 mass-action cut (saponification, organic flow and scrub acid free)
+    for n in [100, 500, 1000, 2000] {
+        let src = synthetic::ma_cascade_toml(n);
+        let fs = sxplan_model::check_str(&src)
+            .flowsheet
+            .expect("synthetic flowsheet checks clean");
+        g.bench_function(format!("ma_optimize_{n}_stages_3_free"), |b| {
+            b.iter(|| optimize(&fs, &OptimizeOptions::default()).expect("optimize"))
+        });
+    }
     g.finish();
 }
 

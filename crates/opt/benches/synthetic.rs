@@ -135,3 +135,31 @@ free = [
         heavy = heavy.join(", "),
     )
 }
+
+/// The saponified P507 mass-action cut of `tests/data/mass_action_saponified.toml` (La+Ce |
+/// Pr+Nd, NaOH saponification, saponification, organic flow and scrub acid free) with its
+/// 15 + 15 + 5 stages scaled to `n_stages` in the same proportions (43 % extraction, 43 %
+/// scrub, the rest strip), for the mass-action optimizer timings.
+// included by the bench, the examples and the tests; not every includer calls it
+#[allow(dead_code)]
+pub fn ma_cascade_toml(n_stages: usize) -> String {
+    let base = include_str!("../tests/data/mass_action_saponified.toml");
+    let (e, s) = (n_stages * 43 / 100, n_stages * 43 / 100);
+    let t = n_stages - e - s;
+    base.replace(
+        "{ kind = \"extraction\", stages = 15 }",
+        &format!("{{ kind = \"extraction\", stages = {e} }}"),
+    )
+    .replace(
+        "{ kind = \"scrub\", stages = 15 }",
+        &format!("{{ kind = \"scrub\", stages = {s} }}"),
+    )
+    .replace(
+        "{ kind = \"strip\", stages = 5 }",
+        &format!("{{ kind = \"strip\", stages = {t} }}"),
+    )
+    .replace(
+        "name = \"ma-lcpn\"",
+        &format!("name = \"ma-lcpn-{n_stages}\""),
+    )
+}

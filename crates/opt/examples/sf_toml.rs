@@ -1,5 +1,6 @@
 //! Prints a synthetic benchmark flowsheet (`cargo run -p sxplan-opt --example sf_toml -- sf 1000`
-//! for the separation-factor cascade, `dist 1000` for the distribution one) for the CLI timings.
+//! for the separation-factor cascade, `dist 1000` for the distribution one, `ma 1000` for the
+//! saponified mass-action cut) for the CLI timings.
 
 #[path = "../benches/synthetic.rs"]
 mod synthetic;
@@ -10,6 +11,7 @@ fn main() {
     let n: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
     match kind {
         "dist" => print!("{}", synthetic::cascade_toml(n, 15, 0.99)),
+        "ma" => print!("{}", synthetic::ma_cascade_toml(n)),
         _ => print!("{}", synthetic::sf_cascade_toml(n, 0.99)),
     }
 }
