@@ -304,6 +304,12 @@ fn bad_manifests_are_located() {
     );
     let err = case("fs.toml", good.replace("pr-nd.toml", "missing.toml"));
     assert!(err.contains("missing.toml"), "{err}");
+    let (code, _, err) = sweep(&[s(&m), "--out", s(&dir.join("o")), "--jobs", "100000"]);
+    assert_eq!(code, Exit::Usage);
+    assert!(
+        err.contains("--jobs 100000: 100000 threads asked for: at most 1024"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -7,8 +7,17 @@
 
 use std::collections::BTreeMap;
 
+/// Most threads a pool is given (each holds a simulation's state; more threads than this are
+/// a typing error, not a machine).
+pub const MAX_THREADS: usize = 1024;
+
 /// A rayon pool of `jobs` threads (0 = one per core).
 pub fn pool(jobs: usize) -> Result<rayon::ThreadPool, String> {
+    if jobs > MAX_THREADS {
+        return Err(format!(
+            "{jobs} threads asked for: at most {MAX_THREADS} (0 = one per core)"
+        ));
+    }
     rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()

@@ -376,7 +376,7 @@ pub fn run_with_env(
         .collect();
     let threads = match crate::api::parallel::pool(args.jobs) {
         Ok(p) => p,
-        Err(e) => return fail(stderr, &e, Exit::Usage),
+        Err(e) => return fail(stderr, &format!("--jobs {}: {e}", args.jobs), Exit::Usage),
     };
     let bar = Progress::new(
         &args.global,
@@ -411,7 +411,7 @@ pub fn run_with_env(
     if args.global.notes() {
         let _ = writeln!(
             stderr,
-            "{}: {} sample(s) run ({} did not end converged), {} kept from before, on {} thread(s): {}",
+            "{}: {} sample(s) run ({} did not reach a steady state), {} kept from before, on {} thread(s): {}",
             shard_label(shard),
             todo.len(),
             not_good,
