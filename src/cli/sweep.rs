@@ -226,6 +226,12 @@ fn json_line<T: serde::Serialize>(v: &T) -> String {
     s
 }
 
+/// Writes `error: msg` and returns `code`.
+fn fail(stderr: &mut dyn Write, msg: &str, code: Exit) -> Exit {
+    let _ = writeln!(stderr, "error: {msg}");
+    code
+}
+
 /// Runs `sxplan sweep`.
 pub fn run(args: &SweepArgs, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Exit {
     run_with_env(args, &|k| std::env::var(k).ok(), stdout, stderr)
@@ -239,10 +245,6 @@ pub fn run_with_env(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Exit {
-    let fail = |stderr: &mut dyn Write, msg: &str, code: Exit| {
-        let _ = writeln!(stderr, "error: {msg}");
-        code
-    };
     let shard = match &args.shard {
         Some(s) => parse_shard(s),
         None => slurm_shard(env).map(|s| s.unwrap_or([0, 1])),
@@ -463,10 +465,6 @@ fn finish(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Exit {
-    let fail = |stderr: &mut dyn Write, msg: &str, code: Exit| {
-        let _ = writeln!(stderr, "error: {msg}");
-        code
-    };
     let mut files: Vec<PathBuf> = Vec::new();
     for d in dirs {
         let entries = match std::fs::read_dir(d) {

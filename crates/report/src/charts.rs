@@ -6,6 +6,8 @@
 //! expected with an in-memory backend) yields a small SVG that says what failed instead of a
 //! panic. Series are named in legends, so a reader (and the tests) can find them by text.
 
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::{RangedCoordf64, RangedCoordusize};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -549,20 +551,72 @@ pub fn mccabe_thiele_svg(d: &McCabeThiele, key_a: &str) -> String {
     })
 }
 
+/// Width in pixels of the label area of a horizontal bar chart with these bars.
+fn bar_label_width(bars: &[(String, f64)]) -> u32 {
+    bars.iter()
+        .map(|(l, _)| l.chars().count())
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 48) as u32
+        * 8
+        + 20
+}
+
+/// The label of y segment `v` of a horizontal bar chart of `labels` whose first bar is on top
+/// (segment 0 is at the bottom).
+fn bar_label(labels: &[String], v: &SegmentValue<usize>) -> String {
+    let n = labels.len().max(1);
+    match v {
+        SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => n
+            .checked_sub(i + 1)
+            .and_then(|k| labels.get(k))
+            .cloned()
+            .unwrap_or_default(),
+        SegmentValue::Last => String::new(),
+    }
+}
+
+/// The axes of a horizontal bar chart: value axis `x` (described by `x_desc`) and one labelled
+/// segment per bar, the first bar on top.
+fn bar_axes<'a, 'b>(
+    root: &'a Area<'b>,
+    title: &str,
+    bars: &[(String, f64)],
+    x: std::ops::Range<f64>,
+    x_desc: &str,
+) -> Result<
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, SegmentedCoord<RangedCoordusize>>>,
+    String,
+> {
+    let n = bars.len().max(1);
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, font(CAPTION))
+        .margin(10)
+        .x_label_area_size(46)
+        .y_label_area_size(bar_label_width(bars))
+        .build_cartesian_2d(x, (0usize..n).into_segmented())
+        .map_err(err)?;
+    let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+    chart
+        .configure_mesh()
+        .label_style(font(TICK))
+        .axis_desc_style(font(AXIS))
+        .disable_y_mesh()
+        .y_labels(n)
+        .y_label_formatter(&|v| bar_label(&labels, v))
+        .x_label_formatter(&|v| lin_tick(*v))
+        .x_desc(x_desc)
+        .draw()
+        .map_err(err)?;
+    Ok(chart)
+}
+
 /// Horizontal bar chart: one bar per `(label, value)`, first bar on top, with the value written
 /// at the bar end. Bars whose labels start with the same word before ` (` share a colour (the
 /// reagent of `HCl (circuit X strip)`), so colour means something; other labels get their own.
 pub fn bar_chart_svg(title: &str, unit: &str, bars: &[(String, f64)]) -> String {
     let n = bars.len().max(1);
     let h = (90 + 34 * n) as u32;
-    let label_w = bars
-        .iter()
-        .map(|(l, _)| l.chars().count())
-        .max()
-        .unwrap_or(4)
-        .clamp(4, 48) as u32
-        * 8
-        + 20;
     render(900, h, |root| {
         let max = bars
             .iter()
@@ -570,33 +624,7 @@ pub fn bar_chart_svg(title: &str, unit: &str, bars: &[(String, f64)]) -> String 
             .filter(|v| v.is_finite())
             .fold(0.0f64, f64::max);
         let xmax = if max > 0.0 { max * 1.25 } else { 1.0 };
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, font(CAPTION))
-            .margin(10)
-            .x_label_area_size(46)
-            .y_label_area_size(label_w)
-            .build_cartesian_2d(0f64..xmax, (0usize..n).into_segmented())
-            .map_err(err)?;
-        let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
-        chart
-            .configure_mesh()
-            .label_style(font(TICK))
-            .axis_desc_style(font(AXIS))
-            .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|v| match v {
-                // segment 0 is at the bottom: the first bar goes on top, in reading order
-                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => n
-                    .checked_sub(i + 1)
-                    .and_then(|k| labels.get(k))
-                    .cloned()
-                    .unwrap_or_default(),
-                SegmentValue::Last => String::new(),
-            })
-            .x_label_formatter(&|v| lin_tick(*v))
-            .x_desc(unit)
-            .draw()
-            .map_err(err)?;
+        let mut chart = bar_axes(root, title, bars, 0f64..xmax, unit)?;
         let group = |l: &str| l.split(" (").next().unwrap_or(l).to_string();
         let mut groups: Vec<String> = Vec::new();
         for (l, _) in bars {
@@ -1009,41 +1037,14 @@ pub fn histogram_svg(title: &str, unit: &str, values: &[f64], mark: Option<(f64,
 pub fn tornado_svg(title: &str, bars: &[(String, f64)]) -> String {
     let n = bars.len().max(1);
     let h = (100 + 36 * n) as u32;
-    let label_w = bars
-        .iter()
-        .map(|(l, _)| l.chars().count())
-        .max()
-        .unwrap_or(4)
-        .clamp(4, 48) as u32
-        * 9
-        + 24;
     render(900, h, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption(title, font(CAPTION))
-            .margin(12)
-            .x_label_area_size(50)
-            .y_label_area_size(label_w)
-            .build_cartesian_2d(-1f64..1f64, (0usize..n).into_segmented())
-            .map_err(err)?;
-        let labels: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
-        chart
-            .configure_mesh()
-            .label_style(font(TICK))
-            .axis_desc_style(font(AXIS))
-            .disable_y_mesh()
-            .y_labels(n)
-            .y_label_formatter(&|v| match v {
-                SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => n
-                    .checked_sub(i + 1)
-                    .and_then(|k| labels.get(k))
-                    .cloned()
-                    .unwrap_or_default(),
-                SegmentValue::Last => String::new(),
-            })
-            .x_label_formatter(&|v| lin_tick(*v))
-            .x_desc("Spearman rank correlation with the output")
-            .draw()
-            .map_err(err)?;
+        let mut chart = bar_axes(
+            root,
+            title,
+            bars,
+            -1f64..1f64,
+            "Spearman rank correlation with the output",
+        )?;
         for (k, (_, r)) in bars.iter().enumerate() {
             let r = if r.is_finite() {
                 r.clamp(-1.0, 1.0)
