@@ -103,8 +103,19 @@ fn every_enabled_backend_agrees_on_a_cascade_lp() {
 /// cold `sxplan_sim::simulate` of the optimized flowsheet gives (one simulator).
 #[test]
 fn separation_factor_cascade_optimizes_to_what_simulate_gives() {
-    let src = synthetic::sf_cascade_toml(100, 0.99);
-    let fs = sxplan_model::check_str(&src)
+    let r = optimal(&synthetic::sf_cascade_toml(100, 0.99));
+    // The stage capacity (6 m3/h of aqueous + organic) binds: 2 m3/h of feed.
+    assert!(
+        (r.objective_value - 2.0).abs() < 1e-6,
+        "{}",
+        r.objective_value
+    );
+    assert_point_is_what_simulate_gives(&r);
+}
+
+/// The optimization of the flowsheet `src`, asserted `optimal`.
+fn optimal(src: &str) -> sxplan_opt::OptimizeResult {
+    let fs = sxplan_model::check_str(src)
         .flowsheet
         .expect("checks clean");
     let r = optimize(&fs, &OptimizeOptions::default()).unwrap();
@@ -114,13 +125,7 @@ fn separation_factor_cascade_optimizes_to_what_simulate_gives() {
         "{}",
         sxplan_report_free_summary(&r)
     );
-    // The stage capacity (6 m3/h of aqueous + organic) binds: 2 m3/h of feed.
-    assert!(
-        (r.objective_value - 2.0).abs() < 1e-6,
-        "{}",
-        r.objective_value
-    );
-    assert_point_is_what_simulate_gives(&r);
+    r
 }
 
 /// The products `r` reports are, to 1e-9 of each product's flow, what a cold
@@ -144,22 +149,9 @@ fn assert_point_is_what_simulate_gives(r: &sxplan_opt::OptimizeResult) {
 /// met with stages to spare, so the saponification and scrub acid sit at the same bounds).
 #[test]
 fn mass_action_cascade_scaled_to_300_stages_optimizes() {
-    let fs = sxplan_model::check_str(&synthetic::ma_cascade_toml(300))
-        .flowsheet
-        .expect("checks clean");
-    let r = optimize(&fs, &OptimizeOptions::default()).unwrap();
-    assert_eq!(
-        r.status,
-        OptStatus::Optimal,
-        "{}",
-        sxplan_report_free_summary(&r)
-    );
+    let r = optimal(&synthetic::ma_cascade_toml(300));
     assert!(r.objective_value.is_finite() && r.objective_value > 0.0);
-    let small = sxplan_model::check_str(&synthetic::ma_cascade_toml(35))
-        .flowsheet
-        .expect("checks clean");
-    let r35 = optimize(&small, &OptimizeOptions::default()).unwrap();
-    assert_eq!(r35.status, OptStatus::Optimal);
+    let r35 = optimal(&synthetic::ma_cascade_toml(35));
     assert!(
         (r.objective_value - r35.objective_value).abs() <= 1e-3 * r35.objective_value,
         "{} against {}",
