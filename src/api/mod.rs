@@ -861,7 +861,10 @@ pub fn run_scenario(
         let mut why = Vec::new();
         if let Some(o) = &opt {
             if o.status != OptStatus::Optimal {
-                why.push(format!("the optimizer ended {}", o.status.as_str()));
+                why.push(match &o.reason {
+                    Some(r) => format!("the optimizer ended {}: {r}", o.status.as_str()),
+                    None => format!("the optimizer ended {}", o.status.as_str()),
+                });
                 why.extend(o.conflicts.iter().take(3).map(|c| {
                     format!(
                         "{} violated by {:.3e} (relative)",

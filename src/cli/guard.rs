@@ -21,8 +21,10 @@ pub const MAY_BE_NULL: &[&str] = &[
 
 /// Fields of an optimize result that are `null` by design when absent: the purity and its
 /// minimum of a product without a purity spec, the LP's time and iteration count where the
-/// backend reports none, the confirmation of a point not re-simulated.
+/// backend reports none, the confirmation of a point not re-simulated, the reason of a run
+/// that ended `optimal`.
 pub const OPTIMIZE_MAY_BE_NULL: &[&str] = &[
+    "reason",
     "purity",
     "purity_min",
     "lp_time_s",

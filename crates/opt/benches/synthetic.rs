@@ -163,3 +163,118 @@ pub fn ma_cascade_toml(n_stages: usize) -> String {
         &format!("name = \"ma-lcpn-{n_stages}\""),
     )
 }
+
+/// A train of four separation-factor cuts in series, `n_stages` each (half extraction, half
+/// scrub), splitting the 15 REY of [`sf_cascade_toml`] (adjacent beta 1.15) into Tb..Y, Sm..Gd,
+/// Pr+Nd, Ce and La: each circuit's raffinate feeds the next, each loaded organic is a product
+/// with a group purity of `purity`, and the last raffinate (La) too. 12 free variables: the feed
+/// rate, both extraction ratios of every cut, and the organic flow of the last three cuts
+/// (bounded by the organic loading limit and the stage capacity).
+///
+/// The starting ratios come from each cut's mass balance: with `theta` the share of the
+/// circuit's REE feed that is loaded and a scrub ratio `E_s`, the reflux is `W = theta / (E_s -
+/// 1)` and the extraction ratio `(theta + W) / (1 + W)`. `E_s` is 1.185 for the first cut (that
+/// of [`sf_cascade_toml`]) and `sqrt(1.15) = 1.072` for the others, whose keys are the only
+/// elements on either side near the cut (so the window is `1 < E_s < beta`); the organic flow
+/// carries the scrub section's REE at 0.15 mol/L. Illustrative numbers.
+// included by the bench, the examples and the tests; not every includer calls it
+#[allow(dead_code)]
+pub fn sf_train_toml(n_stages: usize, purity: f64) -> String {
+    let beta: Vec<String> = ELEMENTS
+        .iter()
+        .enumerate()
+        .map(|(i, e)| format!("{e} = {:.6}", 1.15f64.powi(i as i32)))
+        .collect();
+    let conc: Vec<String> = ELEMENTS
+        .iter()
+        .map(|e| format!("{e} = \"0.01 mol/L\""))
+        .collect();
+    let group = |r: std::ops::Range<usize>| -> String {
+        ELEMENTS[r]
+            .iter()
+            .map(|e| format!("\"{e}\""))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    // (elements fed, first loaded element, scrub ratio) of each cut
+    let cuts = [
+        (15usize, 7usize, 1.185),
+        (7, 4, 1.15f64.sqrt()),
+        (4, 2, 1.15f64.sqrt()),
+        (2, 1, 1.15f64.sqrt()),
+    ];
+    // extraction ratio and organic flow (m3/h) from the cut's mass balance
+    let start = |fed: usize, first: usize, e_s: f64| {
+        let theta = (fed - first) as f64 / fed as f64;
+        let w = theta / (e_s - 1.0);
+        let ree_mol_h = 10.0 * fed as f64; // 0.01 mol/L of each element at 1 m3/h
+        ((theta + w) / (1.0 + w), (theta + w) * ree_mol_h / 150.0)
+    };
+    let n_ext = n_stages / 2;
+    let n_scr = n_stages - n_ext;
+    let mut s = format!(
+        r#"schema = 1
+name = "synthetic-sf-train-{n_stages}"
+description = "synthetic train of four separation-factor cuts in series, illustrative separation factors"
+
+[[feed]]
+name = "liquor"
+flow = "1 m3/h"
+conc = {{ {conc} }}
+to = "C0.feed"
+"#,
+        conc = conc.join(", "),
+    );
+    let mut free = String::from(
+        "    { var = \"feed_rate\", of = \"liquor\", min = \"0.2 m3/h\", max = \"4 m3/h\" },\n",
+    );
+    for (k, &(fed, first, e_s)) in cuts.iter().enumerate() {
+        let (e_ext, org) = start(fed, first, e_s);
+        s += &format!(
+            r#"
+[[circuit]]
+name = "C{k}"
+sections = [{{ kind = "extraction", stages = {n_ext} }}, {{ kind = "scrub", stages = {n_scr} }}]
+organic = {{ extractant = "P507", conc = "1.5 mol/L", flow = "{org:.4} m3/h" }}
+scrub = {{ acid = "HCl", conc = "3 mol/L", flow = "0.5 m3/h" }}
+equilibrium = {{ model = "separation_factor", beta = {{ {beta} }}, extraction_ratio = {{ extraction = {e_ext:.6}, scrub = {e_s:.6} }}, quality = "illustrative" }}
+capacity = [{{ max_flow = "6 m3/h" }}]
+
+[[product]]
+name = "loaded{k}"
+from = "C{k}.loaded_organic"
+kind = "organic"
+purity = {{ elements = [{heavy}], min = {purity} }}
+"#,
+            beta = beta.join(", "),
+            heavy = group(first..fed),
+        );
+        if k + 1 < cuts.len() {
+            s += &format!(
+                "\n[[link]]\nfrom = \"C{k}.raffinate\"\nto = \"C{}.feed\"\n",
+                k + 1
+            );
+        } else {
+            s += &format!(
+                "\n[[product]]\nname = \"raffinate\"\nfrom = \"C{k}.raffinate\"\npurity = {{ elements = [{}], min = {purity} }}\n",
+                group(0..first)
+            );
+        }
+        free += &format!(
+            "    {{ var = \"extraction_ratio\", of = \"C{k}.extraction\", min = {:.4}, max = {:.4} }},\n    {{ var = \"extraction_ratio\", of = \"C{k}.scrub\", min = {:.4}, max = {:.4} }},\n",
+            0.7 * e_ext,
+            1.0 - 0.4 * (1.0 - e_ext),
+            1.0 + 0.5 * (e_s - 1.0),
+            1.0 + 3.0 * (e_s - 1.0),
+        );
+        if k > 0 {
+            free += &format!(
+                "    {{ var = \"organic_flow\", of = \"C{k}\", min = \"{:.4} m3/h\", max = \"{:.4} m3/h\" }},\n",
+                0.5 * org,
+                2.0 * org
+            );
+        }
+    }
+    s += &format!("\n[optimize]\nobjective = \"max_throughput\"\nfree = [\n{free}]\n");
+    s
+}

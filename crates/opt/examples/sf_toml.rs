@@ -1,6 +1,7 @@
 //! Prints a synthetic benchmark flowsheet (`cargo run -p sxplan-opt --example sf_toml -- sf 1000`
 //! for the separation-factor cascade, `dist 1000` for the distribution one, `ma 1000` for the
-//! saponified mass-action cut) for the CLI timings.
+//! saponified mass-action cut, `train 1000` for the four-cut separation-factor train with 12 free
+//! variables) for the CLI timings.
 
 #[path = "../benches/synthetic.rs"]
 mod synthetic;
@@ -12,6 +13,7 @@ fn main() {
     match kind {
         "dist" => print!("{}", synthetic::cascade_toml(n, 15, 0.99)),
         "ma" => print!("{}", synthetic::ma_cascade_toml(n)),
+        "train" => print!("{}", synthetic::sf_train_toml(n, 0.95)),
         _ => print!("{}", synthetic::sf_cascade_toml(n, 0.99)),
     }
 }

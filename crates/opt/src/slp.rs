@@ -31,6 +31,10 @@ const STATIONARY: f64 = 1e-9;
 /// converge before the full simulation evaluates the next one.
 const NEAR_FAILURES: usize = 6;
 
+/// Share of the LP's predicted gain given up, per operating variable moved across its whole
+/// trust region, for a step that moves only the variables the gain needs (see [`least_move`]).
+const MOVE_PRICE: f64 = 1e-3;
+
 /// A simulated candidate judged against the current point.
 struct Judged {
     sim: PlantPoint,
@@ -59,6 +63,68 @@ fn lp_point(
         p.values[k].1 = sol.value(v).clamp(f.lower.min(x0), f.upper.max(x0));
     }
     p
+}
+
+/// The step LP again, with every operating variable's move priced at `MOVE_PRICE` of the
+/// predicted gain per trust-region width: of the steps that give nearly the LP's gain (at most
+/// `MOVE_PRICE` of it per variable is given up), the one that moves least.
+///
+/// A linear program puts a variable its objective is (nearly) indifferent to at a corner of
+/// the trust region; in a cascade such a variable is typically an extraction ratio whose
+/// linearized effect on the purities is small at the point but whose actual effect over the
+/// whole region is not (the impurity of a long section is exponential in it). Those moves buy
+/// nothing and cost the pass: the simulated candidate violates a purity spec, the pass is
+/// rejected and the region shrinks. With the move priced, a variable moves only where its
+/// marginal value exceeds the price. `gain` is the predicted gain in LP objective units (> 0).
+/// Returns `None` when the re-solve is not usable; the first solution then stands.
+fn least_move(
+    clp: &CascadeLp,
+    point: &OperatingPoint,
+    rad: &[f64],
+    gain: f64,
+    lp_opts: &LpOptions,
+) -> Result<Option<LpSolution>, OptError> {
+    let mut lp = clp.lp.clone();
+    let sign = match lp.direction {
+        crate::lp::Direction::Maximize => -1.0,
+        crate::lp::Direction::Minimize => 1.0,
+    };
+    for (k, &u) in clp.u.iter().enumerate() {
+        let r = rad[k].abs();
+        if r <= 0.0 || !r.is_finite() {
+            continue;
+        }
+        let x0 = point.values[k].1;
+        let t = lp.add_scaled_var(format!("move {k}"), 0.0, f64::INFINITY, r);
+        lp.add_row(
+            format!("move {k} up"),
+            RowKind::Other,
+            vec![(t, 1.0), (u, -1.0)],
+            crate::lp::Relation::Ge,
+            -x0,
+        );
+        lp.add_row(
+            format!("move {k} down"),
+            RowKind::Other,
+            vec![(t, 1.0), (u, 1.0)],
+            crate::lp::Relation::Ge,
+            x0,
+        );
+        lp.add_objective(t, sign * MOVE_PRICE * gain / r);
+    }
+    let sol = solve(&lp, lp_opts)?;
+    // As for the first solve: a narrowly inaccurate solution still proposes a step (the
+    // simulation of the candidate decides), and never gives shadow prices.
+    let proposal = sol.status.is_usable()
+        || (sol.status == LpStatus::Inaccurate && sol.residuals.max_scaled() <= PROPOSAL_RESIDUAL);
+    if !proposal {
+        return Ok(None);
+    }
+    let n = clp.lp.vars.len();
+    let mut out = sol;
+    out.x.truncate(n);
+    out.objective = clp.lp.objective_value(&out.x);
+    Ok(Some(out))
 }
 
 /// Outcome of an optimization.
@@ -346,6 +412,9 @@ pub struct OptimizeResult {
     pub balance_closure: f64,
     /// LP size of the last pass: (columns, rows, nonzeros).
     pub lp_size: (usize, usize, usize),
+    /// Why the run ended where it did, with the measured figures, when it did not end
+    /// `optimal` (`None` when it did).
+    pub reason: Option<String>,
     /// The optimized flowsheet (operating point applied), for re-simulation and TOML output.
     #[serde(skip)]
     pub flowsheet: Flowsheet,
@@ -786,7 +855,7 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
         } else {
             OptStatus::SimulationFailed
         };
-        return Ok(finish(
+        let mut r = finish(
             status,
             objective,
             f64::NAN,
@@ -801,7 +870,9 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             opts,
             price_sources,
             &start_fs,
-        ));
+        );
+        r.reason = end_reason(status, &[], max_passes, opts.step_tol, sim.status);
+        return Ok(r);
     }
     let range: Vec<f64> = plant
         .free
@@ -901,7 +972,16 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             }
             continue;
         }
-        let mut cand = lp_point(&plant, &clp, &sol, &point);
+        // Predicted gain of the LP's objective; when positive, the step that moves least
+        // for (nearly) that gain.
+        let gain = sense * (sol.objective - obj);
+        let moved = if gain > 0.0 && gain.is_finite() {
+            least_move(&clp, &point, &rad, gain, &lp_opts)?
+        } else {
+            None
+        };
+        let step_sol = moved.as_ref().unwrap_or(&sol);
+        let mut cand = lp_point(&plant, &clp, step_sol, &point);
         let step = cand
             .values
             .iter()
@@ -1212,6 +1292,13 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
         max_violation: max_violation(&checks),
         mass_balance_error: closure(&sim),
     });
+    result.reason = end_reason(
+        result.status,
+        &result.passes,
+        max_passes,
+        opts.step_tol.max(1e-12),
+        sim.status,
+    );
     Ok(result)
 }
 
@@ -1357,8 +1444,56 @@ fn finish(
         price_sources,
         balance_closure: closure(sim),
         lp_size,
+        reason: None,
         flowsheet: fs.clone(),
         point: point.clone(),
+    }
+}
+
+/// Why a run that did not end `optimal` ended, from its pass table: what the passes did with
+/// their steps, the last trust region and the largest violation, and what to try.
+fn end_reason(
+    status: OptStatus,
+    passes: &[Pass],
+    max_passes: usize,
+    step_tol: f64,
+    start_status: sxplan_sim::SolveStatus,
+) -> Option<String> {
+    let count = |o: PassOutcome| passes.iter().filter(|p| p.outcome == o).count();
+    let table = format!(
+        "{} passes: {} accepted, {} corrected, {} rejected for a worse merit, {} not reached by Newton from the predicted state (not_solved), {} without a usable LP step",
+        passes.len(),
+        count(PassOutcome::Accepted),
+        count(PassOutcome::Corrected),
+        count(PassOutcome::Rejected),
+        count(PassOutcome::NotSolved),
+        count(PassOutcome::NoStep),
+    );
+    let radius = passes.last().map_or(0.0, |p| p.radius);
+    let not_solved = count(PassOutcome::NotSolved);
+    let hint = if not_solved * 2 >= passes.len() && not_solved > 0 {
+        "; most candidates were not reached from the first-order prediction: the plant's steady state moves sharply with the free variables here (typically a ratio-loaded cut at its breakthrough); narrow the free extraction ratios' bounds or start from a point away from the cut"
+    } else {
+        ""
+    };
+    match status {
+        OptStatus::Optimal => None,
+        OptStatus::Stalled => Some(format!(
+            "the trust region shrank below the step tolerance {step_tol:.1e} (last radius {radius:.3e}) after {table}{hint}"
+        )),
+        OptStatus::IterationLimit => Some(format!(
+            "the pass budget of {max_passes} ran out with the trust region at {radius:.3e}, after {table}; raise --max-passes or [optimize] max_passes{hint}"
+        )),
+        OptStatus::TimeLimit => Some(format!(
+            "the wall-time budget ran out after {table}; raise --time-limit or [solver] time_limit"
+        )),
+        OptStatus::Infeasible => Some(format!(
+            "no point within the bounds met every spec to first order: the elastic LP kept a violation after {table}; see the conflicts"
+        )),
+        OptStatus::SimulationFailed => Some(format!(
+            "the simulation at the starting point ended {}; run `sxplan simulate` on the flowsheet for its diagnosis",
+            start_status.as_str()
+        )),
     }
 }
 

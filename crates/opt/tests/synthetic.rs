@@ -113,6 +113,26 @@ fn separation_factor_cascade_optimizes_to_what_simulate_gives() {
     assert_point_is_what_simulate_gives(&r);
 }
 
+/// The 1,000-stage separation-factor cascade (15 REY, 3 free variables, both purity specs)
+/// reaches its optimum in at most 10 passes (issue 13; 12 before the step LP priced the moves of
+/// the variables its objective is indifferent to, which it put on the trust region's corners).
+#[test]
+fn separation_factor_cascade_of_1000_stages_optimizes_in_10_passes() {
+    let r = optimal(&synthetic::sf_cascade_toml(1000, 0.99));
+    assert!(
+        (r.objective_value - 2.0).abs() < 1e-6,
+        "{}",
+        r.objective_value
+    );
+    assert!(r.passes.len() <= 10, "{}", sxplan_report_free_summary(&r));
+    assert!(
+        r.checks.iter().all(|c| c.violation <= 0.0),
+        "{:?}",
+        r.checks
+    );
+    assert_point_is_what_simulate_gives(&r);
+}
+
 /// The optimization of the flowsheet `src`, asserted `optimal`.
 fn optimal(src: &str) -> sxplan_opt::OptimizeResult {
     let fs = sxplan_model::check_str(src)
@@ -159,4 +179,29 @@ fn mass_action_cascade_scaled_to_300_stages_optimizes() {
         r35.objective_value
     );
     assert_point_is_what_simulate_gives(&r);
+}
+
+/// A run that does not end `optimal` says why, with its figures: here the pass budget.
+#[test]
+fn a_run_that_is_not_optimal_says_why() {
+    let src = synthetic::sf_cascade_toml(100, 0.99);
+    let fs = sxplan_model::check_str(&src)
+        .flowsheet
+        .expect("checks clean");
+    let r = optimize(
+        &fs,
+        &OptimizeOptions {
+            max_passes: Some(2),
+            ..OptimizeOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(r.status, OptStatus::IterationLimit);
+    let why = r.reason.as_deref().expect("a reason");
+    assert!(
+        why.starts_with("the pass budget of 2 ran out") && why.contains("2 passes: "),
+        "{why}"
+    );
+    let ok = optimal(&src);
+    assert!(ok.reason.is_none(), "{:?}", ok.reason);
 }

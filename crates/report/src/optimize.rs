@@ -107,6 +107,7 @@ pub fn to_json(name: &str, r: &OptimizeResult) -> serde_json::Value {
         "schema_version": OPTIMIZE_SCHEMA_VERSION,
         "flowsheet": name,
         "status": r.status.as_str(),
+        "reason": r.reason,
         "objective": {
             "kind": objective_name(r),
             "value": num(r.objective_value),
@@ -166,6 +167,9 @@ pub fn render_text(name: &str, r: &OptimizeResult) -> String {
         r.status.as_str(),
         objective_name(r)
     );
+    if let Some(why) = &r.reason {
+        let _ = writeln!(s, "why: {why}");
+    }
     if r.objective_value.is_finite() && r.objective_start.is_finite() {
         let _ = writeln!(
             s,
