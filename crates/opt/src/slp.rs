@@ -31,6 +31,15 @@ const STATIONARY: f64 = 1e-9;
 /// converge before the full simulation evaluates the next one.
 const NEAR_FAILURES: usize = 6;
 
+/// Relative step below which a failed near evaluation is taken for a plant Newton from the
+/// prediction cannot follow, not for a step too long (see the candidate evaluation).
+const NEAR_TINY_STEP: f64 = 1e-3;
+
+/// After a candidate that simulated was rejected, the region grows back to at most this share of
+/// the failed step, and the cap relaxes by GROW_CAP_RELAX per accepted pass that grew.
+const GROW_CAP: f64 = 0.7;
+const GROW_CAP_RELAX: f64 = 1.1;
+
 /// Share of the LP's predicted gain given up, per operating variable moved across its whole
 /// trust region, for a step that moves only the variables the gain needs (see [`least_move`]).
 const MOVE_PRICE: f64 = 1e-3;
@@ -895,6 +904,8 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
     let mut feasible_history: Vec<f64> = Vec::new();
     let mut tiny_steps = 0usize;
     let mut near_failures = 0usize;
+    let mut near_unreliable = false;
+    let mut grow_cap = f64::INFINITY;
     let mut best: Option<(OperatingPoint, PlantPoint, f64, Vec<SpecCheck>)> =
         (max_violation(&checks) <= opts.spec_tol)
             .then(|| (point.clone(), sim.clone(), obj, checks.clone()));
@@ -1038,15 +1049,23 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
         // Candidates are evaluated by Newton from the predicted state only; after
         // NEAR_FAILURES such failures in a row (the trust region already shrunk each time) the
         // full simulation with its continuation decides.
+        // A near evaluation that fails for a step below NEAR_TINY_STEP does not fail for the
+        // step's size: Newton from the prediction cannot reach this plant's states (measured: a
+        // ratio-loaded cut exactly at its breakthrough keeps its loading residual at 1e-6 for a
+        // step of 1e-6). The full simulation evaluates this candidate and every later one.
         let cand_sim = match &resp {
-            Some((at, r)) if *at == point && near_failures < NEAR_FAILURES => {
+            Some((at, r)) if *at == point && near_failures < NEAR_FAILURES && !near_unreliable => {
                 let s = plant.simulate_predicted(&cand, &point, &sim, &r.tangents)?;
-                near_failures = if s.status.is_converged() {
-                    0
+                if s.status.is_converged() {
+                    near_failures = 0;
+                    s
+                } else if step < NEAR_TINY_STEP {
+                    near_unreliable = true;
+                    plant.simulate_from(&cand, Some(&sim))?
                 } else {
-                    near_failures + 1
-                };
-                s
+                    near_failures += 1;
+                    s
+                }
             }
             _ => {
                 near_failures = 0;
@@ -1156,7 +1175,8 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
                 1.0
             };
             if rho > 0.75 && step > 0.9 * radius {
-                radius = (radius * 2.0).min(10.0);
+                radius = (radius * 2.0).min(10.0).min(grow_cap.max(radius));
+                grow_cap *= GROW_CAP_RELAX;
             } else if rho < 0.25 {
                 radius *= 0.5;
             }
@@ -1217,6 +1237,9 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             } else {
                 0.25 * radius
             };
+            if step > 0.0 && cand_sim.status.is_converged() {
+                grow_cap = GROW_CAP * step.min(4.0 * radius);
+            }
             if radius < opts.step_tol.max(1e-12) {
                 status = OptStatus::Stalled;
                 break;
