@@ -73,20 +73,29 @@ free = [{{ var = "feed_rate", of = "liquor", min = "0.2 m3/h", max = "4 m3/h" }}
     )
 }
 
+/// The 15 REY's separation factors, 1.15 between neighbours (La = 1), as TOML entries.
+fn sf_betas() -> Vec<String> {
+    ELEMENTS
+        .iter()
+        .enumerate()
+        .map(|(i, e)| format!("{e} = {:.6}", 1.15f64.powi(i as i32)))
+        .collect()
+}
+
+/// The separation-factor benchmarks' feed: 0.01 mol/L of each of the 15 REY, as TOML entries.
+fn sf_feed() -> Vec<String> {
+    ELEMENTS
+        .iter()
+        .map(|e| format!("{e} = \"0.01 mol/L\""))
+        .collect()
+}
+
 /// TOML of an `n_stages`-stage separation-factor cascade (half extraction, half scrub, ratio
 /// loading) of the 15 REY cutting La..Gd from Tb..Lu + Y, with three free variables: the feed
 /// rate (limited by a stage capacity) and the two extraction ratios; purity specs of `purity`
 /// on both products. Separation factors 1.15 between neighbours (as in the simulation benchmarks): illustrative, not plant data.
 pub fn sf_cascade_toml(n_stages: usize, purity: f64) -> String {
-    let beta: Vec<String> = ELEMENTS
-        .iter()
-        .enumerate()
-        .map(|(i, e)| format!("{e} = {:.6}", 1.15f64.powi(i as i32)))
-        .collect();
-    let conc: Vec<String> = ELEMENTS
-        .iter()
-        .map(|e| format!("{e} = \"0.01 mol/L\""))
-        .collect();
+    let (beta, conc) = (sf_betas(), sf_feed());
     let light: Vec<String> = ELEMENTS[..7].iter().map(|e| format!("\"{e}\"")).collect();
     let heavy: Vec<String> = ELEMENTS[7..].iter().map(|e| format!("\"{e}\"")).collect();
     let n_ext = n_stages / 2;
@@ -180,15 +189,7 @@ pub fn ma_cascade_toml(n_stages: usize) -> String {
 // included by the bench, the examples and the tests; not every includer calls it
 #[allow(dead_code)]
 pub fn sf_train_toml(n_stages: usize, purity: f64) -> String {
-    let beta: Vec<String> = ELEMENTS
-        .iter()
-        .enumerate()
-        .map(|(i, e)| format!("{e} = {:.6}", 1.15f64.powi(i as i32)))
-        .collect();
-    let conc: Vec<String> = ELEMENTS
-        .iter()
-        .map(|e| format!("{e} = \"0.01 mol/L\""))
-        .collect();
+    let (beta, conc) = (sf_betas(), sf_feed());
     let group = |r: std::ops::Range<usize>| -> String {
         ELEMENTS[r]
             .iter()
