@@ -880,7 +880,7 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             price_sources,
             &start_fs,
         );
-        r.reason = end_reason(status, &[], max_passes, opts.step_tol, sim.status);
+        r.reason = end_reason(status, &[], max_passes, opts.step_tol, sim.status, 0.0);
         return Ok(r);
     }
     let range: Vec<f64> = plant
@@ -1321,6 +1321,7 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
         max_passes,
         opts.step_tol.max(1e-12),
         sim.status,
+        max_violation(&checks),
     );
     Ok(result)
 }
@@ -1474,13 +1475,15 @@ fn finish(
 }
 
 /// Why a run that did not end `optimal` ended, from its pass table: what the passes did with
-/// their steps, the last trust region and the largest violation, and what to try.
+/// their steps, the last trust region, the largest relative violation at the returned point,
+/// and what to try.
 fn end_reason(
     status: OptStatus,
     passes: &[Pass],
     max_passes: usize,
     step_tol: f64,
     start_status: sxplan_sim::SolveStatus,
+    violation: f64,
 ) -> Option<String> {
     let count = |o: PassOutcome| passes.iter().filter(|p| p.outcome == o).count();
     let table = format!(
@@ -1495,17 +1498,25 @@ fn end_reason(
     let radius = passes.last().map_or(0.0, |p| p.radius);
     let not_solved = count(PassOutcome::NotSolved);
     let hint = if not_solved * 2 >= passes.len() && not_solved > 0 {
-        "; most candidates were not reached from the first-order prediction: the plant's steady state moves sharply with the free variables here (typically a ratio-loaded cut at its breakthrough); narrow the free extraction ratios' bounds or start from a point away from the cut"
+        "; most candidates were not reached from the first-order prediction: the plant's steady state moves sharply with the free variables here (measured so on a ratio-loaded cut at its breakthrough); narrow the free extraction ratios' bounds or start from a point away from the cut"
     } else {
         ""
     };
+    let at = if violation > 0.0 {
+        format!("; the returned point violates a spec or limit by {violation:.3e} (relative)")
+    } else {
+        "; the returned point meets every spec and limit".to_string()
+    };
     match status {
         OptStatus::Optimal => None,
+        OptStatus::Stalled if radius < 4.0 * step_tol => Some(format!(
+            "the trust region shrank below the step tolerance {step_tol:.1e} (last radius {radius:.3e}) after {table}{at}{hint}"
+        )),
         OptStatus::Stalled => Some(format!(
-            "the trust region shrank below the step tolerance {step_tol:.1e} (last radius {radius:.3e}) after {table}{hint}"
+            "the last iterate did not meet every spec, and the best point found that did is returned, after {table}{at}{hint}"
         )),
         OptStatus::IterationLimit => Some(format!(
-            "the pass budget of {max_passes} ran out with the trust region at {radius:.3e}, after {table}; raise --max-passes or [optimize] max_passes{hint}"
+            "the pass budget of {max_passes} ran out with the trust region at {radius:.3e}, after {table}{at}; raise --max-passes or [optimize] max_passes{hint}"
         )),
         OptStatus::TimeLimit => Some(format!(
             "the wall-time budget ran out after {table}; raise --time-limit or [solver] time_limit"
