@@ -19,3 +19,17 @@ fn designed_sf_capacity_circuit_on_a_15_element_liquor_converges() {
     assert_eq!(doc["status"], "converged", "{err}");
     assert_eq!(exit, Exit::Ok, "{err}");
 }
+
+/// A generated P507 plant (tests/prop_ph.rs, seed 14): a mass-action circuit whose raffinate
+/// feeds a 185-stage empirical circuit. Marching on the empirical circuit was stopped by the
+/// stall rule at a residual of 7.0e-3 while still converging slowly; both continuations failed
+/// (927 and 60 iterations) and the resumed march ran out at 5.6e-3: `iteration_limit`. With the
+/// continuations' unused allowance the resumed march converges (3,254 iterations, 2026-12-07).
+#[test]
+fn empirical_circuit_whose_march_converges_slowly_converges() {
+    let f = root().join("tests/data/sim_gaps/ph_empirical_slow_march.toml");
+    let (exit, json, err) = cli(&["simulate", f.to_str().unwrap(), "--format", "json"]);
+    let doc: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
+    assert_eq!(doc["status"], "converged", "{err}");
+    assert_eq!(exit, Exit::Ok, "{err}");
+}
