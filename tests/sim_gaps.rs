@@ -13,11 +13,7 @@ use common::{cli, root};
 /// separation-factor continuation got its secant predictor (2026-12-06).
 #[test]
 fn designed_sf_capacity_circuit_on_a_15_element_liquor_converges() {
-    let f = root().join("tests/data/sim_gaps/sf_capacity_15_elements.toml");
-    let (exit, json, err) = cli(&["simulate", f.to_str().unwrap(), "--format", "json"]);
-    let doc: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
-    assert_eq!(doc["status"], "converged", "{err}");
-    assert_eq!(exit, Exit::Ok, "{err}");
+    assert_simulates_converged("sf_capacity_15_elements.toml");
 }
 
 /// A generated P507 plant (tests/prop_ph.rs, seed 14): a mass-action circuit whose raffinate
@@ -27,7 +23,12 @@ fn designed_sf_capacity_circuit_on_a_15_element_liquor_converges() {
 /// continuations' unused allowance the resumed march converges (3,254 iterations, 2026-12-07).
 #[test]
 fn empirical_circuit_whose_march_converges_slowly_converges() {
-    let f = root().join("tests/data/sim_gaps/ph_empirical_slow_march.toml");
+    assert_simulates_converged("ph_empirical_slow_march.toml");
+}
+
+/// `sxplan simulate tests/data/sim_gaps/NAME` ends `converged`, exit 0.
+fn assert_simulates_converged(name: &str) {
+    let f = root().join("tests/data/sim_gaps").join(name);
     let (exit, json, err) = cli(&["simulate", f.to_str().unwrap(), "--format", "json"]);
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap_or_default();
     assert_eq!(doc["status"], "converged", "{err}");

@@ -880,7 +880,14 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             price_sources,
             &start_fs,
         );
-        r.reason = end_reason(status, &[], max_passes, opts.step_tol, sim.status, 0.0);
+        r.reason = end_reason(
+            status,
+            &[],
+            max_passes,
+            opts.step_tol.max(1e-12),
+            sim.status,
+            0.0,
+        );
         return Ok(r);
     }
     let range: Vec<f64> = plant

@@ -133,6 +133,21 @@ fn separation_factor_cascade_of_1000_stages_optimizes_in_10_passes() {
     assert_point_is_what_simulate_gives(&r);
 }
 
+/// The optimization of the flowsheet `src` with at most `passes` passes, whatever its status.
+fn optimize_within(src: &str, passes: usize) -> sxplan_opt::OptimizeResult {
+    let fs = sxplan_model::check_str(src)
+        .flowsheet
+        .expect("checks clean");
+    optimize(
+        &fs,
+        &OptimizeOptions {
+            max_passes: Some(passes),
+            ..OptimizeOptions::default()
+        },
+    )
+    .unwrap()
+}
+
 /// The optimization of the flowsheet `src`, asserted `optimal`.
 fn optimal(src: &str) -> sxplan_opt::OptimizeResult {
     let fs = sxplan_model::check_str(src)
@@ -185,17 +200,7 @@ fn mass_action_cascade_scaled_to_300_stages_optimizes() {
 #[test]
 fn a_run_that_is_not_optimal_says_why() {
     let src = synthetic::sf_cascade_toml(100, 0.99);
-    let fs = sxplan_model::check_str(&src)
-        .flowsheet
-        .expect("checks clean");
-    let r = optimize(
-        &fs,
-        &OptimizeOptions {
-            max_passes: Some(2),
-            ..OptimizeOptions::default()
-        },
-    )
-    .unwrap();
+    let r = optimize_within(&src, 2);
     assert_eq!(r.status, OptStatus::IterationLimit);
     let why = r.reason.as_deref().expect("a reason");
     assert!(
@@ -213,18 +218,7 @@ fn a_run_that_is_not_optimal_says_why() {
 /// (measured at 500 stages a circuit: `stalled` at 1.000122 m3/h after 13 passes).
 #[test]
 fn candidates_the_near_evaluation_cannot_reach_go_to_the_full_simulation() {
-    let src = synthetic::sf_train_toml(300, 0.95);
-    let fs = sxplan_model::check_str(&src)
-        .flowsheet
-        .expect("checks clean");
-    let r = optimize(
-        &fs,
-        &OptimizeOptions {
-            max_passes: Some(9),
-            ..OptimizeOptions::default()
-        },
-    )
-    .unwrap();
+    let r = optimize_within(&synthetic::sf_train_toml(300, 0.95), 9);
     let not_solved = r
         .passes
         .iter()
