@@ -20,6 +20,7 @@
 //! assert!((sol.dual(cap) - 2.0).abs() < 1e-6); // one more unit of capacity is worth 2
 //! ```
 
+mod curvature;
 mod error;
 mod lp;
 mod solve;
@@ -36,5 +37,5 @@ mod slp;
 pub use slp::{
     check_specs, economics, optimize, reagent_flows, Confirmation, ConflictReport, OperatingValue,
     OptStatus, OptimizeOptions, OptimizeResult, Pass, PassOutcome, ProductResult, ShadowPrice,
-    SpecCheck,
+    SpecCheck, DEFAULT_MAX_PASSES,
 };

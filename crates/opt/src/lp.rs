@@ -133,6 +133,11 @@ pub struct LpProblem {
     pub objective_constant: f64,
     /// Minimize or maximize.
     pub direction: Direction,
+    /// Curvature against the objective: a symmetric positive semidefinite matrix `H`, given by
+    /// its upper triangle as `(i, j, H_ij)` with `i <= j` (by position), so that the problem
+    /// maximizes `c x - x'Hx / 2` or minimizes `c x + x'Hx / 2`. Empty for a linear program.
+    /// Only the clarabel backend solves problems with curvature.
+    pub curvature: Vec<(VarId, VarId, f64)>,
 }
 
 impl LpProblem {
@@ -144,6 +149,7 @@ impl LpProblem {
             objective: Vec::new(),
             objective_constant: 0.0,
             direction,
+            curvature: Vec::new(),
         }
     }
 
@@ -300,6 +306,48 @@ impl LpProblem {
                 message: format!("constant {} is not finite", self.objective_constant),
             });
         }
+        for &(a, b, h) in &self.curvature {
+            if a.0 >= n || b.0 >= n || a.0 > b.0 || !h.is_finite() {
+                return Err(OptError::InvalidLp {
+                    what: "curvature".into(),
+                    message: format!(
+                        "entry ({}, {}) = {h} is not an upper-triangle entry of a finite matrix over {n} variables",
+                        a.0, b.0
+                    ),
+                });
+            }
+            if a == b && h < 0.0 {
+                return Err(OptError::InvalidLp {
+                    what: "curvature".into(),
+                    message: format!(
+                        "diagonal entry of \"{}\" is {h}: the curvature must be positive semidefinite",
+                        self.vars[a.0].name
+                    ),
+                });
+            }
+        }
         Ok(())
+    }
+
+    /// Adds `h` to the curvature entry of `(a, b)` (see [`LpProblem::curvature`]; the pair is
+    /// ordered by position, so `(a, b)` and `(b, a)` name the same entry).
+    pub fn add_curvature(&mut self, a: VarId, b: VarId, h: f64) {
+        let (a, b) = if a.0 <= b.0 { (a, b) } else { (b, a) };
+        self.curvature.push((a, b, h));
+    }
+
+    /// `x'Hx / 2` of the curvature at `x`.
+    pub fn curvature_value(&self, x: &[f64]) -> f64 {
+        let at = |v: VarId| x.get(v.0).copied().unwrap_or(0.0);
+        self.curvature
+            .iter()
+            .map(|&(a, b, h)| {
+                if a == b {
+                    0.5 * h * at(a) * at(a)
+                } else {
+                    h * at(a) * at(b)
+                }
+            })
+            .sum()
     }
 }

@@ -14,10 +14,11 @@ use sxplan_model::{Flowsheet, Objective, OperatingVar, PurityBasis, Reagent};
 use crate::cascade::{
     build, build_reduced, responses, CascadeLp, Economics, LpObjective, Meaning, PENALTY,
 };
+use crate::curvature::{common_duals, lagrangian_gradient, tangents, Curvature};
 use crate::error::OptError;
 use crate::lp::RowKind;
 use crate::plant::{loading_limit, OperatingPoint, Plant, PlantPoint};
-use crate::solve::{diagnose, solve, LpOptions, LpSolution, LpStatus};
+use crate::solve::{diagnose, solve, Backend, LpOptions, LpSolution, LpStatus};
 use sxplan_model::operating;
 
 /// Largest simulated relative violation accepted for a Newton-like step onto the active specs.
@@ -39,6 +40,42 @@ const NEAR_TINY_STEP: f64 = 1e-3;
 /// the failed step, and the cap relaxes by GROW_CAP_RELAX per accepted pass that grew.
 const GROW_CAP: f64 = 0.7;
 const GROW_CAP_RELAX: f64 = 1.1;
+
+/// The merit's penalty in the optimality phase is MERIT_FACTOR times the sum of the specs'
+/// multipliers (an exact penalty for the largest violation needs more than their sum), at least
+/// MERIT_FLOOR and at most the elastic LP's PENALTY.
+///
+/// A fixed penalty of PENALTY (1e4) per unit of relative violation made a purity 1e-5 over its
+/// allowance cost 10 % of the objective, where the spec's own multiplier valued it at about 1e-5:
+/// the recursion then rejected every step whose second-order error showed, and crept.
+const MERIT_FACTOR: f64 = 10.0;
+const MERIT_FLOOR: f64 = 1.0;
+
+/// Sum of the multipliers of the LP's spec and limit rows (purity, recovery, capacity, loading),
+/// each per unit of relative violation, in merit units (the objective over its scale): a row's
+/// elastic penalty is `PENALTY x (objective scale) / (row scale)`, so its dual `y` is worth
+/// `|y| PENALTY / penalty` per relative unit.
+fn spec_multipliers(clp: &CascadeLp, sol: &LpSolution) -> f64 {
+    clp.lp
+        .rows
+        .iter()
+        .zip(&sol.duals)
+        .filter(|(r, _)| {
+            matches!(
+                r.kind,
+                RowKind::Purity | RowKind::Recovery | RowKind::Capacity | RowKind::Loading
+            )
+        })
+        .filter_map(|(r, y)| r.soft.map(|s| y.abs() * PENALTY / s.penalty))
+        .filter(|v| v.is_finite())
+        .sum()
+}
+
+/// Pass budget when neither the caller nor the flowsheet gives one. The run's wall-time budget
+/// bounds it too. Measured: the 10-circuit plant `synthesize` writes for the flagship feed (11
+/// free variables, starting at its cuts' breakthrough) reaches `optimal` in 39 passes; the
+/// flagship in 10.
+pub const DEFAULT_MAX_PASSES: usize = 100;
 
 /// Share of the LP's predicted gain given up, per operating variable moved across its whole
 /// trust region, for a step that moves only the variables the gain needs (see [`least_move`]).
@@ -86,14 +123,21 @@ fn lp_point(
 /// rejected and the region shrinks. With the move priced, a variable moves only where its
 /// marginal value exceeds the price. `gain` is the predicted gain in LP objective units (> 0).
 /// Returns `None` when the re-solve is not usable; the first solution then stands.
+///
+/// With a curvature model (`curv`, see [`crate::curvature`]) the re-solve is the step QP: the
+/// objective also gets the model's curvature about the point, so a step along a curved face of
+/// the specs stops where the model's gain does. The returned flag says whether it did.
 fn least_move(
     clp: &CascadeLp,
     point: &OperatingPoint,
     rad: &[f64],
     gain: f64,
     lp_opts: &LpOptions,
-) -> Result<Option<LpSolution>, OptError> {
+    curv: Option<&Curvature>,
+) -> Result<Option<(LpSolution, bool)>, OptError> {
     let mut lp = clp.lp.clone();
+    let u0: Vec<f64> = point.values.iter().map(|v| v.1).collect();
+    let curved = curv.is_some_and(|c| c.add_to(&mut lp, &clp.u, &u0));
     let sign = match lp.direction {
         crate::lp::Direction::Maximize => -1.0,
         crate::lp::Direction::Minimize => 1.0,
@@ -133,7 +177,7 @@ fn least_move(
     let mut out = sol;
     out.x.truncate(n);
     out.objective = clp.lp.objective_value(&out.x);
-    Ok(Some(out))
+    Ok(Some((out, curved)))
 }
 
 /// Outcome of an optimization.
@@ -174,7 +218,8 @@ impl OptStatus {
 pub struct OptimizeOptions {
     /// Objective (overrides the flowsheet's `[optimize] objective` when set).
     pub objective: Option<Objective>,
-    /// Maximum passes (overrides the flowsheet's `max_passes` when set; default 30).
+    /// Maximum passes (overrides the flowsheet's `max_passes` when set; default
+    /// [`DEFAULT_MAX_PASSES`]).
     pub max_passes: Option<usize>,
     /// LP options (backend, scaling).
     pub lp: LpOptions,
@@ -819,7 +864,11 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
         .as_ref()
         .ok_or_else(|| OptError::InvalidProblem("no [optimize] table".into()))?;
     let objective = opts.objective.unwrap_or(settings.objective);
-    let max_passes = opts.max_passes.or(settings.max_passes).unwrap_or(30).max(1);
+    let max_passes = opts
+        .max_passes
+        .or(settings.max_passes)
+        .unwrap_or(DEFAULT_MAX_PASSES)
+        .max(1);
     let (econ, price_sources) = economics(fs, objective)?;
     if objective != Objective::MaxThroughput && econ.reagent_usd_per_mol.is_empty() {
         return Err(OptError::InvalidProblem(
@@ -900,8 +949,11 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
     let mut obj = objective_at(objective, &point, fs, &sim, &econ);
     let objective_start = obj;
     let obj_scale = obj.abs().max(1e-6 * range.iter().sum::<f64>()).max(1e-9);
-    let merit = |o: f64, v: f64| sense * o / obj_scale - PENALTY * v;
-    let mut cur_merit = merit(obj, max_violation(&checks));
+    // The merit's penalty per unit of the largest relative violation (see MERIT_FACTOR).
+    let nu = std::cell::Cell::new(PENALTY);
+    let merit = |o: f64, v: f64| sense * o / obj_scale - nu.get() * v;
+    // Set at the start of every pass, with that pass's penalty.
+    let mut cur_merit: f64;
     let mut radius = opts.initial_radius;
     let mut passes = Vec::new();
     let mut status = OptStatus::IterationLimit;
@@ -913,6 +965,8 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
     let mut near_failures = 0usize;
     let mut near_unreliable = false;
     let mut grow_cap = f64::INFINITY;
+    // Where the step that set the cap failed, and its length: the cap holds near there only.
+    let mut cap_from: Option<(OperatingPoint, f64)> = None;
     let mut best: Option<(OperatingPoint, PlantPoint, f64, Vec<SpecCheck>)> =
         (max_violation(&checks) <= opts.spec_tol)
             .then(|| (point.clone(), sim.clone(), obj, checks.clone()));
@@ -937,6 +991,12 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             )
         });
     let mut resp: Option<(OperatingPoint, crate::cascade::Responses)> = None;
+    // The step's curvature (quasi-Newton, see crate::curvature): measured between the
+    // linearizations at successive points of the reduced-space LP; the clarabel backend solves
+    // the step QP.
+    let curved = reduced && lp_opts.backend == Backend::Clarabel;
+    let mut curv = Curvature::new(range.clone());
+    let mut lin: Option<(OperatingPoint, CascadeLp, Vec<Vec<f64>>)> = None;
     for pass in 1..=max_passes {
         if opts.deadline.passed() {
             status = OptStatus::TimeLimit;
@@ -990,35 +1050,126 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             }
             continue;
         }
-        // Predicted gain of the LP's objective; when positive, the step that moves least
-        // for (nearly) that gain.
-        let gain = sense * (sol.objective - obj);
-        let moved = if gain > 0.0 && gain.is_finite() {
-            least_move(&clp, &point, &rad, gain, &lp_opts)?
-        } else {
-            None
-        };
-        let step_sol = moved.as_ref().unwrap_or(&sol);
-        let mut cand = lp_point(&plant, &clp, step_sol, &point);
-        let step = cand
-            .values
-            .iter()
-            .zip(&point.values)
-            .zip(&range)
-            .map(|((c, p), r)| (c.1 - p.1).abs() / r)
-            .fold(0.0, f64::max);
-        record.step = step;
-        // LP-predicted merit change (objective part and violation part).
         let lp_viol = sol
             .soft_violations
             .iter()
             .map(|v| v.relative)
             .fold(0.0, f64::max);
+        // The curvature serves optimality, not restoration: it is measured and used only
+        // between LPs that meet every linearized spec (an elastic LP's duals on the rows it
+        // violates are its penalties, not multipliers, and a step back to feasibility should not
+        // be shortened).
+        let optimality_phase = trusted && lp_viol <= opts.spec_tol;
+        // The merit's penalty: in the optimality phase a multiple of the multipliers (the
+        // value, per unit of relative violation, of every spec and limit the LP holds), in the
+        // restoration phase the LP's own elastic penalty.
+        nu.set(if optimality_phase {
+            (MERIT_FACTOR * spec_multipliers(&clp, &sol)).clamp(MERIT_FLOOR, PENALTY)
+        } else {
+            PENALTY
+        });
+        cur_merit = merit(obj, max_violation(&checks));
+        if curved && !optimality_phase {
+            lin = None;
+        }
+        // A new point: the curvature pair from the last linearization to this one, with this
+        // LP's multipliers on both.
+        if curved && optimality_phase && lin.as_ref().is_none_or(|(p, _, _)| *p != point) {
+            if let Some(t) = tangents(&clp.lp, &clp.u) {
+                if let Some((p0, clp0, t0)) = &lin {
+                    let y = common_duals(&clp.lp, &sol.duals, &clp0.lp);
+                    let g1 = lagrangian_gradient(&clp.lp, &t, &y);
+                    let g0 = lagrangian_gradient(&clp0.lp, t0, &y);
+                    let du: Vec<f64> = point
+                        .values
+                        .iter()
+                        .zip(&p0.values)
+                        .map(|(a, b)| a.1 - b.1)
+                        .collect();
+                    let dg: Vec<f64> = g1.iter().zip(&g0).map(|(a, b)| -sense * (a - b)).collect();
+                    curv.update(&du, &dg);
+                }
+                lin = Some((point.clone(), clp.clone(), t));
+            }
+        }
+        // Predicted gain of the LP's objective; when positive, the step that moves least
+        // for (nearly) that gain, with the curvature model once there is one.
+        let gain = sense * (sol.objective - obj);
+        let step_of = |c: &OperatingPoint| {
+            c.values
+                .iter()
+                .zip(&point.values)
+                .zip(&range)
+                .map(|((c, p), r)| (c.1 - p.1).abs() / r)
+                .fold(0.0, f64::max)
+        };
+        let mut moved = if gain > 0.0 && gain.is_finite() {
+            least_move(
+                &clp,
+                &point,
+                &rad,
+                gain,
+                &lp_opts,
+                (curved && optimality_phase).then_some(&curv),
+            )?
+        } else {
+            None
+        };
+        // A model that stops the step where the LP, which predicts a gain, does not, has
+        // measured curvature that is not there (a pair over a step at the noise level of the
+        // sensitivities): it is dropped, and the step is taken without it.
+        if let Some((m, true)) = &moved {
+            let lp_step = step_of(&lp_point(&plant, &clp, &sol, &point));
+            if step_of(&lp_point(&plant, &clp, m, &point)) < opts.step_tol
+                && lp_step >= opts.step_tol
+            {
+                curv = Curvature::new(range.clone());
+                lin = None;
+                moved = least_move(&clp, &point, &rad, gain, &lp_opts, None)?;
+            }
+        }
+        let step_sol = moved.as_ref().map_or(&sol, |m| &m.0);
+        let mut cand = lp_point(&plant, &clp, step_sol, &point);
+        let step = step_of(&cand);
+        record.step = step;
+        // LP-predicted merit change (objective part and violation part).
         let predicted = merit(sol.objective, lp_viol) - cur_merit;
         record.optimality = if predicted.is_finite() && radius > 0.0 {
             predicted.abs() / radius
         } else {
             0.0
+        };
+        // What the step's own model predicts (the QP's, curvature included), for the ratio
+        // that sizes the trust region.
+        let step_sol_objective = step_sol.objective;
+        let step_curvature = match &moved {
+            Some((_, true)) => {
+                let du: Vec<f64> = cand
+                    .values
+                    .iter()
+                    .zip(&point.values)
+                    .map(|(a, b)| a.1 - b.1)
+                    .collect();
+                curv.value(&du)
+            }
+            _ => 0.0,
+        };
+        let step_predicted = match &moved {
+            Some((m, true)) => {
+                let du: Vec<f64> = cand
+                    .values
+                    .iter()
+                    .zip(&point.values)
+                    .map(|(a, b)| a.1 - b.1)
+                    .collect();
+                let v = m
+                    .soft_violations
+                    .iter()
+                    .map(|v| v.relative)
+                    .fold(0.0, f64::max);
+                merit(m.objective, v) - curv.value(&du) / obj_scale - cur_merit
+            }
+            _ => predicted,
         };
         let small = step < opts.step_tol;
         // First-order stationarity at a feasible point: the LP finds no merit gain anywhere in
@@ -1160,6 +1311,16 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             newton_budget = cand_viol;
         }
         if ok {
+            // The objective's own gain against what the step's model predicted for it.
+            let obj_rho = {
+                let got = sense * (cand_obj - obj);
+                let want = sense * (step_sol_objective - obj) - step_curvature;
+                if want.abs() > 1e-300 {
+                    got / want
+                } else {
+                    1.0
+                }
+            };
             record.accepted = true;
             record.objective = cand_obj;
             point = cand;
@@ -1174,14 +1335,42 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
                     },
                 )
             {
+                // A feasible point better than every earlier one ends the Newton excursion
+                // it closes: the next one may start afresh (each excursion still halves its
+                // violation from step to step, and only a new best feasible point resets it).
+                if best.as_ref().is_some_and(|b| sense * obj > sense * b.2) {
+                    newton_budget = f64::INFINITY;
+                }
                 best = Some((point.clone(), sim.clone(), obj, checks.clone()));
             }
-            let rho = if predicted.abs() > 1e-300 {
-                actual / predicted
+            // A step accepted in the Newton band (a small violation the next linearization
+            // corrects, the merit worse for its penalty) is judged by its objective: the
+            // penalty of a violation of 1e-6 would otherwise halve the region on every such
+            // pass along a curved spec.
+            let rho = if newton && actual < 0.0 {
+                obj_rho
+            } else if step_predicted.abs() > 1e-300 {
+                actual / step_predicted
             } else {
                 1.0
             };
             if rho > 0.75 && step > 0.9 * radius {
+                // The cap is what a failed step measured about the plant near where it
+                // failed; once the recursion has moved farther from there than that step, it is
+                // forgotten.
+                if let Some((at, len)) = &cap_from {
+                    let away = point
+                        .values
+                        .iter()
+                        .zip(&at.values)
+                        .zip(&range)
+                        .map(|((a, b), r)| (a.1 - b.1).abs() / r)
+                        .fold(0.0, f64::max);
+                    if away > *len {
+                        grow_cap = f64::INFINITY;
+                        cap_from = None;
+                    }
+                }
                 radius = (radius * 2.0).min(10.0).min(grow_cap.max(radius));
                 grow_cap *= GROW_CAP_RELAX;
             } else if rho < 0.25 {
@@ -1246,6 +1435,7 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             };
             if step > 0.0 && cand_sim.status.is_converged() {
                 grow_cap = GROW_CAP * step.min(4.0 * radius);
+                cap_from = Some((point.clone(), step));
             }
             if radius < opts.step_tol.max(1e-12) {
                 status = OptStatus::Stalled;

@@ -184,7 +184,8 @@ pub struct LpSolution {
     pub backend_status: String,
     /// Variable values (empty when the backend returned no point).
     pub x: Vec<f64>,
-    /// Objective value `c x + constant` (without elastic penalties).
+    /// Objective value `c x + constant` (without elastic penalties and without the curvature
+    /// term; see [`LpProblem::curvature_value`]).
     pub objective: f64,
     /// Sum of elastic penalties at the solution (0 when not elastic).
     pub penalty: f64,
@@ -192,7 +193,8 @@ pub struct LpSolution {
     pub activity: Vec<f64>,
     /// Row duals = shadow prices `d objective* / d rhs` in objective units per row unit.
     pub duals: Vec<f64>,
-    /// Reduced costs `c_j - sum_i dual_i a_ij`.
+    /// Reduced costs `c_j - sum_i dual_i a_ij` (with curvature, `c_j` is the objective's gradient
+    /// at the solution).
     pub reduced_costs: Vec<f64>,
     /// Soft rows violated by more than the residual tolerance (elastic mode only).
     pub soft_violations: Vec<SoftViolation>,
@@ -350,6 +352,9 @@ struct BProblem {
     obj: Vec<f64>,
     rows: Vec<BRow>,
     direction: Direction,
+    /// Scaled curvature, upper triangle `(i, j, P_ij)`, `i <= j` (duplicates summed); empty
+    /// for a linear program.
+    curvature: Vec<(usize, usize, f64)>,
 }
 
 fn build_expr(vars: &[good_lp::Variable], terms: &[(usize, f64)]) -> Expression {
@@ -459,14 +464,7 @@ fn solve_clarabel(b: &BProblem, opts: &LpOptions) -> Result<Raw, OptError> {
     // DualInfeasible: read clarabel's own status word.
     let word = format!("{:?}", sol.inner().status);
     let iterations = Some(sol.inner().iterations);
-    let status = match word.as_str() {
-        "Solved" => LpStatus::Optimal,
-        "AlmostSolved" => LpStatus::AlmostOptimal,
-        "DualInfeasible" | "AlmostDualInfeasible" => LpStatus::Unbounded,
-        "PrimalInfeasible" | "AlmostPrimalInfeasible" => LpStatus::Infeasible,
-        "MaxIterations" | "MaxTime" => LpStatus::IterationLimit,
-        _ => LpStatus::NumericalError,
-    };
+    let status = clarabel_status(&word);
     if !matches!(status, LpStatus::Optimal | LpStatus::AlmostOptimal) {
         return Ok(Raw {
             z: Vec::new(),
@@ -484,6 +482,133 @@ fn solve_clarabel(b: &BProblem, opts: &LpOptions) -> Result<Raw, OptError> {
         .collect();
     Ok(Raw {
         z,
+        y,
+        status,
+        backend_status: word,
+        iterations,
+    })
+}
+
+/// Our status for one of clarabel's status words.
+#[cfg(feature = "clarabel")]
+fn clarabel_status(word: &str) -> LpStatus {
+    match word {
+        "Solved" => LpStatus::Optimal,
+        "AlmostSolved" => LpStatus::AlmostOptimal,
+        "DualInfeasible" | "AlmostDualInfeasible" => LpStatus::Unbounded,
+        "PrimalInfeasible" | "AlmostPrimalInfeasible" => LpStatus::Infeasible,
+        "MaxIterations" | "MaxTime" => LpStatus::IterationLimit,
+        _ => LpStatus::NumericalError,
+    }
+}
+
+/// A problem with curvature, handed to clarabel directly (good_lp's clarabel model has no
+/// quadratic objective). Clarabel's form is `min x'Px/2 + q'x` subject to `Ax + s = b`, `s` in
+/// the cones: equality rows go to the zero cone, `<=` rows (and `>=` rows negated) and the
+/// variable bounds to the nonnegative cone. Duals come back in the convention of
+/// [`solve_clarabel`] (`d objective* / d rhs` of the scaled problem).
+#[cfg(feature = "clarabel")]
+fn solve_clarabel_qp(b: &BProblem, opts: &LpOptions) -> Result<Raw, OptError> {
+    use clarabel::algebra::CscMatrix;
+    use clarabel::solver::{DefaultSettingsBuilder, DefaultSolver, IPSolver, SupportedConeT};
+    let n = b.lower.len();
+    // Clarabel minimizes: a maximization is the minimization of -c x + x'Px/2.
+    let objf = match b.direction {
+        Direction::Minimize => 1.0,
+        Direction::Maximize => -1.0,
+    };
+    let q: Vec<f64> = b.obj.iter().map(|c| objf * c).collect();
+    let (mut pi, mut pj, mut pv) = (Vec::new(), Vec::new(), Vec::new());
+    for &(i, j, h) in &b.curvature {
+        pi.push(i);
+        pj.push(j);
+        pv.push(h);
+    }
+    let p = CscMatrix::new_from_triplets(n, n, pi, pj, pv);
+    // Rows: equalities first (zero cone), then inequalities and bounds (nonnegative cone).
+    let (mut ai, mut aj, mut av, mut rhs) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    // (position in clarabel's rows, sign of the row as written) per row of `b`.
+    let mut place = vec![(0usize, 1.0f64); b.rows.len()];
+    let mut push_row = |terms: &[(usize, f64)], sign: f64, r: f64, rhs: &mut Vec<f64>| {
+        let at = rhs.len();
+        for &(j, a) in terms {
+            ai.push(at);
+            aj.push(j);
+            av.push(sign * a);
+        }
+        rhs.push(sign * r);
+        at
+    };
+    for (k, r) in b.rows.iter().enumerate() {
+        if r.relation == Relation::Eq {
+            place[k] = (push_row(&r.terms, 1.0, r.rhs, &mut rhs), 1.0);
+        }
+    }
+    let n_eq = rhs.len();
+    for (k, r) in b.rows.iter().enumerate() {
+        let sign = match r.relation {
+            Relation::Eq => continue,
+            Relation::Le => 1.0,
+            Relation::Ge => -1.0,
+        };
+        place[k] = (push_row(&r.terms, sign, r.rhs, &mut rhs), sign);
+    }
+    for j in 0..n {
+        if b.upper[j] < f64::INFINITY {
+            push_row(&[(j, 1.0)], 1.0, b.upper[j], &mut rhs);
+        }
+        if b.lower[j] > f64::NEG_INFINITY {
+            push_row(&[(j, 1.0)], -1.0, b.lower[j], &mut rhs);
+        }
+    }
+    let m = rhs.len();
+    let a = CscMatrix::new_from_triplets(m, n, ai, aj, av);
+    let mut cones = Vec::new();
+    if n_eq > 0 {
+        cones.push(SupportedConeT::ZeroConeT(n_eq));
+    }
+    if m > n_eq {
+        cones.push(SupportedConeT::NonnegativeConeT(m - n_eq));
+    }
+    let mut settings = DefaultSettingsBuilder::default();
+    settings
+        .verbose(false)
+        .tol_feas(1e-12)
+        .tol_gap_abs(1e-12)
+        .tol_gap_rel(1e-12);
+    if opts.max_iter > 0 {
+        settings.max_iter(opts.max_iter);
+    }
+    let backend_error = |message: String| OptError::Backend {
+        backend: Backend::Clarabel.as_str().into(),
+        message,
+    };
+    let settings = settings
+        .build()
+        .map_err(|e| backend_error(format!("settings: {e}")))?;
+    let mut solver = DefaultSolver::new(&p, &q, &a, &rhs, &cones, settings)
+        .map_err(|e| backend_error(e.to_string()))?;
+    solver.solve();
+    let word = format!("{:?}", solver.solution.status);
+    let iterations = Some(solver.solution.iterations);
+    let status = clarabel_status(&word);
+    if !matches!(status, LpStatus::Optimal | LpStatus::AlmostOptimal) {
+        return Ok(Raw {
+            z: Vec::new(),
+            y: Vec::new(),
+            status,
+            backend_status: word,
+            iterations,
+        });
+    }
+    // The Lagrangian holds z'(Ax + s - b): d(min)/d b = -z, and a row negated on the way in
+    // turns its right-hand side around once more.
+    let y = place
+        .iter()
+        .map(|&(at, sign)| -objf * sign * solver.solution.z[at])
+        .collect();
+    Ok(Raw {
+        z: solver.solution.x.clone(),
         y,
         status,
         backend_status: word,
@@ -540,6 +665,16 @@ fn solve_highs(b: &BProblem, opts: &LpOptions) -> Result<Raw, OptError> {
 }
 
 fn run_backend(b: &BProblem, opts: &LpOptions) -> Result<Raw, OptError> {
+    if !b.curvature.is_empty() {
+        return match opts.backend {
+            #[cfg(feature = "clarabel")]
+            Backend::Clarabel => solve_clarabel_qp(b, opts),
+            other => Err(OptError::Backend {
+                backend: other.as_str().into(),
+                message: "this backend solves no problem with curvature (quadratic objective); use clarabel".into(),
+            }),
+        };
+    }
     match opts.backend {
         #[cfg(feature = "clarabel")]
         Backend::Clarabel => solve_clarabel(b, opts),
@@ -622,12 +757,19 @@ pub fn solve(p: &LpProblem, opts: &LpOptions) -> Result<LpSolution, OptError> {
         }
     }
     let nnz = brows.iter().map(|r| r.terms.len()).sum();
+    let curvature = p
+        .curvature
+        .iter()
+        .map(|&(i, j, h)| (i.0, j.0, h * sc.col[i.0] * sc.col[j.0] / sc.obj_scale))
+        .filter(|e| e.2 != 0.0)
+        .collect();
     let b = BProblem {
         lower,
         upper,
         obj,
         rows: brows,
         direction: p.direction,
+        curvature,
     };
     let raw = run_backend(&b, opts)?;
     let mut sol = LpSolution {
@@ -668,6 +810,17 @@ pub fn solve(p: &LpProblem, opts: &LpOptions) -> Result<LpSolution, OptError> {
         .map(|i| raw.y[i] * sc.row[i] * sc.obj_scale)
         .collect();
     let mut reduced = sc.obj.clone();
+    // With curvature the objective's gradient at x is c -/+ Hx (maximize / minimize).
+    let against = match p.direction {
+        Direction::Maximize => -1.0,
+        Direction::Minimize => 1.0,
+    };
+    for &(a, b, h) in &p.curvature {
+        reduced[a.0] += against * h * x[b.0];
+        if a != b {
+            reduced[b.0] += against * h * x[a.0];
+        }
+    }
     for (i, r) in sc.rows.iter().enumerate() {
         for &(j, a) in r {
             reduced[j] -= duals[i] * a;

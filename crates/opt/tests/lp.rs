@@ -377,3 +377,88 @@ fn ill_formed_problems_are_errors_naming_the_culprit() {
     let e = solve(&p, &LpOptions::default()).unwrap_err();
     assert_eq!(e.to_string(), "lp row \"bal\": coefficient of \"x\" is NaN");
 }
+
+/// The step subproblem with curvature (solved by clarabel directly): max x + y - (x² + y²)/2
+/// with x + y <= 1.5 has its optimum at x = y = 0.75 inside the bounds, where the row's shadow
+/// price is the gradient left over, 1 - 0.75 = 0.25; with the row at 3 the curvature alone stops
+/// the step at (1, 1). A finite difference of the optimum confirms the dual.
+#[cfg(feature = "clarabel")]
+#[test]
+fn curvature_gives_an_interior_optimum_and_its_duals() {
+    let build = |cap: f64, direction: Direction| {
+        let mut p = LpProblem::new(direction);
+        let x = p.add_var("x", 0.0, 10.0);
+        let y = p.add_var("y", 0.0, 10.0);
+        let r = p.add_row(
+            "cap",
+            RowKind::Capacity,
+            vec![(x, 1.0), (y, 1.0)],
+            Relation::Le,
+            cap,
+        );
+        let s = if direction == Direction::Maximize {
+            1.0
+        } else {
+            -1.0
+        };
+        p.add_objective(x, s);
+        p.add_objective(y, s);
+        p.add_curvature(x, x, 1.0);
+        p.add_curvature(y, y, 1.0);
+        (p, x, y, r)
+    };
+    let o = opts(Backend::Clarabel);
+    for direction in [Direction::Maximize, Direction::Minimize] {
+        let (p, x, y, r) = build(1.5, direction);
+        let sol = solve(&p, &o).unwrap();
+        assert_eq!(sol.status, LpStatus::Optimal, "{direction:?}");
+        assert!((sol.value(x) - 0.75).abs() < 1e-8, "{}", sol.value(x));
+        assert!((sol.value(y) - 0.75).abs() < 1e-8, "{}", sol.value(y));
+        let full = |s: &sxplan_opt::LpSolution, p: &LpProblem| {
+            let sign = if direction == Direction::Maximize {
+                -1.0
+            } else {
+                1.0
+            };
+            s.objective + sign * p.curvature_value(&s.x)
+        };
+        let h = 1e-4;
+        let (pp, ..) = build(1.5 + h, direction);
+        let up = solve(&pp, &o).unwrap();
+        let fd = (full(&up, &pp) - full(&sol, &p)) / h;
+        let want = if direction == Direction::Maximize {
+            0.25
+        } else {
+            -0.25
+        };
+        assert!(
+            (sol.dual(r) - want).abs() < 1e-7,
+            "{direction:?} dual {}",
+            sol.dual(r)
+        );
+        assert!(
+            (fd - want).abs() < 1e-3,
+            "{direction:?} finite difference {fd}"
+        );
+        // Stationarity with curvature: every column strictly between its bounds has a reduced
+        // cost of zero.
+        assert!(sol.reduced_cost(x).abs() < 1e-7, "{}", sol.reduced_cost(x));
+        let (loose, x, ..) = build(3.0, direction);
+        let sol = solve(&loose, &o).unwrap();
+        assert!((sol.value(x) - 1.0).abs() < 1e-8, "{}", sol.value(x));
+    }
+}
+
+/// A backend that solves no quadratic subproblem says so instead of dropping the curvature.
+#[cfg(feature = "highs")]
+#[test]
+fn highs_refuses_curvature() {
+    let mut p = LpProblem::new(Direction::Maximize);
+    let x = p.add_var("x", 0.0, 3.0);
+    p.add_objective(x, 1.0);
+    p.add_curvature(x, x, 1.0);
+    assert!(matches!(
+        solve(&p, &opts(Backend::Highs)),
+        Err(OptError::Backend { .. })
+    ));
+}
