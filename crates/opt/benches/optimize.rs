@@ -86,9 +86,9 @@ fn bench(c: &mut Criterion) {
             b.iter(|| optimize(&fs, &OptimizeOptions::default()).expect("optimize"))
         });
     }
-    // the four-cut separation-factor train, 12 free variables (it does not reach `optimal`
-    // yet at any size: BENCHMARKS.md, "The step that moves least"; 100 stages a circuit only,
-    // 500 takes 17 s a run)
+    // the four-cut separation-factor train, 12 free variables (`optimal` at 100, 300 and 500
+    // stages a circuit since the curvature term and the merit's multiplier penalty: BENCHMARKS.md,
+    // "Curvature and the merit's penalty"; 100 stages a circuit only here, 500 takes 29 s a run)
     {
         let n = 100;
         let src = synthetic::sf_train_toml(n, 0.95);
