@@ -1,8 +1,8 @@
 //! Enforces the layering of the workspace: dependencies point down only (ARCHITECTURE.md).
 //!
 //! Reads `cargo metadata` and fails when a crate depends on a layer above it or on an
-//! external crate that belongs to another layer (petgraph only in graph, good_lp only in
-//! opt, toml only in model).
+//! external crate that belongs to another layer (petgraph only in graph, good_lp and
+//! clarabel only in opt, toml only in model).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
@@ -24,6 +24,7 @@ const LAYERS: &[&str] = &[
 const CONFINED: &[(&str, &[&str])] = &[
     ("petgraph", &["sxplan-graph"]),
     ("good_lp", &["sxplan-opt", "sxplan"]),
+    ("clarabel", &["sxplan-opt"]),
     ("toml", &["sxplan-model"]),
     ("clap", &["sxplan"]),
     ("indicatif", &["sxplan"]),
@@ -39,6 +40,7 @@ const FORBIDDEN_TRANSITIVE: &[(&str, &str)] = &[
     ("sxplan-graph", "good_lp"),
     ("sxplan-sim", "good_lp"),
     ("sxplan-design", "good_lp"),
+    ("sxplan-sim", "clarabel"),
 ];
 
 struct Meta {
@@ -143,6 +145,7 @@ fn the_check_itself_sees_the_known_edges() {
     // Guards against the test passing vacuously on an empty or misread metadata graph.
     let meta = metadata();
     assert!(meta.direct["sxplan-opt"].contains("good_lp"));
+    assert!(meta.direct["sxplan-opt"].contains("clarabel"));
     assert!(meta.direct["sxplan-graph"].contains("petgraph"));
     assert!(transitive(&meta, "sxplan-sim").contains("sxplan-chem"));
     assert!(transitive(&meta, "sxplan").contains("good_lp"));

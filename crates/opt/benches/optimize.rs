@@ -109,6 +109,17 @@ fn bench(c: &mut Criterion) {
             b.iter(|| optimize(&fs, &OptimizeOptions::default()).expect("optimize"))
         });
     }
+    // two mass-action cuts in series, 12 free variables (flows, saponifications and acid
+    // strengths of both cuts and the feed rate)
+    for n in [100, 500, 1000, 2000] {
+        let src = synthetic::ma_train_toml(n);
+        let fs = sxplan_model::check_str(&src)
+            .flowsheet
+            .expect("synthetic flowsheet checks clean");
+        g.bench_function(format!("ma_train_optimize_{n}_stages_12_free"), |b| {
+            b.iter(|| optimize(&fs, &OptimizeOptions::default()).expect("optimize"))
+        });
+    }
     g.finish();
 }
 

@@ -1,7 +1,8 @@
 //! Prints a synthetic benchmark flowsheet (`cargo run -p sxplan-opt --example sf_toml -- sf 1000`
 //! for the separation-factor cascade, `dist 1000` for the distribution one, `ma 1000` for the
 //! saponified mass-action cut, `train 1000` for the four-cut separation-factor train with 12 free
-//! variables) for the CLI timings.
+//! variables, `ma_train 1000` for the two mass-action cuts in series with 12 free variables) for
+//! the CLI timings.
 
 #[path = "../benches/synthetic.rs"]
 mod synthetic;
@@ -14,6 +15,7 @@ fn main() {
         "dist" => print!("{}", synthetic::cascade_toml(n, 15, 0.99)),
         "ma" => print!("{}", synthetic::ma_cascade_toml(n)),
         "train" => print!("{}", synthetic::sf_train_toml(n, 0.95)),
+        "ma_train" => print!("{}", synthetic::ma_train_toml(n)),
         _ => print!("{}", synthetic::sf_cascade_toml(n, 0.99)),
     }
 }

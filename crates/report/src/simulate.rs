@@ -149,13 +149,17 @@ pub fn to_text(result: &SimResult) -> String {
             if !c.status.is_converged() {
                 let _ = writeln!(
                     out,
-                    "  {:<16} {} stages, {} model, {} after {} iterations, residual {:.2e} (no profile: not a steady state)",
+                    "  {:<16} {} model, {} after {} iterations, residual {} (no profile: not a steady state)",
                     c.name,
-                    c.stages.len(),
                     c.model,
                     c.status,
                     c.iterations,
-                    c.max_residual
+                    // an iterate that diverged can reach any magnitude; not a figure to read
+                    if c.max_residual.is_finite() && c.max_residual <= 1e100 {
+                        format!("{:.2e}", c.max_residual)
+                    } else {
+                        "above 1e100".to_string()
+                    }
                 );
                 continue;
             }
