@@ -338,16 +338,20 @@ fn property_inner(case: &PlantCase, counts: &Counts) -> Result<(), TestCaseError
         let tot: f64 = p.flow_mol.iter().map(|x| x.1).sum();
         for (e, v) in &p.flow_mol {
             let w = q.flow_mol_per_h.get(e).copied().unwrap_or(0.0);
-            // The simulator resolves an element's flows to about 1e-13 of what the feeds bring
-            // of it (the chains' residual floor): a product that carries only a trace of it
-            // (1e-46 mol/h) is compared at that floor, not at 1e-9 of its own tiny total.
+            // The simulator resolves an element's flows to its chains' residual tolerance (about
+            // 1e-13 of a stage's throughput) times the chain's condition: a product that carries
+            // only a trace of it (1e-46 mol/h) is compared at 1e-10 of what the feeds bring of
+            // it, not at 1e-9 of its own tiny total. Measured: a mass-action cut whose 2.4 mol/L
+            // scrub strips nearly all it loads leaves 6.6e-4 mol/h of Gd (of 7.6 fed) on the
+            // organic, and two converged simulations of it (warm and cold) differ by 3.4e-11
+            // mol/h there, 4.5e-12 of the feed (a floor of 1e-12 failed it; 2026-12-07).
             let fed = cold
                 .mass_balance
                 .per_element
                 .get(e)
                 .map_or(0.0, |b| b.in_mol_per_h);
             prop_assert!(
-                (v - w).abs() <= (1e-9 * tot).max(1e-12 * fed).max(1e-300),
+                (v - w).abs() <= (1e-9 * tot).max(1e-10 * fed).max(1e-300),
                 "{} {e}: reported {v}, simulate {w} ({:?})\n{text}",
                 p.name,
                 r.status

@@ -516,7 +516,12 @@ impl Chain {
             if sol.status == SolveStatus::Converged || self.n_stages > GENERAL_MAX {
                 sol
             } else {
-                let general = self.solve_newton_continuation(start);
+                // Without the last resort (plain substitution to convergence): on a pH-coupled
+                // chain its iterates are not bounded and it does not converge where the
+                // bounded solver and Newton with continuation did not; measured on the two-cut
+                // mass-action benchmark of 100 stages (`ma_train_toml`), two such fallbacks
+                // cost 3.2 s of its 4.0 s optimization and both ended `iteration_limit`.
+                let general = self.solve_newton_continuation(start, false);
                 if general.status == SolveStatus::Converged {
                     general
                 } else {
@@ -524,7 +529,7 @@ impl Chain {
                 }
             }
         } else {
-            self.solve_newton_continuation(start)
+            self.solve_newton_continuation(start, true)
         }
     }
 
@@ -539,7 +544,7 @@ impl Chain {
         } else if let Some(red) = BoundedMa::new(self) {
             red.solve_direct(start, COARSE_DIRECT_MAX)
         } else {
-            converged_or_spent(self.solve_newton_continuation(Some(start)))
+            converged_or_spent(self.solve_newton_continuation(Some(start), true))
         }
     }
 
@@ -1301,8 +1306,13 @@ impl Chain {
     }
 
     /// Newton (after substitution warm-up); when it stalls, continuation in the scale of the
-    /// element inflows and the saponification base; as a last resort, plain substitution.
-    fn solve_newton_continuation(&self, start: Option<&ChainSolution>) -> ChainSolution {
+    /// element inflows and the saponification base; as a last resort (when `last_resort`),
+    /// plain substitution.
+    fn solve_newton_continuation(
+        &self,
+        start: Option<&ChainSolution>,
+        last_resort: bool,
+    ) -> ChainSolution {
         let lay = self.layout();
         let mut u = match start {
             Some(s) => self.join_u(&lay, &s.a, &s.o, &s.h),
@@ -1354,6 +1364,9 @@ impl Chain {
             if t >= 1.0 {
                 return self.finish_u(&lay, iterations, u);
             }
+        }
+        if !last_resort {
+            return self.finish_u(&lay, iterations, u);
         }
         // Last resort: substitution to convergence (slow, but robust where Newton is not).
         let mut sol = self.solve_substitution(None);
