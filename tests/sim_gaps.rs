@@ -26,13 +26,15 @@ fn empirical_circuit_whose_march_converges_slowly_converges() {
     assert_simulates_converged("ph_empirical_slow_march.toml");
 }
 
-/// Open (issue 14): an empirical circuit fed a La/Ce raffinate that carries 1e-11 of its
-/// inflow as Pr, the most extractable element there, ends `iteration_limit`; without the trace
-/// it converges. The fixture's header has what was measured and tried. Run with `--ignored`.
+/// A generated P507 plant's circuit (tests/prop_ph.rs, seed 14): an empirical circuit fed a
+/// La/Ce raffinate that carries 1e-11 of its inflow as Pr, the most extractable element there.
+/// It ended `iteration_limit` (residual 1.7e-5 after 6,454 iterations) until the bounded solver
+/// got its last path, the chain solved without its traces and then Newton with the traces
+/// balanced exactly (2026-12-07); it fails without that path. The fixture's header has what
+/// was measured.
 #[test]
-#[ignore = "open gap of issue 14: a trace of the most extractable element stops the bounded solver"]
 fn empirical_circuit_with_a_trace_of_its_most_extractable_element_converges() {
-    assert_simulates_converged("open_empirical_trace_of_pr.toml");
+    assert_simulates_converged("empirical_trace_of_pr.toml");
 }
 
 /// `sxplan simulate tests/data/sim_gaps/NAME` ends `converged`, exit 0.
