@@ -1148,32 +1148,23 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
         // What the step's own model predicts (the QP's, curvature included), for the ratio
         // that sizes the trust region.
         let step_sol_objective = step_sol.objective;
-        let step_curvature = match &moved {
-            Some((_, true)) => {
-                let du: Vec<f64> = cand
-                    .values
-                    .iter()
-                    .zip(&point.values)
-                    .map(|(a, b)| a.1 - b.1)
-                    .collect();
-                curv.value(&du)
-            }
-            _ => 0.0,
-        };
+        // The step's move in the operating variables, when its model carries curvature.
+        let curved_du: Option<Vec<f64>> = matches!(&moved, Some((_, true))).then(|| {
+            cand.values
+                .iter()
+                .zip(&point.values)
+                .map(|(a, b)| a.1 - b.1)
+                .collect()
+        });
+        let step_curvature = curved_du.as_ref().map_or(0.0, |du| curv.value(du));
         let step_predicted = match &moved {
             Some((m, true)) => {
-                let du: Vec<f64> = cand
-                    .values
-                    .iter()
-                    .zip(&point.values)
-                    .map(|(a, b)| a.1 - b.1)
-                    .collect();
                 let v = m
                     .soft_violations
                     .iter()
                     .map(|v| v.relative)
                     .fold(0.0, f64::max);
-                merit(m.objective, v) - curv.value(&du) / obj_scale - cur_merit
+                merit(m.objective, v) - step_curvature / obj_scale - cur_merit
             }
             _ => predicted,
         };
