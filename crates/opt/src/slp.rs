@@ -852,6 +852,14 @@ fn max_violation(checks: &[SpecCheck]) -> f64 {
     checks.iter().map(|c| c.violation).fold(0.0, f64::max)
 }
 
+/// Largest relative violation of a soft row in an (elastic) LP solution.
+fn lp_violation(sol: &LpSolution) -> f64 {
+    sol.soft_violations
+        .iter()
+        .map(|v| v.relative)
+        .fold(0.0, f64::max)
+}
+
 /// Largest relative element balance closure error of the plant: what the feeds bring against
 /// what every product, purge and open outlet takes.
 fn closure(sim: &PlantPoint) -> f64 {
@@ -1056,11 +1064,7 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
             }
             continue;
         }
-        let lp_viol = sol
-            .soft_violations
-            .iter()
-            .map(|v| v.relative)
-            .fold(0.0, f64::max);
+        let lp_viol = lp_violation(&sol);
         // The curvature serves optimality, not restoration: it is measured and used only
         // between LPs that meet every linearized spec (an elastic LP's duals on the rows it
         // violates are its penalties, not multipliers, and a step back to feasibility should not
@@ -1159,12 +1163,7 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
         let step_curvature = curved_du.as_ref().map_or(0.0, |du| curv.value(du));
         let step_predicted = match &moved {
             Some((m, true)) => {
-                let v = m
-                    .soft_violations
-                    .iter()
-                    .map(|v| v.relative)
-                    .fold(0.0, f64::max);
-                merit(m.objective, v) - step_curvature / obj_scale - cur_merit
+                merit(m.objective, lp_violation(m)) - step_curvature / obj_scale - cur_merit
             }
             _ => predicted,
         };
@@ -1411,14 +1410,10 @@ pub fn optimize(fs: &Flowsheet, opts: &OptimizeOptions) -> Result<OptimizeResult
                             build(&plant, &point, &sim, &rad, lp_obj, &econ, obj_scale)?
                         };
                         let sol = solve(&clp.lp, &lp_opts)?;
-                        let left = sol.status.is_usable().then(|| {
-                            let v = sol
-                                .soft_violations
-                                .iter()
-                                .map(|v| v.relative)
-                                .fold(0.0, f64::max);
-                            merit(sol.objective, v) - cur_merit
-                        });
+                        let left = sol
+                            .status
+                            .is_usable()
+                            .then(|| merit(sol.objective, lp_violation(&sol)) - cur_merit);
                         let stationary =
                             left.is_some_and(|g| g <= opts.objective_tol * (1.0 + cur_merit.abs()));
                         if stationary {

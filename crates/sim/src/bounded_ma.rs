@@ -207,6 +207,18 @@ pub(crate) struct BoundedMa<'c> {
     traces: Vec<usize>,
 }
 
+/// Each element's inflow to the chain (aqueous and organic), mol/h.
+fn element_inflow(chain: &Chain) -> Vec<f64> {
+    let (n, m) = (chain.n_stages, chain.n_elements);
+    (0..m)
+        .map(|i| {
+            (0..n)
+                .map(|j| chain.aq_ext[j * m + i] + chain.org_ext[j * m + i])
+                .sum()
+        })
+        .collect()
+}
+
 impl<'c> BoundedMa<'c> {
     /// The bounded problem, or `None` unless every stage is mass action or constant D, at least
     /// one is mass action, and every Murphree efficiency is 1.
@@ -259,13 +271,9 @@ impl<'c> BoundedMa<'c> {
             return None;
         }
         let link = (0..n).map(|j| chain.aq_from_next[j] && j + 1 < n).collect();
-        let tau = (0..m)
-            .map(|i| {
-                let tot: f64 = (0..n)
-                    .map(|j| chain.aq_ext[j * m + i] + chain.org_ext[j * m + i])
-                    .sum();
-                (TAU * tot).max(1e-300)
-            })
+        let tau = element_inflow(chain)
+            .iter()
+            .map(|tot| (TAU * tot).max(1e-300))
             .collect();
         Some(BoundedMa {
             chain,
@@ -1083,16 +1091,16 @@ impl<'c> BoundedMa<'c> {
         st
     }
 
-    /// Every element of `traces` balanced exactly for the stage ratios of `st`'s flash (one
-    /// conservative linear solve each, no cap on its circulation), then `st` evaluated again.
-    /// False (and `st` unchanged) when a trace has no way out.
-    fn balance_traces(&self, traces: &[usize], st: &mut State) -> bool {
+    /// Every element of `self.traces` balanced exactly for the stage ratios of `st`'s flash
+    /// (one conservative linear solve each, no cap on its circulation), then `st` evaluated
+    /// again. False (and `st` unchanged) when a trace has no way out.
+    fn balance_traces(&self, st: &mut State) -> bool {
         let (n, m) = (self.n(), self.m());
         let ch = self.chain;
         let k = Self::ratios(&st.s);
         let (mut kk, mut rhs, mut x) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
         let mut v = st.v.clone();
-        for &i in traces {
+        for &i in &self.traces {
             for j in 0..n {
                 kk[j] = k[j * m + i];
                 rhs[j] = ch.aq_ext[j * m + i] + ch.org_ext[j * m + i];
@@ -1333,7 +1341,7 @@ impl<'c> BoundedMa<'c> {
                 trial.lh.copy_from_slice(&st.lh);
                 self.evaluate(&mut trial);
                 if !timed && trial.flashed && !self.traces.is_empty() {
-                    self.balance_traces(&self.traces, &mut trial);
+                    self.balance_traces(&mut trial);
                 }
                 let mt = system(&trial, &sig, &mut g_t);
                 if mt < (1.0 - 1e-4 * lambda) * merit && trial.flashed {
@@ -1524,13 +1532,7 @@ impl<'c> BoundedMa<'c> {
     fn solve_without_traces(&self) -> Option<ChainSolution> {
         let (n, m) = (self.n(), self.m());
         let ch = self.chain;
-        let inflow: Vec<f64> = (0..m)
-            .map(|i| {
-                (0..n)
-                    .map(|j| ch.aq_ext[j * m + i] + ch.org_ext[j * m + i])
-                    .sum()
-            })
-            .collect();
+        let inflow = element_inflow(ch);
         let total: f64 = inflow.iter().sum();
         let traces: Vec<usize> = (0..m)
             .filter(|&i| inflow[i] > 0.0 && inflow[i] < TRACE_SHARE * total)
@@ -1552,10 +1554,6 @@ impl<'c> BoundedMa<'c> {
         // Each trace balanced exactly for the stage ratios of the major elements' flash, and
         // again at every Newton trial (their log totals would otherwise be clipped and spoil
         // the line search).
-        let mut st = self.state_of(&major)?;
-        if !self.balance_traces(&traces, &mut st) {
-            return None;
-        }
         let bm = BoundedMa {
             chain: self.chain,
             base: self.base.clone(),
@@ -1564,6 +1562,10 @@ impl<'c> BoundedMa<'c> {
             tau: self.tau.clone(),
             traces,
         };
+        let mut st = bm.state_of(&major)?;
+        if !bm.balance_traces(&mut st) {
+            return None;
+        }
         let out = bm.newton(st, None, MAX_DIRECT);
         let iterations = major.iterations + out.iterations;
         if !out.converged {
