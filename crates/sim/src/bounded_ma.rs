@@ -931,7 +931,16 @@ impl<'c> BoundedMa<'c> {
         let b = m + 1;
         let bb = b * b;
         let zx = &self.chain.z_exchange;
-        jac.clear();
+        // Every lower block and every linked upper block is written whole below; the diagonal
+        // blocks are diagonal.
+        jac.diag.iter_mut().for_each(|v| *v = 0.0);
+        for j in 0..n {
+            if !self.link[j] {
+                jac.upper[j * bb..(j + 1) * bb]
+                    .iter_mut()
+                    .for_each(|v| *v = 0.0);
+            }
+        }
         let mut dout = vec![0.0; m * b];
         let mut dnext = vec![0.0; m * b];
         // d o / d x of stage 0.
@@ -1095,12 +1104,18 @@ impl<'c> BoundedMa<'c> {
     /// (one conservative linear solve each, no cap on its circulation), then `st` evaluated
     /// again. False (and `st` unchanged) when a trace has no way out.
     fn balance_traces(&self, st: &mut State) -> bool {
+        self.balance_elements(st, &self.traces)
+    }
+
+    /// The elements `elems` balanced exactly for the stage ratios of `st`'s flash, then `st`
+    /// evaluated again ([`BoundedMa::balance_traces`]).
+    fn balance_elements(&self, st: &mut State, elems: &[usize]) -> bool {
         let (n, m) = (self.n(), self.m());
         let ch = self.chain;
         let k = Self::ratios(&st.s);
         let (mut kk, mut rhs, mut x) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
         let mut v = st.v.clone();
-        for &i in &self.traces {
+        for &i in elems {
             for j in 0..n {
                 kk[j] = k[j * m + i];
                 rhs[j] = ch.aq_ext[j * m + i] + ch.org_ext[j * m + i];
@@ -1274,6 +1289,7 @@ impl<'c> BoundedMa<'c> {
         };
         let mut g = vec![0.0; n * b];
         let mut g_t = vec![0.0; n * b];
+        let mut clipped: Vec<usize> = Vec::new();
         loop {
             let sig: Vec<f64> = if timed { sig_a.clone() } else { st.sig.clone() };
             let merit = system(&st, &sig, &mut g);
@@ -1293,17 +1309,19 @@ impl<'c> BoundedMa<'c> {
             iterations += 1;
             self.chain.allowance.spend();
             self.jacobian(&st, &mut jac);
-            for j in 0..n {
-                for r in 0..b {
-                    let q = j * b + r;
-                    let f = sig[q] / st.sig[q];
-                    for c in 0..b {
-                        let e = j * b * b + r * b + c;
-                        jac.diag[e] *= f;
-                        jac.lower[e] *= f;
-                        jac.upper[e] *= f;
-                    }
-                    if timed {
+            // A pseudo-time step measures every state with the anchor's row scales (the
+            // steady solve with the state's own, which the Jacobian already has).
+            if timed {
+                for j in 0..n {
+                    for r in 0..b {
+                        let q = j * b + r;
+                        let f = sig[q] / st.sig[q];
+                        for c in 0..b {
+                            let e = j * b * b + r * b + c;
+                            jac.diag[e] *= f;
+                            jac.lower[e] *= f;
+                            jac.upper[e] *= f;
+                        }
                         jac.diag[j * b * b + r * b + r] -= inv_a[q] / delta;
                     }
                 }
@@ -1342,6 +1360,21 @@ impl<'c> BoundedMa<'c> {
                 self.evaluate(&mut trial);
                 if !timed && trial.flashed && !self.traces.is_empty() {
                     self.balance_traces(&mut trial);
+                }
+                // An element whose log total the step clips somewhere is far from what the
+                // linearization can reach (a heavy element's tail at the raffinate end of a
+                // section that just grew): balanced exactly for the trial's flash ratios, as
+                // its balances are linear for given ratios. Measured on the concentrated
+                // benchmark (2026-12-07): 0.117 -> 0.102 s at 1,000 stages, 0.080 -> 0.067 s at
+                // 500, where the first step clipped 462 log totals.
+                if !timed && trial.flashed {
+                    clipped.clear();
+                    clipped.extend((0..m).filter(|&i| {
+                        (0..n).any(|j| (lambda * step[j * b + i]).abs() > MAX_LOG_STEP)
+                    }));
+                    if !clipped.is_empty() {
+                        self.balance_elements(&mut trial, &clipped);
+                    }
                 }
                 let mt = system(&trial, &sig, &mut g_t);
                 if mt < (1.0 - 1e-4 * lambda) * merit && trial.flashed {

@@ -57,6 +57,16 @@ const COARSE_KEEP: usize = 5;
 /// Shortest chain that starts Newton from its shortened chain: shorter sections seldom reach
 /// a pinch, and a flat start converges as fast.
 const COARSE_MIN_STAGES: usize = 100;
+/// For the chains the bounded mass-action solver takes ([`Chain::is_bounded_ma`]): stages
+/// kept at each end of a long section, and the shortest shorter chain that is itself started
+/// from a shorter one. Their cold solve marches in pseudo-time, about 50-260 iterations
+/// whatever the length, so the shortest chain of the sequence sets its cost (measured
+/// 2026-12-07 on the concentrated benchmark at 1,000 stages: with 5 and 100, as for the other
+/// chains, the sequence ended at 70 stages, which took 263 of the 292 iterations and 0.13 s of
+/// the 0.23 s; with 3 and 20 it ends at 24 stages, 49 iterations, 11 ms). A chain shorter than
+/// [`COARSE_MIN_STAGES`] still starts cold.
+const MA_COARSE_KEEP: usize = 3;
+const MA_STAND_IN_MIN_STAGES: usize = 20;
 /// Newton iterations allowed from the shortened chain's solution before the usual start.
 const COARSE_DIRECT_MAX: usize = 25;
 /// Substitution passes before Newton takes over.
@@ -554,10 +564,20 @@ impl Chain {
     /// section; `Err(iterations spent)` when the shorter chain did not converge. The start's
     /// `iterations` are the shorter chains' iterations.
     pub(crate) fn coarse_start(&self) -> Result<Option<ChainSolution>, usize> {
-        if self.n_stages < COARSE_MIN_STAGES {
+        self.coarse_start_from(COARSE_MIN_STAGES)
+    }
+
+    /// [`Chain::coarse_start`] for a chain of at least `min_stages`.
+    fn coarse_start_from(&self, min_stages: usize) -> Result<Option<ChainSolution>, usize> {
+        if self.n_stages < min_stages {
             return Ok(None);
         }
-        let Some((coarse, map)) = self.coarsened(COARSE_KEEP) else {
+        let keep = if self.is_bounded_ma() {
+            MA_COARSE_KEEP
+        } else {
+            COARSE_KEEP
+        };
+        let Some((coarse, map)) = self.coarsened(keep) else {
             return Ok(None);
         };
         let sol = coarse.solve_stand_in()?;
@@ -585,7 +605,12 @@ impl Chain {
     /// the whole attempt ends and the longest chain takes its usual path, so a chain that
     /// does not converge costs one failed solve per chain length, not a full solve each.
     fn solve_stand_in(&self) -> Result<ChainSolution, usize> {
-        if let Some(start) = self.coarse_start()? {
+        let min_stages = if self.is_bounded_ma() {
+            MA_STAND_IN_MIN_STAGES
+        } else {
+            COARSE_MIN_STAGES
+        };
+        if let Some(start) = self.coarse_start_from(min_stages)? {
             let spent = match self.solve_newton_direct(&start) {
                 Ok(mut sol) => {
                     sol.iterations += start.iterations;
@@ -604,6 +629,12 @@ impl Chain {
             return Ok(sol);
         }
         converged_or_spent(self.solve_newton_from(None))
+    }
+
+    /// True when the bounded mass-action solver takes this chain (mass-action or empirical
+    /// stages, no separation-factor stage).
+    fn is_bounded_ma(&self) -> bool {
+        Reduced::new(self, false).is_none() && BoundedMa::new(self).is_some()
     }
 
     /// Direct solve of a linear chain, then the acidity profile.
