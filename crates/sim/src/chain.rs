@@ -611,7 +611,12 @@ impl Chain {
             COARSE_MIN_STAGES
         };
         if let Some(start) = self.coarse_start_from(min_stages)? {
-            let spent = match self.solve_newton_direct(&start) {
+            // A mass-action chain here only starts a longer one: Newton to a looser tolerance.
+            let direct = match BoundedMa::new(self) {
+                Some(red) if self.is_bounded_ma() => red.solve_rough(&start, COARSE_DIRECT_MAX),
+                _ => self.solve_newton_direct(&start),
+            };
+            let spent = match direct {
                 Ok(mut sol) => {
                     sol.iterations += start.iterations;
                     return Ok(sol);
