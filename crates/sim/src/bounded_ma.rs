@@ -210,6 +210,21 @@ type StageOut<'a> = (
 /// One block row of the Jacobian: diagonal, lower and upper blocks.
 type BlockRow<'a> = (&'a mut [f64], &'a mut [f64], &'a mut [f64]);
 
+/// The largest storage of [`BoundedMa::newton`] (the Jacobian, its elimination and the stage
+/// derivatives: 12 MB at 1,000 stages of 16 unknowns), kept per thread between solves. Fresh
+/// for every solve, its pages were faulted in and unmapped each time (with a second thread,
+/// every unmap a TLB shootdown): 18 % of the concentrated 1,000-stage benchmark was in the
+/// kernel (measured 2026-12-07).
+struct NewtonWork {
+    jac: BlockTridiag,
+    scratch: BlockScratch,
+    derivs: Vec<f64>,
+}
+
+thread_local! {
+    static WORK: std::cell::RefCell<Option<NewtonWork>> = const { std::cell::RefCell::new(None) };
+}
+
 /// Outcome of one solve.
 #[derive(Clone)]
 struct Outcome {
@@ -1319,11 +1334,35 @@ impl<'c> BoundedMa<'c> {
     /// Steps are scaled to [`MAX_LOG_STEP`] and backtracked on the squared residual (measured
     /// with the scales the step was computed with). `converged` is the steady solution's test
     /// without an anchor, the step's (`||g|| <= STEP_TOL`) with one.
-    fn newton(&self, mut st: State, anchor: Option<(&State, f64)>, max_iter: usize) -> Outcome {
+    fn newton(&self, st: State, anchor: Option<(&State, f64)>, max_iter: usize) -> Outcome {
+        let mut work = WORK
+            .with(|w| w.borrow_mut().take())
+            .unwrap_or_else(|| NewtonWork {
+                jac: BlockTridiag::zeros(0, 0),
+                scratch: BlockScratch::default(),
+                derivs: Vec::new(),
+            });
+        let out = self.newton_with(st, anchor, max_iter, &mut work);
+        WORK.with(|w| *w.borrow_mut() = Some(work));
+        out
+    }
+
+    /// [`BoundedMa::newton`] with the Jacobian and elimination storage of `work`.
+    fn newton_with(
+        &self,
+        mut st: State,
+        anchor: Option<(&State, f64)>,
+        max_iter: usize,
+        work: &mut NewtonWork,
+    ) -> Outcome {
         let (n, m) = (self.n(), self.m());
         let b = m + 1;
-        let mut jac = BlockTridiag::zeros(n, b);
-        let mut scratch = BlockScratch::default();
+        let NewtonWork {
+            jac,
+            scratch,
+            derivs,
+        } = work;
+        jac.reshape(n, b);
         let mut step = Vec::new();
         let mut rhs = vec![0.0; n * b];
         let mut iterations = 0;
@@ -1375,7 +1414,6 @@ impl<'c> BoundedMa<'c> {
         let mut g = vec![0.0; n * b];
         let mut g_t = vec![0.0; n * b];
         let mut clipped: Vec<usize> = Vec::new();
-        let mut derivs = Vec::new();
         loop {
             let sig: Vec<f64> = if timed { sig_a.clone() } else { st.sig.clone() };
             let merit = system(&st, &sig, &mut g);
@@ -1394,7 +1432,7 @@ impl<'c> BoundedMa<'c> {
             }
             iterations += 1;
             self.chain.allowance.spend();
-            self.jacobian(&st, &mut jac, &mut derivs);
+            self.jacobian(&st, jac, derivs);
             // A pseudo-time step measures every state with the anchor's row scales (the
             // steady solve with the state's own, which the Jacobian already has).
             if timed {
@@ -1415,7 +1453,7 @@ impl<'c> BoundedMa<'c> {
             for (x, v) in rhs.iter_mut().zip(&g) {
                 *x = -v;
             }
-            if !jac.solve_with(&rhs, &mut scratch, &mut step) {
+            if !jac.solve_with(&rhs, scratch, &mut step) {
                 break;
             }
             // Scale the whole step so no proton invariant moves by more than its stage

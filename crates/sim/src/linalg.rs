@@ -157,6 +157,16 @@ impl BlockTridiag {
         }
     }
 
+    /// Gives the matrix `n` block rows of size `m`, keeping its storage; entries are left as
+    /// they were (the caller writes every block it uses).
+    pub(crate) fn reshape(&mut self, n: usize, m: usize) {
+        self.n = n;
+        self.m = m;
+        for v in [&mut self.lower, &mut self.diag, &mut self.upper] {
+            v.resize(n * m * m, 0.0);
+        }
+    }
+
     /// Sets every entry to zero, keeping the shape.
     pub(crate) fn clear(&mut self) {
         self.lower.iter_mut().for_each(|v| *v = 0.0);
@@ -209,7 +219,7 @@ impl BlockTridiag {
         scratch.piv.resize(m, 0);
         x.clear();
         x.resize(n * m, 0.0);
-        if n >= 3 && n * m * m * m >= TWISTED_MIN_WORK {
+        if parallel_pays(n, m) {
             return self.solve_twisted(rhs, scratch, x);
         }
         let BlockScratch { g, lu, piv } = scratch;
@@ -614,6 +624,12 @@ impl BlockLu {
 /// from one end, 1.8 ms from both on two threads and 3.7 ms from both on one; a solve of less
 /// than some 0.1 ms gains less than the second thread's start costs).
 const TWISTED_MIN_WORK: usize = 64 * 16 * 16 * 16;
+
+/// True when a block tridiagonal solve of `n` rows of blocks of `m` is long enough to
+/// eliminate from both ends at once ([`TWISTED_MIN_WORK`]).
+pub(crate) fn parallel_pays(n: usize, m: usize) -> bool {
+    n >= 3 && n.saturating_mul(m * m * m) >= TWISTED_MIN_WORK
+}
 
 /// The right-hand side of one block row in an elimination: its own rows, the eliminated
 /// right-hand side of the row eliminated before it, and where its own goes.
