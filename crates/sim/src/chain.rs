@@ -370,16 +370,25 @@ impl Chain {
         self.on_worker(|| self.solve_from_here(algorithm, start))
     }
 
+    /// True when `sol` has this chain's shape and finite flows: a usable start.
+    fn fits(&self, sol: &ChainSolution) -> bool {
+        sol.a.len() == self.n_stages * self.n_elements
+            && sol.h.len() == self.n_stages
+            && sol
+                .a
+                .iter()
+                .chain(&sol.o)
+                .chain(&sol.h)
+                .all(|v| v.is_finite())
+    }
+
+    /// [`Chain::solve_from`] on the calling thread.
     fn solve_from_here(
         &self,
         algorithm: Algorithm,
         start: Option<&ChainSolution>,
     ) -> ChainSolution {
-        let start = start.filter(|s| {
-            s.a.len() == self.n_stages * self.n_elements
-                && s.h.len() == self.n_stages
-                && s.a.iter().chain(&s.o).chain(&s.h).all(|v| v.is_finite())
-        });
+        let start = start.filter(|s| self.fits(s));
         if self.n_stages == 0 || self.n_elements == 0 {
             let n = self.n_stages;
             let h = self.acidity_profile(&[], &[]);
@@ -455,16 +464,13 @@ impl Chain {
         self.on_worker(|| self.solve_warm_here(algorithm, start))
     }
 
+    /// [`Chain::solve_warm`] on the calling thread.
     fn solve_warm_here(
         &self,
         algorithm: Algorithm,
         start: Option<&ChainSolution>,
     ) -> ChainSolution {
-        let usable = start.filter(|s| {
-            s.a.len() == self.n_stages * self.n_elements
-                && s.h.len() == self.n_stages
-                && s.a.iter().chain(&s.o).chain(&s.h).all(|v| v.is_finite())
-        });
+        let usable = start.filter(|s| self.fits(s));
         match (algorithm, usable) {
             (Algorithm::Newton, Some(st)) if self.n_stages > 0 && !self.all_linear() => {
                 match self.solve_newton_direct(st) {
@@ -492,15 +498,9 @@ impl Chain {
         self.on_worker(|| self.solve_near_here(algorithm, start))
     }
 
+    /// [`Chain::solve_near`] on the calling thread.
     fn solve_near_here(&self, algorithm: Algorithm, start: &ChainSolution) -> ChainSolution {
-        let usable = start.a.len() == self.n_stages * self.n_elements
-            && start.h.len() == self.n_stages
-            && start
-                .a
-                .iter()
-                .chain(&start.o)
-                .chain(&start.h)
-                .all(|v| v.is_finite());
+        let usable = self.fits(start);
         if algorithm != Algorithm::Newton || !usable || self.n_stages == 0 || self.all_linear() {
             return self.solve_warm(algorithm, Some(start));
         }

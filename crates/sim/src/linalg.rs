@@ -478,10 +478,10 @@ mod tests {
         }
     }
 
-    #[test]
-    fn block_thomas_matches_dense() {
-        let (n, m) = (12, 5);
-        let mut s = 11;
+    /// Block Thomas of a random, diagonally dominant block tridiagonal system against a dense
+    /// solve.
+    fn block_solve_matches_dense(n: usize, m: usize, seed: u64) {
+        let mut s = seed;
         let mut bt = BlockTridiag::zeros(n, m);
         for v in bt.lower.iter_mut().chain(bt.upper.iter_mut()) {
             *v = lcg(&mut s) - 0.5;
@@ -490,43 +490,32 @@ mod tests {
             for r in 0..m {
                 for c in 0..m {
                     bt.diag[j * m * m + r * m + c] =
-                        if r == c { 6.0 } else { 0.0 } + lcg(&mut s) - 0.5;
+                        if r == c { m as f64 + 2.0 } else { 0.0 } + lcg(&mut s) - 0.5;
                 }
             }
         }
-        let rhs: Vec<f64> = (0..n * m).map(|_| lcg(&mut s)).collect();
+        let rhs: Vec<f64> = (0..n * m).map(|_| lcg(&mut s) - 0.5).collect();
         let x = bt.solve(&rhs).unwrap();
         let y = dense_solve(n * m, &bt.to_dense(), &rhs).unwrap();
         for (p, q) in x.iter().zip(&y) {
-            assert!((p - q).abs() < 1e-12, "{p} vs {q}");
+            assert!((p - q).abs() < 1e-12, "n = {n}, m = {m}: {p} vs {q}");
         }
     }
 
     #[test]
+    fn block_thomas_matches_dense() {
+        assert!(!parallel_pays(12, 5));
+        block_solve_matches_dense(12, 5, 11);
+    }
+
+    #[test]
     fn twisted_block_thomas_matches_dense() {
-        // Long enough for the elimination from both ends, odd and even lengths.
-        let m = 6;
+        // Long enough for the elimination from both ends, even and odd lengths.
+        let m = 16;
         let rows = TWISTED_MIN_WORK / (m * m * m);
         for n in [rows, rows + 17] {
-            let mut s = 23 + n as u64;
-            let mut bt = BlockTridiag::zeros(n, m);
-            for v in bt.lower.iter_mut().chain(bt.upper.iter_mut()) {
-                *v = lcg(&mut s) - 0.5;
-            }
-            for j in 0..n {
-                for r in 0..m {
-                    for c in 0..m {
-                        bt.diag[j * m * m + r * m + c] =
-                            if r == c { 7.0 } else { 0.0 } + lcg(&mut s) - 0.5;
-                    }
-                }
-            }
-            let rhs: Vec<f64> = (0..n * m).map(|_| lcg(&mut s) - 0.5).collect();
-            let x = bt.solve(&rhs).unwrap();
-            let y = dense_solve(n * m, &bt.to_dense(), &rhs).unwrap();
-            for (p, q) in x.iter().zip(&y) {
-                assert!((p - q).abs() < 1e-12, "n = {n}: {p} vs {q}");
-            }
+            assert!(parallel_pays(n, m));
+            block_solve_matches_dense(n, m, 23 + n as u64);
         }
     }
 
