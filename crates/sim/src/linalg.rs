@@ -584,16 +584,12 @@ impl BlockLu {
             let (prev, cur) = x.split_at_mut(j * m);
             let t = &mut cur[..m];
             if j > 0 {
-                let low = &self.lower[j * mm..(j + 1) * mm];
-                let hp = &prev[(j - 1) * m..];
-                for r in 0..m {
-                    let acc: f64 = low[r * m..(r + 1) * m]
-                        .iter()
-                        .zip(hp)
-                        .map(|(l, h)| l * h)
-                        .sum();
-                    t[r] -= acc;
-                }
+                mat_vec_sub(
+                    m,
+                    &self.lower[j * mm..(j + 1) * mm],
+                    &prev[(j - 1) * m..],
+                    t,
+                );
             }
             lu_solve_rows(
                 m,
@@ -668,14 +664,7 @@ fn eliminate_row(
         let t = &mut h[..m];
         t.copy_from_slice(&rhs[..m]);
         if let (Some((low, _)), Some(hp)) = (near, h_prev) {
-            for r in 0..m {
-                let acc: f64 = low[r * m..(r + 1) * m]
-                    .iter()
-                    .zip(hp)
-                    .map(|(l, h)| l * h)
-                    .sum();
-                t[r] -= acc;
-            }
+            mat_vec_sub(m, low, hp, t);
         }
         lu_solve_rows(m, lu, piv, 1, t);
     }
