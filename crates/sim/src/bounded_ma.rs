@@ -32,10 +32,10 @@
 // Index loops mirror the stage/element algebra.
 #![allow(clippy::needless_range_loop)]
 
-use crate::chain::{Chain, ChainSolution};
-use crate::equilibrium::{proton_conc, StageModel, K_W};
 use rayon::prelude::*;
 
+use crate::chain::{Chain, ChainSolution};
+use crate::equilibrium::{proton_conc, StageModel, K_W};
 use crate::linalg::{gth_chain_solve, BlockScratch, BlockTridiag};
 
 /// Lowest and highest `ln [H+]` the flash searches (pH 20 and -3): water's limit and beyond
@@ -210,21 +210,6 @@ type StageOut<'a> = (
 /// One block row of the Jacobian: diagonal, lower and upper blocks.
 type BlockRow<'a> = (&'a mut [f64], &'a mut [f64], &'a mut [f64]);
 
-/// The largest storage of [`BoundedMa::newton`] (the Jacobian, its elimination and the stage
-/// derivatives: 12 MB at 1,000 stages of 16 unknowns), kept per thread between solves. Fresh
-/// for every solve, its pages were faulted in and unmapped each time (with a second thread,
-/// every unmap a TLB shootdown): 18 % of the concentrated 1,000-stage benchmark was in the
-/// kernel (measured 2026-12-07).
-struct NewtonWork {
-    jac: BlockTridiag,
-    scratch: BlockScratch,
-    derivs: Vec<f64>,
-}
-
-thread_local! {
-    static WORK: std::cell::RefCell<Option<NewtonWork>> = const { std::cell::RefCell::new(None) };
-}
-
 /// Outcome of one solve.
 #[derive(Clone)]
 struct Outcome {
@@ -235,6 +220,7 @@ struct Outcome {
     converged: bool,
 }
 
+#[derive(Clone)]
 pub(crate) struct BoundedMa<'c> {
     chain: &'c Chain,
     /// Saponification base entering each stage, mol/h (the chain's, or scaled by a homotopy).
@@ -245,8 +231,9 @@ pub(crate) struct BoundedMa<'c> {
     /// Trace elements Newton balances exactly at every trial (empty but in
     /// [`BoundedMa::solve_without_traces`]).
     traces: Vec<usize>,
-    /// Scaled balance residual that ends a steady Newton solve: [`R_TOL`], or
-    /// [`STAND_IN_TOL`] for a shorter chain that only starts a longer one.
+    /// Scaled balance residual that ends a steady Newton solve: [`R_TOL`], or up to
+    /// [`STAND_IN_TOL`] for a shorter chain that only starts a longer one
+    /// ([`BoundedMa::solve_rough`]).
     tol: f64,
 }
 
@@ -352,13 +339,9 @@ impl<'c> BoundedMa<'c> {
             }
         }
         BoundedMa {
-            chain: self.chain,
             base,
             kinds,
-            link: self.link.clone(),
-            tau: self.tau.clone(),
-            traces: self.traces.clone(),
-            tol: self.tol,
+            ..self.clone()
         }
     }
 
@@ -1334,35 +1317,12 @@ impl<'c> BoundedMa<'c> {
     /// Steps are scaled to [`MAX_LOG_STEP`] and backtracked on the squared residual (measured
     /// with the scales the step was computed with). `converged` is the steady solution's test
     /// without an anchor, the step's (`||g|| <= STEP_TOL`) with one.
-    fn newton(&self, st: State, anchor: Option<(&State, f64)>, max_iter: usize) -> Outcome {
-        let mut work = WORK
-            .with(|w| w.borrow_mut().take())
-            .unwrap_or_else(|| NewtonWork {
-                jac: BlockTridiag::zeros(0, 0),
-                scratch: BlockScratch::default(),
-                derivs: Vec::new(),
-            });
-        let out = self.newton_with(st, anchor, max_iter, &mut work);
-        WORK.with(|w| *w.borrow_mut() = Some(work));
-        out
-    }
-
-    /// [`BoundedMa::newton`] with the Jacobian and elimination storage of `work`.
-    fn newton_with(
-        &self,
-        mut st: State,
-        anchor: Option<(&State, f64)>,
-        max_iter: usize,
-        work: &mut NewtonWork,
-    ) -> Outcome {
+    fn newton(&self, mut st: State, anchor: Option<(&State, f64)>, max_iter: usize) -> Outcome {
         let (n, m) = (self.n(), self.m());
         let b = m + 1;
-        let NewtonWork {
-            jac,
-            scratch,
-            derivs,
-        } = work;
-        jac.reshape(n, b);
+        let mut jac = BlockTridiag::zeros(n, b);
+        let mut scratch = BlockScratch::default();
+        let mut derivs = Vec::new();
         let mut step = Vec::new();
         let mut rhs = vec![0.0; n * b];
         let mut iterations = 0;
@@ -1432,7 +1392,7 @@ impl<'c> BoundedMa<'c> {
             }
             iterations += 1;
             self.chain.allowance.spend();
-            self.jacobian(&st, jac, derivs);
+            self.jacobian(&st, &mut jac, &mut derivs);
             // A pseudo-time step measures every state with the anchor's row scales (the
             // steady solve with the state's own, which the Jacobian already has).
             if timed {
@@ -1453,7 +1413,7 @@ impl<'c> BoundedMa<'c> {
             for (x, v) in rhs.iter_mut().zip(&g) {
                 *x = -v;
             }
-            if !jac.solve_with(&rhs, scratch, &mut step) {
+            if !jac.solve_with(&rhs, &mut scratch, &mut step) {
                 break;
             }
             // Scale the whole step so no proton invariant moves by more than its stage
@@ -1712,13 +1672,8 @@ impl<'c> BoundedMa<'c> {
         // again at every Newton trial (their log totals would otherwise be clipped and spoil
         // the line search).
         let bm = BoundedMa {
-            chain: self.chain,
-            base: self.base.clone(),
-            kinds: self.kinds.clone(),
-            link: self.link.clone(),
-            tau: self.tau.clone(),
             traces,
-            tol: self.tol,
+            ..self.clone()
         };
         let mut st = bm.state_of(&major)?;
         if !bm.balance_traces(&mut st) {
@@ -1768,7 +1723,7 @@ impl<'c> BoundedMa<'c> {
         let first = self.initial(Some(start));
         let rough = BoundedMa {
             tol: (ROUGH_SHARE * first.rmax).clamp(R_TOL, STAND_IN_TOL),
-            ..self.at(Homotopy::K, 0.0)
+            ..self.clone()
         };
         let out = rough.newton(first, None, max_iter);
         if !out.converged {

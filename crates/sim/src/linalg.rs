@@ -157,16 +157,6 @@ impl BlockTridiag {
         }
     }
 
-    /// Gives the matrix `n` block rows of size `m`, keeping its storage; entries are left as
-    /// they were (the caller writes every block it uses).
-    pub(crate) fn reshape(&mut self, n: usize, m: usize) {
-        self.n = n;
-        self.m = m;
-        for v in [&mut self.lower, &mut self.diag, &mut self.upper] {
-            v.resize(n * m * m, 0.0);
-        }
-    }
-
     /// Sets every entry to zero, keeping the shape.
     pub(crate) fn clear(&mut self) {
         self.lower.iter_mut().for_each(|v| *v = 0.0);
