@@ -1420,8 +1420,16 @@ impl Engine<'_> {
         }
         let have = c.equilibrium.elements();
         let extractable: Vec<bool> = self.elements.iter().map(|e| have.contains(e)).collect();
-        let (n, m) = (chain.n_stages, chain.n_elements);
-        let unsolved = chain.finish_failed(vec![0.0; n * m], vec![0.0; n * m]);
+        // Budget (a) reads the inflows only: no state (and no residual check of one) needed.
+        let unsolved = ChainSolution {
+            status: SolveStatus::IterationLimit,
+            iterations: 0,
+            max_residual: f64::INFINITY,
+            a: Vec::new(),
+            o: Vec::new(),
+            h: Vec::new(),
+            free_dimer: Vec::new(),
+        };
         crate::diagnose::circuit_budget(c, chain, &unsolved, &extractable)
             .findings
             .iter()
