@@ -119,10 +119,19 @@ fn circuit_case() -> impl Strategy<Value = CircuitCase> {
 }
 
 fn plant_case() -> impl Strategy<Value = PlantCase> {
+    plant_case_of(circuit_case(), -3.0..-0.3)
+}
+
+/// Plants of 1 to 4 circuits drawn from `circuit`, each element of the feed at 10^`log_conc`
+/// mol/L, with a recycle.
+fn plant_case_of(
+    circuit: impl Strategy<Value = CircuitCase>,
+    log_conc: std::ops::Range<f64>,
+) -> impl Strategy<Value = PlantCase> {
     (
-        (-3.0f64..-0.3).prop_map(|x| 10f64.powf(x)),
+        log_conc.prop_map(|x| 10f64.powf(x)),
         0.2f64..3.0,
-        proptest::collection::vec(circuit_case(), 1..=4),
+        proptest::collection::vec(circuit, 1..=4),
         0usize..4,
         prop_oneof![Just(Source::Raffinate), Just(Source::StripLiquor)],
         prop_oneof![
@@ -441,25 +450,7 @@ fn ma_circuit_case() -> impl Strategy<Value = CircuitCase> {
 }
 
 fn ma_plant_case() -> impl Strategy<Value = PlantCase> {
-    (
-        (-2.5f64..-0.7).prop_map(|x| 10f64.powf(x)),
-        0.2f64..3.0,
-        proptest::collection::vec(ma_circuit_case(), 1..=4),
-        0usize..4,
-        prop_oneof![Just(Source::Raffinate), Just(Source::StripLiquor)],
-        prop_oneof![
-            4 => (0.05f64..0.95).prop_map(Some),
-            1 => Just(None),
-        ],
-    )
-        .prop_map(|(conc, feed, circuits, from, source, fraction)| PlantCase {
-            conc_mol_per_l: conc,
-            feed_m3_per_h: feed,
-            from: from % circuits.len(),
-            circuits,
-            source,
-            fraction,
-        })
+    plant_case_of(ma_circuit_case(), -2.5..-0.7)
 }
 
 #[derive(Default)]
