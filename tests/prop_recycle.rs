@@ -306,6 +306,28 @@ struct Counts {
     slowest_ms: AtomicUsize,
 }
 
+/// `fs` simulated with a 20 s time limit: the result and the milliseconds it took (the
+/// slowest so far kept in `slowest`).
+fn simulate_timed(
+    fs: &sxplan_model::Flowsheet,
+    slowest: &AtomicUsize,
+) -> (Result<sxplan_sim::SimResult, sxplan_sim::SimError>, usize) {
+    let budget = Budget {
+        time_limit_s: 20.0,
+        ..Budget::default()
+    };
+    let opts = SimOptions {
+        budget,
+        deadline: budget.start(Some(clock)),
+        ..SimOptions::default()
+    };
+    let t0 = clock();
+    let r = sxplan_sim::simulate(fs, &opts);
+    let ms = ((clock() - t0) * 1000.0) as usize;
+    slowest.fetch_max(ms, Ordering::Relaxed);
+    (r, ms)
+}
+
 fn property(case: &PlantCase, counts: &Counts) -> Result<(), TestCaseError> {
     let src = toml(case);
     let out = sxplan_model::check_str(&src);
@@ -322,19 +344,7 @@ fn property(case: &PlantCase, counts: &Counts) -> Result<(), TestCaseError> {
     if open {
         counts.open_loops.fetch_add(1, Ordering::Relaxed);
     }
-    let budget = Budget {
-        time_limit_s: 20.0,
-        ..Budget::default()
-    };
-    let opts = SimOptions {
-        budget,
-        deadline: budget.start(Some(clock)),
-        ..SimOptions::default()
-    };
-    let t0 = clock();
-    let r = sxplan_sim::simulate(&fs, &opts);
-    let ms = ((clock() - t0) * 1000.0) as usize;
-    counts.slowest_ms.fetch_max(ms, Ordering::Relaxed);
+    let (r, ms) = simulate_timed(&fs, &counts.slowest_ms);
     prop_assert!(ms < 30_000, "ran {ms} ms past a 20 s budget\n{src}");
     let r = match r {
         Ok(r) => r,
@@ -482,19 +492,7 @@ fn ma_property(case: &PlantCase, counts: &MaCounts) -> Result<(), TestCaseError>
     if open {
         counts.open_loops.fetch_add(1, Ordering::Relaxed);
     }
-    let budget = Budget {
-        time_limit_s: 20.0,
-        ..Budget::default()
-    };
-    let opts = SimOptions {
-        budget,
-        deadline: budget.start(Some(clock)),
-        ..SimOptions::default()
-    };
-    let t0 = clock();
-    let r = sxplan_sim::simulate(&fs, &opts);
-    let ms = ((clock() - t0) * 1000.0) as usize;
-    counts.slowest_ms.fetch_max(ms, Ordering::Relaxed);
+    let (r, ms) = simulate_timed(&fs, &counts.slowest_ms);
     prop_assert!(ms < 30_000, "ran {ms} ms past a 20 s budget\n{src}");
     if ms > 5_000 && std::env::var_os("SXPLAN_PROP_SHOW").is_some() {
         if let Ok(r) = &r {
