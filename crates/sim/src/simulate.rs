@@ -2480,13 +2480,14 @@ impl Engine<'_> {
                 },
                 sxplan_model::acid_budget::HYDROXIDE_PH
             ),
+            // not run at all, whichever the algorithm (Engine::excludes_acidic_state)
+            _ if sol.status == SolveStatus::Infeasible => {
+                "not solved: its inflows exclude an acidic steady state".to_string()
+            }
             _ if self.algorithm == Algorithm::Substitution && chain.uses_acidity() => format!(
                 "the substitution cross-check ended {} after {} passes: stage-by-stage substitution is not bounded on a circuit whose pH couples its stages (docs/ph.md, section 1a); the default Newton keeps every iterate a physical state",
                 sol.status, sol.iterations
             ),
-            _ if sol.status == SolveStatus::Infeasible => {
-                "not solved: its inflows exclude an acidic steady state".to_string()
-            }
             _ => format!("the solve ended {}", sol.status),
         };
         lines.push(format!("circuit \"{}\": {why}", c.name));
