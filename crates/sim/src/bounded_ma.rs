@@ -861,17 +861,13 @@ impl<'c> BoundedMa<'c> {
             let mut g = f - conc;
             let mut fq = qa * (hp - K_W / hp) - u;
             let mut scale = qa * (hp + K_W / hp) + u.abs();
-            let (mut a11, mut a12, mut a21, mut a22) = (f, 0.0, 0.0, qa * (hp + K_W / hp));
             for i in 0..t.len() {
                 let load = t[i] * s[i];
                 g += n_ext[i] * load / qo;
                 fq -= zx[i] * load;
                 scale += (zx[i] * load).abs();
-                a11 += n_ext[i] * n_ext[i] * w[i] / qo;
-                a12 -= n_ext[i] * z[i] * w[i] / qo;
-                a21 -= zx[i] * n_ext[i] * w[i];
-                a22 += zx[i] * z[i] * w[i];
             }
+            let [a11, a12, a21, a22] = self.flash_matrix(j, f, hp, w);
             if !(g.is_finite() && fq.is_finite()) {
                 return None;
             }
@@ -893,13 +889,34 @@ impl<'c> BoundedMa<'c> {
         None
     }
 
+    /// The derivatives of mass-action stage `j`'s extractant and proton balances in `(ln f,
+    /// ln [H+])` at free dimer `f` and `[H+]` `hp`, with `w_i = T_i s_i (1 - s_i)`, row-major
+    /// (the Newton matrix of [`BoundedMa::flash_joint`] and the matrix whose inverse gives
+    /// [`BoundedMa::flash_derivatives`]); zero for a fixed-ratio stage.
+    fn flash_matrix(&self, j: usize, f: f64, hp: f64, w: &[f64]) -> [f64; 4] {
+        let Kind::Ma { n_ext, z, .. } = &self.kinds[j] else {
+            return [0.0; 4];
+        };
+        let ch = self.chain;
+        let (qa, qo) = (ch.flow_vol_aq[j], ch.flow_vol_org[j]);
+        let zx = &ch.z_exchange;
+        let (mut a11, mut a12, mut a21, mut a22) = (f, 0.0, 0.0, qa * (hp + K_W / hp));
+        for i in 0..w.len() {
+            a11 += n_ext[i] * n_ext[i] * w[i] / qo;
+            a12 -= n_ext[i] * z[i] * w[i] / qo;
+            a21 -= zx[i] * n_ext[i] * w[i];
+            a22 += zx[i] * z[i] * w[i];
+        }
+        [a11, a12, a21, a22]
+    }
+
     /// Derivatives of the organic outflows of stage `j` at its flash solution: `dout` gets
     /// `d o_i / d v_l` in columns `0..m` and `d o_i / d U` in column `m` (row-major `m x (m+1)`).
     fn flash_derivatives(&self, st: &State, j: usize, dout: &mut [f64]) {
         let m = self.m();
         let b = m + 1;
         let ch = self.chain;
-        let (qa, qo) = (ch.flow_vol_aq[j], ch.flow_vol_org[j]);
+        let qo = ch.flow_vol_org[j];
         let zx = &ch.z_exchange;
         let s = &st.s[j * m..(j + 1) * m];
         let tt: Vec<f64> = (0..m).map(|i| self.total(st, j, i)).collect();
@@ -915,13 +932,7 @@ impl<'c> BoundedMa<'c> {
                 let f = st.lf[j].exp();
                 let hp = st.lh[j].exp();
                 let w: Vec<f64> = (0..m).map(|i| tt[i] * s[i] * (1.0 - s[i])).collect();
-                let (mut a11, mut a12, mut a21, mut a22) = (f, 0.0, 0.0, qa * (hp + K_W / hp));
-                for i in 0..m {
-                    a11 += n_ext[i] * n_ext[i] * w[i] / qo;
-                    a12 -= n_ext[i] * z[i] * w[i] / qo;
-                    a21 -= zx[i] * n_ext[i] * w[i];
-                    a22 += zx[i] * z[i] * w[i];
-                }
+                let [a11, a12, a21, a22] = self.flash_matrix(j, f, hp, &w);
                 let det = a11 * a22 - a12 * a21;
                 // [dlf, dlh] = -A^-1 [b1, b2].
                 let solve = |b1: f64, b2: f64| -> (f64, f64) {
