@@ -56,8 +56,13 @@ const FLASH_JOINT_STEP: f64 = 2.0;
 const R_TOL: f64 = 1e-13;
 /// Largest scaled balance residual that ends the solve of a shorter chain that only starts a
 /// longer one, and the share of its start's residual that does ([`BoundedMa::solve_rough`]).
-const STAND_IN_TOL: f64 = 1e-5;
-const ROUGH_SHARE: f64 = 1e-3;
+/// The longer chain's start is as far from its solution whether the shorter one was solved
+/// to a tenth of its start's residual or to a thousandth: the stages the shorter chain leaves
+/// out, not its own error, set it (measured 2026-12-07 on the concentrated benchmark at 1,000
+/// stages: with 1e-3 and 1e-5 the 1,000-stage chain started at 8.1e-4 after 85 iterations in
+/// all, with 0.1 and 1e-3 at 9.7e-4 after 69; 1,338 -> 1,088 million instructions).
+const STAND_IN_TOL: f64 = 1e-3;
+const ROUGH_SHARE: f64 = 0.1;
 /// Scaled residual below which an iteration that hardly lowers it ends the solve.
 const STALL_RMAX: f64 = 1e-12;
 /// Largest change of a log total in one step (the step is scaled to it).
@@ -96,6 +101,13 @@ const DELTA_MAX: f64 = 1e15;
 const SER_CLAMP: (f64, f64) = (1.0, 10.0);
 /// Newton iterations on the steady balances once the pseudo-time step is long.
 const STEADY_TRY: usize = 25;
+/// Chord steps (Shamanskii's method): a full Newton step that lowers the scaled residual norm
+/// by [`CHORD_KEEP`] or more is followed by steps with the same Jacobian factors, one
+/// substitution sweep (some m^2 operations a stage) against a factorization (m^3), each kept
+/// while it lowers the norm by [`CHORD_ACCEPT`]; one that does not is dropped and the Jacobian
+/// rebuilt at the same point.
+const CHORD_KEEP: f64 = 0.1;
+const CHORD_ACCEPT: f64 = 0.5;
 /// Halvings of a Newton step before pseudo-time stepping takes over.
 const NEWTON_BACKTRACKS: usize = 8;
 /// Smallest pseudo-time step before the solve gives up.
@@ -143,8 +155,13 @@ const TRACE_SHARE: f64 = 1e-9;
 /// than the work).
 const STAGES_PER_TASK: usize = 32;
 const PARALLEL_MIN_STAGES: usize = 96;
-/// Substitution passes (stage ratios from the flash, balanced flows) of the cold start.
+/// Substitution passes (stage ratios from the flash, balanced flows) of the cold start, and
+/// of a start from another solution (a shorter chain's, a previous recycle iteration's): the
+/// first pass balances the flows the start's ratios give, which the second seldom improves
+/// (the concentrated benchmark at 1,000 stages: the same iterations with one pass as with
+/// three, 45 million instructions fewer).
 const START_PASSES: usize = 3;
+const WARM_START_PASSES: usize = 1;
 
 /// The parameter a continuation varies, as a shift `sigma` from `start()` to 0 (the
 /// flowsheet's own problem).
@@ -177,6 +194,50 @@ enum Kind {
         z: Vec<f64>,
         conc: f64,
     },
+}
+
+/// The storage of a Newton iteration's linear algebra (Jacobian, its factors, the stages'
+/// outflow derivatives), kept per thread between solves: some 12 MB for a 1,000-stage chain
+/// of 15 elements, which the allocator otherwise hands back to the system after every solve
+/// and then faults in again, page by page, in the first iteration of the next (measured
+/// 2026-12-07 on the concentrated benchmark at 1,000 stages: that first iteration took 10.7
+/// ms against 6.2 ms for the next, and 7.3 ms with the memory kept). Kept only up to
+/// [`WORK_KEEP_MAX`] bytes.
+#[derive(Default)]
+struct Work {
+    jac: Option<BlockTridiag>,
+    scratch: BlockScratch,
+    derivs: Vec<f64>,
+}
+
+/// Largest [`Work`] a thread keeps between solves (a 5,000-stage chain of 15 elements needs
+/// about 60 MB).
+const WORK_KEEP_MAX: usize = 64 << 20;
+
+thread_local! {
+    static WORK: std::cell::RefCell<Work> = std::cell::RefCell::new(Work::default());
+}
+
+impl Work {
+    /// This thread's kept storage (empty when none is kept, or another solve on this thread
+    /// holds it), with a Jacobian of `n` block rows of `b`.
+    fn take(n: usize, b: usize) -> Work {
+        let mut w = WORK.with(|c| std::mem::take(&mut *c.borrow_mut()));
+        match &mut w.jac {
+            Some(jac) => jac.reshape(n, b),
+            None => w.jac = Some(BlockTridiag::zeros(n, b)),
+        }
+        w
+    }
+
+    /// Hands the storage back to this thread for the next solve.
+    fn keep(self) {
+        let bytes = 8 * (self.derivs.capacity() + self.jac.as_ref().map_or(0, |j| j.capacity()))
+            + self.scratch.bytes();
+        if bytes <= WORK_KEEP_MAX {
+            WORK.with(|c| *c.borrow_mut() = self);
+        }
+    }
 }
 
 /// An evaluated iterate: unknowns, stage equilibria, flows and scaled residuals.
@@ -525,7 +586,7 @@ impl<'c> BoundedMa<'c> {
                 for (r, g) in rhs.iter_mut().zip(&gs) {
                     *r = -g;
                 }
-                if !jac.solve_with(&rhs, &mut scratch, &mut y2) {
+                if !jac.resolve(&rhs, &scratch, &mut y2) {
                     break;
                 }
                 let mut res = ts * (s - s0) - h;
@@ -1232,7 +1293,7 @@ impl<'c> BoundedMa<'c> {
         let (n, m) = (self.n(), self.m());
         let ch = self.chain;
         if let Some(st) = start.and_then(|sol| self.state_of(sol)) {
-            return self.substitute(st);
+            return self.substitute_n(st, WARM_START_PASSES);
         }
         let mut st = self.empty_state();
         let mut h = vec![0.0; n];
@@ -1272,8 +1333,11 @@ impl<'c> BoundedMa<'c> {
 
     /// Up to [`START_PASSES`] substitution passes from `st`: stage ratios from its flash,
     /// flows balanced for them; each kept while it lowers the residual.
-    fn substitute(&self, mut st: State) -> State {
-        for _ in 0..START_PASSES {
+    fn substitute(&self, st: State) -> State {
+        self.substitute_n(st, START_PASSES)
+    }
+    fn substitute_n(&self, mut st: State, passes: usize) -> State {
+        for _ in 0..passes {
             let mut next = st.clone();
             self.balance(&Self::ratios(&st.s), &mut next);
             self.evaluate(&mut next);
@@ -1423,9 +1487,13 @@ impl<'c> BoundedMa<'c> {
     fn newton(&self, mut st: State, anchor: Option<(&State, f64)>, max_iter: usize) -> Outcome {
         let (n, m) = (self.n(), self.m());
         let b = m + 1;
-        let mut jac = BlockTridiag::zeros(n, b);
-        let mut scratch = BlockScratch::default();
-        let mut derivs = Vec::new();
+        let mut work = Work::take(n, b);
+        let Work {
+            jac,
+            scratch,
+            derivs,
+        } = &mut work;
+        let jac = jac.get_or_insert_with(|| BlockTridiag::zeros(n, b));
         let mut step = Vec::new();
         let mut rhs = vec![0.0; n * b];
         let mut iterations = 0;
@@ -1477,8 +1545,18 @@ impl<'c> BoundedMa<'c> {
         let mut g = vec![0.0; n * b];
         let mut g_t = vec![0.0; n * b];
         let mut clipped: Vec<usize> = Vec::new();
+        // A chord step solves with the factors of the last Jacobian, its residual measured
+        // with the row scales that Jacobian was built with.
+        let mut sig_jac: Vec<f64> = Vec::new();
+        let mut chord = false;
         loop {
-            let sig: Vec<f64> = if timed { sig_a.clone() } else { st.sig.clone() };
+            let sig: Vec<f64> = if timed {
+                sig_a.clone()
+            } else if chord {
+                sig_jac.clone()
+            } else {
+                st.sig.clone()
+            };
             let merit = system(&st, &sig, &mut g);
             let gmax = g.iter().fold(0.0f64, |w, v| w.max(v.abs()));
             let done = if timed {
@@ -1495,7 +1573,9 @@ impl<'c> BoundedMa<'c> {
             }
             iterations += 1;
             self.chain.allowance.spend();
-            self.jacobian(&st, &mut jac, &mut derivs);
+            if !chord {
+                self.jacobian(&st, jac, derivs);
+            }
             // A pseudo-time step measures every state with the anchor's row scales (the
             // steady solve with the state's own, which the Jacobian already has).
             if timed {
@@ -1516,7 +1596,16 @@ impl<'c> BoundedMa<'c> {
             for (x, v) in rhs.iter_mut().zip(&g) {
                 *x = -v;
             }
-            if !jac.solve_with(&rhs, &mut scratch, &mut step) {
+            let solved = if chord {
+                jac.resolve(&rhs, scratch, &mut step)
+            } else {
+                jac.solve_with(&rhs, scratch, &mut step)
+            };
+            if !solved {
+                if chord {
+                    chord = false;
+                    continue;
+                }
                 break;
             }
             // Scale the whole step so no proton invariant moves by more than its stage
@@ -1532,7 +1621,16 @@ impl<'c> BoundedMa<'c> {
             }
             let mut lambda = if big > 1.0 { 1.0 / big } else { 1.0 };
             let mut accepted = false;
-            for _ in 0..=NEWTON_BACKTRACKS {
+            let mut trial_merit = merit;
+            // A chord step is tried at full length only, and kept only when it contracts the
+            // residual by CHORD_ACCEPT: else the Jacobian is rebuilt where the iteration is.
+            let backtracks = if chord { 0 } else { NEWTON_BACKTRACKS };
+            let wanted = if chord {
+                CHORD_ACCEPT * CHORD_ACCEPT
+            } else {
+                1.0
+            };
+            for _ in 0..=backtracks {
                 for j in 0..n {
                     for i in 0..m {
                         let q = j * m + i;
@@ -1564,23 +1662,36 @@ impl<'c> BoundedMa<'c> {
                     }
                 }
                 let mt = system(&trial, &sig, &mut g_t);
-                if mt < (1.0 - 1e-4 * lambda) * merit && trial.flashed {
+                if mt < (1.0 - 1e-4 * lambda) * wanted * merit && trial.flashed {
                     accepted = true;
+                    trial_merit = mt;
                     break;
                 }
                 lambda *= 0.5;
             }
             if !accepted {
+                if chord {
+                    chord = false;
+                    continue;
+                }
                 break;
             }
             n_accepted += 1;
             // At the rounding floor the residual stops falling: done.
-            let stalled = !timed && trial.rmax <= STALL_RMAX && trial.merit > 0.25 * st.merit;
+            let stalled =
+                !timed && !chord && trial.rmax <= STALL_RMAX && trial.merit > 0.25 * st.merit;
+            // The next step reuses these factors when this full step contracted the residual
+            // by CHORD_KEEP (Shamanskii's method).
+            if !timed && !chord {
+                sig_jac.clone_from(&sig);
+            }
+            chord = !timed && lambda == 1.0 && trial_merit <= CHORD_KEEP * CHORD_KEEP * merit;
             std::mem::swap(&mut st, &mut trial);
             if stalled && st.flashed {
                 break;
             }
         }
+        work.keep();
         let converged = if timed {
             let sig = sig_a.clone();
             let mt = system(&st, &sig, &mut g);

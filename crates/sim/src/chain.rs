@@ -63,10 +63,13 @@ const COARSE_MIN_STAGES: usize = 100;
 /// whatever the length, so the shortest chain of the sequence sets its cost (measured
 /// 2026-12-07 on the concentrated benchmark at 1,000 stages: with 5 and 100, as for the other
 /// chains, the sequence ended at 70 stages, which took 263 of the 292 iterations and 0.13 s of
-/// the 0.23 s; with 3 and 20 it ends at 24 stages, 49 iterations, 11 ms). A chain shorter than
+/// the 0.23 s; with 3 and 20 it ended at 24 stages, which marched 49 iterations, 11-18 ms;
+/// with 1 and 10 it ends at 12 stages, 29 iterations, 7-11 ms, and the whole solve takes 53
+/// iterations instead of 69, 1,088 -> 964 million instructions; tests/prop_ph.rs, 1,000
+/// plants, the same counts in 65 s instead of 75 s). A chain shorter than
 /// [`COARSE_MIN_STAGES`] still starts cold.
-const MA_COARSE_KEEP: usize = 3;
-const MA_STAND_IN_MIN_STAGES: usize = 20;
+const MA_COARSE_KEEP: usize = 1;
+const MA_STAND_IN_MIN_STAGES: usize = 10;
 /// Newton iterations allowed from the shortened chain's solution before the usual start.
 const COARSE_DIRECT_MAX: usize = 25;
 /// Substitution passes before Newton takes over.
