@@ -240,6 +240,16 @@ impl Work {
     }
 }
 
+/// Per-task storage of [`BoundedMa::flash_derivatives`]: each column's total (1 for `U`),
+/// `w_i = T_i s_i (1 - s_i)`, and the flash's sensitivities `d ln f`, `d ln [H+]` per column.
+#[derive(Default)]
+struct DerivTmp {
+    col: Vec<f64>,
+    w: Vec<f64>,
+    dp: Vec<f64>,
+    dq: Vec<f64>,
+}
+
 /// An evaluated iterate: unknowns, stage equilibria, flows and scaled residuals.
 #[derive(Clone)]
 struct State {
@@ -973,46 +983,55 @@ impl<'c> BoundedMa<'c> {
 
     /// Derivatives of the organic outflows of stage `j` at its flash solution: `dout` gets
     /// `d o_i / d v_l` in columns `0..m` and `d o_i / d U` in column `m` (row-major `m x (m+1)`).
-    fn flash_derivatives(&self, st: &State, j: usize, dout: &mut [f64]) {
+    fn flash_derivatives(&self, st: &State, j: usize, dout: &mut [f64], tmp: &mut DerivTmp) {
         let m = self.m();
         let b = m + 1;
         let ch = self.chain;
         let qo = ch.flow_vol_org[j];
         let zx = &ch.z_exchange;
         let s = &st.s[j * m..(j + 1) * m];
-        let tt: Vec<f64> = (0..m).map(|i| self.total(st, j, i)).collect();
-        let col = |l: usize| tt[l] + self.tau[l];
-        dout.iter_mut().for_each(|v| *v = 0.0);
+        let DerivTmp { col, w, dp, dq } = tmp;
+        // w holds the totals until the mass-action arm weighs them.
+        w.clear();
+        w.extend((0..m).map(|l| self.total(st, j, l)));
+        col.clear();
+        col.extend((0..m).map(|l| w[l] + self.tau[l]));
+        col.push(1.0);
         match &self.kinds[j] {
             Kind::Fixed(_) => {
+                dout.iter_mut().for_each(|v| *v = 0.0);
                 for i in 0..m {
-                    dout[i * b + i] = s[i] * col(i);
+                    dout[i * b + i] = s[i] * col[i];
                 }
             }
             Kind::Ma { n_ext, z, .. } => {
                 let f = st.lf[j].exp();
                 let hp = st.lh[j].exp();
-                let w: Vec<f64> = (0..m).map(|i| tt[i] * s[i] * (1.0 - s[i])).collect();
-                let [a11, a12, a21, a22] = self.flash_matrix(j, f, hp, &w);
+                for i in 0..m {
+                    w[i] = w[i] * s[i] * (1.0 - s[i]);
+                }
+                let [a11, a12, a21, a22] = self.flash_matrix(j, f, hp, w);
                 let det = a11 * a22 - a12 * a21;
-                // [dlf, dlh] = -A^-1 [b1, b2].
-                let solve = |b1: f64, b2: f64| -> (f64, f64) {
-                    (-(a22 * b1 - a12 * b2) / det, -(-a21 * b1 + a11 * b2) / det)
-                };
+                // [dlf, dlh] = -A^-1 [b1, b2] for every column (a log total, then U).
+                dp.clear();
+                dq.clear();
                 for l in 0..=m {
-                    let (b1, b2, c) = if l < m {
-                        (n_ext[l] * s[l] / qo, -zx[l] * s[l], col(l))
+                    let (b1, b2) = if l < m {
+                        (n_ext[l] * s[l] / qo, -zx[l] * s[l])
                     } else {
-                        (0.0, -1.0, 1.0)
+                        (0.0, -1.0)
                     };
-                    let (dp, dq) = solve(b1, b2);
-                    for i in 0..m {
-                        let mut d = w[i] * (n_ext[i] * dp - z[i] * dq);
-                        if i == l {
-                            d += s[i];
-                        }
-                        dout[i * b + l] = d * c;
+                    dp.push(-(a22 * b1 - a12 * b2) / det);
+                    dq.push(-(-a21 * b1 + a11 * b2) / det);
+                }
+                for i in 0..m {
+                    let row = &mut dout[i * b..(i + 1) * b];
+                    let (wi, ni, zi) = (w[i], n_ext[i], z[i]);
+                    for l in 0..b {
+                        row[l] = wi * (ni * dp[l] - zi * dq[l]) * col[l];
                     }
+                    // The element's own column: w_i (n_i dp - z_i dq) + s_i, times T_i.
+                    row[i] = (wi * (ni * dp[i] - zi * dq[i]) + s[i]) * col[i];
                 }
             }
         }
@@ -1169,15 +1188,20 @@ impl<'c> BoundedMa<'c> {
         }
         // Every stage's outflow derivatives (in parallel), then every block row from them.
         derivs.resize(n * m * b, 0.0);
-        let stage = |(j, d): (usize, &mut [f64])| self.flash_derivatives(st, j, d);
+        let stage =
+            |tmp: &mut DerivTmp, (j, d): (usize, &mut [f64])| self.flash_derivatives(st, j, d, tmp);
         if n < PARALLEL_MIN_STAGES {
-            derivs.chunks_mut(m * b).enumerate().for_each(stage);
+            let mut tmp = DerivTmp::default();
+            derivs
+                .chunks_mut(m * b)
+                .enumerate()
+                .for_each(|x| stage(&mut tmp, x));
         } else {
             derivs
                 .par_chunks_mut(m * b)
                 .enumerate()
                 .with_min_len(STAGES_PER_TASK)
-                .for_each(stage);
+                .for_each_init(DerivTmp::default, stage);
         }
         let derivs = &*derivs;
         let row = |(j, (d, l, u)): (usize, BlockRow<'_>)| {
@@ -1186,35 +1210,44 @@ impl<'c> BoundedMa<'c> {
                 d[i * b + i] = -(self.total(st, j, i) + self.tau[i]) * st.sig[j * b + i];
             }
             d[m * b + m] = -st.sig[j * b + m];
+            // Row by row (contiguous); the acidity row accumulates sum_i zx_i d(.)_i column by
+            // column in the order of the elements.
             if j > 0 {
                 // Lower block of row j: organic from stage j - 1.
                 let dout = &derivs[(j - 1) * m * b..j * m * b];
-                for c in 0..b {
-                    let mut p = 0.0;
-                    for i in 0..m {
-                        let dv = dout[i * b + c];
-                        l[i * b + c] = dv * st.sig[j * b + i];
-                        p += zx[i] * dv;
+                let (rows, last) = l.split_at_mut(m * b);
+                last[..b].fill(0.0);
+                for i in 0..m {
+                    let (dv, sig) = (&dout[i * b..(i + 1) * b], st.sig[j * b + i]);
+                    let row = &mut rows[i * b..(i + 1) * b];
+                    for c in 0..b {
+                        row[c] = dv[c] * sig;
+                        last[c] += zx[i] * dv[c];
                     }
-                    l[m * b + c] = -p * st.sig[j * b + m];
+                }
+                let sig = st.sig[j * b + m];
+                for v in &mut last[..b] {
+                    *v = -*v * sig;
                 }
             }
             if j + 1 < n && self.link[j] {
                 // Upper block of row j: aqueous and acidity from stage j + 1.
                 let dnext = &derivs[(j + 1) * m * b..(j + 2) * m * b];
-                for c in 0..b {
-                    let mut p = if c == m { 1.0 } else { 0.0 };
-                    for i in 0..m {
-                        let dt = if c == i {
-                            self.total(st, j + 1, i) + self.tau[i]
-                        } else {
-                            0.0
-                        };
-                        let dv = dnext[i * b + c];
-                        u[i * b + c] = (dt - dv) * st.sig[j * b + i];
-                        p += zx[i] * dv;
+                let (rows, last) = u.split_at_mut(m * b);
+                last[..b].fill(0.0);
+                last[m] = 1.0;
+                for i in 0..m {
+                    let (dv, sig) = (&dnext[i * b..(i + 1) * b], st.sig[j * b + i]);
+                    let row = &mut rows[i * b..(i + 1) * b];
+                    for c in 0..b {
+                        row[c] = (0.0 - dv[c]) * sig;
+                        last[c] += zx[i] * dv[c];
                     }
-                    u[m * b + c] = p * st.sig[j * b + m];
+                    row[i] = (self.total(st, j + 1, i) + self.tau[i] - dv[i]) * sig;
+                }
+                let sig = st.sig[j * b + m];
+                for v in &mut last[..b] {
+                    *v *= sig;
                 }
             }
         };
