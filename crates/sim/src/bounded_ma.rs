@@ -108,6 +108,13 @@ const STEADY_TRY: usize = 25;
 /// rebuilt at the same point.
 const CHORD_KEEP: f64 = 0.1;
 const CHORD_ACCEPT: f64 = 0.5;
+/// Most a steady Newton step's first trial length grows over the length the last step was
+/// accepted at: a step cut to a thousandth by the proton invariants' limit (a cold start
+/// filling with acid) is seldom accepted at full length the next iteration, and each halving
+/// costs an evaluation of every stage (measured 2026-12-07: the concentrated benchmark at
+/// 1,000 stages 778 -> 740 million instructions, its 12-stage cold chain 29 iterations either
+/// way; tests/prop_ph.rs the same counts, 58.6 -> 55.7 s).
+const LAMBDA_GROWTH: f64 = 4.0;
 /// Halvings of a Newton step before pseudo-time stepping takes over.
 const NEWTON_BACKTRACKS: usize = 8;
 /// Smallest pseudo-time step before the solve gives up.
@@ -1582,6 +1589,7 @@ impl<'c> BoundedMa<'c> {
         // with the row scales that Jacobian was built with.
         let mut sig_jac: Vec<f64> = Vec::new();
         let mut chord = false;
+        let mut last_lambda = f64::INFINITY;
         loop {
             let sig: Vec<f64> = if timed {
                 sig_a.clone()
@@ -1653,6 +1661,9 @@ impl<'c> BoundedMa<'c> {
                 big = big.max(step[j * b + m].abs() * st.sig[j * b + m] / MAX_U_STEP);
             }
             let mut lambda = if big > 1.0 { 1.0 / big } else { 1.0 };
+            if !timed && !chord {
+                lambda = lambda.min(LAMBDA_GROWTH * last_lambda);
+            }
             let mut accepted = false;
             let mut trial_merit = merit;
             // A chord step is tried at full length only, and kept only when it contracts the
@@ -1710,6 +1721,9 @@ impl<'c> BoundedMa<'c> {
                 break;
             }
             n_accepted += 1;
+            if !timed && !chord {
+                last_lambda = lambda;
+            }
             // At the rounding floor the residual stops falling: done.
             let stalled =
                 !timed && !chord && trial.rmax <= STALL_RMAX && trial.merit > 0.25 * st.merit;
@@ -1856,6 +1870,18 @@ impl<'c> BoundedMa<'c> {
                 }
             }
         }
+        // A chain that carries traces tries the path without them first: its march stalls
+        // where a trace's tail, not the plant, holds the residual (prop_ph, seed 14: a
+        // 147-stage empirical circuit stalled at 1.6e-5, its resumed march spent 4,193
+        // iterations in vain, and the chain without its traces converged by the K
+        // continuation in 1,206; 6,844 iterations, 5.3 s, before this order).
+        let traced_first = !self.traces_of_chain().is_empty();
+        if traced_first && !self.chain.out_of_budget() {
+            if let Some(mut sol) = self.solve_without_traces() {
+                sol.iterations += spent;
+                return sol;
+            }
+        }
         // The resumed march gets what the continuations left of their allowance too: a march
         // that the stall rule stopped may still be converging, slowly (prop_ph, seed 14: one
         // of the three plants that spent their budget, a 185-stage empirical circuit, converges
@@ -1870,16 +1896,20 @@ impl<'c> BoundedMa<'c> {
                 ..more
             });
         }
-        if !marched.status.is_converged() && !self.chain.out_of_budget() {
-            if let Some(mut sol) = self.solve_without_traces() {
-                sol.iterations += spent;
-                return sol;
-            }
-        }
         ChainSolution {
             iterations: spent,
             ..marched
         }
+    }
+
+    /// The elements that bring less than [`TRACE_SHARE`] of the chain's element inflow (and
+    /// some).
+    fn traces_of_chain(&self) -> Vec<usize> {
+        let inflow = element_inflow(self.chain);
+        let total: f64 = inflow.iter().sum();
+        (0..self.m())
+            .filter(|&i| inflow[i] > 0.0 && inflow[i] < TRACE_SHARE * total)
+            .collect()
     }
 
     /// For a chain that carries traces (elements bringing less than [`TRACE_SHARE`] of its
@@ -1896,11 +1926,7 @@ impl<'c> BoundedMa<'c> {
     fn solve_without_traces(&self) -> Option<ChainSolution> {
         let (n, m) = (self.n(), self.m());
         let ch = self.chain;
-        let inflow = element_inflow(ch);
-        let total: f64 = inflow.iter().sum();
-        let traces: Vec<usize> = (0..m)
-            .filter(|&i| inflow[i] > 0.0 && inflow[i] < TRACE_SHARE * total)
-            .collect();
+        let traces = self.traces_of_chain();
         if traces.is_empty() {
             return None;
         }
