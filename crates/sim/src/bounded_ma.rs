@@ -162,6 +162,9 @@ const TRACE_SHARE: f64 = 1e-9;
 /// than the work).
 const STAGES_PER_TASK: usize = 32;
 const PARALLEL_MIN_STAGES: usize = 96;
+/// Scaled residual at which a stalled march of a chain with traces gives way to the path
+/// without them before it resumes ([`BoundedMa::solve`]).
+const TRACES_FIRST_RMAX: f64 = 1e-3;
 /// Substitution passes (stage ratios from the flash, balanced flows) of the cold start, and
 /// of a start from another solution (a shorter chain's, a previous recycle iteration's): the
 /// first pass balances the flows the start's ratios give, which the second seldom improves
@@ -1870,12 +1873,16 @@ impl<'c> BoundedMa<'c> {
                 }
             }
         }
-        // A chain that carries traces tries the path without them first: its march stalls
-        // where a trace's tail, not the plant, holds the residual (prop_ph, seed 14: a
-        // 147-stage empirical circuit stalled at 1.6e-5, its resumed march spent 4,193
-        // iterations in vain, and the chain without its traces converged by the K
-        // continuation in 1,206; 6,844 iterations, 5.3 s, before this order).
-        let traced_first = !self.traces_of_chain().is_empty();
+        // A chain that carries traces and whose march stalled close to a solution tries the
+        // path without them first: a trace's tail, not the plant, then holds the residual
+        // (prop_ph, seed 14: a 147-stage empirical circuit stalled at 1.6e-5, its resumed
+        // march spent 4,193 iterations in vain, and the chain without its traces converged by
+        // the K continuation in 1,206; 6,844 iterations, 5.3 s, before this order). Farther
+        // away ([`TRACES_FIRST_RMAX`]) the march goes on first: the tear Jacobian's columns of
+        // the 4-circuit mass-action recycle, circuits fed a trace against all their base,
+        // took 1,500 more iterations with the traces' path first.
+        let traced_first =
+            resume.state.rmax <= TRACES_FIRST_RMAX && !self.traces_of_chain().is_empty();
         if traced_first && !self.chain.out_of_budget() {
             if let Some(mut sol) = self.solve_without_traces() {
                 sol.iterations += spent;
