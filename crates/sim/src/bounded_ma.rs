@@ -1986,15 +1986,16 @@ impl<'c> BoundedMa<'c> {
     /// Newton from the flows of `start`, at most `max_iter` iterations, to a tolerance set by
     /// the start: [`ROUGH_SHARE`] of its scaled residual, within [`R_TOL`] and
     /// [`STAND_IN_TOL`]. The state reached (not checked by the chain:
-    /// [`BoundedMa::finish_unchecked`]) when Newton got there, else the iterations spent. For a shorter chain whose
-    /// solution only starts a longer one: the longer chain's start will be about as far from
-    /// its solution as this one's was (the same halving of the same sections), so iterations
-    /// below a small share of that are lost (measured 2026-12-07 on the concentrated
-    /// benchmark at 1,000 stages, every shorter chain starting at 6e-3 to 1.2e-2: 128 stages 5
-    /// -> 3 iterations, 252: 8 -> 6, 500: 6 -> 4; 0.102 -> 0.092 s). A start already close
-    /// (the dilute benchmark: 4.5e-9 at 500 stages) is still solved tightly, and the longer
-    /// chain then starts converged: with a fixed 1e-5 it took a 1,000-stage iteration instead,
-    /// 16.7 -> 25 ms.
+    /// [`BoundedMa::finish_unchecked`]) when Newton got there, else the iterations spent. For
+    /// a shorter chain whose solution only starts a longer one: the longer chain's start will
+    /// be about as far from its solution as this one's was (the same halving of the same
+    /// sections), so iterations below a share of that are lost (measured 2026-12-07 on the
+    /// concentrated benchmark at 1,000 stages, every shorter chain starting at 6e-3 to 1.2e-2:
+    /// with a share of 1e-3, 128 stages 5 -> 3 iterations, 252: 8 -> 6, 500: 6 -> 4 against a
+    /// fixed 1e-5; with 0.1, [`ROUGH_SHARE`]'s note). A start already close (the dilute
+    /// benchmark: 4.5e-9 at 500 stages) is still solved to a share of its own residual, so
+    /// the longer chain starts close too (the dilute benchmark at 1,000 stages: 26 iterations,
+    /// 261 million instructions, against 11 and 255 million with a share of 1e-3).
     pub(crate) fn solve_rough(
         &self,
         start: &ChainSolution,
