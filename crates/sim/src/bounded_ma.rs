@@ -213,11 +213,20 @@ enum Kind {
 /// 2026-12-07 on the concentrated benchmark at 1,000 stages: that first iteration took 10.7
 /// ms against 6.2 ms for the next, and 7.3 ms with the memory kept). Kept only up to
 /// [`WORK_KEEP_MAX`] bytes.
-#[derive(Default)]
 struct Work {
-    jac: Option<BlockTridiag>,
+    jac: BlockTridiag,
     scratch: BlockScratch,
     derivs: Vec<f64>,
+}
+
+impl Default for Work {
+    fn default() -> Work {
+        Work {
+            jac: BlockTridiag::zeros(0, 0),
+            scratch: BlockScratch::default(),
+            derivs: Vec::new(),
+        }
+    }
 }
 
 /// Largest [`Work`] a thread keeps between solves (a 5,000-stage chain of 15 elements needs
@@ -233,17 +242,13 @@ impl Work {
     /// holds it), with a Jacobian of `n` block rows of `b`.
     fn take(n: usize, b: usize) -> Work {
         let mut w = WORK.with(|c| std::mem::take(&mut *c.borrow_mut()));
-        match &mut w.jac {
-            Some(jac) => jac.reshape(n, b),
-            None => w.jac = Some(BlockTridiag::zeros(n, b)),
-        }
+        w.jac.reshape(n, b);
         w
     }
 
     /// Hands the storage back to this thread for the next solve.
     fn keep(self) {
-        let bytes = 8 * (self.derivs.capacity() + self.jac.as_ref().map_or(0, |j| j.capacity()))
-            + self.scratch.bytes();
+        let bytes = 8 * (self.derivs.capacity() + self.jac.capacity()) + self.scratch.bytes();
         if bytes <= WORK_KEEP_MAX {
             WORK.with(|c| *c.borrow_mut() = self);
         }
@@ -1336,7 +1341,7 @@ impl<'c> BoundedMa<'c> {
         let (n, m) = (self.n(), self.m());
         let ch = self.chain;
         if let Some(st) = start.and_then(|sol| self.state_of(sol)) {
-            return self.substitute_n(st, WARM_START_PASSES);
+            return self.substitute(st, WARM_START_PASSES);
         }
         let mut st = self.empty_state();
         let mut h = vec![0.0; n];
@@ -1371,15 +1376,13 @@ impl<'c> BoundedMa<'c> {
         }
         self.balance(&k, &mut st);
         self.evaluate(&mut st);
-        self.substitute(st)
+        self.substitute(st, START_PASSES)
     }
 
-    /// Up to [`START_PASSES`] substitution passes from `st`: stage ratios from its flash,
-    /// flows balanced for them; each kept while it lowers the residual.
-    fn substitute(&self, st: State) -> State {
-        self.substitute_n(st, START_PASSES)
-    }
-    fn substitute_n(&self, mut st: State, passes: usize) -> State {
+    /// Up to `passes` substitution passes from `st` ([`START_PASSES`] cold, [`WARM_START_PASSES`]
+    /// from another solution): stage ratios from its flash, flows balanced for them; each kept
+    /// while it lowers the residual.
+    fn substitute(&self, mut st: State, passes: usize) -> State {
         for _ in 0..passes {
             let mut next = st.clone();
             self.balance(&Self::ratios(&st.s), &mut next);
@@ -1536,7 +1539,6 @@ impl<'c> BoundedMa<'c> {
             scratch,
             derivs,
         } = &mut work;
-        let jac = jac.get_or_insert_with(|| BlockTridiag::zeros(n, b));
         let mut step = Vec::new();
         let mut rhs = vec![0.0; n * b];
         let mut iterations = 0;
@@ -2019,36 +2021,43 @@ impl<'c> BoundedMa<'c> {
     /// equilibrium again through the general model (6 % of the instructions of the
     /// concentrated benchmark at 1,000 stages, 2026-12-07).
     fn finish_unchecked(&self, out: Outcome) -> ChainSolution {
-        let st = out.state;
-        let finite = |v: Vec<f64>, floor: f64| -> Vec<f64> {
-            v.into_iter()
-                .map(|x| if x.is_finite() { x.max(floor) } else { 0.0 })
-                .collect()
-        };
+        let free_dimer = out
+            .state
+            .lf
+            .iter()
+            .map(|v| if v.is_finite() { v.exp() } else { 0.0 })
+            .collect();
+        let max_residual = out.state.rmax;
+        let (a, o, h) = Self::flows_of(out.state);
         ChainSolution {
             status: crate::SolveStatus::IterationLimit,
             iterations: out.iterations,
-            max_residual: st.rmax,
-            a: finite(st.a, 0.0),
-            o: finite(st.o, 0.0),
-            h: finite(st.h, f64::NEG_INFINITY),
-            free_dimer: finite(st.lf.iter().map(|v| v.exp()).collect(), 0.0),
+            max_residual,
+            a,
+            o,
+            h,
+            free_dimer,
         }
     }
 
     fn finish(&self, out: Outcome) -> ChainSolution {
-        let st = out.state;
+        let (a, o, h) = Self::flows_of(out.state);
+        self.chain.finish_with_h(out.iterations, a, o, h)
+    }
+
+    /// The aqueous and organic flows (non-negative) and net acidities of a state, non-finite
+    /// values as 0.
+    fn flows_of(st: State) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
         let bounded = |v: Vec<f64>| -> Vec<f64> {
             v.into_iter()
                 .map(|x| if x.is_finite() { x.max(0.0) } else { 0.0 })
                 .collect()
         };
         let h =
-            st.h.iter()
-                .map(|&x| if x.is_finite() { x } else { 0.0 })
+            st.h.into_iter()
+                .map(|x| if x.is_finite() { x } else { 0.0 })
                 .collect();
-        self.chain
-            .finish_with_h(out.iterations, bounded(st.a), bounded(st.o), h)
+        (bounded(st.a), bounded(st.o), h)
     }
 }
 
