@@ -203,7 +203,50 @@ enum Kind {
         n_ext: Vec<f64>,
         z: Vec<f64>,
         conc: f64,
+        /// `Some((e^ln_k0, n, z))` when every extracted element has the same `n` and `z` and
+        /// every `e^ln_k0` lies within [`COMMON_K0`]: then `k_i = e^ln_k0_i e^(n ln f - z ln
+        /// [H+])`, one exponential for the stage instead of one per element
+        /// ([`BoundedMa::fractions`]).
+        common: Option<(Vec<f64>, f64, f64)>,
     },
+}
+
+/// The range of `e^ln_k0` (and of the stage's common factor `e^(n ln f - z ln [H+])`) within
+/// which [`BoundedMa::fractions`] multiplies the two: their product then stays a normal
+/// number. Outside it, one exponential per element.
+const COMMON_K0: (f64, f64) = (1e-150, 1e150);
+
+/// Elements of a stage whose flash keeps its working values on the stack (every lanthanide,
+/// Y and Sc, with room to spare); more go on the heap.
+const FLASH_STACK: usize = 24;
+
+impl Kind {
+    /// A mass-action stage of these constants ([`Kind::Ma`]).
+    fn ma(ln_k0: Vec<f64>, n_ext: Vec<f64>, z: Vec<f64>, conc: f64) -> Kind {
+        let extracted: Vec<usize> = (0..ln_k0.len())
+            .filter(|&i| ln_k0[i] > f64::NEG_INFINITY)
+            .collect();
+        let k0: Vec<f64> = ln_k0
+            .iter()
+            .map(|&l| if l > f64::NEG_INFINITY { l.exp() } else { 0.0 })
+            .collect();
+        let common = extracted.first().and_then(|&i0| {
+            let (nc, zc) = (n_ext[i0], z[i0]);
+            extracted
+                .iter()
+                .all(|&i| {
+                    n_ext[i] == nc && z[i] == zc && (COMMON_K0.0..=COMMON_K0.1).contains(&k0[i])
+                })
+                .then_some((k0, nc, zc))
+        });
+        Kind::Ma {
+            ln_k0,
+            n_ext,
+            z,
+            conc,
+            common,
+        }
+    }
 }
 
 /// The storage of a Newton iteration's linear algebra (Jacobian, its factors, the stages'
@@ -243,6 +286,9 @@ impl Work {
     fn take(n: usize, b: usize) -> Work {
         let mut w = WORK.with(|c| std::mem::take(&mut *c.borrow_mut()));
         w.jac.reshape(n, b);
+        // The diagonal blocks are diagonal: zero here, and [`BoundedMa::jacobian`] writes
+        // only their diagonals (nothing else writes them).
+        w.jac.diag.fill(0.0);
         w
     }
 
@@ -270,6 +316,8 @@ struct DerivTmp {
 struct State {
     /// `ln(T + tau)`, `n * m`.
     v: Vec<f64>,
+    /// The totals `T` of `v` ([`BoundedMa::total_of`]), set by [`BoundedMa::evaluate`].
+    t: Vec<f64>,
     /// Proton invariants, `n`.
     u: Vec<f64>,
     /// Flash solution per stage: `ln f` and `ln [H+]`.
@@ -292,9 +340,10 @@ struct State {
     flashed: bool,
 }
 
-/// One stage's outputs of the flash: organic fractions, organic and aqueous flows (`m` each),
-/// `ln f`, `ln [H+]` and the net acidity.
+/// One stage's outputs of the flash: totals, organic fractions, organic and aqueous flows (`m`
+/// each), `ln f`, `ln [H+]` and the net acidity.
 type StageOut<'a> = (
+    &'a mut [f64],
     &'a mut [f64],
     &'a mut [f64],
     &'a mut [f64],
@@ -323,6 +372,8 @@ pub(crate) struct BoundedMa<'c> {
     kinds: Vec<Kind>,
     link: Vec<bool>,
     tau: Vec<f64>,
+    /// `ln tau`, the lowest shifted log total.
+    ln_tau: Vec<f64>,
     /// Trace elements Newton balances exactly at every trial (empty but in
     /// [`BoundedMa::solve_without_traces`]).
     traces: Vec<usize>,
@@ -373,9 +424,8 @@ impl<'c> BoundedMa<'c> {
                         return None;
                     }
                     any = true;
-                    Kind::Ma {
-                        ln_k0: k_ex
-                            .iter()
+                    Kind::ma(
+                        k_ex.iter()
                             .map(|&k| {
                                 if k > 0.0 {
                                     (k * ratio).ln()
@@ -384,10 +434,10 @@ impl<'c> BoundedMa<'c> {
                                 }
                             })
                             .collect(),
-                        n_ext: n_extractant.clone(),
-                        z: z_proton.clone(),
-                        conc: *conc_dimer,
-                    }
+                        n_extractant.clone(),
+                        z_proton.clone(),
+                        *conc_dimer,
+                    )
                 }
                 _ => return None,
             });
@@ -396,7 +446,7 @@ impl<'c> BoundedMa<'c> {
             return None;
         }
         let link = (0..n).map(|j| chain.aq_from_next[j] && j + 1 < n).collect();
-        let tau = element_inflow(chain)
+        let tau: Vec<f64> = element_inflow(chain)
             .iter()
             .map(|tot| (TAU * tot).max(1e-300))
             .collect();
@@ -405,6 +455,7 @@ impl<'c> BoundedMa<'c> {
             base: chain.base_ext.clone(),
             kinds,
             link,
+            ln_tau: tau.iter().map(|t| t.ln()).collect(),
             tau,
             traces: Vec::new(),
             tol: R_TOL,
@@ -423,8 +474,16 @@ impl<'c> BoundedMa<'c> {
         match h {
             Homotopy::K => {
                 for k in &mut kinds {
-                    if let Kind::Ma { ln_k0, .. } = k {
-                        ln_k0.iter_mut().for_each(|v| *v += sigma);
+                    if let Kind::Ma {
+                        ln_k0,
+                        n_ext,
+                        z,
+                        conc,
+                        ..
+                    } = k
+                    {
+                        let shifted = ln_k0.iter().map(|v| v + sigma).collect();
+                        *k = Kind::ma(shifted, n_ext.clone(), z.clone(), *conc);
                     }
                 }
             }
@@ -549,7 +608,7 @@ impl<'c> BoundedMa<'c> {
                 for q in 0..nb {
                     let (j, c) = (q / b, q % b);
                     if c < m {
-                        p.v[j * m + c] = (p.v[j * m + c] + t * tx[q]).max(self.tau[c].ln());
+                        p.v[j * m + c] = (p.v[j * m + c] + t * tx[q]).max(self.ln_tau[c]);
                     } else {
                         p.u[j] += t * tx[q];
                     }
@@ -576,7 +635,7 @@ impl<'c> BoundedMa<'c> {
             for q in 0..nb {
                 let (j, c) = (q / b, q % b);
                 if c < m {
-                    x.v[j * m + c] = (x.v[j * m + c] + h * tx[q]).max(self.tau[c].ln());
+                    x.v[j * m + c] = (x.v[j * m + c] + h * tx[q]).max(self.ln_tau[c]);
                 } else {
                     x.u[j] += h * tx[q];
                 }
@@ -640,7 +699,7 @@ impl<'c> BoundedMa<'c> {
                     let (j, c) = (q / b, q % b);
                     let d = lambda * (y1[q] + ds * y2[q]);
                     if c < m {
-                        x.v[j * m + c] = (x.v[j * m + c] + d).max(self.tau[c].ln());
+                        x.v[j * m + c] = (x.v[j * m + c] + d).max(self.ln_tau[c]);
                     } else {
                         x.u[j] += d;
                     }
@@ -737,14 +796,29 @@ impl<'c> BoundedMa<'c> {
 
     /// Organic fractions `s_i = k_i / (1 + k_i)` of a mass-action stage at `ln f`, `ln [H+]`,
     /// with `w_i = T_i s_i (1 - s_i)`.
-    fn fractions(
-        (ln_k0, n_ext, z): (&[f64], &[f64], &[f64]),
-        lf: f64,
-        lh: f64,
-        t: &[f64],
-        s: &mut [f64],
-        w: &mut [f64],
-    ) {
+    fn fractions(kind: &Kind, lf: f64, lh: f64, t: &[f64], s: &mut [f64], w: &mut [f64]) {
+        let Kind::Ma {
+            ln_k0,
+            n_ext,
+            z,
+            common,
+            ..
+        } = kind
+        else {
+            return;
+        };
+        if let Some((k0, nc, zc)) = common {
+            let e = (nc * lf - zc * lh).exp();
+            if (COMMON_K0.0..=COMMON_K0.1).contains(&e) {
+                for i in 0..s.len() {
+                    let k = k0[i] * e;
+                    let c = 1.0 / (1.0 + k);
+                    s[i] = k * c;
+                    w[i] = t[i] * s[i] * c;
+                }
+                return;
+            }
+        }
         for i in 0..s.len() {
             let lk = ln_k0[i] + n_ext[i] * lf - z[i] * lh;
             if lk == f64::NEG_INFINITY || lk.is_nan() {
@@ -791,20 +865,23 @@ impl<'c> BoundedMa<'c> {
                 *lh = proton_conc(h / qa).0.ln();
                 true
             }
-            Kind::Ma {
-                ln_k0,
-                n_ext,
-                z,
-                conc,
-            } => {
-                let mut w = vec![0.0; m];
+            kind @ Kind::Ma { n_ext, z, conc, .. } => {
+                // Storage for w_i on the stack for up to FLASH_STACK elements.
+                let mut on_stack = [0.0; FLASH_STACK];
+                let mut on_heap = Vec::new();
+                let w: &mut [f64] = if m <= FLASH_STACK {
+                    &mut on_stack[..m]
+                } else {
+                    on_heap.resize(m, 0.0);
+                    &mut on_heap
+                };
                 let lc = conc.ln();
                 // Inner: free dimer for a given ln [H+] (G increasing in ln f).
                 let inner = |lh: f64, lf0: f64, s: &mut [f64], w: &mut [f64]| -> f64 {
                     let (mut lo, mut hi) = (lc - LN_F_SPAN, lc);
                     let mut x = lf0.clamp(lo, hi);
                     for _ in 0..FLASH_MAX {
-                        Self::fractions((ln_k0, n_ext, z), x, lh, t, s, w);
+                        Self::fractions(kind, x, lh, t, s, w);
                         let f = x.exp();
                         let mut g = f - conc;
                         let mut dg = f;
@@ -832,7 +909,7 @@ impl<'c> BoundedMa<'c> {
                         }
                         x = nx;
                     }
-                    Self::fractions((ln_k0, n_ext, z), x, lh, t, s, w);
+                    Self::fractions(kind, x, lh, t, s, w);
                     x
                 };
                 // From a warm state, Newton on both balances at once (measured on the
@@ -842,7 +919,7 @@ impl<'c> BoundedMa<'c> {
                 // always bracket the root, when it does not get there.
                 if lf.is_finite() && lh.is_finite() {
                     let start = (lf.clamp(lc - LN_F_SPAN, lc), *lh);
-                    if let Some((x, y)) = self.flash_joint(j, t, u, start, s, &mut w) {
+                    if let Some((x, y)) = self.flash_joint(j, t, u, start, s, w) {
                         *lf = x;
                         *lh = y;
                         return true;
@@ -859,7 +936,7 @@ impl<'c> BoundedMa<'c> {
                 let mut ok = false;
                 let (mut lo_set, mut hi_set) = (false, false);
                 for _ in 0..FLASH_MAX {
-                    x = inner(y, x, s, &mut w);
+                    x = inner(y, x, s, w);
                     let hp = y.exp();
                     let f = x.exp();
                     let mut fq = qa * (hp - K_W / hp) - u;
@@ -900,7 +977,7 @@ impl<'c> BoundedMa<'c> {
                     y = ny;
                 }
                 if !ok {
-                    x = inner(y, x, s, &mut w);
+                    x = inner(y, x, s, w);
                 }
                 *lf = x;
                 *lh = y;
@@ -925,13 +1002,8 @@ impl<'c> BoundedMa<'c> {
         s: &mut [f64],
         w: &mut [f64],
     ) -> Option<(f64, f64)> {
-        let Kind::Ma {
-            ln_k0,
-            n_ext,
-            z,
-            conc,
-        } = &self.kinds[j]
-        else {
+        let kind = &self.kinds[j];
+        let Kind::Ma { n_ext, conc, .. } = kind else {
             return None;
         };
         let ch = self.chain;
@@ -940,7 +1012,7 @@ impl<'c> BoundedMa<'c> {
         let lc = conc.ln();
         let (mut x, mut y) = start;
         for _ in 0..FLASH_JOINT_MAX {
-            Self::fractions((ln_k0, n_ext, z), x, y, t, s, w);
+            Self::fractions(kind, x, y, t, s, w);
             let (f, hp) = (x.exp(), y.exp());
             // The extractant balance g and the proton balance fq, as the nested searches
             // measure them, and their derivatives in (ln f, ln [H+]).
@@ -1052,13 +1124,14 @@ impl<'c> BoundedMa<'c> {
         }
     }
 
+    /// The total of element `i` in stage `j` of an evaluated state.
     fn total(&self, st: &State, j: usize, i: usize) -> f64 {
-        self.total_of(st.v[j * self.m() + i], i)
+        st.t[j * self.m() + i]
     }
 
     /// The total of element `i` whose shifted log is `v`.
     fn total_of(&self, v: f64, i: usize) -> f64 {
-        if v <= self.tau[i].ln() {
+        if v <= self.ln_tau[i] {
             0.0
         } else {
             (v.exp() - self.tau[i]).max(0.0)
@@ -1075,6 +1148,7 @@ impl<'c> BoundedMa<'c> {
         // Every stage's flash on its own (in parallel: the stages do not interact here).
         let State {
             v,
+            t,
             u,
             lf,
             lh,
@@ -1085,7 +1159,7 @@ impl<'c> BoundedMa<'c> {
             ..
         } = st;
         let (v, u) = (&*v, &*u);
-        let stage = |t: &mut Vec<f64>, (j, (s, o, a, lf, lh, h)): (usize, StageOut<'_>)| {
+        let stage = |(j, (t, s, o, a, lf, lh, h)): (usize, StageOut<'_>)| {
             for i in 0..m {
                 t[i] = self.total_of(v[j * m + i], i);
             }
@@ -1100,18 +1174,19 @@ impl<'c> BoundedMa<'c> {
             ok
         };
         st.flashed = if n < PARALLEL_MIN_STAGES {
-            let mut t = vec![0.0; m];
-            s.chunks_mut(m)
+            t.chunks_mut(m)
+                .zip(s.chunks_mut(m))
                 .zip(o.chunks_mut(m))
                 .zip(a.chunks_mut(m))
                 .zip(lf.iter_mut())
                 .zip(lh.iter_mut())
                 .zip(h.iter_mut())
                 .enumerate()
-                .map(|(j, (((((s, o), a), lf), lh), h))| stage(&mut t, (j, (s, o, a, lf, lh, h))))
+                .map(|(j, ((((((t, s), o), a), lf), lh), h))| stage((j, (t, s, o, a, lf, lh, h))))
                 .fold(true, |x, y| x & y)
         } else {
             (
+                t.par_chunks_mut(m),
                 s.par_chunks_mut(m),
                 o.par_chunks_mut(m),
                 a.par_chunks_mut(m),
@@ -1122,7 +1197,7 @@ impl<'c> BoundedMa<'c> {
                 .into_par_iter()
                 .enumerate()
                 .with_min_len(STAGES_PER_TASK)
-                .map_init(|| vec![0.0; m], stage)
+                .map(stage)
                 .reduce(|| true, |x, y| x && y)
         };
         let mut merit = 0.0;
@@ -1192,8 +1267,7 @@ impl<'c> BoundedMa<'c> {
         let bb = b * b;
         let zx = &self.chain.z_exchange;
         // Every lower block and every linked upper block is written whole below; the diagonal
-        // blocks are diagonal.
-        jac.diag.iter_mut().for_each(|v| *v = 0.0);
+        // blocks are diagonal, their other entries zero since [`Work::take`].
         for j in 0..n {
             if !self.link[j] {
                 jac.upper[j * bb..(j + 1) * bb]
@@ -1290,6 +1364,7 @@ impl<'c> BoundedMa<'c> {
         let (n, m) = (self.n(), self.m());
         State {
             v: vec![0.0; n * m],
+            t: vec![0.0; n * m],
             u: vec![0.0; n],
             lf: vec![f64::NAN; n],
             lh: vec![f64::NAN; n],
@@ -1360,6 +1435,7 @@ impl<'c> BoundedMa<'c> {
                     n_ext,
                     z,
                     conc,
+                    ..
                 } => {
                     for i in 0..m {
                         let lk = ln_k0[i] + n_ext[i] * conc.ln() - z[i] * lh;
@@ -1685,7 +1761,7 @@ impl<'c> BoundedMa<'c> {
                         let q = j * m + i;
                         trial.v[q] = (st.v[q]
                             + (lambda * step[j * b + i]).clamp(-MAX_LOG_STEP, MAX_LOG_STEP))
-                        .max(self.tau[i].ln());
+                        .max(self.ln_tau[i]);
                     }
                     trial.u[j] = st.u[j] + lambda * step[j * b + m];
                 }

@@ -611,6 +611,35 @@ pub(crate) fn parallel_pays(n: usize, m: usize) -> bool {
     n >= 3 && n.saturating_mul(m * m * m) >= TWISTED_MIN_WORK
 }
 
+/// Calls `$f(m, args..)` with `m` a constant for the block sizes of the mass-action chains
+/// (one to sixteen elements and the proton invariant: 2 to 18), so the compiler unrolls and
+/// drops the bounds checks of the one kernel for each size; any other size runs the same
+/// kernel with `m` at run time.
+macro_rules! by_size {
+    ($m:expr, $f:ident($($arg:expr),*)) => {
+        match $m {
+            2 => $f(2, $($arg),*),
+            3 => $f(3, $($arg),*),
+            4 => $f(4, $($arg),*),
+            5 => $f(5, $($arg),*),
+            6 => $f(6, $($arg),*),
+            7 => $f(7, $($arg),*),
+            8 => $f(8, $($arg),*),
+            9 => $f(9, $($arg),*),
+            10 => $f(10, $($arg),*),
+            11 => $f(11, $($arg),*),
+            12 => $f(12, $($arg),*),
+            13 => $f(13, $($arg),*),
+            14 => $f(14, $($arg),*),
+            15 => $f(15, $($arg),*),
+            16 => $f(16, $($arg),*),
+            17 => $f(17, $($arg),*),
+            18 => $f(18, $($arg),*),
+            m => $f(m, $($arg),*),
+        }
+    };
+}
+
 /// One block row of block Thomas, in either direction. `near` is the block coupling the row
 /// to the row eliminated before it, with that row's `g`; `far` the block coupling it to the
 /// row eliminated after it. `lu` gets the factors of `M = diag - near g_prev` and `g` gets
@@ -642,6 +671,11 @@ fn eliminate_row(
 
 /// `c -= a b` for row-major `m x m` blocks (row operations over whole rows of `b`).
 fn sub_product(m: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
+    by_size!(m, sub_product_sized(a, b, c))
+}
+
+#[inline(always)]
+fn sub_product_sized(m: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
     for r in 0..m {
         let arow = &a[r * m..(r + 1) * m];
         let crow = &mut c[r * m..(r + 1) * m];
@@ -682,6 +716,11 @@ fn block(v: &[f64], mm: usize, j: usize) -> &[f64] {
 
 /// `y -= A x` for a row-major `m x m` block `A`.
 fn mat_vec_sub(m: usize, a: &[f64], x: &[f64], y: &mut [f64]) {
+    by_size!(m, mat_vec_sub_sized(a, x, y))
+}
+
+#[inline(always)]
+fn mat_vec_sub_sized(m: usize, a: &[f64], x: &[f64], y: &mut [f64]) {
     for r in 0..m {
         y[r] -= dot(&a[r * m..(r + 1) * m], &x[..m]);
     }
@@ -754,6 +793,11 @@ fn back_substitute(n: usize, m: usize, g: &[f64], x: &mut [f64]) -> bool {
 /// convention: at step `k` row `k` was interchanged with row `piv[k]`). False when a pivot is
 /// zero or not finite.
 fn lu_factor_in_place(m: usize, a: &mut [f64], piv: &mut [usize]) -> bool {
+    by_size!(m, lu_factor_sized(a, piv))
+}
+
+#[inline(always)]
+fn lu_factor_sized(m: usize, a: &mut [f64], piv: &mut [usize]) -> bool {
     for k in 0..m {
         let mut p = k;
         let mut best = a[k * m + k].abs();
@@ -789,6 +833,15 @@ fn lu_factor_in_place(m: usize, a: &mut [f64], piv: &mut [usize]) -> bool {
 /// Solves `A X = B` in place for a row-major `m x c` right-hand side `b`, `A` factored by
 /// [`lu_factor_in_place`]; row operations over whole rows of `B` (contiguous, vectorized).
 fn lu_solve_rows(m: usize, lu: &[f64], piv: &[usize], c: usize, b: &mut [f64]) {
+    if c == m {
+        by_size!(m, lu_solve_rows_sized(lu, piv, m, b))
+    } else {
+        by_size!(m, lu_solve_rows_sized(lu, piv, c, b))
+    }
+}
+
+#[inline(always)]
+fn lu_solve_rows_sized(m: usize, lu: &[f64], piv: &[usize], c: usize, b: &mut [f64]) {
     for k in 0..m {
         let p = piv[k];
         if p != k {
