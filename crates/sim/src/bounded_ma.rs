@@ -369,7 +369,9 @@ pub(crate) struct BoundedMa<'c> {
     chain: &'c Chain,
     /// Saponification base entering each stage, mol/h (the chain's, or scaled by a homotopy).
     base: Vec<f64>,
+    /// The distinct stage kinds, and the kind of each stage.
     kinds: Vec<Kind>,
+    kind_of: Vec<usize>,
     link: Vec<bool>,
     tau: Vec<f64>,
     /// `ln tau`, the lowest shifted log total.
@@ -404,13 +406,23 @@ impl<'c> BoundedMa<'c> {
             return None;
         }
         let mut any = false;
-        let mut kinds = Vec::with_capacity(n);
+        let mut kinds = Vec::new();
+        let mut kind_of = Vec::with_capacity(n);
+        let mut last: Option<(usize, f64)> = None;
         for j in 0..n {
             let ratio = chain.flow_vol_org[j] / chain.flow_vol_aq[j];
             if !(ratio.is_finite() && ratio >= 0.0) || chain.flow_vol_aq[j] <= 0.0 {
                 return None;
             }
-            kinds.push(match &chain.models[chain.model_of_stage[j]] {
+            // The stages of a section share their model and phase ratio, and so their kind.
+            let model = chain.model_of_stage[j];
+            if last == Some((model, ratio)) {
+                kind_of.push(kinds.len() - 1);
+                continue;
+            }
+            last = Some((model, ratio));
+            kind_of.push(kinds.len());
+            kinds.push(match &chain.models[model] {
                 StageModel::Linear { d_ratio } => {
                     Kind::Fixed(d_ratio.iter().map(|d| d * ratio).collect())
                 }
@@ -454,6 +466,7 @@ impl<'c> BoundedMa<'c> {
             chain,
             base: chain.base_ext.clone(),
             kinds,
+            kind_of,
             link,
             ln_tau: tau.iter().map(|t| t.ln()).collect(),
             tau,
@@ -464,6 +477,11 @@ impl<'c> BoundedMa<'c> {
 
     fn n(&self) -> usize {
         self.chain.n_stages
+    }
+
+    /// The kind of stage `j`.
+    fn kind(&self, j: usize) -> &Kind {
+        &self.kinds[self.kind_of[j]]
     }
 
     /// The problem at `sigma` of homotopy `h`: every mass-action constant times `e^sigma`
@@ -855,7 +873,7 @@ impl<'c> BoundedMa<'c> {
         let ch = self.chain;
         let (qa, qo) = (ch.flow_vol_aq[j], ch.flow_vol_org[j]);
         let zx = &ch.z_exchange;
-        match &self.kinds[j] {
+        match self.kind(j) {
             Kind::Fixed(k) => {
                 for i in 0..m {
                     s[i] = k[i] / (1.0 + k[i]);
@@ -1002,7 +1020,7 @@ impl<'c> BoundedMa<'c> {
         s: &mut [f64],
         w: &mut [f64],
     ) -> Option<(f64, f64)> {
-        let kind = &self.kinds[j];
+        let kind = self.kind(j);
         let Kind::Ma { n_ext, conc, .. } = kind else {
             return None;
         };
@@ -1052,7 +1070,7 @@ impl<'c> BoundedMa<'c> {
     /// (the Newton matrix of [`BoundedMa::flash_joint`] and the matrix whose inverse gives
     /// [`BoundedMa::flash_derivatives`]); zero for a fixed-ratio stage.
     fn flash_matrix(&self, j: usize, f: f64, hp: f64, w: &[f64]) -> [f64; 4] {
-        let Kind::Ma { n_ext, z, .. } = &self.kinds[j] else {
+        let Kind::Ma { n_ext, z, .. } = self.kind(j) else {
             return [0.0; 4];
         };
         let ch = self.chain;
@@ -1084,7 +1102,7 @@ impl<'c> BoundedMa<'c> {
         col.clear();
         col.extend((0..m).map(|l| w[l] + self.tau[l]));
         col.push(1.0);
-        match &self.kinds[j] {
+        match self.kind(j) {
             Kind::Fixed(_) => {
                 dout.iter_mut().for_each(|v| *v = 0.0);
                 for i in 0..m {
@@ -1200,48 +1218,67 @@ impl<'c> BoundedMa<'c> {
                 .map(stage)
                 .reduce(|| true, |x, y| x && y)
         };
-        let mut merit = 0.0;
-        let mut rmax: f64 = 0.0;
-        let mut flows = vec![(0.0, 0.0); m];
-        for j in 0..n {
+        // Every stage's scaled balances (in parallel), then their sum in stage order.
+        let State {
+            t,
+            u,
+            o,
+            a,
+            h,
+            r,
+            sig,
+            ..
+        } = st;
+        let (t, u, o, a, h) = (&*t, &*u, &*o, &*a, &*h);
+        let row = |(j, (r, sig)): (usize, (&mut [f64], &mut [f64]))| {
             let link = self.link[j];
-            let mut stage_tot = 0.0;
-            for (i, f) in flows.iter_mut().enumerate() {
+            let inflow = |i: usize| {
                 let q = j * m + i;
-                let inflow = ch.aq_ext[q]
+                ch.aq_ext[q]
                     + ch.org_ext[q]
-                    + if link { st.a[q + m] } else { 0.0 }
-                    + if j > 0 { st.o[q - m] } else { 0.0 };
-                let tt = self.total(st, j, i);
-                *f = (inflow, tt);
-                stage_tot += inflow + tt;
-            }
+                    + if link { a[q + m] } else { 0.0 }
+                    + if j > 0 { o[q - m] } else { 0.0 }
+            };
+            let stage_tot: f64 = (0..m).map(|i| inflow(i) + t[j * m + i]).sum();
             // An element below STAGE_FLOOR of the stage's whole throughput (1e-81 mol/h of
             // Sm two circuits downstream of its removal) is measured against that floor, as
             // the chain's own check does: relative to its own flow it would hold the solve
             // at a residual no plant quantity carries.
             let floor = STAGE_FLOOR * stage_tot;
-            for (i, &(inflow, tt)) in flows.iter().enumerate() {
-                let sig = 1.0 / (inflow + tt + self.tau[i] + floor);
-                st.sig[j * b + i] = sig;
-                st.r[j * b + i] = (inflow - tt) * sig;
+            for i in 0..m {
+                let (fin, tt) = (inflow(i), t[j * m + i]);
+                sig[i] = 1.0 / (fin + tt + self.tau[i] + floor);
+                r[i] = (fin - tt) * sig[i];
             }
             let mut inu = ch.acid_ext[j] - self.base[j];
-            let mut thr = ch.acid_ext[j].abs() + self.base[j] + st.u[j].abs();
+            let mut thr = ch.acid_ext[j].abs() + self.base[j] + u[j].abs();
             if link {
-                inu += st.h[j + 1];
-                thr += st.h[j + 1].abs();
+                inu += h[j + 1];
+                thr += h[j + 1].abs();
             }
             for i in 0..m {
                 let q = j * m + i;
-                let oin = ch.org_ext[q] + if j > 0 { st.o[q - m] } else { 0.0 };
+                let oin = ch.org_ext[q] + if j > 0 { o[q - m] } else { 0.0 };
                 inu -= zx[i] * oin;
                 thr += zx[i] * oin;
             }
-            let sig = 1.0 / (thr + 1e-14 * ch.flow_vol_aq[j]);
-            st.sig[j * b + m] = sig;
-            st.r[j * b + m] = (inu - st.u[j]) * sig;
+            sig[m] = 1.0 / (thr + 1e-14 * ch.flow_vol_aq[j]);
+            r[m] = (inu - u[j]) * sig[m];
+        };
+        if n < PARALLEL_MIN_STAGES {
+            r.chunks_mut(b)
+                .zip(sig.chunks_mut(b))
+                .enumerate()
+                .for_each(row);
+        } else {
+            r.par_chunks_mut(b)
+                .zip(sig.par_chunks_mut(b))
+                .enumerate()
+                .with_min_len(STAGES_PER_TASK)
+                .for_each(row);
         }
+        let mut merit = 0.0;
+        let mut rmax: f64 = 0.0;
         for &r in &st.r {
             merit += r * r;
             rmax = rmax.max(r.abs());
@@ -1428,7 +1465,7 @@ impl<'c> BoundedMa<'c> {
             let lh = proton_conc((h[j] / ch.flow_vol_aq[j]).max(START_ACIDITY_FLOOR))
                 .0
                 .ln();
-            match &self.kinds[j] {
+            match self.kind(j) {
                 Kind::Fixed(kf) => k[j * m..(j + 1) * m].copy_from_slice(kf),
                 Kind::Ma {
                     ln_k0,
@@ -1572,7 +1609,7 @@ impl<'c> BoundedMa<'c> {
             let last = pass + 1 == START_CAP_PASSES;
             let mut capped = false;
             for j in 0..n {
-                if let Kind::Ma { n_ext, conc, .. } = &self.kinds[j] {
+                if let Kind::Ma { n_ext, conc, .. } = self.kind(j) {
                     let cap = START_LOAD * conc * ch.flow_vol_org[j];
                     let held: f64 = (0..m).map(|i| n_ext[i] * o[j * m + i]).sum();
                     if held > cap && held > 0.0 {

@@ -676,21 +676,23 @@ fn sub_product(m: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
 
 #[inline(always)]
 fn sub_product_sized(m: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
+    let w = lanes(m);
     for r in 0..m {
         let arow = &a[r * m..(r + 1) * m];
         let crow = &mut c[r * m..(r + 1) * m];
         let mut c0 = 0;
-        while c0 + LANES <= m {
-            let mut acc = [0.0f64; LANES];
-            acc.copy_from_slice(&crow[c0..c0 + LANES]);
+        while c0 + w <= m {
+            let mut buf = [0.0f64; WIDE];
+            let acc = &mut buf[..w];
+            acc.copy_from_slice(&crow[c0..c0 + w]);
             for (k, &l) in arow.iter().enumerate() {
-                let brow = &b[k * m + c0..k * m + c0 + LANES];
-                for t in 0..LANES {
+                let brow = &b[k * m + c0..k * m + c0 + w];
+                for t in 0..w {
                     acc[t] -= l * brow[t];
                 }
             }
-            crow[c0..c0 + LANES].copy_from_slice(&acc);
-            c0 += LANES;
+            crow[c0..c0 + w].copy_from_slice(acc);
+            c0 += w;
         }
         for cc in c0..m {
             let mut v = crow[cc];
@@ -699,6 +701,21 @@ fn sub_product_sized(m: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
             }
             crow[cc] = v;
         }
+    }
+}
+
+/// Widest row a block kernel keeps whole in registers ([`lanes`]): blocks of up to 18
+/// (sixteen elements, Y or Sc, and the proton invariant).
+const WIDE: usize = 18;
+
+/// Columns of a `c`-wide row a kernel updates at once: the whole row up to [`WIDE`], else
+/// [`LANES`] at a time.
+#[inline(always)]
+fn lanes(c: usize) -> usize {
+    if c <= WIDE {
+        c
+    } else {
+        LANES
     }
 }
 
@@ -819,11 +836,32 @@ fn lu_factor_sized(m: usize, a: &mut [f64], piv: &mut [usize]) -> bool {
         let (top, bottom) = a.split_at_mut((k + 1) * m);
         let krow = &top[k * m..];
         let d = krow[k];
-        for row in bottom.chunks_exact_mut(m) {
-            let f = row[k] / d;
-            row[k] = f;
-            if f != 0.0 {
-                axpy(-f, &krow[k + 1..], &mut row[k + 1..]);
+        if m <= WIDE {
+            // Whole rows at once against the pivot row with its first k + 1 entries zero: the
+            // same arithmetic (x - f 0 = x) in one loop of constant length, without the
+            // remainder of a shrinking one.
+            let mut buf = [0.0f64; WIDE];
+            let urow = &mut buf[..m];
+            urow[k + 1..].copy_from_slice(&krow[k + 1..m]);
+            for row in bottom.chunks_exact_mut(m) {
+                let f = row[k] / d;
+                if !f.is_finite() {
+                    return false;
+                }
+                if f != 0.0 {
+                    for c in 0..m {
+                        row[c] -= f * urow[c];
+                    }
+                }
+                row[k] = f;
+            }
+        } else {
+            for row in bottom.chunks_exact_mut(m) {
+                let f = row[k] / d;
+                row[k] = f;
+                if f != 0.0 {
+                    axpy(-f, &krow[k + 1..], &mut row[k + 1..]);
+                }
             }
         }
     }
@@ -860,39 +898,42 @@ fn lu_solve_rows_sized(m: usize, lu: &[f64], piv: &[usize], c: usize, b: &mut [f
         }
         return;
     }
-    // Forward (unit lower) then backward (upper) substitution, LANES columns at a time.
+    // Forward (unit lower) then backward (upper) substitution, `lanes(c)` columns at a time.
+    let w = lanes(c);
     let mut c0 = 0;
-    while c0 + LANES <= c {
+    while c0 + w <= c {
         for i in 1..m {
             let (done, rest) = b.split_at_mut(i * c);
-            let mut acc = [0.0f64; LANES];
-            acc.copy_from_slice(&rest[c0..c0 + LANES]);
+            let mut buf = [0.0f64; WIDE];
+            let acc = &mut buf[..w];
+            acc.copy_from_slice(&rest[c0..c0 + w]);
             for (k, &l) in lu[i * m..i * m + i].iter().enumerate() {
-                let bk = &done[k * c + c0..k * c + c0 + LANES];
-                for t in 0..LANES {
+                let bk = &done[k * c + c0..k * c + c0 + w];
+                for t in 0..w {
                     acc[t] -= l * bk[t];
                 }
             }
-            rest[c0..c0 + LANES].copy_from_slice(&acc);
+            rest[c0..c0 + w].copy_from_slice(acc);
         }
         for i in (0..m).rev() {
             let (head, tail) = b.split_at_mut((i + 1) * c);
             let bi = &mut head[i * c..];
-            let mut acc = [0.0f64; LANES];
-            acc.copy_from_slice(&bi[c0..c0 + LANES]);
+            let mut buf = [0.0f64; WIDE];
+            let acc = &mut buf[..w];
+            acc.copy_from_slice(&bi[c0..c0 + w]);
             let urow = &lu[i * m..(i + 1) * m];
             for (k, &u) in urow[i + 1..].iter().enumerate() {
-                let bk = &tail[k * c + c0..k * c + c0 + LANES];
-                for t in 0..LANES {
+                let bk = &tail[k * c + c0..k * c + c0 + w];
+                for t in 0..w {
                     acc[t] -= u * bk[t];
                 }
             }
             let d = urow[i];
-            for t in 0..LANES {
+            for t in 0..w {
                 bi[c0 + t] = acc[t] / d;
             }
         }
-        c0 += LANES;
+        c0 += w;
     }
     if c0 < c {
         for i in 1..m {
