@@ -1297,7 +1297,7 @@ impl<'c> BoundedMa<'c> {
     }
 
     /// The scaled balance Jacobian `d r / d (v, U)` at `st`.
-    /// `derivs` is storage for every stage's outflow derivatives, kept between calls.
+    /// `derivs` is storage for the stages' outflow derivatives, kept between calls.
     fn jacobian(&self, st: &State, jac: &mut BlockTridiag, derivs: &mut Vec<f64>) {
         let (n, m) = (self.n(), self.m());
         let b = m + 1;
@@ -1312,25 +1312,9 @@ impl<'c> BoundedMa<'c> {
                     .for_each(|v| *v = 0.0);
             }
         }
-        // Every stage's outflow derivatives (in parallel), then every block row from them.
-        derivs.resize(n * m * b, 0.0);
-        let stage =
-            |tmp: &mut DerivTmp, (j, d): (usize, &mut [f64])| self.flash_derivatives(st, j, d, tmp);
-        if n < PARALLEL_MIN_STAGES {
-            let mut tmp = DerivTmp::default();
-            derivs
-                .chunks_mut(m * b)
-                .enumerate()
-                .for_each(|x| stage(&mut tmp, x));
-        } else {
-            derivs
-                .par_chunks_mut(m * b)
-                .enumerate()
-                .with_min_len(STAGES_PER_TASK)
-                .for_each_init(DerivTmp::default, stage);
-        }
-        let derivs = &*derivs;
-        let row = |(j, (d, l, u)): (usize, BlockRow<'_>)| {
+        // Block row j from the outflow derivatives of stages j - 1 and j + 1, which `dv` holds
+        // from stage `lo` on.
+        let row = |j: usize, (d, l, u): BlockRow<'_>, dv: &[f64], lo: usize| {
             // Diagonal: -T (in v) and -1 (in U), scaled.
             for i in 0..m {
                 d[i * b + i] = -(self.total(st, j, i) + self.tau[i]) * st.sig[j * b + i];
@@ -1340,7 +1324,7 @@ impl<'c> BoundedMa<'c> {
             // column in the order of the elements.
             if j > 0 {
                 // Lower block of row j: organic from stage j - 1.
-                let dout = &derivs[(j - 1) * m * b..j * m * b];
+                let dout = &dv[(j - 1 - lo) * m * b..(j - lo) * m * b];
                 let (rows, last) = l.split_at_mut(m * b);
                 last[..b].fill(0.0);
                 for i in 0..m {
@@ -1358,7 +1342,7 @@ impl<'c> BoundedMa<'c> {
             }
             if j + 1 < n && self.link[j] {
                 // Upper block of row j: aqueous and acidity from stage j + 1.
-                let dnext = &derivs[(j + 1) * m * b..(j + 2) * m * b];
+                let dnext = &dv[(j + 1 - lo) * m * b..(j + 2 - lo) * m * b];
                 let (rows, last) = u.split_at_mut(m * b);
                 last[..b].fill(0.0);
                 last[m] = 1.0;
@@ -1377,23 +1361,44 @@ impl<'c> BoundedMa<'c> {
                 }
             }
         };
+        // The block rows from `j0` on that `d`, `l` and `u` hold, with the outflow
+        // derivatives of their stages and of the stage on either side computed into `dv`
+        // first (a task's rows in one pass: the derivatives of every stage in a pass of their
+        // own cost one more parallel region and a round trip of n (m + 1)^2 values through
+        // memory; here two stages a task are computed twice).
+        let rows = |dv: &mut Vec<f64>, tmp: &mut DerivTmp, j0: usize, (d, l, u): BlockRow<'_>| {
+            let len = d.len() / bb;
+            let lo = j0.saturating_sub(1);
+            let hi = (j0 + len + 1).min(n);
+            dv.resize((hi - lo) * m * b, 0.0);
+            for (k, dk) in dv.chunks_mut(m * b).enumerate() {
+                self.flash_derivatives(st, lo + k, dk, tmp);
+            }
+            for t in 0..len {
+                let blocks = (
+                    &mut d[t * bb..(t + 1) * bb],
+                    &mut l[t * bb..(t + 1) * bb],
+                    &mut u[t * bb..(t + 1) * bb],
+                );
+                row(j0 + t, blocks, dv, lo);
+            }
+        };
         if n < PARALLEL_MIN_STAGES {
-            jac.diag
-                .chunks_mut(bb)
-                .zip(jac.lower.chunks_mut(bb))
-                .zip(jac.upper.chunks_mut(bb))
-                .enumerate()
-                .for_each(|(j, ((d, l), u))| row((j, (d, l, u))));
+            let blocks = (&mut jac.diag[..], &mut jac.lower[..], &mut jac.upper[..]);
+            rows(derivs, &mut DerivTmp::default(), 0, blocks);
         } else {
+            let task = STAGES_PER_TASK * bb;
             (
-                jac.diag.par_chunks_mut(bb),
-                jac.lower.par_chunks_mut(bb),
-                jac.upper.par_chunks_mut(bb),
+                jac.diag.par_chunks_mut(task),
+                jac.lower.par_chunks_mut(task),
+                jac.upper.par_chunks_mut(task),
             )
                 .into_par_iter()
                 .enumerate()
-                .with_min_len(STAGES_PER_TASK)
-                .for_each(row);
+                .for_each_init(
+                    || (Vec::new(), DerivTmp::default()),
+                    |(dv, tmp), (c, blocks)| rows(dv, tmp, c * STAGES_PER_TASK, blocks),
+                );
         }
     }
 

@@ -26,6 +26,8 @@
 // Index loops mirror the stage/element algebra.
 #![allow(clippy::needless_range_loop)]
 
+use rayon::prelude::*;
+
 use crate::bounded_ma::BoundedMa;
 use crate::budget::Deadline;
 use crate::equilibrium::{EqJac, SfLoading, StageModel};
@@ -70,6 +72,12 @@ const COARSE_MIN_STAGES: usize = 100;
 /// [`COARSE_MIN_STAGES`] still starts cold.
 const MA_COARSE_KEEP: usize = 1;
 const MA_STAND_IN_MIN_STAGES: usize = 10;
+
+/// Stages from which a chain's residual check evaluates its stages in parallel, and the
+/// fewest a task takes (as the bounded mass-action solver's stages: a stage's general
+/// equilibrium costs some microseconds, a task's start some tens).
+const CHECK_PARALLEL_MIN_STAGES: usize = 96;
+const CHECK_STAGES_PER_TASK: usize = 32;
 /// Newton iterations allowed from the shortened chain's solution before the usual start.
 const COARSE_DIRECT_MAX: usize = 25;
 /// Substitution passes before Newton takes over.
@@ -1617,20 +1625,38 @@ impl Chain {
         }
         let mut o_eq = vec![0.0; n * m];
         let mut free_dimer = vec![0.0; n];
-        for j in 0..n {
-            free_dimer[j] = self.model(j).organic(
+        // Every stage on its own (in parallel on a long chain; the largest residual does not
+        // depend on the order).
+        let equilibrium = |(j, (oj, fj)): (usize, (&mut [f64], &mut f64))| {
+            *fj = self.model(j).organic(
                 &a[j * m..(j + 1) * m],
                 h[j],
                 self.flow_vol_aq[j],
                 self.flow_vol_org[j],
-                &mut o_eq[j * m..(j + 1) * m],
+                oj,
                 None,
             );
-        }
-        let mut worst: f64 = 0.0;
-        for j in 0..n {
-            worst = worst.max(self.stage_residual(&lay, &u, &o_eq, j).1);
-        }
+        };
+        let worst = if n < CHECK_PARALLEL_MIN_STAGES {
+            o_eq.chunks_mut(m.max(1))
+                .zip(free_dimer.iter_mut())
+                .enumerate()
+                .for_each(equilibrium);
+            let residual = |j: usize| self.stage_residual(&lay, &u, &o_eq, j).1;
+            (0..n).map(residual).fold(0.0f64, f64::max)
+        } else {
+            o_eq.par_chunks_mut(m.max(1))
+                .zip(free_dimer.par_iter_mut())
+                .enumerate()
+                .with_min_len(CHECK_STAGES_PER_TASK)
+                .for_each(equilibrium);
+            let residual = |j: usize| self.stage_residual(&lay, &u, &o_eq, j).1;
+            (0..n)
+                .into_par_iter()
+                .with_min_len(CHECK_STAGES_PER_TASK)
+                .map(residual)
+                .reduce(|| 0.0, f64::max)
+        };
         let status = if failed || !worst.is_finite() {
             SolveStatus::Diverged
         } else if worst <= TOLERANCE * 10.0 {
