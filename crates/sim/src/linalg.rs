@@ -644,6 +644,14 @@ macro_rules! by_size {
 /// to the row eliminated before it, with that row's `g`; `far` the block coupling it to the
 /// row eliminated after it. `lu` gets the factors of `M = diag - near g_prev` and `g` gets
 /// `M^{-1} far`. False when `M` is singular.
+///
+/// Compiled twice (`multiversion`): for AVX2, chosen at run time where the processor has it,
+/// and for the baseline; the block kernels are inlined into each, so the AVX2 build does the
+/// same operations in the same order, four lanes at a time (no fused multiply-add: the
+/// results are the same to the bit). Measured 2026-12-08 on the concentrated benchmark at
+/// 1,000 stages: 511 -> 445 M instructions, 47.9 -> 45.9 ms (medians of 42 interleaved runs;
+/// an AVX-512 build measured the same as AVX2 and is not made).
+#[multiversion::multiversion(targets("x86_64+avx2"))]
 fn eliminate_row(
     m: usize,
     diag: &[f64],
@@ -670,6 +678,7 @@ fn eliminate_row(
 }
 
 /// `c -= a b` for row-major `m x m` blocks (row operations over whole rows of `b`).
+#[inline(always)]
 fn sub_product(m: usize, a: &[f64], b: &[f64], c: &mut [f64]) {
     by_size!(m, sub_product_sized(a, b, c))
 }
@@ -732,6 +741,7 @@ fn block(v: &[f64], mm: usize, j: usize) -> &[f64] {
 }
 
 /// `y -= A x` for a row-major `m x m` block `A`.
+#[inline(always)]
 fn mat_vec_sub(m: usize, a: &[f64], x: &[f64], y: &mut [f64]) {
     by_size!(m, mat_vec_sub_sized(a, x, y))
 }
@@ -809,6 +819,7 @@ fn back_substitute(n: usize, m: usize, g: &[f64], x: &mut [f64]) -> bool {
 /// LU factorization with partial pivoting of a row-major `m x m` block in place (LAPACK's
 /// convention: at step `k` row `k` was interchanged with row `piv[k]`). False when a pivot is
 /// zero or not finite.
+#[inline(always)]
 fn lu_factor_in_place(m: usize, a: &mut [f64], piv: &mut [usize]) -> bool {
     by_size!(m, lu_factor_sized(a, piv))
 }
@@ -870,6 +881,7 @@ fn lu_factor_sized(m: usize, a: &mut [f64], piv: &mut [usize]) -> bool {
 
 /// Solves `A X = B` in place for a row-major `m x c` right-hand side `b`, `A` factored by
 /// [`lu_factor_in_place`]; row operations over whole rows of `B` (contiguous, vectorized).
+#[inline(always)]
 fn lu_solve_rows(m: usize, lu: &[f64], piv: &[usize], c: usize, b: &mut [f64]) {
     if c == m {
         by_size!(m, lu_solve_rows_sized(lu, piv, m, b))
