@@ -1232,21 +1232,23 @@ impl<'c> BoundedMa<'c> {
         let (t, u, o, a, h) = (&*t, &*u, &*o, &*a, &*h);
         let row = |(j, (r, sig)): (usize, (&mut [f64], &mut [f64]))| {
             let link = self.link[j];
-            let inflow = |i: usize| {
+            // Each element's inflow (held in `r` until its residual replaces it).
+            let mut stage_tot = 0.0;
+            for i in 0..m {
                 let q = j * m + i;
-                ch.aq_ext[q]
+                r[i] = ch.aq_ext[q]
                     + ch.org_ext[q]
                     + if link { a[q + m] } else { 0.0 }
-                    + if j > 0 { o[q - m] } else { 0.0 }
-            };
-            let stage_tot: f64 = (0..m).map(|i| inflow(i) + t[j * m + i]).sum();
+                    + if j > 0 { o[q - m] } else { 0.0 };
+                stage_tot += r[i] + t[q];
+            }
             // An element below STAGE_FLOOR of the stage's whole throughput (1e-81 mol/h of
             // Sm two circuits downstream of its removal) is measured against that floor, as
             // the chain's own check does: relative to its own flow it would hold the solve
             // at a residual no plant quantity carries.
             let floor = STAGE_FLOOR * stage_tot;
             for i in 0..m {
-                let (fin, tt) = (inflow(i), t[j * m + i]);
+                let (fin, tt) = (r[i], t[j * m + i]);
                 sig[i] = 1.0 / (fin + tt + self.tau[i] + floor);
                 r[i] = (fin - tt) * sig[i];
             }

@@ -1637,25 +1637,27 @@ impl Chain {
                 None,
             );
         };
-        let worst = if n < CHECK_PARALLEL_MIN_STAGES {
-            o_eq.chunks_mut(m.max(1))
-                .zip(free_dimer.iter_mut())
-                .enumerate()
-                .for_each(equilibrium);
-            let residual = |j: usize| self.stage_residual(&lay, &u, &o_eq, j).1;
-            (0..n).map(residual).fold(0.0f64, f64::max)
-        } else {
-            o_eq.par_chunks_mut(m.max(1))
+        let parallel = n >= CHECK_PARALLEL_MIN_STAGES && m > 0;
+        if parallel {
+            o_eq.par_chunks_mut(m)
                 .zip(free_dimer.par_iter_mut())
                 .enumerate()
                 .with_min_len(CHECK_STAGES_PER_TASK)
                 .for_each(equilibrium);
-            let residual = |j: usize| self.stage_residual(&lay, &u, &o_eq, j).1;
+        } else {
+            for j in 0..n {
+                equilibrium((j, (&mut o_eq[j * m..(j + 1) * m], &mut free_dimer[j])));
+            }
+        }
+        let residual = |j: usize| self.stage_residual(&lay, &u, &o_eq, j).1;
+        let worst = if parallel {
             (0..n)
                 .into_par_iter()
                 .with_min_len(CHECK_STAGES_PER_TASK)
                 .map(residual)
                 .reduce(|| 0.0, f64::max)
+        } else {
+            (0..n).map(residual).fold(0.0f64, f64::max)
         };
         let status = if failed || !worst.is_finite() {
             SolveStatus::Diverged

@@ -856,6 +856,8 @@ fn lu_factor_sized(m: usize, a: &mut [f64], piv: &mut [usize]) -> bool {
             urow[k + 1..].copy_from_slice(&krow[k + 1..m]);
             for row in bottom.chunks_exact_mut(m) {
                 let f = row[k] / d;
+                // An infinite factor times a zeroed entry would write NaN over the factors
+                // already stored left of column k.
                 if !f.is_finite() {
                     return false;
                 }
